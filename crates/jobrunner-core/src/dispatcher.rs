@@ -1,0 +1,139 @@
+//! Picks exactly one action per signal, and at most one per PR per cycle.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use crate::forge::Forge;
+use crate::handler::{ActionKey, ActionResult, JobHandler, Match};
+use crate::names::RepoSlug;
+use crate::registry::HandlerRegistry;
+use crate::signal::{PipelineSignal, PrState};
+
+/// What the dispatcher decided for one signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Repository of the PR.
+    pub repo: RepoSlug,
+    /// PR number.
+    pub pr: u64,
+    /// The handler that acts, or `None` when nothing is to be done this cycle.
+    pub action: Option<&'static str>,
+    /// Why: the acting handler's reason, or what the flow waits on. Built from structural
+    /// fields only.
+    pub reason: String,
+    /// The idempotency key of the action, when there is one.
+    pub key: Option<ActionKey>,
+}
+
+/// Runs the registry's handlers over signals in fixed priority order; the first that matches
+/// wins.
+pub struct Dispatcher {
+    registry: HandlerRegistry,
+}
+
+impl Dispatcher {
+    /// A dispatcher over `registry`.
+    #[must_use]
+    pub fn new(registry: HandlerRegistry) -> Self {
+        Self { registry }
+    }
+
+    /// The handlers consulted, in priority order.
+    #[must_use]
+    pub fn registry(&self) -> &HandlerRegistry {
+        &self.registry
+    }
+
+    /// Decides one signal: the first enabled handler that matches acts; otherwise the first
+    /// wait (or disabled match) in priority order explains why nothing happens.
+    #[must_use]
+    pub fn decide(&self, signal: &PipelineSignal) -> Decision {
+        let mut explanation: Option<String> = None;
+        for (handler, enabled) in self.registry.iter() {
+            match handler.matches(signal) {
+                Match::Act { reason, key } if enabled => {
+                    return decision(signal, Some(handler.name()), reason, Some(key));
+                }
+                Match::Act { reason, .. } => {
+                    explanation.get_or_insert_with(|| {
+                        format!("{} would act ({reason}) but is disabled in configuration", handler.name())
+                    });
+                }
+                Match::Wait { reason } => {
+                    explanation.get_or_insert(reason);
+                }
+                Match::No => {}
+            }
+        }
+        let reason = explanation.unwrap_or_else(|| idle_summary(signal));
+        decision(signal, None, reason, None)
+    }
+
+    /// Decides a whole cycle in input order, with at most one action per PR: a later signal
+    /// for a PR that already acts this cycle is deferred to the next cycle.
+    #[must_use]
+    pub fn plan(&self, signals: &[PipelineSignal]) -> Vec<Decision> {
+        let mut acting: HashMap<(RepoSlug, u64), &'static str> = HashMap::new();
+        signals
+            .iter()
+            .map(|signal| {
+                let mut decision = self.decide(signal);
+                if let Some(action) = decision.action {
+                    let pr = (decision.repo.clone(), decision.pr);
+                    if let Some(first) = acting.get(&pr) {
+                        decision.reason = format!(
+                            "deferred to next cycle: {first} already acts on this PR this cycle (one action per PR per cycle)"
+                        );
+                        decision.action = None;
+                        decision.key = None;
+                    } else {
+                        acting.insert(pr, action);
+                    }
+                }
+                decision
+            })
+            .collect()
+    }
+
+    /// Performs a decision through `forge`; `None` when the decision has no action.
+    pub async fn perform(
+        &self,
+        decision: &Decision,
+        signal: &PipelineSignal,
+        forge: &dyn Forge,
+    ) -> Option<ActionResult> {
+        let (action, key) = (decision.action?, decision.key.clone()?);
+        let handler: &dyn JobHandler = self.registry.get(action)?;
+        let started = Instant::now();
+        let outcome = handler.execute(signal, forge).await;
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Some(ActionResult { action, key, success: outcome.is_ok(), duration_ms, error: outcome.err() })
+    }
+}
+
+fn decision(
+    signal: &PipelineSignal,
+    action: Option<&'static str>,
+    reason: String,
+    key: Option<ActionKey>,
+) -> Decision {
+    Decision { repo: signal.repo(), pr: signal.pr_number, action, reason, key }
+}
+
+/// Why nothing happens when no handler even waits on the signal.
+fn idle_summary(signal: &PipelineSignal) -> String {
+    match signal.pr_state {
+        PrState::Closed => "PR closed without merge: nothing to do".to_owned(),
+        PrState::Merged if !signal.in_epic() => "PR merged outside any epic: nothing to do".to_owned(),
+        PrState::Merged => "flow complete: PR merged, epic ticked, child closed".to_owned(),
+        PrState::Open => format!(
+            "no handler matches: draft {}, mergeable {}, checks {}, {} of {} threads resolved, auto-merge {}",
+            signal.is_draft,
+            signal.mergeable,
+            signal.check_status,
+            signal.threads_resolved,
+            signal.threads_total,
+            if signal.auto_merge_enabled { "on" } else { "off" },
+        ),
+    }
+}

@@ -1,0 +1,77 @@
+//! The mutation port: everything a handler may do to a forge.
+
+use async_trait::async_trait;
+use chrono::Utc;
+
+use crate::failure::{FailureClass, FailureEvidence, classify_failure};
+use crate::handler::MergeMethod;
+use crate::names::{RepoSlug, ThreadId};
+
+/// A failed forge operation: which one, its class, and a detail free of tokens and forge text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{operation} failed ({class}): {detail}")]
+pub struct ForgeError {
+    /// The port operation that failed (`mark_ready_for_review`, `comment`, ...).
+    pub operation: &'static str,
+    /// What kind of failure it was.
+    pub class: FailureClass,
+    /// A short structural description: status code, endpoint, ids. Never a token, never a
+    /// body or message written on the forge.
+    pub detail: String,
+}
+
+impl ForgeError {
+    /// An error of a known class.
+    #[must_use]
+    pub fn new(operation: &'static str, class: FailureClass, detail: impl Into<String>) -> Self {
+        Self { operation, class, detail: detail.into() }
+    }
+
+    /// An error classified from what the adapter saw of the failed request.
+    #[must_use]
+    pub fn from_evidence(
+        operation: &'static str,
+        evidence: &FailureEvidence,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::new(operation, classify_failure(evidence, Utc::now()), detail)
+    }
+}
+
+/// Mutations (and the one read they need) that handlers perform on a forge.
+///
+/// Implementations: `jobrunner-github`'s `GitHubForge` over the real API, and
+/// [`RecordingForge`](crate::RecordingForge) for `core-ide simulate` and tests. Every method is
+/// one request to the forge, so one handler execution is one mutation.
+#[async_trait]
+pub trait Forge: Send + Sync {
+    /// Marks a draft PR ready for review.
+    async fn mark_ready_for_review(&self, repo: &RepoSlug, pr: u64) -> Result<(), ForgeError>;
+
+    /// Adds a comment to an issue or PR.
+    async fn comment(&self, repo: &RepoSlug, number: u64, body: &str) -> Result<(), ForgeError>;
+
+    /// Resolves review threads, all in one request.
+    async fn resolve_threads(&self, repo: &RepoSlug, threads: &[ThreadId]) -> Result<(), ForgeError>;
+
+    /// Requests auto-merge with the given method.
+    async fn enable_auto_merge(
+        &self,
+        repo: &RepoSlug,
+        pr: u64,
+        method: MergeMethod,
+    ) -> Result<(), ForgeError>;
+
+    /// Reads an issue's body: the only free text a handler ever sees, and only to rewrite one
+    /// checkbox of it.
+    async fn issue_body(&self, repo: &RepoSlug, issue: u64) -> Result<String, ForgeError>;
+
+    /// Replaces an issue's body.
+    async fn edit_issue_body(&self, repo: &RepoSlug, issue: u64, body: &str) -> Result<(), ForgeError>;
+
+    /// Closes an issue as completed.
+    async fn close_issue(&self, repo: &RepoSlug, issue: u64) -> Result<(), ForgeError>;
+
+    /// Adds a label to an issue or PR.
+    async fn add_label(&self, repo: &RepoSlug, number: u64, label: &str) -> Result<(), ForgeError>;
+}

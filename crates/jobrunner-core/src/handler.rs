@@ -1,0 +1,154 @@
+//! The handler contract: decide from a signal, then act through the forge.
+
+use std::fmt;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::forge::{Forge, ForgeError};
+use crate::names::{CommitSha, RepoSlug};
+use crate::signal::PipelineSignal;
+
+/// How auto-merge merges, spelled as GraphQL `PullRequestMergeMethod`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MergeMethod {
+    /// A merge commit.
+    Merge,
+    /// One squashed commit: the default, since agent PRs carry many small fix commits.
+    #[default]
+    Squash,
+    /// Rebased commits.
+    Rebase,
+}
+
+impl MergeMethod {
+    /// The GraphQL spelling.
+    #[must_use]
+    pub fn as_graphql(self) -> &'static str {
+        match self {
+            Self::Merge => "MERGE",
+            Self::Squash => "SQUASH",
+            Self::Rebase => "REBASE",
+        }
+    }
+}
+
+impl fmt::Display for MergeMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_graphql().to_ascii_lowercase())
+    }
+}
+
+impl FromStr for MergeMethod {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        match value.to_ascii_lowercase().as_str() {
+            "merge" => Ok(Self::Merge),
+            "squash" => Ok(Self::Squash),
+            "rebase" => Ok(Self::Rebase),
+            _ => Err("expected one of merge, squash, rebase".to_owned()),
+        }
+    }
+}
+
+/// The idempotency key of one action: it is performed at most once per key, across cycles,
+/// restarts and fleet nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ActionKey {
+    /// Repository of the PR.
+    pub repo: RepoSlug,
+    /// PR number.
+    pub pr: u64,
+    /// Handler name, with a variant after `/` when one handler has several rules
+    /// (`send_fix_command/review`).
+    pub action: String,
+    /// Head commit the decision was made on.
+    pub head_sha: CommitSha,
+    /// Latest review time, for actions that answer a review.
+    pub review_at: Option<DateTime<Utc>>,
+}
+
+impl ActionKey {
+    /// The key of `action` taken on `signal`'s PR at its head commit.
+    #[must_use]
+    pub fn for_signal(signal: &PipelineSignal, action: impl Into<String>) -> Self {
+        Self {
+            repo: signal.repo(),
+            pr: signal.pr_number,
+            action: action.into(),
+            head_sha: signal.last_commit_sha.clone(),
+            review_at: None,
+        }
+    }
+
+    /// The same key, also bound to the latest review.
+    #[must_use]
+    pub fn with_review(mut self, review_at: Option<DateTime<Utc>>) -> Self {
+        self.review_at = review_at;
+        self
+    }
+}
+
+impl fmt::Display for ActionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}:{}@{}", self.repo, self.pr, self.action, self.head_sha)?;
+        if let Some(review_at) = self.review_at {
+            write!(f, ":review@{}", review_at.to_rfc3339_opts(SecondsFormat::Secs, true))?;
+        }
+        Ok(())
+    }
+}
+
+/// What one handler makes of one signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Match {
+    /// The handler acts; `reason` says why in structural terms.
+    Act {
+        /// Why the handler acts.
+        reason: String,
+        /// The idempotency key of the action.
+        key: ActionKey,
+    },
+    /// The signal is in this handler's stage but not ready yet; `reason` says what it waits on.
+    Wait {
+        /// What the handler waits for.
+        reason: String,
+    },
+    /// The signal is outside this handler's stage.
+    No,
+}
+
+/// The outcome of one performed action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionResult {
+    /// The handler that acted.
+    pub action: &'static str,
+    /// The action's idempotency key.
+    pub key: ActionKey,
+    /// True when the forge accepted every request of the action.
+    pub success: bool,
+    /// Wall time of the action, in milliseconds.
+    pub duration_ms: u64,
+    /// Why it failed, when it did.
+    pub error: Option<ForgeError>,
+}
+
+/// A typed handler of one stage of the epic flow.
+///
+/// `matches` is pure and cheap: the dispatcher calls it for every handler on every signal.
+/// `execute` performs the action through the forge, in as few requests as the forge allows.
+#[async_trait]
+pub trait JobHandler: Send + Sync {
+    /// The stable name used in configuration, keys, logs and the journal (`publish_draft`).
+    fn name(&self) -> &'static str;
+
+    /// Decides from the signal alone whether this handler acts.
+    fn matches(&self, signal: &PipelineSignal) -> Match;
+
+    /// Performs the action for a signal that matched.
+    async fn execute(&self, signal: &PipelineSignal, forge: &dyn Forge) -> Result<(), ForgeError>;
+}

@@ -1,0 +1,36 @@
+//! Contracts of the core-ide job runner.
+//!
+//! This crate is what every other crate agrees on: the structural [`PipelineSignal`] a
+//! source builds per pull request, the [`JobHandler`] trait and the [`Dispatcher`] that picks
+//! exactly one action per signal, the [`Forge`] port through which actions mutate a forge, the
+//! [`JobSource`] port through which signals arrive, and [`classify_failure`], which turns a
+//! failed request into a [`FailureClass`] the runner acts on.
+//!
+//! It is *not* an adapter: it does no IO at all — no HTTP, no database, no files, no octocrab.
+//! The epic checklist grammar ([`checklist`]) lives here because the source (to compute
+//! `parent_ticked`) and the `tick_parent` handler (to edit the line) must agree on it.
+//!
+//! Nothing in this crate carries free text from the forge: signals hold numbers, enums,
+//! validated names and opaque ids only.
+#![deny(missing_docs)]
+
+pub mod checklist;
+mod dispatcher;
+mod failure;
+mod forge;
+mod handler;
+mod names;
+mod recording_forge;
+mod registry;
+mod signal;
+mod source;
+
+pub use dispatcher::{Decision, Dispatcher};
+pub use failure::{DEFAULT_RATE_LIMIT_WAIT, FailureClass, FailureEvidence, TransportFailure, classify_failure};
+pub use forge::{Forge, ForgeError};
+pub use handler::{ActionKey, ActionResult, JobHandler, Match, MergeMethod};
+pub use names::{CommitSha, NameError, RepoName, RepoOwner, RepoSlug, ThreadId};
+pub use recording_forge::{ForgeCall, RecordingForge};
+pub use registry::{HandlerRegistry, RegistryError};
+pub use signal::{CheckStatus, Mergeable, PipelineSignal, PrState, SignalError, UnresolvedThread};
+pub use source::JobSource;

@@ -1,0 +1,220 @@
+//! The structural snapshot of one pull request in its epic flow.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::names::{CommitSha, RepoName, RepoOwner, RepoSlug, ThreadId};
+
+/// State of a pull request, spelled as GitHub's GraphQL `PullRequestState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PrState {
+    /// Open for review or merge.
+    Open,
+    /// Closed without being merged.
+    Closed,
+    /// Merged into its base branch.
+    Merged,
+}
+
+/// Whether GitHub can merge the PR, spelled as GraphQL `MergeableState`.
+///
+/// `Unknown` means GitHub has not computed it yet (after a push or a base-branch move):
+/// no merge-related action may be taken on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Mergeable {
+    /// Merges cleanly.
+    Mergeable,
+    /// Conflicts with its base branch.
+    Conflicting,
+    /// Not computed yet; ask again next cycle.
+    Unknown,
+}
+
+/// The head commit's check rollup, spelled as GraphQL `StatusState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CheckStatus {
+    /// Every check passed.
+    Success,
+    /// A check failed.
+    Failure,
+    /// A check is still running.
+    Pending,
+    /// A check errored.
+    Error,
+    /// A required check has not reported yet.
+    Expected,
+}
+
+macro_rules! github_spelling {
+    ($ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            /// GitHub's spelling of the value.
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+github_spelling!(PrState { Open => "OPEN", Closed => "CLOSED", Merged => "MERGED" });
+github_spelling!(Mergeable { Mergeable => "MERGEABLE", Conflicting => "CONFLICTING", Unknown => "UNKNOWN" });
+github_spelling!(CheckStatus {
+    Success => "SUCCESS",
+    Failure => "FAILURE",
+    Pending => "PENDING",
+    Error => "ERROR",
+    Expected => "EXPECTED",
+});
+
+/// One unresolved review thread: its opaque id and when its last comment was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnresolvedThread {
+    /// GraphQL node id of the thread, used to resolve it.
+    pub id: ThreadId,
+    /// Time of the thread's last comment.
+    pub last_comment_at: DateTime<Utc>,
+}
+
+/// Structural snapshot of one (epic, child, PR) triple.
+///
+/// It holds numbers, enums, validated names and opaque ids only: never a title, a body, a
+/// comment or any other free text from the forge, so nothing a stranger wrote can steer a
+/// handler or leak into the journal. A PR linked to no epic has `epic_number` and
+/// `child_number` 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSignal {
+    /// Owner of the repository holding the PR, the child and the epic.
+    pub repo_owner: RepoOwner,
+    /// Name of that repository.
+    pub repo_name: RepoName,
+    /// Issue number of the epic, 0 when the PR belongs to no epic.
+    pub epic_number: u64,
+    /// Issue number of the child the PR closes, 0 when there is none.
+    pub child_number: u64,
+    /// Pull request number.
+    pub pr_number: u64,
+    /// Open, closed or merged.
+    pub pr_state: PrState,
+    /// True while the PR is a draft.
+    pub is_draft: bool,
+    /// GitHub's mergeability verdict.
+    pub mergeable: Mergeable,
+    /// Check rollup of the head commit.
+    pub check_status: CheckStatus,
+    /// Review threads on the PR.
+    pub threads_total: u32,
+    /// Review threads already resolved.
+    pub threads_resolved: u32,
+    /// Head commit of the PR.
+    pub last_commit_sha: CommitSha,
+    /// When the head commit was made.
+    pub last_commit_at: DateTime<Utc>,
+    /// When the latest review was submitted, if any.
+    pub last_review_at: Option<DateTime<Utc>>,
+    /// True while the child issue is open.
+    pub child_open: bool,
+    /// True when the child's checkbox in the epic body is ticked.
+    pub parent_ticked: bool,
+    /// True when auto-merge is already requested on the PR.
+    pub auto_merge_enabled: bool,
+    /// True when a commit landed after the latest review (the agent answered it).
+    pub has_fix_commit_after_review: bool,
+    /// The unresolved threads, as many as `threads_total - threads_resolved`.
+    #[serde(default)]
+    pub unresolved_threads: Vec<UnresolvedThread>,
+}
+
+/// A signal whose fields contradict each other.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignalError {
+    /// More threads resolved than exist.
+    #[error("threads_resolved ({resolved}) is larger than threads_total ({total})")]
+    MoreResolvedThanTotal {
+        /// `threads_resolved`.
+        resolved: u32,
+        /// `threads_total`.
+        total: u32,
+    },
+    /// The thread list does not match the counts.
+    #[error(
+        "unresolved_threads lists {listed} threads but threads_total - threads_resolved is {expected}: list one entry per unresolved thread"
+    )]
+    ThreadListMismatch {
+        /// Entries in `unresolved_threads`.
+        listed: usize,
+        /// `threads_total - threads_resolved`.
+        expected: u32,
+    },
+    /// A child without an epic, or an epic without a child.
+    #[error(
+        "epic_number is {epic} but child_number is {child}: both are 0 for a PR outside any epic, or both are set"
+    )]
+    HalfLinked {
+        /// `epic_number`.
+        epic: u64,
+        /// `child_number`.
+        child: u64,
+    },
+}
+
+impl PipelineSignal {
+    /// The repository as `owner/name`.
+    #[must_use]
+    pub fn repo(&self) -> RepoSlug {
+        RepoSlug::new(self.repo_owner.clone(), self.repo_name.clone())
+    }
+
+    /// Review threads still unresolved, by count.
+    #[must_use]
+    pub fn unresolved_count(&self) -> u32 {
+        self.threads_total.saturating_sub(self.threads_resolved)
+    }
+
+    /// True when the PR is linked to a child of an epic.
+    #[must_use]
+    pub fn in_epic(&self) -> bool {
+        self.epic_number != 0 && self.child_number != 0
+    }
+
+    /// Checks that the fields agree with each other; sources and `core-ide simulate` call it
+    /// before a signal reaches the dispatcher.
+    pub fn check_consistency(&self) -> Result<(), SignalError> {
+        if self.threads_resolved > self.threads_total {
+            return Err(SignalError::MoreResolvedThanTotal {
+                resolved: self.threads_resolved,
+                total: self.threads_total,
+            });
+        }
+        let expected = self.unresolved_count();
+        if self.unresolved_threads.len() != expected as usize {
+            return Err(SignalError::ThreadListMismatch {
+                listed: self.unresolved_threads.len(),
+                expected,
+            });
+        }
+        if (self.epic_number == 0) != (self.child_number == 0) {
+            return Err(SignalError::HalfLinked {
+                epic: self.epic_number,
+                child: self.child_number,
+            });
+        }
+        Ok(())
+    }
+}
