@@ -1,7 +1,7 @@
 //! The epic checklist: which task-list items name which child, and ticking exactly one box.
 //!
 //! An epic lists its children as Markdown task-list items whose text starts with a reference:
-//! `- [ ] #123`, `* [x] owner/repo#123`, or an issue URL. Items are found with a CommonMark
+//! `- [ ] #123`, `* [x] owner/repo#123`, or an issue URL. Items are found with a `CommonMark`
 //! parser (pulldown-cmark) and source offsets, so a checkbox inside a code block or a quote is
 //! never mistaken for one, and ticking rewrites a single byte: every other byte of the body
 //! stays as it was.
@@ -30,8 +30,7 @@ impl ChecklistItem {
     /// epic's own repository, which is `repo`).
     #[must_use]
     pub fn refers_to(&self, repo: &RepoSlug, number: u64) -> bool {
-        self.number == number
-            && self.repo.as_ref().is_none_or(|(owner, name)| repo.same_repo(owner, name))
+        self.number == number && self.repo.as_ref().is_none_or(|(owner, name)| repo.same_repo(owner, name))
     }
 }
 
@@ -82,17 +81,14 @@ pub fn tick(body: &str, repo: &RepoSlug, child: u64) -> TickOutcome {
     if listed.is_empty() {
         return TickOutcome::NotListed;
     }
-    let mut bytes = body.as_bytes().to_vec();
+    let mut new_body = body.to_owned();
     let mut changed = false;
     for item in listed.iter().filter(|i| !i.ticked) {
-        bytes[item.checkbox.start + 1] = b'x';
+        let space = item.checkbox.start + 1;
+        new_body.replace_range(space..=space, "x");
         changed = true;
     }
-    if !changed {
-        return TickOutcome::AlreadyTicked;
-    }
-    // Only an ASCII space inside "[ ]" was replaced by an ASCII 'x'.
-    TickOutcome::Ticked(String::from_utf8(bytes).expect("an ASCII byte swap keeps UTF-8 valid"))
+    if changed { TickOutcome::Ticked(new_body) } else { TickOutcome::AlreadyTicked }
 }
 
 /// The item whose marker the parser reported at `range`, if its text starts with a reference.
@@ -228,9 +224,6 @@ mod tests {
     fn items_lists_children_with_their_state() {
         let found = items("- [ ] #1\n- [x] other/app#2\n- [ ] plain text\n");
         let summary: Vec<_> = found.iter().map(|i| (i.repo.clone(), i.number, i.ticked)).collect();
-        assert_eq!(
-            summary,
-            vec![(None, 1, false), (Some(("other".into(), "app".into())), 2, true)]
-        );
+        assert_eq!(summary, vec![(None, 1, false), (Some(("other".into(), "app".into())), 2, true)]);
     }
 }

@@ -296,7 +296,9 @@ mod tests {
         assert!(FailureClass::Transient.is_retryable());
         assert!(FailureClass::RateLimited { retry_after: Duration::ZERO }.is_retryable());
         assert!(FailureClass::Conflict.is_retryable());
-        for class in [FailureClass::Auth, FailureClass::NotFound, FailureClass::Validation, FailureClass::Permanent] {
+        for class in
+            [FailureClass::Auth, FailureClass::NotFound, FailureClass::Validation, FailureClass::Permanent]
+        {
             assert!(!class.is_retryable(), "{class}");
         }
     }

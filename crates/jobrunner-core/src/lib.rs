@@ -26,7 +26,9 @@ mod signal;
 mod source;
 
 pub use dispatcher::{Decision, Dispatcher};
-pub use failure::{DEFAULT_RATE_LIMIT_WAIT, FailureClass, FailureEvidence, TransportFailure, classify_failure};
+pub use failure::{
+    DEFAULT_RATE_LIMIT_WAIT, FailureClass, FailureEvidence, TransportFailure, classify_failure,
+};
 pub use forge::{Forge, ForgeError};
 pub use handler::{ActionKey, ActionResult, JobHandler, Match, MergeMethod};
 pub use names::{CommitSha, NameError, RepoName, RepoOwner, RepoSlug, ThreadId};

@@ -150,9 +150,7 @@ fn is_valid_owner(value: &str) -> bool {
 
 fn is_valid_repo_name(value: &str) -> bool {
     (1..=100).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
         && value != "."
         && value != ".."
 }
@@ -163,9 +161,7 @@ fn is_valid_sha(value: &str) -> bool {
 
 fn is_valid_node_id(value: &str) -> bool {
     (1..=128).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'='))
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'='))
 }
 
 /// A repository as `owner/name`, both parts validated.

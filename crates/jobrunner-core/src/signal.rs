@@ -204,16 +204,10 @@ impl PipelineSignal {
         }
         let expected = self.unresolved_count();
         if self.unresolved_threads.len() != expected as usize {
-            return Err(SignalError::ThreadListMismatch {
-                listed: self.unresolved_threads.len(),
-                expected,
-            });
+            return Err(SignalError::ThreadListMismatch { listed: self.unresolved_threads.len(), expected });
         }
         if (self.epic_number == 0) != (self.child_number == 0) {
-            return Err(SignalError::HalfLinked {
-                epic: self.epic_number,
-                child: self.child_number,
-            });
+            return Err(SignalError::HalfLinked { epic: self.epic_number, child: self.child_number });
         }
         Ok(())
     }

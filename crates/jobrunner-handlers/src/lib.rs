@@ -1,0 +1,87 @@
+//! The handlers of the issue-epic flow, one file each, and the registry that orders them.
+//!
+//! Each handler decides from a [`PipelineSignal`](jobrunner_core::PipelineSignal) alone and acts
+//! through the [`Forge`](jobrunner_core::Forge) port. This crate depends on `jobrunner-core`
+//! only: it never sees HTTP, octocrab, a database or the journal. Command texts and the merge
+//! method come from [`HandlerSettings`]; which handlers run comes from configuration.
+#![deny(missing_docs)]
+
+mod close_child;
+mod enable_auto_merge;
+mod publish_draft;
+mod resolve_threads;
+mod send_fix_command;
+mod tick_parent;
+
+pub use close_child::CloseChild;
+pub use enable_auto_merge::EnableAutoMerge;
+use jobrunner_core::{Dispatcher, HandlerRegistry, MergeMethod, RegistryError};
+pub use publish_draft::PublishDraft;
+pub use resolve_threads::ResolveThreads;
+pub use send_fix_command::SendFixCommand;
+pub use tick_parent::TickParent;
+
+/// Handler names in the dispatcher's priority order: finishing merged work first, then
+/// unblocking (conflicts, reviews), then moving forward (publish, auto-merge).
+pub const HANDLER_NAMES: [&str; 6] = [
+    TickParent::NAME,
+    CloseChild::NAME,
+    SendFixCommand::NAME,
+    ResolveThreads::NAME,
+    PublishDraft::NAME,
+    EnableAutoMerge::NAME,
+];
+
+/// The default comment that asks the coding agent to fix a merge conflict.
+pub const DEFAULT_CONFLICT_COMMAND: &str = "fix merge conflict";
+/// The default comment that asks the coding agent to address review threads.
+pub const DEFAULT_REVIEW_COMMAND: &str = "fix the code reviews";
+
+/// What handlers say and how they merge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandlerSettings {
+    /// Comment posted on a conflicting PR.
+    pub conflict_command: String,
+    /// Comment posted on a PR with unanswered review threads.
+    pub review_command: String,
+    /// Merge method for auto-merge.
+    pub merge_method: MergeMethod,
+}
+
+impl Default for HandlerSettings {
+    fn default() -> Self {
+        Self {
+            conflict_command: DEFAULT_CONFLICT_COMMAND.to_owned(),
+            review_command: DEFAULT_REVIEW_COMMAND.to_owned(),
+            merge_method: MergeMethod::default(),
+        }
+    }
+}
+
+/// Every handler, enabled, in priority order.
+#[must_use]
+pub fn registry(settings: &HandlerSettings) -> HandlerRegistry {
+    let mut registry = HandlerRegistry::new();
+    let handlers: [Box<dyn jobrunner_core::JobHandler>; 6] = [
+        Box::new(TickParent),
+        Box::new(CloseChild),
+        Box::new(SendFixCommand::new(&settings.conflict_command, &settings.review_command)),
+        Box::new(ResolveThreads),
+        Box::new(PublishDraft),
+        Box::new(EnableAutoMerge::new(settings.merge_method)),
+    ];
+    for handler in handlers {
+        registry.register(handler).expect("built-in handler names are unique");
+    }
+    registry
+}
+
+/// A dispatcher over every handler, with only `enabled` switched on.
+pub fn dispatcher<S: AsRef<str>>(
+    settings: &HandlerSettings,
+    enabled: &[S],
+) -> Result<Dispatcher, RegistryError> {
+    let mut registry = registry(settings);
+    registry.enable_only(enabled)?;
+    Ok(Dispatcher::new(registry))
+}

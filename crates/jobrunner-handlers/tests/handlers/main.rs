@@ -1,0 +1,5 @@
+//! Scenario tests of the handler table: one binary, so the suite links once.
+
+mod execute;
+mod match_rules;
+mod support;

@@ -1,0 +1,243 @@
+//! Every rule of the handler table, pinned as "given this signal, the dispatcher decides X".
+
+use crate::support::{SignalExt, open_pr};
+use jobrunner_core::{CheckStatus, Decision, Dispatcher, Mergeable, PipelineSignal};
+use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
+
+fn all_handlers() -> Dispatcher {
+    dispatcher(&HandlerSettings::default(), &HANDLER_NAMES).unwrap()
+}
+
+fn decide(signal: &PipelineSignal) -> Decision {
+    signal.check_consistency().expect("test signals are consistent");
+    all_handlers().decide(signal)
+}
+
+#[track_caller]
+fn assert_acts(signal: &PipelineSignal, handler: &str) -> Decision {
+    let decision = decide(signal);
+    assert_eq!(decision.action, Some(handler), "reason: {}", decision.reason);
+    assert!(decision.key.is_some());
+    decision
+}
+
+#[track_caller]
+fn assert_waits(signal: &PipelineSignal, reason_part: &str) {
+    let decision = decide(signal);
+    assert_eq!(decision.action, None, "expected no action, got {:?}: {}", decision.action, decision.reason);
+    assert!(decision.key.is_none());
+    assert!(decision.reason.contains(reason_part), "reason {:?} lacks {reason_part:?}", decision.reason);
+}
+
+// Stage 8: tick_parent.
+
+#[test]
+fn merged_pr_with_unticked_child_ticks_the_parent() {
+    let decision = assert_acts(&open_pr().merged(), "tick_parent");
+    assert_eq!(decision.reason, "PR merged and child #3 is unticked in epic #1");
+}
+
+#[test]
+fn merged_pr_takes_tick_parent_before_closing_the_child() {
+    assert_acts(&open_pr().merged(), "tick_parent");
+}
+
+// Stage 9: close_child.
+
+#[test]
+fn merged_pr_with_ticked_parent_and_open_child_closes_the_child() {
+    assert_acts(&open_pr().merged().parent_ticked(), "close_child");
+}
+
+#[test]
+fn merged_pr_whose_parent_is_ticked_and_child_closed_is_complete() {
+    assert_waits(&open_pr().merged().parent_ticked().child_closed(), "flow complete");
+}
+
+#[test]
+fn merged_pr_with_unticked_parent_and_closed_child_still_ticks() {
+    assert_acts(&open_pr().merged().child_closed(), "tick_parent");
+}
+
+#[test]
+fn merged_pr_linked_to_no_epic_needs_nothing() {
+    assert_waits(&open_pr().merged().no_epic(), "PR merged outside any epic");
+}
+
+#[test]
+fn closed_unmerged_pr_needs_nothing() {
+    assert_waits(&open_pr().closed(), "PR closed without merge");
+}
+
+// Stage 4: send_fix_command for conflicts.
+
+#[test]
+fn conflicting_pr_gets_the_conflict_command() {
+    let decision = assert_acts(&open_pr().mergeable(Mergeable::Conflicting), "send_fix_command");
+    assert_eq!(decision.key.unwrap().action, "send_fix_command/conflict");
+}
+
+#[test]
+fn conflicting_draft_gets_the_conflict_command_before_publishing() {
+    assert_acts(&open_pr().draft().mergeable(Mergeable::Conflicting), "send_fix_command");
+}
+
+#[test]
+fn conflict_outranks_unanswered_reviews() {
+    let signal = open_pr().mergeable(Mergeable::Conflicting).review_threads(20, &[20]);
+    let decision = assert_acts(&signal, "send_fix_command");
+    assert_eq!(decision.key.unwrap().action, "send_fix_command/conflict");
+}
+
+// Stage 5: resolve_threads.
+
+#[test]
+fn threads_answered_by_a_later_commit_are_resolved() {
+    let signal = open_pr().review_threads(20, &[15, 20]).pushed_at(30);
+    let decision = assert_acts(&signal, "resolve_threads");
+    assert_eq!(
+        decision.reason,
+        "a commit landed after the latest review: 2 of 2 unresolved threads predate it"
+    );
+}
+
+#[test]
+fn threads_commented_after_the_fix_commit_wait_for_the_agent() {
+    let mut signal = open_pr().review_threads(20, &[20]).pushed_at(30);
+    signal.unresolved_threads[0].last_comment_at = crate::support::at(40);
+    assert_waits(&signal, "commented on after the head commit");
+}
+
+// Stage 6: send_fix_command for reviews.
+
+#[test]
+fn unresolved_threads_without_a_later_commit_get_the_review_command() {
+    let signal = open_pr().review_threads(20, &[20, 20, 19]);
+    let decision = assert_acts(&signal, "send_fix_command");
+    let key = decision.key.unwrap();
+    assert_eq!(key.action, "send_fix_command/review");
+    assert_eq!(key.review_at, Some(crate::support::at(20)));
+    assert_eq!(decision.reason, "3 unresolved review threads and no commit since the latest review");
+}
+
+#[test]
+fn a_new_review_on_the_same_head_makes_a_new_review_key() {
+    let first = assert_acts(&open_pr().review_threads(20, &[20]), "send_fix_command");
+    let second =
+        assert_acts(&open_pr().review_threads(20, &[20]).review_threads(25, &[25]), "send_fix_command");
+    assert_ne!(first.key, second.key);
+}
+
+// Stage 3: publish_draft.
+
+#[test]
+fn draft_with_green_checks_is_published() {
+    assert_acts(&open_pr().draft(), "publish_draft");
+}
+
+#[test]
+fn draft_with_pending_checks_waits() {
+    assert_waits(
+        &open_pr().draft().checks(CheckStatus::Pending),
+        "draft waits for checks SUCCESS (checks PENDING)",
+    );
+}
+
+#[test]
+fn draft_with_failing_checks_waits() {
+    assert_waits(&open_pr().draft().checks(CheckStatus::Failure), "checks FAILURE");
+}
+
+// Stage 7: enable_auto_merge.
+
+#[test]
+fn ready_green_mergeable_pr_gets_auto_merge() {
+    let decision = assert_acts(&open_pr(), "enable_auto_merge");
+    assert_eq!(decision.reason, "MERGEABLE, checks SUCCESS, all threads resolved: auto-merge (squash)");
+}
+
+#[test]
+fn resolved_threads_do_not_block_auto_merge() {
+    assert_acts(&open_pr().resolved_threads(4), "enable_auto_merge");
+}
+
+#[test]
+fn unknown_mergeability_never_enables_auto_merge() {
+    assert_waits(&open_pr().mergeable(Mergeable::Unknown), "mergeability UNKNOWN");
+}
+
+#[test]
+fn unknown_mergeability_sends_no_conflict_command() {
+    let decision = decide(&open_pr().draft().mergeable(Mergeable::Unknown).checks(CheckStatus::Pending));
+    assert_eq!(decision.action, None);
+}
+
+#[test]
+fn threads_resolved_but_checks_pending_waits() {
+    assert_waits(
+        &open_pr().resolved_threads(2).checks(CheckStatus::Pending),
+        "checks SUCCESS (checks PENDING)",
+    );
+}
+
+#[test]
+fn auto_merge_already_on_waits_for_github() {
+    assert_waits(&open_pr().auto_merge_on(), "waiting for GitHub to merge");
+}
+
+#[test]
+fn pr_linked_to_no_epic_still_flows() {
+    assert_acts(&open_pr().no_epic().draft(), "publish_draft");
+    assert_acts(&open_pr().no_epic(), "enable_auto_merge");
+}
+
+// Configuration.
+
+#[test]
+fn disabled_handler_is_skipped_and_named_in_the_reason() {
+    let only_publish = dispatcher(&HandlerSettings::default(), &["publish_draft"]).unwrap();
+    let decision = only_publish.decide(&open_pr());
+    assert_eq!(decision.action, None);
+    assert!(decision.reason.starts_with("enable_auto_merge would act"), "{}", decision.reason);
+    assert!(decision.reason.ends_with("but is disabled in configuration"), "{}", decision.reason);
+}
+
+#[test]
+fn disabled_higher_handler_lets_a_lower_one_act() {
+    let no_fix = dispatcher(&HandlerSettings::default(), &["resolve_threads", "publish_draft"]).unwrap();
+    let signal = open_pr().draft().mergeable(Mergeable::Conflicting);
+    assert_eq!(no_fix.decide(&signal).action, Some("publish_draft"));
+}
+
+#[test]
+fn unknown_handler_name_is_rejected_with_the_known_names() {
+    let Err(err) = dispatcher(&HandlerSettings::default(), &["publish_drafts"]) else {
+        panic!("an unknown handler name was accepted");
+    };
+    assert_eq!(
+        err.to_string(),
+        "unknown handler \"publish_drafts\": known handlers are tick_parent, close_child, send_fix_command, resolve_threads, publish_draft, enable_auto_merge"
+    );
+}
+
+// One action per PR per cycle.
+
+#[test]
+fn second_signal_for_the_same_pr_is_deferred() {
+    let mut second_child = open_pr().merged();
+    second_child.child_number = 4;
+    let decisions = all_handlers().plan(&[open_pr().merged(), second_child, open_pr().no_epic()]);
+    assert_eq!(decisions[0].action, Some("tick_parent"));
+    assert_eq!(decisions[1].action, None);
+    assert!(decisions[1].reason.starts_with("deferred to next cycle: tick_parent"));
+    assert_eq!(decisions[2].action, None, "PR 7 already acts this cycle");
+}
+
+#[test]
+fn every_signal_gets_exactly_one_decision_in_input_order() {
+    let mut other = open_pr().draft();
+    other.pr_number = 8;
+    let decisions = all_handlers().plan(&[other, open_pr()]);
+    let prs: Vec<_> = decisions.iter().map(|d| (d.pr, d.action)).collect();
+    assert_eq!(prs, vec![(8, Some("publish_draft")), (7, Some("enable_auto_merge"))]);
+}

@@ -1,0 +1,115 @@
+//! Signals for scenario tests: one realistic open PR in an epic, changed with `with_*` steps.
+
+use chrono::{DateTime, TimeZone, Utc};
+use jobrunner_core::{
+    CheckStatus, CommitSha, Mergeable, PipelineSignal, PrState, RepoName, RepoOwner, ThreadId,
+    UnresolvedThread,
+};
+
+pub(crate) fn at(minute: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 10, minute, 0).unwrap()
+}
+
+/// PR #7 of octo/app closes child #3 of epic #1: open, ready, MERGEABLE, checks SUCCESS, no
+/// threads, auto-merge off. Every field states the happy path so a test changes one thing.
+pub(crate) fn open_pr() -> PipelineSignal {
+    PipelineSignal {
+        repo_owner: RepoOwner::new("octo").unwrap(),
+        repo_name: RepoName::new("app").unwrap(),
+        epic_number: 1,
+        child_number: 3,
+        pr_number: 7,
+        pr_state: PrState::Open,
+        is_draft: false,
+        mergeable: Mergeable::Mergeable,
+        check_status: CheckStatus::Success,
+        threads_total: 0,
+        threads_resolved: 0,
+        last_commit_sha: CommitSha::new("a".repeat(40)).unwrap(),
+        last_commit_at: at(10),
+        last_review_at: None,
+        child_open: true,
+        parent_ticked: false,
+        auto_merge_enabled: false,
+        has_fix_commit_after_review: false,
+        unresolved_threads: Vec::new(),
+    }
+}
+
+pub(crate) trait SignalExt {
+    fn draft(self) -> Self;
+    fn checks(self, status: CheckStatus) -> Self;
+    fn mergeable(self, mergeable: Mergeable) -> Self;
+    fn merged(self) -> Self;
+    fn closed(self) -> Self;
+    fn parent_ticked(self) -> Self;
+    fn child_closed(self) -> Self;
+    fn auto_merge_on(self) -> Self;
+    fn no_epic(self) -> Self;
+    /// A review at `review_minute` left threads whose last comments are at `comment_minutes`.
+    fn review_threads(self, review_minute: u32, comment_minutes: &[u32]) -> Self;
+    /// The agent pushed a new head commit at `minute`.
+    fn pushed_at(self, minute: u32) -> Self;
+    fn resolved_threads(self, resolved: u32) -> Self;
+}
+
+impl SignalExt for PipelineSignal {
+    fn draft(mut self) -> Self {
+        self.is_draft = true;
+        self
+    }
+    fn checks(mut self, status: CheckStatus) -> Self {
+        self.check_status = status;
+        self
+    }
+    fn mergeable(mut self, mergeable: Mergeable) -> Self {
+        self.mergeable = mergeable;
+        self
+    }
+    fn merged(mut self) -> Self {
+        self.pr_state = PrState::Merged;
+        self
+    }
+    fn closed(mut self) -> Self {
+        self.pr_state = PrState::Closed;
+        self
+    }
+    fn parent_ticked(mut self) -> Self {
+        self.parent_ticked = true;
+        self
+    }
+    fn child_closed(mut self) -> Self {
+        self.child_open = false;
+        self
+    }
+    fn auto_merge_on(mut self) -> Self {
+        self.auto_merge_enabled = true;
+        self
+    }
+    fn no_epic(mut self) -> Self {
+        self.epic_number = 0;
+        self.child_number = 0;
+        self
+    }
+    fn review_threads(mut self, review_minute: u32, comment_minutes: &[u32]) -> Self {
+        self.last_review_at = Some(at(review_minute));
+        self.threads_total += u32::try_from(comment_minutes.len()).unwrap();
+        self.unresolved_threads.extend(comment_minutes.iter().enumerate().map(|(i, m)| UnresolvedThread {
+            id: ThreadId::new(format!("PRRT_{review_minute}_{i}")).unwrap(),
+            last_comment_at: at(*m),
+        }));
+        self.has_fix_commit_after_review = self.last_commit_at > at(review_minute);
+        self
+    }
+    fn pushed_at(mut self, minute: u32) -> Self {
+        self.last_commit_at = at(minute);
+        self.last_commit_sha = CommitSha::new(format!("{minute:0>40}")).unwrap();
+        self.has_fix_commit_after_review = self.last_review_at.is_some_and(|r| at(minute) > r);
+        self
+    }
+    fn resolved_threads(mut self, resolved: u32) -> Self {
+        self.threads_total += resolved;
+        self.threads_resolved += resolved;
+        self
+    }
+}
