@@ -31,8 +31,15 @@ pub use failure::{
 };
 pub use forge::{Forge, ForgeError};
 pub use handler::{ActionKey, ActionResult, JobHandler, Match, MergeMethod};
-pub use names::{CommitSha, NameError, RepoName, RepoOwner, RepoSlug, ThreadId};
+pub use names::{CommitSha, NameError, NodeId, RepoName, RepoOwner, RepoSlug, ThreadId};
 pub use recording_forge::{ForgeCall, RecordingForge};
 pub use registry::{HandlerRegistry, RegistryError};
 pub use signal::{CheckStatus, Mergeable, PipelineSignal, PrState, SignalError, UnresolvedThread};
 pub use source::JobSource;
+
+/// The JSON Schema of [`PipelineSignal`], as shipped in `docs/schema/pipeline-signal.schema.json`
+/// for the input of `core-ide simulate`.
+#[must_use]
+pub fn signal_schema() -> schemars::Schema {
+    schemars::schema_for!(PipelineSignal)
+}

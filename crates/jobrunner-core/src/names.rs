@@ -141,6 +141,24 @@ validated_string!(
     "1 to 128 ASCII letters, digits, '_', '-' or '=' (a GraphQL node id)"
 );
 
+validated_string!(
+    /// The id of a node of the fleet (`node-a`, a host name): it names the node in the journal,
+    /// the store and logs.
+    NodeId,
+    "node id",
+    "NodeId",
+    "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+    64,
+    is_valid_node_name,
+    "1 to 64 ASCII letters, digits, '.', '-' or '_', starting with a letter or digit"
+);
+
+fn is_valid_node_name(value: &str) -> bool {
+    (1..=64).contains(&value.len())
+        && value.as_bytes()[0].is_ascii_alphanumeric()
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
 fn is_valid_owner(value: &str) -> bool {
     (1..=39).contains(&value.len())
         && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
