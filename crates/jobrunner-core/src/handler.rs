@@ -50,7 +50,7 @@ impl FromStr for MergeMethod {
             "merge" => Ok(Self::Merge),
             "squash" => Ok(Self::Squash),
             "rebase" => Ok(Self::Rebase),
-            _ => Err("expected one of merge, squash, rebase".to_owned()),
+            _ => Err("one of merge, squash, rebase".to_owned()),
         }
     }
 }

@@ -30,7 +30,7 @@ impl FromStr for FsyncPolicy {
         match value {
             "per-record" => Ok(Self::PerRecord),
             "never" => Ok(Self::Never),
-            _ => Err("expected per-record or never".to_owned()),
+            _ => Err("per-record or never".to_owned()),
         }
     }
 }

@@ -1,0 +1,66 @@
+//! Configuration errors: each one line naming the key, the value and the fix.
+
+use std::path::PathBuf;
+
+use crate::settings::Source;
+
+/// A setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value that does not parse or is out of range.
+    #[error("invalid value {value:?} for {key} (from {origin}): expected {expected}")]
+    InvalidValue {
+        /// The setting.
+        key: &'static str,
+        /// The rejected value, truncated to 80 characters.
+        value: String,
+        /// Where it came from.
+        origin: Source,
+        /// What is accepted.
+        expected: String,
+    },
+    /// A key the config file should not have.
+    #[error("unknown key {key:?} in {}: known keys are {known}", path.display())]
+    UnknownKey {
+        /// The unknown key.
+        key: String,
+        /// The config file.
+        path: PathBuf,
+        /// Every known key, comma separated.
+        known: String,
+    },
+    /// A config file that cannot be read.
+    #[error("cannot read config file {} (from {source_of_path}): {error}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Where its path came from.
+        source_of_path: Source,
+        /// The IO error.
+        error: std::io::Error,
+    },
+    /// A config file that is not valid TOML.
+    #[error("config file {} is not valid TOML: {message}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, on one line.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(
+        key: &'static str,
+        value: &str,
+        source: &Source,
+        expected: impl Into<String>,
+    ) -> Self {
+        Self::InvalidValue {
+            key,
+            value: value.chars().take(80).collect(),
+            origin: source.clone(),
+            expected: expected.into(),
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! `core-ide config`: the effective settings as annotated TOML.
+
+use std::fmt::Write;
+
+use crate::keys::KEYS;
+use crate::settings::{Settings, Source};
+
+/// One `key = value  # source` line per setting, values in TOML syntax, then the token's
+/// presence without its value.
+pub(crate) fn render(settings: &Settings) -> String {
+    let mut lines = vec![
+        "# Effective core-ide configuration. Highest wins: flag > CORE_* variable > config file > default."
+            .to_owned(),
+    ];
+    match &settings.config_file {
+        Some(path) => lines.push(format!("# config file: {}", path.display())),
+        None => lines.push("# config file: none".to_owned()),
+    }
+    let rows: Vec<(String, &Source)> = KEYS
+        .iter()
+        .map(|key| {
+            (format!("{} = {}", key.name, toml_value(settings, key.name)), &settings.sources[key.name])
+        })
+        .collect();
+    let width = rows.iter().map(|(line, _)| line.len()).max().unwrap_or(0);
+    for (line, source) in rows {
+        lines.push(format!("{line:<width$}  # {source}"));
+    }
+    match &settings.github_token {
+        Some((var, _)) => lines.push(format!("# github token: set from {var} (redacted)")),
+        None => lines.push("# github token: not set (export CORE_GITHUB_TOKEN to set one)".to_owned()),
+    }
+    lines.into_iter().fold(String::new(), |mut out, line| {
+        let _ = writeln!(out, "{line}");
+        out
+    })
+}
+
+fn toml_value(s: &Settings, key: &str) -> String {
+    let string = |v: &str| toml::Value::String(v.to_owned()).to_string();
+    let list = |items: Vec<String>| {
+        toml::Value::Array(items.into_iter().map(toml::Value::String).collect()).to_string()
+    };
+    match key {
+        "poll_interval" => string(&humantime::format_duration(s.poll_interval).to_string()),
+        "repos" => list(s.repos.iter().map(ToString::to_string).collect()),
+        "dry_run" => s.dry_run.to_string(),
+        "mode" => string(s.mode_name()),
+        "journal_dir" => string(&s.journal_dir.display().to_string()),
+        "journal_fsync" => string(&s.journal_fsync.to_string()),
+        "data_dir" => string(&s.data_dir.display().to_string()),
+        "node_id" => string(s.node_id.as_str()),
+        "handlers" => list(s.enabled_handlers.clone()),
+        "merge_method" => string(&s.handlers.merge_method.to_string()),
+        "conflict_command" => string(&s.handlers.conflict_command),
+        "review_command" => string(&s.handlers.review_command),
+        other => unreachable!("key {other} has no renderer"),
+    }
+}

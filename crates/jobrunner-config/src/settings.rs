@@ -1,0 +1,398 @@
+//! The effective settings and how the layers combine into them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jobrunner_core::{MergeMethod, NodeId, RepoSlug};
+use jobrunner_handlers::{DEFAULT_CONFLICT_COMMAND, DEFAULT_REVIEW_COMMAND, HANDLER_NAMES, HandlerSettings};
+use jobrunner_journal::FsyncPolicy;
+
+use crate::args::ConfigArgs;
+use crate::error::ConfigError;
+use crate::keys::{KEYS, find_key};
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The built-in default.
+    Default,
+    /// The TOML config file.
+    File(PathBuf),
+    /// An environment variable.
+    Env(&'static str),
+    /// A command-line flag.
+    Flag(String),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Default => f.write_str("default"),
+            Self::File(path) => write!(f, "config file {}", path.display()),
+            Self::Env(var) => f.write_str(var),
+            Self::Flag(flag) => f.write_str(flag),
+        }
+    }
+}
+
+/// How the node runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Headless unless a display is available.
+    Auto,
+    /// A service without a desktop.
+    Headless,
+    /// A desktop tray app.
+    Desktop,
+}
+
+impl Mode {
+    /// `Auto` made concrete: desktop when a display is present.
+    #[must_use]
+    pub fn resolve(self, display_present: bool) -> Self {
+        match self {
+            Self::Auto if display_present => Self::Desktop,
+            Self::Auto => Self::Headless,
+            other => other,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Headless => "headless",
+            Self::Desktop => "desktop",
+        }
+    }
+}
+
+/// A token: never printed, never in a `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    #[must_use]
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The secret itself, for the one place that sends it.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// What the environment contributes besides `CORE_*` settings.
+#[derive(Debug, Clone, Default)]
+pub struct Host {
+    /// The home directory, for `~` in paths.
+    pub home: Option<PathBuf>,
+    /// The host name, the default node id.
+    pub hostname: Option<String>,
+    /// The token and the variable it came from.
+    pub token: Option<(&'static str, Secret)>,
+}
+
+impl Host {
+    /// The real host: `$HOME` (or the password database), `/proc/sys/kernel/hostname`, and
+    /// `CORE_GITHUB_TOKEN` then `GITHUB_TOKEN`.
+    #[must_use]
+    pub fn current() -> Self {
+        let token = ["CORE_GITHUB_TOKEN", "GITHUB_TOKEN"].into_iter().find_map(|var| {
+            std::env::var(var).ok().filter(|t| !t.trim().is_empty()).map(|t| (var, Secret::new(t)))
+        });
+        let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_owned());
+        Self { home: std::env::home_dir(), hostname, token }
+    }
+}
+
+/// The effective settings of a node.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Time between poll cycles.
+    pub poll_interval: Duration,
+    /// Repositories to poll.
+    pub repos: Vec<RepoSlug>,
+    /// Decide and log only.
+    pub dry_run: bool,
+    /// Headless, desktop, or decided by the display.
+    pub mode: Mode,
+    /// Action journal directory.
+    pub journal_dir: PathBuf,
+    /// Journal fsync policy.
+    pub journal_fsync: FsyncPolicy,
+    /// State directory.
+    pub data_dir: PathBuf,
+    /// This node's id.
+    pub node_id: NodeId,
+    /// Enabled handler names, in priority order.
+    pub enabled_handlers: Vec<String>,
+    /// Command texts and merge method.
+    pub handlers: HandlerSettings,
+    /// The GitHub token, with the variable it came from.
+    pub github_token: Option<(&'static str, Secret)>,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    /// Where each setting's value came from, by key name.
+    pub sources: BTreeMap<&'static str, Source>,
+}
+
+/// The default config file, `~/.config/core-ide/config.toml`.
+#[must_use]
+pub fn default_config_path(home: Option<&Path>) -> Option<PathBuf> {
+    home.map(|h| h.join(".config/core-ide/config.toml"))
+}
+
+impl Settings {
+    /// Loads the settings of this process: the config file named by the args (or the default
+    /// one, when it exists), then the args, on the current host.
+    pub fn load(args: &ConfigArgs) -> Result<Self, ConfigError> {
+        let host = Host::current();
+        let file = match &args.config_file {
+            Some((path, source)) => {
+                let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Unreadable {
+                    path: path.clone(),
+                    source_of_path: source.clone(),
+                    error,
+                })?;
+                Some((path.clone(), text))
+            }
+            None => default_config_path(host.home.as_deref())
+                .and_then(|path| std::fs::read_to_string(&path).ok().map(|text| (path, text))),
+        };
+        Self::from_layers(file.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), args, &host)
+    }
+
+    /// Combines defaults, a config file's text, and the args, on `host`.
+    pub fn from_layers(
+        file: Option<(&Path, &str)>,
+        args: &ConfigArgs,
+        host: &Host,
+    ) -> Result<Self, ConfigError> {
+        let mut raw: BTreeMap<&'static str, (String, Source)> =
+            defaults(host).into_iter().map(|(k, v)| (k, (v, Source::Default))).collect();
+        if let Some((path, text)) = file {
+            for (key, value) in file_values(path, text)? {
+                raw.insert(key, (value, Source::File(path.to_owned())));
+            }
+        }
+        for (key, value, source) in args.given() {
+            raw.insert(key.name, (value.to_owned(), source.clone()));
+        }
+        let settings = parse(&raw, host)?;
+        Ok(Self {
+            config_file: file.map(|(p, _)| p.to_owned()),
+            sources: raw.into_iter().map(|(k, (_, s))| (k, s)).collect(),
+            ..settings
+        })
+    }
+
+    /// The `effective configuration` as TOML, each line annotated with its source and the
+    /// token redacted.
+    #[must_use]
+    pub fn render_toml(&self) -> String {
+        crate::render::render(self)
+    }
+
+    pub(crate) fn mode_name(&self) -> &'static str {
+        self.mode.as_str()
+    }
+}
+
+fn defaults(host: &Host) -> Vec<(&'static str, String)> {
+    let node =
+        host.hostname.clone().filter(|h| NodeId::new(h.as_str()).is_ok()).unwrap_or_else(|| "node".into());
+    vec![
+        ("poll_interval", "60s".into()),
+        ("repos", String::new()),
+        ("dry_run", "false".into()),
+        ("mode", "auto".into()),
+        ("journal_dir", "~/.core/journal".into()),
+        ("journal_fsync", "per-record".into()),
+        ("data_dir", "~/.core/data".into()),
+        ("node_id", node),
+        ("handlers", HANDLER_NAMES.join(",")),
+        ("merge_method", "squash".into()),
+        ("conflict_command", DEFAULT_CONFLICT_COMMAND.into()),
+        ("review_command", DEFAULT_REVIEW_COMMAND.into()),
+    ]
+}
+
+/// The file's values as raw strings, so one parser per key serves every layer.
+fn file_values(path: &Path, text: &str) -> Result<Vec<(&'static str, String)>, ConfigError> {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
+        path: path.to_owned(),
+        message: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
+    })?;
+    let source = Source::File(path.to_owned());
+    table
+        .into_iter()
+        .map(|(name, value)| {
+            let key = find_key(&name).ok_or_else(|| ConfigError::UnknownKey {
+                key: name.clone(),
+                path: path.to_owned(),
+                known: KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", "),
+            })?;
+            let raw = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map(str::to_owned).ok_or(()))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|()| {
+                        ConfigError::invalid(key.name, &value_text(&items), &source, "an array of strings")
+                    })?
+                    .join(","),
+                other => {
+                    return Err(ConfigError::invalid(
+                        key.name,
+                        &other.to_string(),
+                        &source,
+                        "a string, number or boolean",
+                    ));
+                }
+            };
+            Ok((key.name, raw))
+        })
+        .collect()
+}
+
+fn value_text(items: &[toml::Value]) -> String {
+    toml::Value::Array(items.to_vec()).to_string()
+}
+
+type Raw = BTreeMap<&'static str, (String, Source)>;
+
+/// Parses one key's layered value, naming the key, value and source when it is bad.
+fn field<T>(
+    raw: &Raw,
+    key: &'static str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    let (value, source) = raw.get(key).expect("every key has a default");
+    parse(value).map_err(|expected| ConfigError::invalid(key, value, source, expected))
+}
+
+fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
+    Ok(Settings {
+        poll_interval: field(raw, "poll_interval", parse_duration)?,
+        repos: field(raw, "repos", parse_repos)?,
+        dry_run: field(raw, "dry_run", parse_bool)?,
+        mode: field(raw, "mode", parse_mode)?,
+        journal_dir: field(raw, "journal_dir", |v| expand_path(v, host))?,
+        journal_fsync: field(raw, "journal_fsync", |v| v.trim().parse::<FsyncPolicy>())?,
+        data_dir: field(raw, "data_dir", |v| expand_path(v, host))?,
+        node_id: field(raw, "node_id", |v| NodeId::new(v.trim()).map_err(|e| e.rule.to_owned()))?,
+        enabled_handlers: field(raw, "handlers", parse_handlers)?,
+        handlers: HandlerSettings {
+            conflict_command: field(raw, "conflict_command", parse_command)?,
+            review_command: field(raw, "review_command", parse_command)?,
+            merge_method: field(raw, "merge_method", |v| v.trim().parse::<MergeMethod>())?,
+        },
+        github_token: host.token.clone(),
+        config_file: None,
+        sources: BTreeMap::new(),
+    })
+}
+
+const MAX_POLL_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+/// GitHub rejects comments longer than this many characters.
+const MAX_COMMENT_CHARS: usize = 65_536;
+
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    let expected = || "a duration such as 30s, 5m or 1h, between 1s and 24h".to_owned();
+    let value = value.trim();
+    let duration = if value.bytes().all(|b| b.is_ascii_digit()) && !value.is_empty() {
+        Duration::from_secs(value.parse().map_err(|_| expected())?)
+    } else {
+        humantime::parse_duration(value).map_err(|_| expected())?
+    };
+    if duration < Duration::from_secs(1) || duration > MAX_POLL_INTERVAL {
+        return Err(expected());
+    }
+    Ok(duration)
+}
+
+fn split_list(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn parse_repos(value: &str) -> Result<Vec<RepoSlug>, String> {
+    let mut repos: Vec<RepoSlug> = Vec::new();
+    for item in split_list(value) {
+        let repo = RepoSlug::parse(item).map_err(|e| {
+            format!("comma-separated owner/name entries, for example octo/app,octo/lib ({e})")
+        })?;
+        if !repos.contains(&repo) {
+            repos.push(repo);
+        }
+    }
+    Ok(repos)
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("true or false".to_owned()),
+    }
+}
+
+fn parse_mode(value: &str) -> Result<Mode, String> {
+    match value.trim() {
+        "auto" => Ok(Mode::Auto),
+        "headless" => Ok(Mode::Headless),
+        "desktop" => Ok(Mode::Desktop),
+        _ => Err("auto, headless or desktop".to_owned()),
+    }
+}
+
+fn expand_path(value: &str, host: &Host) -> Result<PathBuf, String> {
+    let value = value.trim();
+    if value.is_empty() || value.contains('\0') {
+        return Err("a directory path".to_owned());
+    }
+    match value.strip_prefix("~/").or((value == "~").then_some("")) {
+        Some(rest) => host
+            .home
+            .as_ref()
+            .map(|home| home.join(rest))
+            .ok_or_else(|| "an absolute path: ~ needs HOME, which is not set".to_owned()),
+        None => Ok(PathBuf::from(value)),
+    }
+}
+
+fn parse_handlers(value: &str) -> Result<Vec<String>, String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in split_list(value) {
+        if !HANDLER_NAMES.contains(&name) {
+            return Err(format!("comma-separated handler names from {}", HANDLER_NAMES.join(", ")));
+        }
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+        }
+    }
+    // Priority is fixed by the registry, not by the order the operator listed names in.
+    names.sort_by_key(|n| HANDLER_NAMES.iter().position(|h| h == n));
+    Ok(names)
+}
+
+fn parse_command(value: &str) -> Result<String, String> {
+    let text = value.trim();
+    if text.is_empty() || text.chars().count() > MAX_COMMENT_CHARS || text.contains('\0') {
+        return Err(format!("a non-empty comment text of at most {MAX_COMMENT_CHARS} characters"));
+    }
+    Ok(text.to_owned())
+}

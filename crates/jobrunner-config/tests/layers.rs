@@ -1,0 +1,187 @@
+//! Settings as an operator meets them: defaults, a file, flags, and one-line errors.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Command, FromArgMatches};
+use jobrunner_config::{ConfigArgs, ConfigError, Host, Mode, Secret, Settings, Source, env_vars};
+use jobrunner_core::MergeMethod;
+
+fn command() -> Command {
+    ConfigArgs::augment_args(Command::new("core-ide").subcommand(Command::new("simulate")))
+}
+
+fn args(flags: &[&str]) -> ConfigArgs {
+    let matches =
+        command().try_get_matches_from(std::iter::once("core-ide").chain(flags.iter().copied())).unwrap();
+    ConfigArgs::from_arg_matches(&matches).unwrap()
+}
+
+fn host() -> Host {
+    Host { home: Some(PathBuf::from("/home/op")), hostname: Some("build-7".into()), token: None }
+}
+
+fn load(file: Option<&str>, flags: &[&str]) -> Result<Settings, ConfigError> {
+    Settings::from_layers(file.map(|text| (Path::new("/etc/core-ide.toml"), text)), &args(flags), &host())
+}
+
+fn error(file: Option<&str>, flags: &[&str]) -> String {
+    load(file, flags).unwrap_err().to_string()
+}
+
+#[test]
+fn defaults_need_no_file_and_no_flags() {
+    let settings = load(None, &[]).unwrap();
+    assert_eq!(settings.poll_interval, Duration::from_secs(60));
+    assert!(settings.repos.is_empty());
+    assert!(!settings.dry_run);
+    assert_eq!(settings.mode, Mode::Auto);
+    assert_eq!(settings.journal_dir, Path::new("/home/op/.core/journal"));
+    assert_eq!(settings.data_dir, Path::new("/home/op/.core/data"));
+    assert_eq!(settings.node_id.as_str(), "build-7");
+    assert_eq!(settings.enabled_handlers.len(), 6);
+    assert_eq!(settings.handlers.merge_method, MergeMethod::Squash);
+    assert_eq!(settings.handlers.conflict_command, "fix merge conflict");
+    assert!(settings.sources.values().all(|s| *s == Source::Default));
+}
+
+#[test]
+fn file_overrides_defaults_and_flags_override_the_file() {
+    let file = r#"
+        poll_interval = "5m"
+        repos = ["octo/app", "octo/lib"]
+        dry_run = true
+        merge_method = "rebase"
+        handlers = "publish_draft,tick_parent"
+    "#;
+    let settings = load(Some(file), &["--poll-interval", "90", "--dry-run=false"]).unwrap();
+    assert_eq!(settings.poll_interval, Duration::from_secs(90));
+    assert!(!settings.dry_run);
+    assert_eq!(settings.repos.iter().map(ToString::to_string).collect::<Vec<_>>(), ["octo/app", "octo/lib"]);
+    assert_eq!(settings.handlers.merge_method, MergeMethod::Rebase);
+    assert_eq!(
+        settings.enabled_handlers,
+        ["tick_parent", "publish_draft"],
+        "priority order, not listed order"
+    );
+    assert_eq!(settings.sources["poll_interval"], Source::Flag("--poll-interval".into()));
+    assert_eq!(settings.sources["repos"], Source::File("/etc/core-ide.toml".into()));
+}
+
+#[test]
+fn flags_work_after_a_subcommand() {
+    let settings = load(None, &["simulate", "--repos", "octo/app", "--dry-run"]).unwrap();
+    assert!(settings.dry_run);
+    assert_eq!(settings.repos.len(), 1);
+}
+
+#[test]
+fn headless_and_desktop_flags_set_the_mode() {
+    assert_eq!(load(None, &["--headless"]).unwrap().mode, Mode::Headless);
+    assert_eq!(load(Some("mode = \"headless\""), &["--desktop"]).unwrap().mode, Mode::Desktop);
+    assert!(command().try_get_matches_from(["core-ide", "--headless", "--desktop"]).is_err());
+    assert_eq!(Mode::Auto.resolve(false), Mode::Headless);
+    assert_eq!(Mode::Auto.resolve(true), Mode::Desktop);
+}
+
+#[test]
+fn bad_flag_value_names_key_value_flag_and_what_is_accepted() {
+    assert_eq!(
+        error(None, &["--poll-interval", "soon"]),
+        "invalid value \"soon\" for poll_interval (from --poll-interval): expected a duration such as 30s, 5m or 1h, between 1s and 24h"
+    );
+    assert_eq!(
+        error(None, &["--merge-method", "octopus"]),
+        "invalid value \"octopus\" for merge_method (from --merge-method): expected one of merge, squash, rebase"
+    );
+}
+
+#[test]
+fn bad_file_value_names_the_file() {
+    assert_eq!(
+        error(Some("journal_fsync = \"sometimes\""), &[]),
+        "invalid value \"sometimes\" for journal_fsync (from config file /etc/core-ide.toml): expected per-record or never"
+    );
+    assert_eq!(
+        error(Some("dry_run = \"maybe\""), &[]),
+        "invalid value \"maybe\" for dry_run (from config file /etc/core-ide.toml): expected true or false"
+    );
+}
+
+#[test]
+fn every_kind_of_bad_value_is_rejected() {
+    let cases: &[(&str, &str)] = &[
+        ("--poll-interval", "0s"),
+        ("--poll-interval", "25h"),
+        ("--repos", "octo"),
+        ("--repos", "octo/.."),
+        ("--repos", "octo/app,../etc"),
+        ("--mode", "tray"),
+        ("--journal-dir", ""),
+        ("--node-id", "-bad"),
+        ("--handlers", "publish_draft,merge_everything"),
+        ("--conflict-command", "   "),
+    ];
+    for (flag, value) in cases {
+        let message = error(None, &[&format!("{flag}={value}")]);
+        assert!(message.starts_with("invalid value"), "{flag}={value}: {message}");
+        assert!(message.contains(&format!("(from {flag})")), "{message}");
+        assert!(!message.contains('\n'), "one line: {message}");
+    }
+}
+
+#[test]
+fn unknown_file_key_lists_the_known_keys() {
+    let message = error(Some("pol_interval = \"60s\""), &[]);
+    assert!(
+        message.starts_with(
+            "unknown key \"pol_interval\" in /etc/core-ide.toml: known keys are poll_interval, repos,"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn toml_syntax_error_is_one_line() {
+    let message = error(Some("poll_interval = \n\"60s"), &[]);
+    assert!(message.starts_with("config file /etc/core-ide.toml is not valid TOML:"), "{message}");
+    assert!(!message.contains('\n'), "{message}");
+}
+
+#[test]
+fn wrong_toml_types_are_named() {
+    assert!(error(Some("repos = [1, 2]"), &[]).contains("expected an array of strings"));
+    assert!(error(Some("[poll_interval]\nx = 1"), &[]).contains("expected a string, number or boolean"));
+}
+
+#[test]
+fn rendered_config_shows_sources_and_redacts_the_token() {
+    let host =
+        Host { token: Some(("CORE_GITHUB_TOKEN", Secret::new("ghp_supersecret123".into()))), ..host() };
+    let settings = Settings::from_layers(None, &args(&["--repos", "octo/app"]), &host).unwrap();
+    let text = settings.render_toml();
+    assert!(!text.contains("ghp_supersecret123"), "{text}");
+    assert!(!format!("{settings:?}").contains("ghp_supersecret123"));
+    assert!(text.contains("# github token: set from CORE_GITHUB_TOKEN (redacted)"), "{text}");
+    let repos_line = text.lines().find(|l| l.starts_with("repos = ")).unwrap();
+    assert!(
+        repos_line.starts_with("repos = [\"octo/app\"]") && repos_line.ends_with("# --repos"),
+        "{repos_line}"
+    );
+    let reparsed: toml::Table = text.parse().expect("the rendered config is valid TOML");
+    assert_eq!(reparsed["poll_interval"].as_str(), Some("1m"));
+}
+
+#[test]
+fn every_env_var_of_the_arguments_is_in_the_registry() {
+    let registry: Vec<&str> = env_vars().iter().map(|v| v.name).collect();
+    let from_clap: Vec<String> = command()
+        .get_arguments()
+        .filter_map(|a| a.get_env().map(|e| e.to_string_lossy().into_owned()))
+        .collect();
+    assert!(from_clap.len() >= 12);
+    for var in &from_clap {
+        assert!(registry.contains(&var.as_str()), "{var} is read but not registered");
+    }
+    assert!(registry.contains(&"CORE_GITHUB_TOKEN") && registry.contains(&"GITHUB_TOKEN"));
+}

@@ -1,0 +1,59 @@
+//! Project automation, run as `cargo xtask <command>` (see `USAGE`).
+//!
+//! Plain Rust instead of shell scripts so CI and local runs share one definition of each step.
+
+mod ci;
+mod cmd;
+mod coverage;
+mod layering;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+
+const USAGE: &str = "\
+Usage: cargo xtask <command> [args...]
+
+Commands:
+  ci [step...]        run the CI steps fmt, clippy, layering, test and doc in that order,
+                      stopping at the first failure; name steps to run only those
+  layering            check crate dependencies against the table in xtask/src/layering.rs
+  coverage [args...]  line coverage with cargo-tarpaulin (installed if missing);
+                      extra args are passed to tarpaulin
+  help                print this text
+";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    let Some((command, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        std::process::exit(2);
+    };
+    match command.as_str() {
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        "ci" => ci::run(&root, rest),
+        "layering" => {
+            if let Some(extra) = rest.first() {
+                bail!("`cargo xtask layering` takes no arguments, got `{extra}`: drop it");
+            }
+            layering::check(&root)
+        }
+        "coverage" => coverage::run(&root, rest),
+        other => {
+            eprint!("unknown command `{other}`\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// The workspace root: xtask lives one level below it, wherever the clone is.
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask's manifest dir always has the workspace root as parent")
+        .to_path_buf()
+}
