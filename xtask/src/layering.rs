@@ -38,6 +38,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // Binaries wire everything together.
     ("core-ide", &["jobrunner-*"]),
     ("core-status", &["jobrunner-*"]),
+    ("core-ide-e2e", &["jobrunner-*"]),
     ("xtask", &[]),
 ];
 

@@ -35,6 +35,7 @@ fn key_arg(key: &'static Key) -> Arg {
         .value_name(key.value_name)
         .help(key.help)
         .global(true)
+        .hide_env_values(true)
         .action(ArgAction::Set);
     if let Some(flag) = key.flag {
         arg = arg.long(flag);

@@ -37,6 +37,12 @@ pub use registry::{HandlerRegistry, RegistryError};
 pub use signal::{CheckStatus, Mergeable, PipelineSignal, PrState, SignalError, UnresolvedThread};
 pub use source::JobSource;
 
+/// `n` and `noun`, pluralized with an `s` when `n` is not 1, for decision reasons.
+#[must_use]
+pub fn count(n: u32, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 /// The JSON Schema of [`PipelineSignal`], as shipped in `docs/schema/pipeline-signal.schema.json`
 /// for the input of `core-ide simulate`.
 #[must_use]

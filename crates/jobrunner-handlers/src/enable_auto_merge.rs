@@ -35,8 +35,8 @@ impl EnableAutoMerge {
         }
         if signal.unresolved_count() > 0 {
             return Some(format!(
-                "auto-merge waits for {} unresolved review threads",
-                signal.unresolved_count()
+                "auto-merge waits for {}",
+                jobrunner_core::count(signal.unresolved_count(), "unresolved review thread")
             ));
         }
         None

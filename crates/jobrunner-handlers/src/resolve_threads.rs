@@ -39,8 +39,8 @@ impl JobHandler for ResolveThreads {
         if answered == 0 {
             return Match::Wait {
                 reason: format!(
-                    "{} unresolved threads were commented on after the head commit: waiting for the agent",
-                    signal.unresolved_count()
+                    "{} commented on after the head commit: waiting for the agent",
+                    jobrunner_core::count(signal.unresolved_count(), "unresolved thread")
                 ),
             };
         }

@@ -56,8 +56,8 @@ impl JobHandler for SendFixCommand {
             },
             Some(Fix::Review) => Match::Act {
                 reason: format!(
-                    "{} unresolved review threads and no commit since the latest review",
-                    signal.unresolved_count()
+                    "{} and no commit since the latest review",
+                    jobrunner_core::count(signal.unresolved_count(), "unresolved review thread")
                 ),
                 key: ActionKey::for_signal(signal, "send_fix_command/review")
                     .with_review(signal.last_review_at),

@@ -1,0 +1,156 @@
+//! `core-ide`: parses arguments, wires the library crates, maps errors to exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use jobrunner_config::{ConfigArgs, ConfigError, Settings};
+use jobrunner_core::RepoSlug;
+use jobrunner_journal::{ReadFilter, read_journal};
+use jobrunner_runner::simulate::{self, SignalFileError};
+
+/// Autonomous PR-pipeline job runner.
+#[derive(Parser)]
+#[command(name = "core-ide", version, about, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decide a JSON file of signals with the configured handlers, without a forge.
+    Simulate {
+        /// JSON array of PipelineSignal objects (docs/schema/pipeline-signal.schema.json).
+        #[arg(long, value_name = "FILE")]
+        signals: PathBuf,
+        /// Print a JSON array of {repo, pr, action, reason}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print journal records, skipping lines a crash tore.
+    Journal {
+        /// Journal directory [default: the configured journal_dir].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Only this repository.
+        #[arg(long, value_name = "OWNER/NAME", value_parser = parse_repo)]
+        repo: Option<RepoSlug>,
+        /// Only records from this UTC day on.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+        since: Option<NaiveDate>,
+        /// Print a JSON array of records.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the effective configuration, with the source of each value and the token redacted.
+    Config,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("core-ide: {}", one_line(&error));
+            ExitCode::from(exit_code(&error))
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(&cli.config)?;
+    match cli.command {
+        Command::Simulate { signals, json } => simulate_file(&settings, &signals, json),
+        Command::Journal { dir, repo, since, json } => {
+            print_journal(dir.unwrap_or(settings.journal_dir), ReadFilter { repo, since }, json)
+        }
+        Command::Config => {
+            print!("{}", settings.render_toml());
+            Ok(())
+        }
+    }
+}
+
+fn simulate_file(settings: &Settings, path: &PathBuf, json: bool) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError(format!("cannot read {}: {e}", path.display())))?;
+    let signals = simulate::parse_signals(&text)?;
+    let dispatcher = jobrunner_handlers::dispatcher(&settings.handlers, &settings.enabled_handlers)?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().build().context("starting the async runtime")?;
+    let decisions = runtime.block_on(simulate::simulate(&dispatcher, &signals));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&decisions)?);
+    } else {
+        print!("{}", simulate::render_human(&decisions));
+    }
+    Ok(())
+}
+
+fn print_journal(dir: PathBuf, filter: ReadFilter, json: bool) -> anyhow::Result<()> {
+    let outcome = read_journal(&dir, &filter)?;
+    for warning in &outcome.warnings {
+        eprintln!("core-ide: warning: {warning}");
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outcome.records)?);
+        return Ok(());
+    }
+    if outcome.records.is_empty() {
+        eprintln!("core-ide: no journal records under {}", dir.display());
+    }
+    for r in &outcome.records {
+        let outcome = if r.result.success { "ok" } else { "failed" };
+        let dry = if r.dry_run { "  dry-run" } else { "" };
+        println!(
+            "{}  {}#{}  {:<17}  {outcome} {}ms  epic #{} child #{}  cycle {}  {}{dry}",
+            r.ts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            r.repo,
+            r.pr,
+            r.action,
+            r.result.duration_ms,
+            r.epic,
+            r.child,
+            r.cycle,
+            r.node,
+        );
+    }
+    Ok(())
+}
+
+/// A bad file or argument value found after parsing: exit code 2, like clap's own errors.
+#[derive(Debug)]
+struct InputError(String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn exit_code(error: &anyhow::Error) -> u8 {
+    let usage = error.is::<ConfigError>()
+        || error.is::<SignalFileError>()
+        || error.is::<InputError>()
+        || error.is::<jobrunner_core::RegistryError>();
+    if usage { 2 } else { 1 }
+}
+
+fn one_line(error: &anyhow::Error) -> String {
+    error.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ")
+}
+
+fn parse_repo(value: &str) -> Result<RepoSlug, String> {
+    RepoSlug::parse(value).map_err(|e| e.to_string())
+}
+
+fn parse_day(value: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| "expected a UTC day as YYYY-MM-DD".to_owned())
+}

@@ -1,0 +1,281 @@
+//! `core-ide simulate`, `journal` and `config` as a user runs them.
+
+use std::path::Path;
+
+use core_ide_e2e::{CoreIde, workspace_root};
+use serde_json::Value;
+
+const EXAMPLE: &str = "docs/examples/signals.json";
+
+fn simulate_json(file: &str) -> Vec<Value> {
+    let out = CoreIde::new(&["simulate", "--signals", file, "--json"]).run().success();
+    serde_json::from_str(&out).expect("--json prints JSON")
+}
+
+fn write_temp(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn simulate_decides_the_example_file_as_the_handler_table_says() {
+    let actions: Vec<(u64, Option<String>)> = simulate_json(EXAMPLE)
+        .iter()
+        .map(|d| (d["pr"].as_u64().unwrap(), d["action"].as_str().map(str::to_owned)))
+        .collect();
+    let expected = [
+        (12, Some("tick_parent")),
+        (13, Some("close_child")),
+        (14, Some("send_fix_command")),
+        (15, Some("resolve_threads")),
+        (16, Some("send_fix_command")),
+        (17, Some("publish_draft")),
+        (18, None),
+        (19, Some("enable_auto_merge")),
+        (20, None),
+        (21, None),
+        (22, None),
+        (23, Some("publish_draft")),
+        (24, None),
+    ];
+    let expected: Vec<_> = expected.iter().map(|(pr, a)| (*pr, a.map(str::to_owned))).collect();
+    assert_eq!(actions, expected);
+}
+
+#[test]
+fn simulate_json_shape_is_exactly_repo_pr_action_reason() {
+    for decision in simulate_json(EXAMPLE) {
+        let keys: Vec<&str> = decision.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["action", "pr", "reason", "repo"], "{decision}");
+        assert!(decision["repo"].is_string() && decision["pr"].is_u64() && decision["reason"].is_string());
+        assert!(decision["action"].is_string() || decision["action"].is_null());
+    }
+}
+
+#[test]
+fn simulate_prints_decisions_and_effects_for_people() {
+    let out = CoreIde::new(&["simulate", "--signals", EXAMPLE]).run().success();
+    insta::assert_snapshot!(out, @r#"
+    octo/app#12  tick_parent        PR merged and child #2 is unticked in epic #1
+                                    -> edit the body of epic #1
+    octo/app#13  close_child        PR merged, epic #1 ticked, child #3 still open
+                                    -> close issue #3 as completed
+    octo/app#14  send_fix_command   PR conflicts with its base branch
+                                    -> comment on #14: "fix merge conflict"
+    octo/app#15  resolve_threads    a commit landed after the latest review: 2 of 2 unresolved threads predate it
+                                    -> resolve 2 review threads
+    octo/app#16  send_fix_command   1 unresolved review thread and no commit since the latest review
+                                    -> comment on #16: "fix the code reviews"
+    octo/app#17  publish_draft      draft with checks SUCCESS
+                                    -> mark ready for review
+    octo/app#18  -                  draft waits for checks SUCCESS (checks PENDING)
+    octo/app#19  enable_auto_merge  MERGEABLE, checks SUCCESS, all threads resolved: auto-merge (squash)
+                                    -> enable auto-merge (squash)
+    octo/app#20  -                  mergeability UNKNOWN: GitHub is still computing it; looking again next cycle
+    octo/app#21  -                  auto-merge waits for checks SUCCESS (checks PENDING)
+    octo/app#22  -                  auto-merge enabled: waiting for GitHub to merge
+    octo/app#23  publish_draft      draft with checks SUCCESS
+                                    -> mark ready for review
+    octo/app#24  -                  flow complete: PR merged, epic ticked, child closed
+    "#);
+}
+
+#[test]
+fn simulate_uses_configured_handlers_texts_and_merge_method() {
+    let out =
+        CoreIde::new(&["simulate", "--signals", EXAMPLE, "--handlers", "send_fix_command,enable_auto_merge"])
+            .env("CORE_CONFLICT_COMMAND", "@agent please rebase")
+            .env("CORE_MERGE_METHOD", "merge")
+            .run()
+            .success();
+    assert!(out.contains("-> comment on #14: \"@agent please rebase\""), "{out}");
+    assert!(out.contains("-> enable auto-merge (merge)"), "{out}");
+    assert!(out.contains("publish_draft would act (draft with checks SUCCESS) but is disabled"), "{out}");
+}
+
+#[test]
+fn example_signals_validate_against_the_shipped_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join("docs/schema/pipeline-signal.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let signals: Value =
+        serde_json::from_str(&std::fs::read_to_string(workspace_root().join(EXAMPLE)).unwrap()).unwrap();
+    for signal in signals.as_array().unwrap() {
+        let errors: Vec<String> = validator.iter_errors(signal).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+    let mut bad = signals[0].clone();
+    bad["pr_state"] = "REOPENED".into();
+    assert!(!validator.is_valid(&bad));
+}
+
+#[test]
+fn invalid_signal_files_exit_2_with_the_json_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let example: Value =
+        serde_json::from_str(&std::fs::read_to_string(workspace_root().join(EXAMPLE)).unwrap()).unwrap();
+    let with = |index: usize, field: &str, value: Value| {
+        let mut signals = example.clone();
+        signals[index][field] = value;
+        signals.to_string()
+    };
+    let mut missing = example.clone();
+    missing[4].as_object_mut().unwrap().remove("check_status");
+    let cases = [
+        (
+            "not-json",
+            "this is not json".to_owned(),
+            "invalid signal at $: the file is not JSON: expected ident",
+        ),
+        ("object", "{}".to_owned(), "invalid signal at $: invalid type: map, expected a sequence"),
+        (
+            "enum",
+            with(2, "mergeable", "MAYBE".into()),
+            "invalid signal at $[2].mergeable: unknown variant `MAYBE`",
+        ),
+        ("missing", missing.to_string(), "invalid signal at $[4]: missing field `check_status`"),
+        (
+            "repo",
+            with(1, "repo_name", "..".into()),
+            "invalid signal at $[1].repo_name: invalid repository name \"..\"",
+        ),
+        (
+            "sha",
+            with(0, "last_commit_sha", "abc".into()),
+            "invalid signal at $[0].last_commit_sha: invalid commit SHA",
+        ),
+        (
+            "unknown-field",
+            with(3, "title", "Fix it".into()),
+            "invalid signal at $[3].title: unknown field `title`",
+        ),
+        (
+            "counts",
+            with(3, "threads_resolved", 1.into()),
+            "invalid signal at $[3]: unresolved_threads lists 2 threads",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let path = write_temp(dir.path(), &format!("{name}.json"), &text);
+        let run = CoreIde::new(&["simulate", "--signals", &path]).run();
+        assert_eq!(run.code(), 2, "{name}: {}", run.stderr());
+        assert!(run.stderr().starts_with(&format!("core-ide: {expected}")), "{name}: {}", run.stderr());
+        assert_eq!(run.stderr().lines().count(), 1, "{name}: one line");
+        assert!(run.stdout().is_empty());
+    }
+}
+
+#[test]
+fn bad_configuration_exits_2_naming_key_value_and_source() {
+    let run = CoreIde::new(&["config"]).env("CORE_POLL_INTERVAL", "fortnightly").run();
+    assert_eq!(run.code(), 2);
+    assert_eq!(
+        run.stderr(),
+        "core-ide: invalid value \"fortnightly\" for poll_interval (from CORE_POLL_INTERVAL): expected a duration such as 30s, 5m or 1h, between 1s and 24h\n"
+    );
+    let missing = CoreIde::new(&["--config", "/nonexistent/core-ide.toml", "config"]).run();
+    assert_eq!(missing.code(), 2);
+    assert!(
+        missing
+            .stderr()
+            .starts_with("core-ide: cannot read config file /nonexistent/core-ide.toml (from --config)")
+    );
+}
+
+#[test]
+fn config_layers_file_env_and_flags_and_redacts_the_token() {
+    let run = CoreIde::new(&["config", "--repos", "octo/app"]);
+    let config_dir = run.home.path().join(".config/core-ide");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        "poll_interval = \"2m\"\nrepos = [\"octo/lib\"]\ndry_run = true\n",
+    )
+    .unwrap();
+    let run = run
+        .env("CORE_DRY_RUN", "false")
+        .env("CORE_GITHUB_TOKEN", "ghp_e2e_token_value")
+        .env("GITHUB_TOKEN", "ghp_other_token_value")
+        .run();
+    let out = run.success();
+    assert!(!out.contains("ghp_e2e_token_value") && !out.contains("ghp_other_token_value"), "{out}");
+    assert!(out.contains("# github token: set from CORE_GITHUB_TOKEN (redacted)"), "{out}");
+    let line = |key: &str| out.lines().find(|l| l.starts_with(&format!("{key} = "))).unwrap().to_owned();
+    assert!(
+        line("poll_interval").starts_with("poll_interval = \"2m\"")
+            && line("poll_interval").contains("# config file")
+    );
+    assert!(line("repos").starts_with("repos = [\"octo/app\"]") && line("repos").ends_with("# --repos"));
+    assert!(line("dry_run").starts_with("dry_run = false") && line("dry_run").ends_with("# CORE_DRY_RUN"));
+    assert!(line("handlers").ends_with("# default"));
+}
+
+#[test]
+fn journal_prints_records_and_warns_about_torn_lines() {
+    use chrono::{TimeZone, Utc};
+    use jobrunner_core::{CheckStatus, Mergeable, NodeId, PrState, RepoSlug};
+    use jobrunner_journal::{FsyncPolicy, JournalRecord, JournalWriter, RecordResult, SignalSnapshot};
+
+    let dir = tempfile::tempdir().unwrap();
+    let writer = JournalWriter::new(dir.path(), FsyncPolicy::PerRecord);
+    let record = |repo: &str, pr: u64, day: u32| JournalRecord {
+        ts: Utc.with_ymd_and_hms(2026, 11, day, 8, 0, 0).unwrap(),
+        epic: 1,
+        child: 2,
+        pr,
+        repo: RepoSlug::parse(repo).unwrap(),
+        action: "enable_auto_merge".into(),
+        signals: SignalSnapshot {
+            pr_state: PrState::Open,
+            is_draft: false,
+            check_status: CheckStatus::Success,
+            mergeable: Mergeable::Mergeable,
+            threads_total: 0,
+            threads_resolved: 0,
+        },
+        result: RecordResult { success: true, duration_ms: 12 },
+        cycle: 3,
+        node: NodeId::new("node-a").unwrap(),
+        dry_run: false,
+    };
+    writer.append(&record("octo/app", 7, 20)).unwrap();
+    let file = writer.append(&record("octo/app", 8, 21)).unwrap();
+    writer.append(&record("octo/lib", 9, 21)).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .write_all(b"{\"ts\":\"2026-11-21T0")
+        .unwrap();
+
+    let dir_arg = dir.path().to_string_lossy().into_owned();
+    let run = CoreIde::new(&[
+        "journal",
+        "--dir",
+        &dir_arg,
+        "--repo",
+        "octo/app",
+        "--since",
+        "2026-11-21",
+        "--json",
+    ])
+    .run();
+    let records: Vec<Value> = serde_json::from_str(&run.success()).unwrap();
+    assert_eq!(records.iter().map(|r| r["pr"].as_u64().unwrap()).collect::<Vec<_>>(), [8]);
+    assert!(run.stderr().contains("warning: skipped torn last line 2 of"), "{}", run.stderr());
+
+    let human = CoreIde::new(&["journal", "--dir", &dir_arg]).run().success();
+    assert_eq!(human.lines().count(), 3, "{human}");
+    assert!(
+        human.lines().next().unwrap().starts_with("2026-11-20T08:00:00Z  octo/app#7  enable_auto_merge"),
+        "{human}"
+    );
+
+    let bad = CoreIde::new(&["journal", "--dir", &dir_arg, "--since", "yesterday"]).run();
+    assert_eq!(bad.code(), 2);
+}
+
+use std::io::Write as _;

@@ -1,0 +1,104 @@
+//! Running the real `core-ide` binary as a process, isolated from the user's machine.
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The workspace root.
+#[must_use]
+pub fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace root")
+}
+
+/// The `core-ide` binary of this build, built once per test process: cargo builds a package's
+/// binaries only for that package's own tests, and these tests live in another package.
+pub fn core_ide_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        // target/<profile>/deps/cli-<hash> -> target/<profile>/core-ide
+        let profile_dir = exe.parent().and_then(Path::parent).expect("test runs from target/<profile>/deps");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "--package", "core-ide", "--bin", "core-ide"])
+            .current_dir(workspace_root())
+            .env("CARGO_TARGET_DIR", profile_dir.parent().expect("target dir"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building core-ide failed");
+        profile_dir.join("core-ide")
+    })
+}
+
+/// A `core-ide` invocation with a private HOME and no `CORE_*` or token variables inherited,
+/// so neither the developer's config nor CI's environment leaks into a test.
+pub struct CoreIde {
+    command: Command,
+    /// The private home directory.
+    pub home: tempfile::TempDir,
+}
+
+impl CoreIde {
+    /// `core-ide` with `args`.
+    #[must_use]
+    pub fn new(args: &[&str]) -> Self {
+        let home = tempfile::tempdir().expect("temp home");
+        let mut command = Command::new(core_ide_bin());
+        command.args(args).current_dir(workspace_root()).env("HOME", home.path());
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("CORE_") || name == "GITHUB_TOKEN" {
+                command.env_remove(name.as_ref());
+            }
+        }
+        Self { command, home }
+    }
+
+    /// Sets an environment variable for the run.
+    #[must_use]
+    pub fn env(mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.command.env(name, value);
+        self
+    }
+
+    /// Runs to completion.
+    pub fn run(mut self) -> Run {
+        let output = self.command.output().expect("core-ide starts");
+        Run { output }
+    }
+}
+
+/// A finished run.
+pub struct Run {
+    /// What the process produced.
+    pub output: Output,
+}
+
+impl Run {
+    /// Exit code.
+    #[must_use]
+    pub fn code(&self) -> i32 {
+        self.output.status.code().expect("exited, not killed")
+    }
+
+    /// Standard output as text.
+    #[must_use]
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    /// Standard error as text.
+    #[must_use]
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// Asserts exit code 0 and returns stdout.
+    #[track_caller]
+    #[must_use]
+    pub fn success(&self) -> String {
+        assert_eq!(self.code(), 0, "stderr: {}", self.stderr());
+        self.stdout()
+    }
+}
