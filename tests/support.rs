@@ -63,6 +63,7 @@ impl CoreIde {
     }
 
     /// Runs to completion.
+    #[must_use]
     pub fn run(mut self) -> Run {
         let output = self.command.output().expect("core-ide starts");
         Run { output }

@@ -66,9 +66,10 @@ fn test(root: &Path, step: &str) -> Result<()> {
         );
         return Cmd::cargo(["test", "--workspace"]).run(root, step);
     }
-    Cmd::cargo(["nextest", "run", "--workspace", "--no-fail-fast"]).run(root, step)?;
-    // nextest does not run doctests, and they are the examples readers copy.
-    Cmd::cargo(["test", "--workspace", "--doc"]).run(root, step)
+    // nextest does not run doctests, and they are the examples readers copy. They run first so
+    // that nextest's summary of the whole suite is the last test report in the log.
+    Cmd::cargo(["test", "--workspace", "--doc"]).run(root, step)?;
+    Cmd::cargo(["nextest", "run", "--workspace", "--no-fail-fast"]).run(root, step)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `core-ide`: parses arguments, wires the library crates, maps errors to exit codes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -25,7 +25,7 @@ struct Cli {
 enum Command {
     /// Decide a JSON file of signals with the configured handlers, without a forge.
     Simulate {
-        /// JSON array of PipelineSignal objects (docs/schema/pipeline-signal.schema.json).
+        /// JSON array of pipeline signals (schema: docs/schema/pipeline-signal.schema.json).
         #[arg(long, value_name = "FILE")]
         signals: PathBuf,
         /// Print a JSON array of {repo, pr, action, reason}.
@@ -34,7 +34,7 @@ enum Command {
     },
     /// Print journal records, skipping lines a crash tore.
     Journal {
-        /// Journal directory [default: the configured journal_dir].
+        /// Journal directory [default: the configured journal directory].
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
         /// Only this repository.
@@ -67,7 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Simulate { signals, json } => simulate_file(&settings, &signals, json),
         Command::Journal { dir, repo, since, json } => {
-            print_journal(dir.unwrap_or(settings.journal_dir), ReadFilter { repo, since }, json)
+            print_journal(&dir.unwrap_or(settings.journal_dir), &ReadFilter { repo, since }, json)
         }
         Command::Config => {
             print!("{}", settings.render_toml());
@@ -76,7 +76,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn simulate_file(settings: &Settings, path: &PathBuf, json: bool) -> anyhow::Result<()> {
+fn simulate_file(settings: &Settings, path: &Path, json: bool) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| InputError(format!("cannot read {}: {e}", path.display())))?;
     let signals = simulate::parse_signals(&text)?;
@@ -92,8 +92,8 @@ fn simulate_file(settings: &Settings, path: &PathBuf, json: bool) -> anyhow::Res
     Ok(())
 }
 
-fn print_journal(dir: PathBuf, filter: ReadFilter, json: bool) -> anyhow::Result<()> {
-    let outcome = read_journal(&dir, &filter)?;
+fn print_journal(dir: &Path, filter: &ReadFilter, json: bool) -> anyhow::Result<()> {
+    let outcome = read_journal(dir, filter)?;
     for warning in &outcome.warnings {
         eprintln!("core-ide: warning: {warning}");
     }

@@ -5,6 +5,16 @@
 //! parser (pulldown-cmark) and source offsets, so a checkbox inside a code block or a quote is
 //! never mistaken for one, and ticking rewrites a single byte: every other byte of the body
 //! stays as it was.
+//!
+//! ```
+//! use jobrunner_core::RepoSlug;
+//! use jobrunner_core::checklist::{TickOutcome, tick};
+//!
+//! let repo = RepoSlug::parse("octo/app").unwrap();
+//! let epic = "Plan:\n\n- [x] #2 parser\n- [ ] #3 lexer\n\n```\n- [ ] #3\n```\n";
+//! let TickOutcome::Ticked(body) = tick(epic, &repo, 3) else { panic!() };
+//! assert_eq!(body, "Plan:\n\n- [x] #2 parser\n- [x] #3 lexer\n\n```\n- [ ] #3\n```\n");
+//! ```
 
 use std::ops::Range;
 

@@ -4,6 +4,27 @@
 //! through the [`Forge`](jobrunner_core::Forge) port. This crate depends on `jobrunner-core`
 //! only: it never sees HTTP, octocrab, a database or the journal. Command texts and the merge
 //! method come from [`HandlerSettings`]; which handlers run comes from configuration.
+//!
+//! Embedding the decision logic takes a dispatcher and a signal:
+//!
+//! ```
+//! use jobrunner_core::PipelineSignal;
+//! use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
+//!
+//! let dispatcher = dispatcher(&HandlerSettings::default(), &HANDLER_NAMES).unwrap();
+//! let signal: PipelineSignal = serde_json::from_str(r#"{
+//!     "repo_owner": "octo", "repo_name": "app", "epic_number": 1, "child_number": 3,
+//!     "pr_number": 7, "pr_state": "OPEN", "is_draft": true, "mergeable": "UNKNOWN",
+//!     "check_status": "SUCCESS", "threads_total": 0, "threads_resolved": 0,
+//!     "last_commit_sha": "0123456789abcdef0123456789abcdef01234567",
+//!     "last_commit_at": "2026-11-22T10:00:00Z", "last_review_at": null,
+//!     "child_open": true, "parent_ticked": false, "auto_merge_enabled": false,
+//!     "has_fix_commit_after_review": false
+//! }"#).unwrap();
+//! let decision = dispatcher.decide(&signal);
+//! assert_eq!(decision.action, Some("publish_draft"));
+//! assert_eq!(decision.reason, "draft with checks SUCCESS");
+//! ```
 #![deny(missing_docs)]
 
 mod close_child;

@@ -2,6 +2,7 @@
 //! against a [`RecordingForge`] so the effects can be shown without touching a forge.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use jobrunner_core::{Dispatcher, ForgeCall, PipelineSignal, RecordingForge, RepoSlug};
 use serde::Serialize;
@@ -36,7 +37,7 @@ pub fn parse_signals(text: &str) -> Result<Vec<PipelineSignal>, SignalFileError>
     Ok(signals)
 }
 
-/// serde_path_to_error writes `[2].mergeable` or `.`; users know JSON paths as `$[2].mergeable`.
+/// `serde_path_to_error` writes `[2].mergeable` or `.`; users know JSON paths as `$[2].mergeable`.
 fn json_path(path: &str) -> String {
     match path {
         "." | "" => "$".to_owned(),
@@ -92,7 +93,7 @@ fn forge_for(signals: &[PipelineSignal]) -> RecordingForge {
     for signal in signals.iter().filter(|s| s.in_epic()) {
         let mark = if signal.parent_ticked { 'x' } else { ' ' };
         let body = bodies.entry((signal.repo(), signal.epic_number)).or_default();
-        body.push_str(&format!("- [{mark}] #{}\n", signal.child_number));
+        let _ = writeln!(body, "- [{mark}] #{}", signal.child_number);
     }
     bodies
         .into_iter()
@@ -119,9 +120,9 @@ pub fn render_human(decisions: &[SimulatedDecision]) -> String {
     for d in decisions {
         let target = format!("{}#{}", d.repo, d.pr);
         let action = d.action.unwrap_or("-");
-        out.push_str(&format!("{target:<width$}  {action:<17}  {}\n", d.reason));
+        let _ = writeln!(out, "{target:<width$}  {action:<17}  {}", d.reason);
         for effect in &d.effects {
-            out.push_str(&format!("{:<width$}  {:<17}  -> {effect}\n", "", ""));
+            let _ = writeln!(out, "{:<width$}  {:<17}  -> {effect}", "", "");
         }
     }
     out
