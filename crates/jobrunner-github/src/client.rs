@@ -1,0 +1,500 @@
+//! HTTP to GitHub through octocrab: conditional GETs, paced mutations, GraphQL, and failure
+//! evidence stripped of bodies and tokens.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use backon::{ExponentialBuilder, Retryable};
+use chrono::{DateTime, TimeZone, Utc};
+use http::header::{ETAG, IF_NONE_MATCH, LINK};
+use http::{HeaderMap, Method, StatusCode};
+use http_body_util::BodyExt;
+use jobrunner_core::{
+    FailureClass, FailureEvidence, ForgeError, RepoSlug, TransportFailure, classify_failure,
+};
+use octocrab::Octocrab;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::link::next_link;
+
+/// How to reach GitHub and how gently.
+#[derive(Clone)]
+pub struct GitHubConfig {
+    /// REST base URL: `https://api.github.com`, `https://HOST/api/v3`, or a simulator.
+    pub api_url: String,
+    /// The token. Sent as a bearer header; never logged, never in an error.
+    pub token: String,
+    /// Label that marks epic issues.
+    pub epic_label: String,
+    /// Deadline of one request.
+    pub request_timeout: Duration,
+    /// Minimum time between two mutations (GitHub asks for at least one second).
+    pub min_mutation_gap: Duration,
+    /// Rate-limit waits up to this long are slept inside a call; longer ones fail the call as
+    /// `RateLimited` so the runner can sleep between cycles instead.
+    pub max_inline_wait: Duration,
+    /// Repositories polled at once.
+    pub repo_concurrency: usize,
+}
+
+impl GitHubConfig {
+    /// Defaults for `api_url` and `token`: label `epic`, 30 s requests, 1 s between
+    /// mutations, inline waits up to 10 s, 8 repositories at once.
+    #[must_use]
+    pub fn new(api_url: impl Into<String>, token: impl Into<String>) -> Self {
+        Self {
+            api_url: api_url.into(),
+            token: token.into(),
+            epic_label: "epic".to_owned(),
+            request_timeout: Duration::from_secs(30),
+            min_mutation_gap: Duration::from_secs(1),
+            max_inline_wait: Duration::from_secs(10),
+            repo_concurrency: 8,
+        }
+    }
+}
+
+impl fmt::Debug for GitHubConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GitHubConfig")
+            .field("api_url", &self.api_url)
+            .field("token", &"<redacted>")
+            .field("epic_label", &self.epic_label)
+            .field("request_timeout", &self.request_timeout)
+            .field("min_mutation_gap", &self.min_mutation_gap)
+            .field("max_inline_wait", &self.max_inline_wait)
+            .field("repo_concurrency", &self.repo_concurrency)
+            .finish()
+    }
+}
+
+/// The latest rate-limit headers GitHub sent, per resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RateLimitSnapshot {
+    /// `x-ratelimit-remaining` of the REST (`core`) resource.
+    pub core_remaining: Option<u64>,
+    /// `x-ratelimit-reset` of the REST resource.
+    pub core_reset: Option<DateTime<Utc>>,
+    /// `x-ratelimit-remaining` of the `graphql` resource.
+    pub graphql_remaining: Option<u64>,
+    /// `x-ratelimit-reset` of the `graphql` resource.
+    pub graphql_reset: Option<DateTime<Utc>>,
+}
+
+/// A conditional GET's outcome.
+pub(crate) enum Fetched {
+    /// `304`: the cached copy is current (and free).
+    NotModified,
+    /// A fresh copy.
+    Modified { etag: Option<String>, next: Option<String>, body: Vec<u8> },
+}
+
+/// A GraphQL answer: data, and the structural part of any errors.
+pub(crate) struct GraphqlAnswer<T> {
+    pub(crate) data: Option<T>,
+    pub(crate) errors: Vec<GraphqlErrorInfo>,
+}
+
+/// A GraphQL error without its message, which may echo input.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct GraphqlErrorInfo {
+    #[serde(rename = "type")]
+    pub(crate) kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GraphqlEnvelope<T> {
+    data: Option<T>,
+    #[serde(default)]
+    errors: Vec<GraphqlErrorInfo>,
+}
+
+struct Raw {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+/// A GitHub API client tuned for the runner: every call maps failures to a
+/// [`FailureClass`], retries only what is safe to retry, and paces mutations.
+pub struct GitHubClient {
+    octo: Octocrab,
+    config: GitHubConfig,
+    rate: Mutex<RateLimitSnapshot>,
+    /// GraphQL node ids of PRs, learnt while polling, needed by GraphQL-only mutations.
+    node_ids: Mutex<HashMap<(RepoSlug, u64), String>>,
+    last_mutation: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl fmt::Debug for GitHubClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GitHubClient").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl GitHubClient {
+    /// A client for `config`; fails on a malformed URL or an empty token.
+    pub fn new(config: GitHubConfig) -> Result<Self, ForgeError> {
+        let invalid = |detail: String| ForgeError::new("connect", FailureClass::Validation, detail);
+        if config.token.trim().is_empty() {
+            return Err(ForgeError::new(
+                "connect",
+                FailureClass::Auth,
+                "no GitHub token: set CORE_GITHUB_TOKEN or GITHUB_TOKEN",
+            ));
+        }
+        let octo = Octocrab::builder()
+            .base_uri(config.api_url.as_str())
+            .map_err(|_| {
+                invalid(format!("invalid API URL {:?}: expected http(s)://host[/path]", config.api_url))
+            })?
+            .personal_token(config.token.clone())
+            .set_connect_timeout(Some(config.request_timeout))
+            .set_read_timeout(Some(config.request_timeout))
+            .set_write_timeout(Some(config.request_timeout))
+            .build()
+            .map_err(|_| invalid("the HTTP client could not be built".to_owned()))?;
+        Ok(Self {
+            octo,
+            config,
+            rate: Mutex::default(),
+            node_ids: Mutex::default(),
+            last_mutation: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    /// The configuration (token redacted in `Debug`).
+    #[must_use]
+    pub fn config(&self) -> &GitHubConfig {
+        &self.config
+    }
+
+    /// The latest rate-limit headers seen.
+    #[must_use]
+    pub fn rate_limit(&self) -> RateLimitSnapshot {
+        self.rate.lock().expect("rate lock").clone()
+    }
+
+    pub(crate) fn remember_node_id(&self, repo: &RepoSlug, pr: u64, id: &str) {
+        let mut ids = self.node_ids.lock().expect("node id lock");
+        if ids.get(&(repo.clone(), pr)).is_none_or(|known| known != id) {
+            ids.insert((repo.clone(), pr), id.to_owned());
+        }
+    }
+
+    /// The PR's GraphQL node id: from the poll's cache, else one REST read.
+    pub(crate) async fn pr_node_id(
+        &self,
+        operation: &'static str,
+        repo: &RepoSlug,
+        pr: u64,
+    ) -> Result<String, ForgeError> {
+        #[derive(Deserialize)]
+        struct Pull {
+            node_id: String,
+        }
+        if let Some(id) = self.node_ids.lock().expect("node id lock").get(&(repo.clone(), pr)) {
+            return Ok(id.clone());
+        }
+        let pull: Pull = self.get_json(operation, &crate::routes::pull(repo, pr)).await?;
+        self.remember_node_id(repo, pr, &pull.node_id);
+        Ok(pull.node_id)
+    }
+
+    /// A conditional GET of `uri` (a path or an absolute `Link` URL), retried while transient.
+    pub(crate) async fn get_conditional(
+        &self,
+        operation: &'static str,
+        uri: &str,
+        etag: Option<&str>,
+    ) -> Result<Fetched, ForgeError> {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = etag.and_then(|e| e.parse().ok()) {
+            headers.insert(IF_NONE_MATCH, value);
+        }
+        let raw =
+            self.retrying(operation, true, || self.send(operation, Method::GET, uri, &headers, None)).await?;
+        if raw.status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        let header = |name| raw.headers.get(name).and_then(|v: &http::HeaderValue| v.to_str().ok());
+        let etag = header(ETAG).map(str::to_owned);
+        let next = header(LINK).and_then(next_link);
+        Ok(Fetched::Modified { etag, next, body: raw.body })
+    }
+
+    /// A GET decoded as JSON.
+    pub(crate) async fn get_json<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        uri: &str,
+    ) -> Result<T, ForgeError> {
+        let headers = HeaderMap::new();
+        let raw =
+            self.retrying(operation, true, || self.send(operation, Method::GET, uri, &headers, None)).await?;
+        decode(operation, &raw.body)
+    }
+
+    /// A paced REST mutation. `idempotent` mutations are retried after transient failures;
+    /// the others only after a rate limit, which GitHub answers before doing anything.
+    pub(crate) async fn mutate(
+        &self,
+        operation: &'static str,
+        method: Method,
+        uri: &str,
+        body: &serde_json::Value,
+        idempotent: bool,
+    ) -> Result<(), ForgeError> {
+        let _pace = self.pace().await;
+        let headers = HeaderMap::new();
+        self.retrying(operation, idempotent, || {
+            self.send(operation, method.clone(), uri, &headers, Some(body))
+        })
+        .await
+        .map(drop)
+    }
+
+    /// A GraphQL query (retried while transient), keeping partial data and error types.
+    pub(crate) async fn graphql_query<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> Result<GraphqlAnswer<T>, ForgeError> {
+        let payload = serde_json::json!({ "query": query, "variables": variables });
+        let headers = HeaderMap::new();
+        let raw = self
+            .retrying(operation, true, || {
+                self.send(operation, Method::POST, "/graphql", &headers, Some(&payload))
+            })
+            .await?;
+        let envelope: GraphqlEnvelope<T> = decode(operation, &raw.body)?;
+        Ok(GraphqlAnswer { data: envelope.data, errors: envelope.errors })
+    }
+
+    /// A paced GraphQL mutation: any GraphQL error fails it with the error's class.
+    pub(crate) async fn graphql_mutation(
+        &self,
+        operation: &'static str,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> Result<(), ForgeError> {
+        let _pace = self.pace().await;
+        let payload = serde_json::json!({ "query": query, "variables": variables });
+        let headers = HeaderMap::new();
+        let send = || async {
+            let raw = self.send(operation, Method::POST, "/graphql", &headers, Some(&payload)).await?;
+            let envelope: GraphqlEnvelope<serde_json::Value> = decode(operation, &raw.body)?;
+            match envelope.errors.first() {
+                None => Ok(()),
+                Some(error) => Err(graphql_error(operation, error)),
+            }
+        };
+        // These three mutations are idempotent: resolving a resolved thread or readying a
+        // ready PR changes nothing, so a transient failure may be retried.
+        self.retrying(operation, true, send).await
+    }
+
+    /// Holds the mutation gate for the whole mutation, at least `min_mutation_gap` after the
+    /// previous one: mutations are serial and spaced, as GitHub's secondary limits ask.
+    async fn pace(&self) -> tokio::sync::MutexGuard<'_, Option<Instant>> {
+        let mut last = self.last_mutation.lock().await;
+        if let Some(previous) = *last {
+            let ready = previous + self.config.min_mutation_gap;
+            tokio::time::sleep_until(ready.into()).await;
+        }
+        *last = Some(Instant::now());
+        last
+    }
+
+    async fn retrying<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        idempotent: bool,
+        call: F,
+    ) -> Result<T, ForgeError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ForgeError>>,
+    {
+        let max_wait = self.config.max_inline_wait;
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(200))
+            .with_max_delay(Duration::from_secs(5))
+            .with_max_times(3)
+            .with_jitter();
+        call.retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(|e: &ForgeError| match e.class {
+                FailureClass::RateLimited { retry_after } => retry_after <= max_wait,
+                FailureClass::Transient => idempotent,
+                _ => false,
+            })
+            .adjust(|e: &ForgeError, backoff| match e.class {
+                FailureClass::RateLimited { retry_after } => Some(retry_after),
+                _ => backoff,
+            })
+            .notify(|e: &ForgeError, wait| {
+                tracing::warn!(operation, class = %e.class, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying GitHub request");
+            })
+            .await
+    }
+
+    async fn send(
+        &self,
+        operation: &'static str,
+        method: Method,
+        uri: &str,
+        headers: &HeaderMap,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Raw, ForgeError> {
+        let endpoint = endpoint(&method, uri);
+        let mut builder = http::Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            builder = builder.header(name, value);
+        }
+        let request = self.octo.build_request(builder, body).map_err(|_| {
+            ForgeError::new(operation, FailureClass::Validation, format!("{endpoint}: request not built"))
+        })?;
+        let response =
+            self.octo.execute(request).await.map_err(|e| transport_error(operation, &endpoint, &e))?;
+        let (parts, body) = response.into_parts();
+        let body =
+            body.collect().await.map_err(|e| transport_error(operation, &endpoint, &e))?.to_bytes().to_vec();
+        self.record_rate_limit(&parts.headers);
+        let raw = Raw { status: parts.status, headers: parts.headers, body };
+        if raw.status.is_success() || raw.status == StatusCode::NOT_MODIFIED {
+            return Ok(raw);
+        }
+        let evidence = evidence(&raw);
+        let class = classify_failure(&evidence, Utc::now());
+        Err(ForgeError::new(operation, class, format!("{endpoint} answered {}", raw.status.as_u16())))
+    }
+
+    fn record_rate_limit(&self, headers: &HeaderMap) {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let remaining = text("x-ratelimit-remaining").and_then(|v| v.parse().ok());
+        let reset = text("x-ratelimit-reset").and_then(epoch);
+        let mut rate = self.rate.lock().expect("rate lock");
+        match text("x-ratelimit-resource") {
+            Some("graphql") => {
+                rate.graphql_remaining = remaining;
+                rate.graphql_reset = reset;
+            }
+            Some("core") | None if remaining.is_some() => {
+                rate.core_remaining = remaining;
+                rate.core_reset = reset;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `GET /repos/...` without the query string: what an error may name.
+fn endpoint(method: &Method, uri: &str) -> String {
+    let path = uri.split('?').next().unwrap_or(uri);
+    let path = path.find("://").map_or(path, |i| &path[i + 3..]).trim_start_matches(|c| c != '/');
+    format!("{method} {path}")
+}
+
+fn epoch(value: &str) -> Option<DateTime<Utc>> {
+    value.parse::<i64>().ok().and_then(|s| Utc.timestamp_opt(s, 0).single())
+}
+
+fn evidence(raw: &Raw) -> FailureEvidence {
+    let text = |name: &str| raw.headers.get(name).and_then(|v| v.to_str().ok());
+    // GitHub names secondary limits only in the message; it is read here and dropped.
+    let body = String::from_utf8_lossy(&raw.body).to_ascii_lowercase();
+    FailureEvidence {
+        status: Some(raw.status.as_u16()),
+        transport: None,
+        retry_after: text("retry-after").and_then(|v| v.trim().parse().ok()).map(Duration::from_secs),
+        rate_limit_remaining: text("x-ratelimit-remaining").and_then(|v| v.parse().ok()),
+        rate_limit_reset: text("x-ratelimit-reset").and_then(epoch),
+        secondary_rate_limit: body.contains("secondary rate limit"),
+        graphql_error_type: None,
+    }
+}
+
+pub(crate) fn graphql_error(operation: &'static str, error: &GraphqlErrorInfo) -> ForgeError {
+    let evidence = FailureEvidence {
+        status: Some(200),
+        graphql_error_type: error.kind.clone(),
+        ..FailureEvidence::default()
+    };
+    let kind = error.kind.as_deref().unwrap_or("untyped");
+    ForgeError::new(operation, classify_failure(&evidence, Utc::now()), format!("GraphQL error {kind}"))
+}
+
+fn transport_error(
+    operation: &'static str,
+    endpoint: &str,
+    error: &(dyn std::error::Error + 'static),
+) -> ForgeError {
+    let failure = transport_kind(error);
+    let evidence = FailureEvidence { transport: Some(failure), ..FailureEvidence::default() };
+    ForgeError::new(operation, classify_failure(&evidence, Utc::now()), format!("{endpoint}: {failure:?}"))
+}
+
+/// Walks the error chain for the most telling cause; only the kind survives, never a message.
+fn transport_kind(error: &(dyn std::error::Error + 'static)) -> TransportFailure {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::TimedOut => TransportFailure::Timeout,
+                std::io::ErrorKind::ConnectionRefused => TransportFailure::Connect,
+                _ => TransportFailure::ConnectionReset,
+            };
+        }
+        if e.to_string().to_ascii_lowercase().contains("timed out") {
+            return TransportFailure::Timeout;
+        }
+        current = e.source();
+    }
+    TransportFailure::ConnectionReset
+}
+
+fn decode<T: DeserializeOwned>(operation: &'static str, body: &[u8]) -> Result<T, ForgeError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let evidence = FailureEvidence {
+            transport: Some(TransportFailure::MalformedResponse),
+            ..FailureEvidence::default()
+        };
+        ForgeError::new(
+            operation,
+            classify_failure(&evidence, Utc::now()),
+            format!("malformed response: {:?} at column {}", e.classify(), e.column()),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_drop_query_strings_and_hosts() {
+        assert_eq!(endpoint(&Method::GET, "/repos/o/r/pulls?state=open"), "GET /repos/o/r/pulls");
+        assert_eq!(
+            endpoint(&Method::GET, "http://127.0.0.1:9/repos/o/r/pulls?page=2"),
+            "GET /repos/o/r/pulls"
+        );
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let config = GitHubConfig::new("https://api.github.com", "ghp_secret_value");
+        assert!(!format!("{config:?}").contains("ghp_secret_value"));
+    }
+
+    #[test]
+    fn empty_token_is_an_auth_error_saying_how_to_set_one() {
+        let err = GitHubClient::new(GitHubConfig::new("https://api.github.com", " ")).unwrap_err();
+        assert_eq!(err.class, FailureClass::Auth);
+        assert!(err.detail.contains("CORE_GITHUB_TOKEN"));
+    }
+}

@@ -1,0 +1,66 @@
+//! The GraphQL documents the adapter sends. Each lives in `graphql/*.graphql`; the two that
+//! vary in size (PR states across repositories, thread resolution) are composed here from
+//! those files. Tests validate every document against GitHub's published schema.
+
+use std::fmt::Write as _;
+
+use jobrunner_core::{RepoSlug, ThreadId};
+
+/// The PR state fragment.
+pub(crate) const PULL_REQUEST_STATE: &str = include_str!("../graphql/pull_request_state.graphql");
+/// Marks a draft ready for review.
+pub(crate) const MARK_READY_FOR_REVIEW: &str = include_str!("../graphql/mark_ready_for_review.graphql");
+/// Enables auto-merge.
+pub(crate) const ENABLE_AUTO_MERGE: &str = include_str!("../graphql/enable_auto_merge.graphql");
+/// Resolves one review thread (the one-thread form of [`resolve_threads_mutation`]).
+pub(crate) const RESOLVE_REVIEW_THREAD: &str = include_str!("../graphql/resolve_review_thread.graphql");
+
+/// PRs per state query: 100 PRs cost 54 points by GitHub's formula, well inside one query's
+/// node limit, and keep the first cycle of a large fleet to a few queries.
+pub const MAX_PRS_PER_QUERY: usize = 100;
+
+/// One query for the state of `prs` (by repository), with aliases `r<i>` per repository and
+/// `p<number>` per PR, and the rate-limit cost of the query itself.
+///
+/// Owner and name are validated types (no quotes or backslashes), so they are safe as string
+/// literals; numbers are integers.
+#[must_use]
+pub fn pull_request_states_query(prs: &[(RepoSlug, Vec<u64>)]) -> String {
+    let mut query =
+        String::from("query PullRequestStates {\n  rateLimit {\n    cost\n    remaining\n    resetAt\n  }\n");
+    for (index, (repo, numbers)) in prs.iter().enumerate() {
+        let _ =
+            writeln!(query, "  r{index}: repository(owner: \"{}\", name: \"{}\") {{", repo.owner, repo.name);
+        for number in numbers {
+            let _ = writeln!(
+                query,
+                "    p{number}: pullRequest(number: {number}) {{\n      ...PullRequestState\n    }}"
+            );
+        }
+        query.push_str("  }\n");
+    }
+    query.push_str("}\n\n");
+    query.push_str(PULL_REQUEST_STATE);
+    query
+}
+
+/// One mutation resolving every thread in `threads`, with variables `t0`, `t1`, ...
+#[must_use]
+pub fn resolve_threads_mutation(threads: &[ThreadId]) -> (String, serde_json::Value) {
+    let field = RESOLVE_REVIEW_THREAD
+        .split_once("{\n")
+        .and_then(|(_, rest)| rest.rsplit_once('}'))
+        .map(|(body, _)| body.trim_end().to_owned())
+        .expect("resolve_review_thread.graphql is one mutation with one field");
+    let mut params = Vec::new();
+    let mut fields = String::new();
+    let mut variables = serde_json::Map::new();
+    for (i, thread) in threads.iter().enumerate() {
+        params.push(format!("$t{i}: ID!"));
+        let _ =
+            writeln!(fields, "{}", field.replace("$t0", &format!("$t{i}")).replace("t0:", &format!("t{i}:")));
+        variables.insert(format!("t{i}"), thread.as_str().into());
+    }
+    let document = format!("mutation ResolveReviewThreads({}) {{\n{fields}}}\n", params.join(", "));
+    (document, serde_json::Value::Object(variables))
+}

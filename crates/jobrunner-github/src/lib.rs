@@ -1,0 +1,27 @@
+//! The GitHub adapter: [`GitHubSource`] (a [`JobSource`](jobrunner_core::JobSource)) and
+//! [`GitHubForge`] (the [`Forge`](jobrunner_core::Forge)), on octocrab.
+//!
+//! The source spends GitHub's API budget carefully: each cycle it asks conditional REST
+//! requests (a `304 Not Modified` costs no point) whether anything changed — the open-PR list
+//! pages, the epic list, the base branches, and the checks and mergeability of PRs still
+//! settling — and fetches the full structural state of only the changed PRs, in one GraphQL
+//! query per batch of up to [`MAX_PRS_PER_QUERY`] PRs across repositories. A cycle in which
+//! nothing changed costs 0 points.
+//!
+//! This crate is the only one that speaks HTTP to a forge. It never lets forge free text out:
+//! responses are decoded into structural types, the epic body is read only to find checklist
+//! items, and errors carry status codes and endpoints, never bodies or tokens.
+#![deny(missing_docs)]
+
+mod client;
+mod documents;
+mod forge;
+mod link;
+mod routes;
+mod source;
+mod state;
+
+pub use client::{GitHubClient, GitHubConfig, RateLimitSnapshot};
+pub use documents::{MAX_PRS_PER_QUERY, pull_request_states_query, resolve_threads_mutation};
+pub use forge::GitHubForge;
+pub use source::GitHubSource;

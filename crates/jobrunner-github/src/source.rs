@@ -1,0 +1,367 @@
+//! `GitHubSource`: change detection on conditional REST requests, state of changed PRs by
+//! GraphQL, signals for every PR still in flow.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use jobrunner_core::{ActionResult, FailureClass, ForgeError, JobSource, PipelineSignal, RepoSlug};
+use serde::de::DeserializeOwned;
+use tokio::sync::Mutex;
+
+use crate::client::{Fetched, GitHubClient, graphql_error};
+use crate::documents::{MAX_PRS_PER_QUERY, pull_request_states_query};
+use crate::routes;
+use crate::state::{EpicChecklist, EpicListItem, Page, PrNode, PullListItem, RepoState};
+
+/// Pages followed per list before giving up: 100 pages of 100 items.
+const MAX_PAGES: usize = 100;
+
+/// Polls a set of repositories for pipeline signals, spending as few API points as it can.
+pub struct GitHubSource {
+    client: Arc<GitHubClient>,
+    repos: Vec<(RepoSlug, Mutex<RepoState>)>,
+}
+
+impl GitHubSource {
+    /// A source over `repos`, sharing `client` (and its PR id cache) with the forge.
+    #[must_use]
+    pub fn new(client: Arc<GitHubClient>, repos: Vec<RepoSlug>) -> Self {
+        Self { client, repos: repos.into_iter().map(|r| (r, Mutex::new(RepoState::default()))).collect() }
+    }
+
+    /// The client, for its rate-limit snapshot.
+    #[must_use]
+    pub fn client(&self) -> &GitHubClient {
+        &self.client
+    }
+
+    async fn detect_repo(&self, index: usize) -> Result<(usize, Vec<u64>), ForgeError> {
+        let (repo, state) = &self.repos[index];
+        let mut state = state.lock().await;
+        Ok((index, self.detect(repo, &mut state).await?.into_iter().collect()))
+    }
+
+    /// Which PRs of one repository must be re-read this cycle.
+    async fn detect(&self, repo: &RepoSlug, state: &mut RepoState) -> Result<BTreeSet<u64>, ForgeError> {
+        let before: BTreeMap<u64, PullListItem> =
+            state.open_prs().into_iter().map(|(n, i)| (n, i.clone())).collect();
+        let pulls_url = routes::open_pulls(repo);
+        state.pull_pages =
+            self.refresh_pages(&pulls_url, &state.pull_pages, decode_list::<PullListItem>).await?;
+        let epics_url = routes::open_epics(repo, &self.client.config().epic_label);
+        let owned = repo.clone();
+        let epic_pages = self
+            .refresh_pages(&epics_url, &state.epic_pages, move |body| {
+                Ok(decode_list::<EpicListItem>(body)?
+                    .into_iter()
+                    .filter_map(|e| e.checklist(&owned))
+                    .collect())
+            })
+            .await?;
+        state.epic_pages = epic_pages;
+
+        let after: BTreeMap<u64, PullListItem> =
+            state.open_prs().into_iter().map(|(n, i)| (n, i.clone())).collect();
+        for item in after.values() {
+            self.client.remember_node_id(repo, item.number, &item.node_id);
+        }
+        let mut refresh: BTreeSet<u64> = after
+            .iter()
+            .filter(|(n, item)| before.get(n) != Some(item) || !state.details.contains_key(n))
+            .map(|(n, _)| *n)
+            .collect();
+        refresh.extend(before.keys().filter(|n| !after.contains_key(n) && !state.finished.contains(n)));
+        refresh.extend(self.moved_bases(repo, state, &after).await?);
+        refresh.extend(self.settled(repo, state, &after).await?);
+        refresh.append(&mut state.forced);
+        Ok(refresh)
+    }
+
+    /// Conditional GETs of each page of a list, following the next links remembered from the
+    /// last full answer (a 304 carries none). Returns the new pages; the caller's copy stays
+    /// untouched on error so a half-read list never hides a change next cycle.
+    async fn refresh_pages<T: Clone>(
+        &self,
+        first: &str,
+        cached: &[Page<T>],
+        decode: impl Fn(&[u8]) -> Result<Vec<T>, ForgeError>,
+    ) -> Result<Vec<Page<T>>, ForgeError> {
+        let mut pages = Vec::new();
+        let mut next = Some(first.to_owned());
+        while let Some(url) = next.take() {
+            if pages.len() == MAX_PAGES {
+                break;
+            }
+            let known = cached.iter().find(|p| p.url == url);
+            match self.client.get_conditional("poll", &url, known.and_then(|p| p.etag.as_deref())).await? {
+                Fetched::NotModified => {
+                    let page = known.expect("a 304 answers a request that carried a cached ETag").clone();
+                    next.clone_from(&page.next);
+                    pages.push(page);
+                }
+                Fetched::Modified { etag, next: link, body } => {
+                    next.clone_from(&link);
+                    pages.push(Page { url, etag, next: link, items: decode(&body)? });
+                }
+            }
+        }
+        Ok(pages)
+    }
+
+    /// PRs whose base branch moved since the last cycle: their mergeability is stale.
+    async fn moved_bases(
+        &self,
+        repo: &RepoSlug,
+        state: &mut RepoState,
+        open: &BTreeMap<u64, PullListItem>,
+    ) -> Result<Vec<u64>, ForgeError> {
+        let bases: BTreeSet<&str> = open.values().map(|i| i.base.name.as_str()).collect();
+        let mut moved = Vec::new();
+        for base in bases {
+            let known = state.branch_etags.get(base).cloned();
+            if let Fetched::Modified { etag, .. } =
+                self.client.get_conditional("poll", &routes::branch(repo, base), known.as_deref()).await?
+            {
+                if known.is_some() {
+                    moved.extend(open.values().filter(|i| i.base.name == base).map(|i| i.number));
+                }
+                if let Some(etag) = etag {
+                    state.branch_etags.insert(base.to_owned(), etag);
+                }
+            }
+        }
+        state.branch_etags.retain(|name, _| open.values().any(|i| i.base.name == *name));
+        Ok(moved)
+    }
+
+    /// PRs still settling (checks pending, mergeability unknown) whose checks or
+    /// mergeability changed: GitHub does not bump `updated_at` for either.
+    async fn settled(
+        &self,
+        repo: &RepoSlug,
+        state: &mut RepoState,
+        open: &BTreeMap<u64, PullListItem>,
+    ) -> Result<Vec<u64>, ForgeError> {
+        let mut changed = Vec::new();
+        let mut live_urls = BTreeSet::new();
+        let settling: Vec<(u64, crate::state::PrDetail)> = state
+            .details
+            .iter()
+            .filter(|(n, d)| open.contains_key(n) && d.is_settling())
+            .map(|(n, d)| (*n, d.clone()))
+            .collect();
+        for (number, detail) in settling {
+            let mut urls = Vec::new();
+            if detail.mergeable == jobrunner_core::Mergeable::Unknown {
+                urls.push((routes::pull(repo, number), true));
+            }
+            if detail.check_status != jobrunner_core::CheckStatus::Success
+                && detail.check_status != jobrunner_core::CheckStatus::Failure
+            {
+                urls.push((routes::check_runs(repo, detail.head_sha.as_str()), false));
+                urls.push((routes::combined_status(repo, detail.head_sha.as_str()), false));
+            }
+            for (url, is_pull) in urls {
+                live_urls.insert(url.clone());
+                if self.settle_check(state, &url, is_pull).await? {
+                    changed.push(number);
+                }
+            }
+        }
+        state.settle_etags.retain(|url, _| live_urls.contains(url));
+        changed.dedup();
+        Ok(changed)
+    }
+
+    /// One conditional GET of a settling PR's resource. The first answer only primes the
+    /// ETag (the PR was just read in full), except a PR resource that already shows a
+    /// computed mergeability.
+    async fn settle_check(
+        &self,
+        state: &mut RepoState,
+        url: &str,
+        is_pull: bool,
+    ) -> Result<bool, ForgeError> {
+        let known = state.settle_etags.get(url).cloned();
+        let Fetched::Modified { etag, body, .. } =
+            self.client.get_conditional("poll", url, known.as_deref()).await?
+        else {
+            return Ok(false);
+        };
+        if let Some(etag) = etag {
+            state.settle_etags.insert(url.to_owned(), etag);
+        }
+        if is_pull {
+            #[derive(serde::Deserialize)]
+            struct Mergeability {
+                mergeable: Option<bool>,
+            }
+            let pull: Mergeability = decode_one(&body)?;
+            return Ok(pull.mergeable.is_some());
+        }
+        Ok(known.is_some())
+    }
+
+    /// Reads the structural state of `wanted` PRs, at most [`MAX_PRS_PER_QUERY`] per query,
+    /// batching repositories together.
+    async fn read_states(&self, wanted: Vec<(usize, Vec<u64>)>) -> Result<(), ForgeError> {
+        for batch in batches(wanted) {
+            let slugs: Vec<(RepoSlug, Vec<u64>)> = batch
+                .iter()
+                .map(|(index, numbers)| (self.repos[*index].0.clone(), numbers.clone()))
+                .collect();
+            let query = pull_request_states_query(&slugs);
+            let answer =
+                self.client.graphql_query::<serde_json::Value>("poll", &query, serde_json::json!({})).await?;
+            if let Some(error) = answer.errors.iter().find(|e| e.kind.as_deref() != Some("NOT_FOUND")) {
+                return Err(graphql_error("poll", error));
+            }
+            let data = answer.data.unwrap_or_default();
+            for (alias, (index, numbers)) in batch.into_iter().enumerate() {
+                let (repo, state) = &self.repos[index];
+                let mut state = state.lock().await;
+                let repo_data = &data[format!("r{alias}")];
+                for number in numbers {
+                    self.store_state(repo, &mut state, number, &repo_data[format!("p{number}")]);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn store_state(&self, repo: &RepoSlug, state: &mut RepoState, number: u64, value: &serde_json::Value) {
+        if value.is_null() {
+            // Deleted, transferred, or no longer visible to the token: nothing left to do.
+            state.details.remove(&number);
+            state.finished.insert(number);
+            return;
+        }
+        match serde_json::from_value::<PrNode>(value.clone()).ok().map(|node| node.into_detail(repo)) {
+            Some(Ok(detail)) => {
+                self.client.remember_node_id(repo, number, &detail.node_id);
+                state.details.insert(number, detail);
+            }
+            Some(Err(undecodable)) => {
+                tracing::warn!(pr = %undecodable.0, "PR state skipped: invalid id or SHA");
+            }
+            None => tracing::warn!(repo = %repo, pr = number, "PR state skipped: unexpected shape"),
+        }
+    }
+}
+
+/// Groups (repo index, PR numbers) into batches of at most `MAX_PRS_PER_QUERY` PRs, splitting
+/// a repository across batches when it alone has more.
+fn batches(wanted: Vec<(usize, Vec<u64>)>) -> Vec<Vec<(usize, Vec<u64>)>> {
+    let mut out: Vec<Vec<(usize, Vec<u64>)>> = Vec::new();
+    let mut size = MAX_PRS_PER_QUERY;
+    for (index, numbers) in wanted {
+        for chunk in numbers.chunks(MAX_PRS_PER_QUERY) {
+            let mut chunk = chunk.to_vec();
+            while !chunk.is_empty() {
+                if size == MAX_PRS_PER_QUERY {
+                    out.push(Vec::new());
+                    size = 0;
+                }
+                let take = chunk.len().min(MAX_PRS_PER_QUERY - size);
+                let rest = chunk.split_off(take);
+                size += chunk.len();
+                out.last_mut().expect("a batch was pushed").push((index, chunk));
+                chunk = rest;
+            }
+        }
+    }
+    out
+}
+
+fn decode_list<T: DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, ForgeError> {
+    decode_one(body)
+}
+
+fn decode_one<T: DeserializeOwned>(body: &[u8]) -> Result<T, ForgeError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ForgeError::new(
+            "poll",
+            FailureClass::Transient,
+            format!("malformed response: {:?} at column {}", e.classify(), e.column()),
+        )
+    })
+}
+
+fn signals_of(repo: &RepoSlug, state: &mut RepoState) -> Vec<PipelineSignal> {
+    let epics: Vec<EpicChecklist> = state.epics();
+    let mut signals = Vec::new();
+    let mut done = Vec::new();
+    for (number, detail) in &state.details {
+        let pr_signals = detail.signals(repo, *number, &epics);
+        if detail.is_finished(&pr_signals) {
+            done.push(*number);
+        }
+        if detail.state != jobrunner_core::PrState::Closed {
+            signals.extend(pr_signals);
+        }
+    }
+    for number in done {
+        state.details.remove(&number);
+        state.finished.insert(number);
+    }
+    signals
+}
+
+#[async_trait]
+impl JobSource for GitHubSource {
+    fn name(&self) -> &'static str {
+        "github"
+    }
+
+    /// One cycle: detect changes per repository (bounded concurrency), read the changed PRs,
+    /// and return a signal for every PR still in the flow.
+    async fn poll(&self) -> Result<Vec<PipelineSignal>, ForgeError> {
+        let concurrency = self.client.config().repo_concurrency.max(1);
+        let detections: Vec<_> = (0..self.repos.len()).map(|index| self.detect_repo(index)).collect();
+        let wanted: Vec<(usize, Vec<u64>)> = stream::iter(detections)
+            .buffer_unordered(concurrency)
+            .try_filter(|(_, numbers)| std::future::ready(!numbers.is_empty()))
+            .try_collect()
+            .await?;
+        let mut wanted = wanted;
+        wanted.sort_by_key(|(index, _)| *index);
+        self.read_states(wanted).await?;
+        let mut signals = Vec::new();
+        for (repo, state) in &self.repos {
+            signals.extend(signals_of(repo, &mut *state.lock().await));
+        }
+        Ok(signals)
+    }
+
+    async fn report(&self, signal: &PipelineSignal, _result: &ActionResult) -> Result<(), ForgeError> {
+        let repo = signal.repo();
+        if let Some((_, state)) = self.repos.iter().find(|(r, _)| *r == repo) {
+            // Our own mutation may not move anything the conditional requests watch (a
+            // resolved thread bumps nothing): read the PR again next cycle.
+            state.lock().await.forced.insert(signal.pr_number);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_fill_up_to_the_query_limit_across_repos() {
+        let wanted = vec![(0, (1..=60).collect()), (1, (1..=60).collect()), (2, vec![5])];
+        let sizes: Vec<Vec<usize>> =
+            batches(wanted).iter().map(|b| b.iter().map(|(_, n)| n.len()).collect()).collect();
+        assert_eq!(sizes, vec![vec![60, 40], vec![20, 1]]);
+    }
+
+    #[test]
+    fn a_large_repo_is_split_across_batches() {
+        let sizes: Vec<usize> =
+            batches(vec![(0, (1..=250).collect())]).iter().map(|b| b[0].1.len()).collect();
+        assert_eq!(sizes, vec![100, 100, 50]);
+    }
+}

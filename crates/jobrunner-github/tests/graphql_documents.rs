@@ -1,0 +1,63 @@
+//! Every GraphQL document the adapter sends is valid against GitHub's published schema
+//! (tests/fixtures/github/schema.graphql, @octokit/graphql-schema).
+
+use std::sync::OnceLock;
+
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Schema};
+use jobrunner_core::{RepoSlug, ThreadId};
+use jobrunner_github::{pull_request_states_query, resolve_threads_mutation};
+
+fn github_schema() -> &'static Valid<Schema> {
+    static SCHEMA: OnceLock<Valid<Schema>> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/github/schema.graphql");
+        let text = std::fs::read_to_string(path).expect("the vendored GitHub schema");
+        // GitHub's schema has one duplicate field that strict validation rejects: use the
+        // partial schema, as the fixture's README says, rather than editing the fixture.
+        let schema = Schema::parse(text, path).unwrap_or_else(|with_errors| with_errors.partial);
+        Valid::assume_valid(schema)
+    })
+}
+
+#[track_caller]
+fn assert_valid(name: &str, document: &str) {
+    if let Err(with_errors) = ExecutableDocument::parse_and_validate(github_schema(), document, name) {
+        panic!("{name} is not valid against GitHub's schema:\n{}\n{document}", with_errors.errors);
+    }
+}
+
+fn repo(slug: &str) -> RepoSlug {
+    RepoSlug::parse(slug).unwrap()
+}
+
+#[test]
+fn pull_request_states_query_is_valid_for_several_repos() {
+    let query = pull_request_states_query(&[
+        (repo("octo/app"), vec![7, 8, 120]),
+        (repo("other-org/lib.rs"), vec![1]),
+    ]);
+    assert_valid("pull_request_states.graphql", &query);
+}
+
+#[test]
+fn mutations_are_valid() {
+    assert_valid("mark_ready_for_review.graphql", include_str!("../graphql/mark_ready_for_review.graphql"));
+    assert_valid("enable_auto_merge.graphql", include_str!("../graphql/enable_auto_merge.graphql"));
+    assert_valid("resolve_review_thread.graphql", include_str!("../graphql/resolve_review_thread.graphql"));
+}
+
+#[test]
+fn resolving_many_threads_is_one_valid_mutation() {
+    let threads: Vec<ThreadId> = (0..3).map(|i| ThreadId::new(format!("PRRT_kwDO{i}")).unwrap()).collect();
+    let (document, variables) = resolve_threads_mutation(&threads);
+    assert_valid("resolve_review_threads.graphql", &document);
+    assert_eq!(document.matches("resolveReviewThread(").count(), 3);
+    assert_eq!(variables["t2"], "PRRT_kwDO2");
+}
+
+#[test]
+fn the_check_rejects_a_field_github_does_not_have() {
+    let bad = "query { repository(owner: \"o\", name: \"r\") { pullRequest(number: 1) { mergeability } } }";
+    assert!(ExecutableDocument::parse_and_validate(github_schema(), bad, "bad.graphql").is_err());
+}
