@@ -25,6 +25,20 @@ pub const KEYS: &[Key] = &[
         "Time between poll cycles, such as 60s or 5m [default: 60s]",
     ),
     key("repos", "CORE_REPOS", "repos", "OWNER/NAME,...", "Repositories to poll, comma separated"),
+    key(
+        "api_url",
+        "CORE_API_URL",
+        "api-url",
+        "URL",
+        "GitHub REST API base URL [default: https://api.github.com]",
+    ),
+    key(
+        "epic_label",
+        "CORE_EPIC_LABEL",
+        "epic-label",
+        "LABEL",
+        "Label that marks epic issues [default: epic]",
+    ),
     Key {
         name: "dry_run",
         env: "CORE_DRY_RUN",

@@ -42,6 +42,8 @@ fn toml_value(s: &Settings, key: &str) -> String {
         toml::Value::Array(items.into_iter().map(toml::Value::String).collect()).to_string()
     };
     match key {
+        "api_url" => string(&s.api_url),
+        "epic_label" => string(&s.epic_label),
         "poll_interval" => string(&humantime::format_duration(s.poll_interval).to_string()),
         "repos" => list(s.repos.iter().map(ToString::to_string).collect()),
         "dry_run" => s.dry_run.to_string(),

@@ -119,6 +119,10 @@ impl Host {
 /// The effective settings of a node.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// GitHub REST API base URL (GitHub Enterprise: `https://HOST/api/v3`).
+    pub api_url: String,
+    /// Label that marks epic issues.
+    pub epic_label: String,
     /// Time between poll cycles.
     pub poll_interval: Duration,
     /// Repositories to poll.
@@ -213,6 +217,8 @@ fn defaults(host: &Host) -> Vec<(&'static str, String)> {
     let node =
         host.hostname.clone().filter(|h| NodeId::new(h.as_str()).is_ok()).unwrap_or_else(|| "node".into());
     vec![
+        ("api_url", "https://api.github.com".into()),
+        ("epic_label", "epic".into()),
         ("poll_interval", "60s".into()),
         ("repos", String::new()),
         ("dry_run", "false".into()),
@@ -287,6 +293,8 @@ fn field<T>(
 
 fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
     Ok(Settings {
+        api_url: field(raw, "api_url", parse_api_url)?,
+        epic_label: field(raw, "epic_label", parse_label)?,
         poll_interval: field(raw, "poll_interval", parse_duration)?,
         repos: field(raw, "repos", parse_repos)?,
         dry_run: field(raw, "dry_run", parse_bool)?,
@@ -387,6 +395,28 @@ fn parse_handlers(value: &str) -> Result<Vec<String>, String> {
     // Priority is fixed by the registry, not by the order the operator listed names in.
     names.sort_by_key(|n| HANDLER_NAMES.iter().position(|h| h == n));
     Ok(names)
+}
+
+fn parse_api_url(value: &str) -> Result<String, String> {
+    let url = value.trim().trim_end_matches('/');
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') && !url.contains(char::is_whitespace) => {
+            Ok(url.to_owned())
+        }
+        _ => {
+            Err("an http(s) URL such as https://api.github.com or https://ghe.example.com/api/v3".to_owned())
+        }
+    }
+}
+
+fn parse_label(value: &str) -> Result<String, String> {
+    let label = value.trim();
+    // GitHub caps label names at 50 characters.
+    if label.is_empty() || label.chars().count() > 50 || label.contains(',') {
+        return Err("a label name of 1 to 50 characters without commas".to_owned());
+    }
+    Ok(label.to_owned())
 }
 
 fn parse_command(value: &str) -> Result<String, String> {

@@ -185,3 +185,11 @@ fn every_env_var_of_the_arguments_is_in_the_registry() {
     }
     assert!(registry.contains(&"CORE_GITHUB_TOKEN") && registry.contains(&"GITHUB_TOKEN"));
 }
+
+#[test]
+fn api_url_accepts_enterprise_paths_and_rejects_other_schemes() {
+    let settings = load(None, &["--api-url", "https://ghe.example.com/api/v3/"]).unwrap();
+    assert_eq!(settings.api_url, "https://ghe.example.com/api/v3");
+    assert!(error(None, &["--api-url", "ftp://x"]).contains("expected an http(s) URL"));
+    assert!(error(None, &["--epic-label", "a,b"]).contains("expected a label name"));
+}
