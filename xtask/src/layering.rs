@@ -42,8 +42,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("xtask", &[]),
 ];
 
-/// Any crate's tests may use the contracts and the simulated forge.
-const DEV_ANYWHERE: &[&str] = &["jobrunner-core", "jobrunner-github-sim"];
+/// Any crate's tests may use the contracts, the simulated forge, and the real (pure) handlers.
+const DEV_ANYWHERE: &[&str] = &["jobrunner-core", "jobrunner-github-sim", "jobrunner-handlers"];
 
 /// External crate -> the one library crate that may use it: the adapter owning that integration.
 const CONFINED: &[(&str, &str)] = &[("octocrab", "jobrunner-github"), ("sqlx", "jobrunner-store")];
@@ -289,7 +289,7 @@ mod tests {
         assert_eq!(
             violations(&packages),
             ["jobrunner-store dev-depends on jobrunner-runner, which the layering table does not allow \
-              (allowed: jobrunner-core; any crate may dev-depend on jobrunner-core, jobrunner-github-sim)"]
+              (allowed: jobrunner-core; any crate may dev-depend on jobrunner-core, jobrunner-github-sim, jobrunner-handlers)"]
         );
     }
 

@@ -2,6 +2,7 @@
 //!
 //! Plain Rust instead of shell scripts so CI and local runs share one definition of each step.
 
+mod bench;
 mod ci;
 mod cmd;
 mod coverage;
@@ -20,6 +21,8 @@ Commands:
   layering            check crate dependencies against the table in xtask/src/layering.rs
   coverage [args...]  line coverage with cargo-tarpaulin (installed if missing);
                       extra args are passed to tarpaulin
+  bench [name...]     run the benchmarks (github: API points per cycle against the
+                      simulator) and print their tables
   help                print this text
 ";
 
@@ -43,6 +46,7 @@ fn main() -> Result<()> {
             layering::check(&root)
         }
         "coverage" => coverage::run(&root, rest),
+        "bench" => bench::run(&root, rest),
         other => {
             eprint!("unknown command `{other}`\n\n{USAGE}");
             std::process::exit(2);

@@ -8,6 +8,9 @@ use jobrunner_core::{RepoSlug, ThreadId};
 
 /// The PR state fragment.
 pub(crate) const PULL_REQUEST_STATE: &str = include_str!("../graphql/pull_request_state.graphql");
+/// The lighter fragment for closed and merged PRs.
+pub(crate) const CLOSED_PULL_REQUEST_STATE: &str =
+    include_str!("../graphql/closed_pull_request_state.graphql");
 /// Marks a draft ready for review.
 pub(crate) const MARK_READY_FOR_REVIEW: &str = include_str!("../graphql/mark_ready_for_review.graphql");
 /// Enables auto-merge.
@@ -19,28 +22,51 @@ pub(crate) const RESOLVE_REVIEW_THREAD: &str = include_str!("../graphql/resolve_
 /// node limit, and keep the first cycle of a large fleet to a few queries.
 pub const MAX_PRS_PER_QUERY: usize = 100;
 
+/// Which fragment a PR is read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StateFragment {
+    /// Everything a signal of an open PR needs (54 requests by GitHub's formula).
+    Open,
+    /// What a merged or closed PR still needs (2 requests).
+    Closed,
+}
+
 /// One query for the state of `prs` (by repository), with aliases `r<i>` per repository and
 /// `p<number>` per PR, and the rate-limit cost of the query itself.
 ///
 /// Owner and name are validated types (no quotes or backslashes), so they are safe as string
 /// literals; numbers are integers.
 #[must_use]
-pub fn pull_request_states_query(prs: &[(RepoSlug, Vec<u64>)]) -> String {
+pub fn pull_request_states_query(prs: &[(RepoSlug, Vec<(u64, StateFragment)>)]) -> String {
     let mut query =
         String::from("query PullRequestStates {\n  rateLimit {\n    cost\n    remaining\n    resetAt\n  }\n");
+    let mut used = Vec::new();
     for (index, (repo, numbers)) in prs.iter().enumerate() {
         let _ =
             writeln!(query, "  r{index}: repository(owner: \"{}\", name: \"{}\") {{", repo.owner, repo.name);
-        for number in numbers {
-            let _ = writeln!(
-                query,
-                "    p{number}: pullRequest(number: {number}) {{\n      ...PullRequestState\n    }}"
-            );
+        for (number, fragment) in numbers {
+            let name = match fragment {
+                StateFragment::Open => "PullRequestState",
+                StateFragment::Closed => "ClosedPullRequestState",
+            };
+            let _ =
+                writeln!(query, "    p{number}: pullRequest(number: {number}) {{\n      ...{name}\n    }}");
+            if !used.contains(fragment) {
+                used.push(*fragment);
+            }
         }
         query.push_str("  }\n");
     }
-    query.push_str("}\n\n");
-    query.push_str(PULL_REQUEST_STATE);
+    query.push_str("}\n");
+    // GraphQL rejects a document that defines a fragment it does not use.
+    used.sort_unstable();
+    for fragment in used {
+        query.push('\n');
+        query.push_str(match fragment {
+            StateFragment::Open => PULL_REQUEST_STATE,
+            StateFragment::Closed => CLOSED_PULL_REQUEST_STATE,
+        });
+    }
     query
 }
 

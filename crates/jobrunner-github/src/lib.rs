@@ -22,6 +22,6 @@ mod source;
 mod state;
 
 pub use client::{GitHubClient, GitHubConfig, RateLimitSnapshot};
-pub use documents::{MAX_PRS_PER_QUERY, pull_request_states_query, resolve_threads_mutation};
+pub use documents::{MAX_PRS_PER_QUERY, StateFragment, pull_request_states_query, resolve_threads_mutation};
 pub use forge::GitHubForge;
 pub use source::GitHubSource;

@@ -7,6 +7,11 @@ pub(crate) fn open_pulls(repo: &RepoSlug) -> String {
     format!("/repos/{repo}/pulls?state=open&per_page=100&sort=created&direction=asc")
 }
 
+/// The 50 most recently updated closed PRs: merges since the last look land on this page.
+pub(crate) fn recently_closed_pulls(repo: &RepoSlug) -> String {
+    format!("/repos/{repo}/pulls?state=closed&sort=updated&direction=desc&per_page=50")
+}
+
 /// Open issues carrying the epic label.
 pub(crate) fn open_epics(repo: &RepoSlug, label: &str) -> String {
     format!("/repos/{repo}/issues?labels={}&state=open&per_page=100", encode(label))

@@ -6,14 +6,19 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use jobrunner_core::{ActionResult, FailureClass, ForgeError, JobSource, PipelineSignal, RepoSlug};
+use jobrunner_core::{
+    ActionResult, CheckStatus, FailureClass, ForgeError, JobSource, Mergeable, PipelineSignal, PrState,
+    RepoSlug,
+};
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
 use crate::client::{Fetched, GitHubClient, graphql_error};
-use crate::documents::{MAX_PRS_PER_QUERY, pull_request_states_query};
+use crate::documents::{MAX_PRS_PER_QUERY, StateFragment, pull_request_states_query};
 use crate::routes;
-use crate::state::{EpicChecklist, EpicListItem, Page, PrNode, PullListItem, RepoState};
+use crate::state::{
+    ClosedListItem, EpicChecklist, EpicListItem, Page, PrDetail, PrNode, PullListItem, RepoState,
+};
 
 /// Pages followed per list before giving up: 100 pages of 100 items.
 const MAX_PAGES: usize = 100;
@@ -37,45 +42,86 @@ impl GitHubSource {
         &self.client
     }
 
-    async fn detect_repo(&self, index: usize) -> Result<(usize, Vec<u64>), ForgeError> {
+    async fn detect_repo(&self, index: usize) -> Result<(usize, Vec<(u64, StateFragment)>), ForgeError> {
         let (repo, state) = &self.repos[index];
         let mut state = state.lock().await;
         Ok((index, self.detect(repo, &mut state).await?.into_iter().collect()))
     }
 
-    /// Which PRs of one repository must be re-read this cycle.
-    async fn detect(&self, repo: &RepoSlug, state: &mut RepoState) -> Result<BTreeSet<u64>, ForgeError> {
+    /// Which PRs of one repository must be re-read this cycle, and with which fragment.
+    async fn detect(
+        &self,
+        repo: &RepoSlug,
+        state: &mut RepoState,
+    ) -> Result<BTreeMap<u64, StateFragment>, ForgeError> {
         let before: BTreeMap<u64, PullListItem> =
             state.open_prs().into_iter().map(|(n, i)| (n, i.clone())).collect();
-        let pulls_url = routes::open_pulls(repo);
-        state.pull_pages =
-            self.refresh_pages(&pulls_url, &state.pull_pages, decode_list::<PullListItem>).await?;
-        let epics_url = routes::open_epics(repo, &self.client.config().epic_label);
-        let owned = repo.clone();
-        let epic_pages = self
-            .refresh_pages(&epics_url, &state.epic_pages, move |body| {
-                Ok(decode_list::<EpicListItem>(body)?
-                    .into_iter()
-                    .filter_map(|e| e.checklist(&owned))
-                    .collect())
-            })
+        state.pull_pages = self
+            .refresh_pages(
+                &routes::open_pulls(repo),
+                &state.pull_pages,
+                MAX_PAGES,
+                decode_list::<PullListItem>,
+            )
             .await?;
-        state.epic_pages = epic_pages;
+        state.closed_pages = self
+            .refresh_pages(
+                &routes::recently_closed_pulls(repo),
+                &state.closed_pages,
+                1,
+                decode_list::<ClosedListItem>,
+            )
+            .await?;
+        let owned = repo.clone();
+        state.epic_pages = self
+            .refresh_pages(
+                &routes::open_epics(repo, &self.client.config().epic_label),
+                &state.epic_pages,
+                MAX_PAGES,
+                move |body| {
+                    Ok(decode_list::<EpicListItem>(body)?
+                        .into_iter()
+                        .filter_map(|e| e.checklist(&owned))
+                        .collect())
+                },
+            )
+            .await?;
 
         let after: BTreeMap<u64, PullListItem> =
             state.open_prs().into_iter().map(|(n, i)| (n, i.clone())).collect();
         for item in after.values() {
             self.client.remember_node_id(repo, item.number, &item.node_id);
         }
-        let mut refresh: BTreeSet<u64> = after
+        let mut refresh: BTreeMap<u64, StateFragment> = BTreeMap::new();
+        for (number, item) in &after {
+            if before.get(number) != Some(item) || !state.details.contains_key(number) {
+                refresh.insert(*number, StateFragment::Open);
+            }
+        }
+        let gone = before.keys().filter(|n| !after.contains_key(n));
+        let merged = state
+            .closed_pages
             .iter()
-            .filter(|(n, item)| before.get(n) != Some(item) || !state.details.contains_key(n))
-            .map(|(n, _)| *n)
-            .collect();
-        refresh.extend(before.keys().filter(|n| !after.contains_key(n) && !state.finished.contains(n)));
-        refresh.extend(self.moved_bases(repo, state, &after).await?);
-        refresh.extend(self.settled(repo, state, &after).await?);
-        refresh.append(&mut state.forced);
+            .flat_map(|p| &p.items)
+            .filter(|i| i.merged_at.is_some())
+            .map(|i| &i.number);
+        for number in gone.chain(merged) {
+            let known_closed = state.details.get(number).is_some_and(|d| d.state != PrState::Open);
+            if !state.finished.contains(number) && !known_closed && !after.contains_key(number) {
+                refresh.insert(*number, StateFragment::Closed);
+            }
+        }
+        for number in self.moved_bases(repo, state, &after).await? {
+            refresh.insert(number, StateFragment::Open);
+        }
+        for number in self.settled(repo, state, &after).await? {
+            refresh.insert(number, StateFragment::Open);
+        }
+        for number in std::mem::take(&mut state.forced) {
+            let fragment =
+                if after.contains_key(&number) { StateFragment::Open } else { StateFragment::Closed };
+            refresh.entry(number).or_insert(fragment);
+        }
         Ok(refresh)
     }
 
@@ -86,12 +132,13 @@ impl GitHubSource {
         &self,
         first: &str,
         cached: &[Page<T>],
+        max_pages: usize,
         decode: impl Fn(&[u8]) -> Result<Vec<T>, ForgeError>,
     ) -> Result<Vec<Page<T>>, ForgeError> {
         let mut pages = Vec::new();
         let mut next = Some(first.to_owned());
         while let Some(url) = next.take() {
-            if pages.len() == MAX_PAGES {
+            if pages.len() == max_pages {
                 break;
             }
             let known = cached.iter().find(|p| p.url == url);
@@ -153,19 +200,9 @@ impl GitHubSource {
             .map(|(n, d)| (*n, d.clone()))
             .collect();
         for (number, detail) in settling {
-            let mut urls = Vec::new();
-            if detail.mergeable == jobrunner_core::Mergeable::Unknown {
-                urls.push((routes::pull(repo, number), true));
-            }
-            if detail.check_status != jobrunner_core::CheckStatus::Success
-                && detail.check_status != jobrunner_core::CheckStatus::Failure
-            {
-                urls.push((routes::check_runs(repo, detail.head_sha.as_str()), false));
-                urls.push((routes::combined_status(repo, detail.head_sha.as_str()), false));
-            }
-            for (url, is_pull) in urls {
+            for (url, kind) in settle_urls(repo, number, &detail) {
                 live_urls.insert(url.clone());
-                if self.settle_check(state, &url, is_pull).await? {
+                if self.settle_check(state, &url, kind).await? {
                     changed.push(number);
                 }
             }
@@ -175,14 +212,14 @@ impl GitHubSource {
         Ok(changed)
     }
 
-    /// One conditional GET of a settling PR's resource. The first answer only primes the
-    /// ETag (the PR was just read in full), except a PR resource that already shows a
-    /// computed mergeability.
+    /// One conditional GET of a settling PR's resource: true when a fresh answer shows it
+    /// settled (mergeability computed, every check complete), so the PR is worth a GraphQL
+    /// read. A 304 is free and changes nothing.
     async fn settle_check(
         &self,
         state: &mut RepoState,
         url: &str,
-        is_pull: bool,
+        kind: Settling,
     ) -> Result<bool, ForgeError> {
         let known = state.settle_etags.get(url).cloned();
         let Fetched::Modified { etag, body, .. } =
@@ -193,22 +230,14 @@ impl GitHubSource {
         if let Some(etag) = etag {
             state.settle_etags.insert(url.to_owned(), etag);
         }
-        if is_pull {
-            #[derive(serde::Deserialize)]
-            struct Mergeability {
-                mergeable: Option<bool>,
-            }
-            let pull: Mergeability = decode_one(&body)?;
-            return Ok(pull.mergeable.is_some());
-        }
-        Ok(known.is_some())
+        kind.shows_settled(&body)
     }
 
     /// Reads the structural state of `wanted` PRs, at most [`MAX_PRS_PER_QUERY`] per query,
     /// batching repositories together.
-    async fn read_states(&self, wanted: Vec<(usize, Vec<u64>)>) -> Result<(), ForgeError> {
+    async fn read_states(&self, wanted: Vec<(usize, Vec<(u64, StateFragment)>)>) -> Result<(), ForgeError> {
         for batch in batches(wanted) {
-            let slugs: Vec<(RepoSlug, Vec<u64>)> = batch
+            let slugs: Vec<(RepoSlug, Vec<(u64, StateFragment)>)> = batch
                 .iter()
                 .map(|(index, numbers)| (self.repos[*index].0.clone(), numbers.clone()))
                 .collect();
@@ -223,7 +252,7 @@ impl GitHubSource {
                 let (repo, state) = &self.repos[index];
                 let mut state = state.lock().await;
                 let repo_data = &data[format!("r{alias}")];
-                for number in numbers {
+                for (number, _) in numbers {
                     self.store_state(repo, &mut state, number, &repo_data[format!("p{number}")]);
                 }
             }
@@ -241,6 +270,11 @@ impl GitHubSource {
         match serde_json::from_value::<PrNode>(value.clone()).ok().map(|node| node.into_detail(repo)) {
             Some(Ok(detail)) => {
                 self.client.remember_node_id(repo, number, &detail.node_id);
+                // Still settling after a fresh read: forget the settle ETags so the next cycle
+                // looks again instead of trusting a 304 of an already-settled answer.
+                for (url, _) in settle_urls(repo, number, &detail) {
+                    state.settle_etags.remove(&url);
+                }
                 state.details.insert(number, detail);
             }
             Some(Err(undecodable)) => {
@@ -253,8 +287,8 @@ impl GitHubSource {
 
 /// Groups (repo index, PR numbers) into batches of at most `MAX_PRS_PER_QUERY` PRs, splitting
 /// a repository across batches when it alone has more.
-fn batches(wanted: Vec<(usize, Vec<u64>)>) -> Vec<Vec<(usize, Vec<u64>)>> {
-    let mut out: Vec<Vec<(usize, Vec<u64>)>> = Vec::new();
+fn batches<T: Clone>(wanted: Vec<(usize, Vec<T>)>) -> Vec<Vec<(usize, Vec<T>)>> {
+    let mut out: Vec<Vec<(usize, Vec<T>)>> = Vec::new();
     let mut size = MAX_PRS_PER_QUERY;
     for (index, numbers) in wanted {
         for chunk in numbers.chunks(MAX_PRS_PER_QUERY) {
@@ -273,6 +307,66 @@ fn batches(wanted: Vec<(usize, Vec<u64>)>) -> Vec<Vec<(usize, Vec<u64>)>> {
         }
     }
     out
+}
+
+/// What a settling PR's resource can show.
+#[derive(Debug, Clone, Copy)]
+enum Settling {
+    Mergeability,
+    CheckRuns,
+    CombinedStatus,
+}
+
+impl Settling {
+    fn shows_settled(self, body: &[u8]) -> Result<bool, ForgeError> {
+        #[derive(serde::Deserialize)]
+        struct Pull {
+            mergeable: Option<bool>,
+        }
+        #[derive(serde::Deserialize)]
+        struct CheckRuns {
+            total_count: u64,
+            check_runs: Vec<CheckRun>,
+        }
+        #[derive(serde::Deserialize)]
+        struct CheckRun {
+            status: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Combined {
+            state: String,
+            total_count: u64,
+        }
+        Ok(match self {
+            Self::Mergeability => decode_one::<Pull>(body)?.mergeable.is_some(),
+            Self::CheckRuns => {
+                let runs: CheckRuns = decode_one(body)?;
+                runs.total_count > 0 && runs.check_runs.iter().all(|r| r.status == "completed")
+            }
+            // GitHub answers "pending" for a commit without any status: only a reported
+            // status that left pending counts.
+            Self::CombinedStatus => {
+                let combined: Combined = decode_one(body)?;
+                combined.total_count > 0 && combined.state != "pending"
+            }
+        })
+    }
+}
+
+/// The resources to watch while a PR settles.
+fn settle_urls(repo: &RepoSlug, number: u64, detail: &PrDetail) -> Vec<(String, Settling)> {
+    let mut urls = Vec::new();
+    if detail.state != PrState::Open {
+        return urls;
+    }
+    if detail.mergeable == Mergeable::Unknown {
+        urls.push((routes::pull(repo, number), Settling::Mergeability));
+    }
+    if matches!(detail.check_status, CheckStatus::Pending | CheckStatus::Expected) {
+        urls.push((routes::check_runs(repo, detail.head_sha.as_str()), Settling::CheckRuns));
+        urls.push((routes::combined_status(repo, detail.head_sha.as_str()), Settling::CombinedStatus));
+    }
+    urls
 }
 
 fn decode_list<T: DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, ForgeError> {
@@ -298,7 +392,7 @@ fn signals_of(repo: &RepoSlug, state: &mut RepoState) -> Vec<PipelineSignal> {
         if detail.is_finished(&pr_signals) {
             done.push(*number);
         }
-        if detail.state != jobrunner_core::PrState::Closed {
+        if detail.state != PrState::Closed {
             signals.extend(pr_signals);
         }
     }
@@ -320,7 +414,7 @@ impl JobSource for GitHubSource {
     async fn poll(&self) -> Result<Vec<PipelineSignal>, ForgeError> {
         let concurrency = self.client.config().repo_concurrency.max(1);
         let detections: Vec<_> = (0..self.repos.len()).map(|index| self.detect_repo(index)).collect();
-        let wanted: Vec<(usize, Vec<u64>)> = stream::iter(detections)
+        let wanted: Vec<(usize, Vec<(u64, StateFragment)>)> = stream::iter(detections)
             .buffer_unordered(concurrency)
             .try_filter(|(_, numbers)| std::future::ready(!numbers.is_empty()))
             .try_collect()

@@ -34,6 +34,15 @@ pub(crate) struct BaseRef {
     pub(crate) name: String,
 }
 
+/// A recently closed PR as the REST list shows it: merged ones may still need their epic
+/// ticked and their child closed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub(crate) struct ClosedListItem {
+    pub(crate) number: u64,
+    pub(crate) node_id: String,
+    pub(crate) merged_at: Option<DateTime<Utc>>,
+}
+
 /// An epic as the REST issue list shows it; the body is read for its checklist and dropped.
 #[derive(Debug, Deserialize)]
 pub(crate) struct EpicListItem {
@@ -85,7 +94,8 @@ pub(crate) struct PrNode {
     auto_merge_request: Option<serde::de::IgnoredAny>,
     commits: Nodes<CommitNode>,
     reviews: Option<Nodes<ReviewNode>>,
-    review_threads: ThreadConnection,
+    /// Absent from the closed-PR fragment.
+    review_threads: Option<ThreadConnection>,
     closing_issues_references: Option<Nodes<ClosingIssue>>,
 }
 
@@ -190,11 +200,12 @@ impl PrNode {
         let commit = self.commits.nodes.into_iter().flatten().last().map(|n| n.commit);
         let last_review_at =
             self.reviews.into_iter().flat_map(|r| r.nodes).flatten().filter_map(|r| r.submitted_at).max();
-        let threads: Vec<ThreadNode> = self.review_threads.nodes.into_iter().flatten().collect();
+        let (total_count, threads): (u32, Vec<ThreadNode>) = self
+            .review_threads
+            .map_or((0, Vec::new()), |t| (t.total_count, t.nodes.into_iter().flatten().collect()));
         // More threads than one page shows: count what we can see, so counts and the
         // unresolved list agree; the rest are picked up as earlier ones get resolved.
-        let threads_total =
-            self.review_threads.total_count.min(u32::try_from(threads.len()).unwrap_or(u32::MAX));
+        let threads_total = total_count.min(u32::try_from(threads.len()).unwrap_or(u32::MAX));
         let mut unresolved = Vec::new();
         for thread in threads.into_iter().filter(|t| !t.is_resolved) {
             let id = ThreadId::new(thread.id).map_err(|_| bad("thread id"))?;
@@ -317,6 +328,8 @@ pub(crate) struct Page<T> {
 #[derive(Debug, Default)]
 pub(crate) struct RepoState {
     pub(crate) pull_pages: Vec<Page<PullListItem>>,
+    /// The first page of recently closed PRs (most recently updated first).
+    pub(crate) closed_pages: Vec<Page<ClosedListItem>>,
     pub(crate) epic_pages: Vec<Page<EpicChecklist>>,
     /// Base branch name -> ETag of its branch resource.
     pub(crate) branch_etags: BTreeMap<String, String>,

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 use jobrunner_core::{RepoSlug, ThreadId};
-use jobrunner_github::{pull_request_states_query, resolve_threads_mutation};
+use jobrunner_github::{StateFragment, pull_request_states_query, resolve_threads_mutation};
 
 fn github_schema() -> &'static Valid<Schema> {
     static SCHEMA: OnceLock<Valid<Schema>> = OnceLock::new();
@@ -33,11 +33,18 @@ fn repo(slug: &str) -> RepoSlug {
 
 #[test]
 fn pull_request_states_query_is_valid_for_several_repos() {
+    let open = StateFragment::Open;
+    let closed = StateFragment::Closed;
     let query = pull_request_states_query(&[
-        (repo("octo/app"), vec![7, 8, 120]),
-        (repo("other-org/lib.rs"), vec![1]),
+        (repo("octo/app"), vec![(7, open), (8, closed), (120, open)]),
+        (repo("other-org/lib.rs"), vec![(1, closed)]),
     ]);
     assert_valid("pull_request_states.graphql", &query);
+    let only_open = pull_request_states_query(&[(repo("octo/app"), vec![(7, open)])]);
+    assert_valid("pull_request_states_open.graphql", &only_open);
+    assert!(!only_open.contains("ClosedPullRequestState"), "unused fragments are left out");
+    let only_closed = pull_request_states_query(&[(repo("octo/app"), vec![(9, closed)])]);
+    assert_valid("pull_request_states_closed.graphql", &only_closed);
 }
 
 #[test]

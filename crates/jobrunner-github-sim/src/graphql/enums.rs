@@ -1,0 +1,153 @@
+//! GitHub's GraphQL enums the simulator models, with their values spelled as GitHub spells
+//! them, and conversions from the model.
+
+use async_graphql::Enum;
+
+use crate::model;
+
+/// `PullRequestState`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "PullRequestState")]
+pub(crate) enum PullRequestState {
+    Closed,
+    Merged,
+    Open,
+}
+
+impl From<model::PrState> for PullRequestState {
+    fn from(state: model::PrState) -> Self {
+        match state {
+            model::PrState::Open => Self::Open,
+            model::PrState::Closed => Self::Closed,
+            model::PrState::Merged => Self::Merged,
+        }
+    }
+}
+
+/// `MergeableState`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "MergeableState")]
+pub(crate) enum MergeableState {
+    Conflicting,
+    Mergeable,
+    Unknown,
+}
+
+impl From<Option<bool>> for MergeableState {
+    fn from(mergeable: Option<bool>) -> Self {
+        match mergeable {
+            Some(true) => Self::Mergeable,
+            Some(false) => Self::Conflicting,
+            None => Self::Unknown,
+        }
+    }
+}
+
+/// `StatusState`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "StatusState")]
+pub(crate) enum StatusState {
+    Error,
+    Expected,
+    Failure,
+    Pending,
+    Success,
+}
+
+impl From<model::CheckState> for StatusState {
+    fn from(state: model::CheckState) -> Self {
+        match state {
+            model::CheckState::Error => Self::Error,
+            model::CheckState::Expected => Self::Expected,
+            model::CheckState::Failure => Self::Failure,
+            model::CheckState::Pending => Self::Pending,
+            model::CheckState::Success => Self::Success,
+        }
+    }
+}
+
+/// `IssueState`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "IssueState")]
+pub(crate) enum IssueState {
+    Closed,
+    Open,
+}
+
+impl From<model::IssueState> for IssueState {
+    fn from(state: model::IssueState) -> Self {
+        match state {
+            model::IssueState::Open => Self::Open,
+            model::IssueState::Closed => Self::Closed,
+        }
+    }
+}
+
+/// `PullRequestMergeMethod`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "PullRequestMergeMethod")]
+pub(crate) enum PullRequestMergeMethod {
+    Merge,
+    Rebase,
+    Squash,
+}
+
+impl From<model::MergeMethod> for PullRequestMergeMethod {
+    fn from(method: model::MergeMethod) -> Self {
+        match method {
+            model::MergeMethod::Merge => Self::Merge,
+            model::MergeMethod::Rebase => Self::Rebase,
+            model::MergeMethod::Squash => Self::Squash,
+        }
+    }
+}
+
+impl From<PullRequestMergeMethod> for model::MergeMethod {
+    fn from(method: PullRequestMergeMethod) -> Self {
+        match method {
+            PullRequestMergeMethod::Merge => Self::Merge,
+            PullRequestMergeMethod::Rebase => Self::Rebase,
+            PullRequestMergeMethod::Squash => Self::Squash,
+        }
+    }
+}
+
+/// `PullRequestReviewState`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "PullRequestReviewState")]
+pub(crate) enum PullRequestReviewState {
+    Approved,
+    ChangesRequested,
+    Commented,
+    Dismissed,
+    Pending,
+}
+
+impl From<model::ReviewState> for PullRequestReviewState {
+    fn from(state: model::ReviewState) -> Self {
+        match state {
+            model::ReviewState::Approved => Self::Approved,
+            model::ReviewState::ChangesRequested => Self::ChangesRequested,
+            model::ReviewState::Commented => Self::Commented,
+            model::ReviewState::Dismissed => Self::Dismissed,
+            model::ReviewState::Pending => Self::Pending,
+        }
+    }
+}
+
+/// `IssueOrderField`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "IssueOrderField")]
+pub(crate) enum IssueOrderField {
+    Comments,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// `OrderDirection`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "OrderDirection")]
+pub(crate) enum OrderDirection {
+    Asc,
+    Desc,
+}

@@ -1,0 +1,15 @@
+//! GraphQL at `POST /graphql`: a real executor (async-graphql) over a modelled subset of
+//! GitHub's schema, so any query shape within the subset works, and GitHub's cost formula.
+
+// async-graphql's `#[Object]` requires every resolver to be `async`, even those that only
+// read a snapshot.
+#![allow(clippy::unused_async)]
+
+pub(crate) mod connection;
+pub(crate) mod cost;
+pub(crate) mod endpoint;
+pub(crate) mod enums;
+pub(crate) mod mutation;
+pub(crate) mod scalars;
+pub(crate) mod schema;
+pub(crate) mod types;

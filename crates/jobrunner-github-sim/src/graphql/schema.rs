@@ -1,0 +1,96 @@
+//! The executable schema: `Query` and `Mutation` roots over the modelled subset of GitHub's
+//! schema, with GitHub's type, field, argument and enum names (a test checks each against
+//! GitHub's published schema).
+
+use async_graphql::{Context, EmptySubscription, Object, Result, Schema, SimpleObject};
+use chrono::{TimeZone, Utc};
+
+use super::mutation::MutationRoot;
+use super::scalars::DateTime;
+use super::types::{RepoRef, Repository, scope, shared, typed_error};
+
+/// The schema type the endpoint executes.
+pub(crate) type SimSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Builds the schema (cheap; once per simulator).
+pub(crate) fn build_schema() -> SimSchema {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish()
+}
+
+/// The fields of the modelled subset that are connections: the cost walk counts them, and
+/// asks for `first`/`last` on them like GitHub does. A unit test keeps this list equal to the
+/// schema's `*Connection` fields.
+pub(crate) const CONNECTION_FIELDS: &[&str] = &[
+    "closingIssuesReferences",
+    "comments",
+    "commits",
+    "issues",
+    "labels",
+    "pullRequests",
+    "reviewThreads",
+    "reviews",
+];
+
+/// `Query`.
+pub(crate) struct QueryRoot;
+
+#[Object(name = "Query")]
+impl QueryRoot {
+    async fn repository(&self, ctx: &Context<'_>, name: String, owner: String) -> Result<Option<Repository>> {
+        let found = shared(ctx).state().find_repo(&format!("{owner}/{name}")).map(RepoRef::of);
+        let message = || format!("Could not resolve to a Repository with the name '{owner}/{name}'.");
+        found.map(|repo| Some(Repository(repo))).ok_or_else(|| typed_error("NOT_FOUND", message()))
+    }
+
+    async fn rate_limit(&self, ctx: &Context<'_>) -> Option<RateLimit> {
+        let scope = scope(ctx);
+        let reset = i64::try_from(scope.rate.reset).unwrap_or(0);
+        Some(RateLimit {
+            cost: int(scope.cost),
+            limit: int(scope.rate.limit),
+            node_count: int(scope.node_count),
+            remaining: int(scope.rate.remaining),
+            reset_at: DateTime(Utc.timestamp_opt(reset, 0).single().unwrap_or_default()),
+            used: int(scope.rate.used),
+        })
+    }
+}
+
+fn int(n: impl TryInto<i32>) -> i32 {
+    n.try_into().unwrap_or(i32::MAX)
+}
+
+/// `RateLimit`: this query's cost and the caller's GraphQL budget after paying it.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+#[graphql(name = "RateLimit")]
+pub(crate) struct RateLimit {
+    cost: i32,
+    limit: i32,
+    node_count: i32,
+    remaining: i32,
+    reset_at: DateTime,
+    used: i32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_fields_list_every_connection_in_the_schema() {
+        let sdl = build_schema().sdl();
+        let mut found: Vec<&str> = sdl
+            .lines()
+            .map(str::trim)
+            .filter(|line| {
+                line.rsplit(':')
+                    .next()
+                    .is_some_and(|ty| ty.trim().trim_end_matches('!').ends_with("Connection"))
+            })
+            .filter_map(|line| line.split(['(', ':']).next())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        assert_eq!(found, CONNECTION_FIELDS);
+    }
+}

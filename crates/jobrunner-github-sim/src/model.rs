@@ -1,0 +1,350 @@
+//! The entities the simulator stores: repositories, issues, pull requests and what hangs off
+//! them. Plain data with public fields, so a test can read or adjust anything; the rules of
+//! how they change live in [`crate::scenario`] and the API modules.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+/// A point in the simulator's logical time.
+pub type Timestamp = DateTime<Utc>;
+
+/// A pull request's state, as GitHub's GraphQL `PullRequestState` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrState {
+    /// Open for review or merge.
+    Open,
+    /// Closed without being merged.
+    Closed,
+    /// Merged into its base branch.
+    Merged,
+}
+
+/// An issue's state, as GitHub's `IssueState` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IssueState {
+    /// Open.
+    Open,
+    /// Closed; see [`Issue::state_reason`].
+    Closed,
+}
+
+/// Why an issue was closed or reopened, as REST's `state_reason` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateReason {
+    /// `completed`.
+    Completed,
+    /// `not_planned`.
+    NotPlanned,
+    /// `reopened`.
+    Reopened,
+}
+
+impl StateReason {
+    /// REST spelling.
+    #[must_use]
+    pub fn as_rest(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::NotPlanned => "not_planned",
+            Self::Reopened => "reopened",
+        }
+    }
+
+    /// Parses REST's spelling.
+    #[must_use]
+    pub fn from_rest(value: &str) -> Option<Self> {
+        match value {
+            "completed" => Some(Self::Completed),
+            "not_planned" => Some(Self::NotPlanned),
+            "reopened" => Some(Self::Reopened),
+            _ => None,
+        }
+    }
+}
+
+/// The state of the checks on one commit, as GitHub's `StatusState` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckState {
+    /// A check errored.
+    Error,
+    /// A required status is expected but has not been reported.
+    Expected,
+    /// A check failed.
+    Failure,
+    /// Checks are still running.
+    Pending,
+    /// Every check passed.
+    Success,
+}
+
+/// How a pull request is merged, as GitHub's `PullRequestMergeMethod` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MergeMethod {
+    /// A merge commit.
+    Merge,
+    /// Squash and merge.
+    Squash,
+    /// Rebase and merge.
+    Rebase,
+}
+
+/// A review's verdict, as GitHub's `PullRequestReviewState` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReviewState {
+    /// Approved.
+    Approved,
+    /// Changes requested.
+    ChangesRequested,
+    /// Comments only.
+    Commented,
+    /// Dismissed.
+    Dismissed,
+    /// Not submitted yet.
+    Pending,
+}
+
+/// One repository and everything in it.
+#[derive(Debug, Clone)]
+pub struct Repo {
+    /// Owner login, e.g. `octo`.
+    pub owner: String,
+    /// Repository name, e.g. `app`.
+    pub name: String,
+    /// GitHub's numeric id; also the key inside node ids.
+    pub database_id: u64,
+    /// The default branch, e.g. `main`; linked issues close when a PR merges into it.
+    pub default_branch: String,
+    /// Branch name to head commit SHA.
+    pub branches: BTreeMap<String, String>,
+    /// Commit SHA to the state of its checks: checks hang off commits, not pull requests.
+    pub checks: BTreeMap<String, CheckState>,
+    /// Issues by number (pull requests live in [`Repo::pulls`]; the two share numbers).
+    pub issues: BTreeMap<u64, Issue>,
+    /// Pull requests by number.
+    pub pulls: BTreeMap<u64, PullRequest>,
+}
+
+impl Repo {
+    /// `owner/name`.
+    #[must_use]
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+
+    /// Head SHA of the default branch.
+    #[must_use]
+    pub fn default_head(&self) -> &str {
+        self.branches.get(&self.default_branch).map_or("", String::as_str)
+    }
+
+    /// Numbers of the open pull requests, ascending.
+    #[must_use]
+    pub fn open_pr_numbers(&self) -> Vec<u64> {
+        self.pulls.values().filter(|pr| pr.is_open()).map(|pr| pr.number).collect()
+    }
+
+    /// The check state of `sha`, `None` when nothing reported on it.
+    #[must_use]
+    pub fn check(&self, sha: &str) -> Option<CheckState> {
+        self.checks.get(sha).copied()
+    }
+}
+
+/// An issue comment (on an issue or, as GitHub does, on a pull request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    /// Numeric id, unique in the simulator.
+    pub id: u64,
+    /// The text.
+    pub body: String,
+    /// Login of the author.
+    pub author: String,
+    /// When it was posted.
+    pub created_at: Timestamp,
+}
+
+/// An issue (not a pull request).
+#[derive(Debug, Clone)]
+pub struct Issue {
+    /// Number in its repository.
+    pub number: u64,
+    /// Numeric id, unique in the simulator.
+    pub id: u64,
+    /// Title.
+    pub title: String,
+    /// Body (Markdown); an epic's body holds its checklist.
+    pub body: String,
+    /// Open or closed.
+    pub state: IssueState,
+    /// Why it was closed or reopened.
+    pub state_reason: Option<StateReason>,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Comments, oldest first.
+    pub comments: Vec<Comment>,
+    /// Login of the author.
+    pub author: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change to the issue itself.
+    pub updated_at: Timestamp,
+    /// When it was closed, while closed.
+    pub closed_at: Option<Timestamp>,
+}
+
+/// One commit of a pull request's head branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// 40 lowercase hex digits.
+    pub sha: String,
+    /// Commit message.
+    pub message: String,
+    /// Commit time.
+    pub committed_at: Timestamp,
+}
+
+/// A comment in a review thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewComment {
+    /// Numeric id, unique in the simulator.
+    pub id: u64,
+    /// The text.
+    pub body: String,
+    /// Login of the author.
+    pub author: String,
+    /// When it was posted.
+    pub created_at: Timestamp,
+}
+
+/// A review thread on a pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewThread {
+    /// Numeric id, unique in the simulator; also the key inside the thread's node id.
+    pub id: u64,
+    /// Resolved or not.
+    pub resolved: bool,
+    /// File the thread comments on.
+    pub path: String,
+    /// Line in that file.
+    pub line: u32,
+    /// Comments, oldest first.
+    pub comments: Vec<ReviewComment>,
+}
+
+/// A submitted review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// Numeric id, unique in the simulator.
+    pub id: u64,
+    /// The verdict.
+    pub state: ReviewState,
+    /// Review summary text.
+    pub body: String,
+    /// Login of the reviewer.
+    pub author: String,
+    /// Submission time.
+    pub submitted_at: Timestamp,
+}
+
+/// A pending auto-merge request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AutoMerge {
+    /// When it was enabled.
+    pub enabled_at: Timestamp,
+    /// The merge method to use.
+    pub method: MergeMethod,
+}
+
+/// A pull request.
+#[derive(Debug, Clone)]
+pub struct PullRequest {
+    /// Number in its repository (shared with issues).
+    pub number: u64,
+    /// Numeric id, unique in the simulator.
+    pub id: u64,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// Login of the author.
+    pub author: String,
+    /// Open, closed or merged.
+    pub state: PrState,
+    /// Draft or ready for review.
+    pub draft: bool,
+    /// Head branch name.
+    pub head_ref: String,
+    /// Base branch name.
+    pub base_ref: String,
+    /// Commits, oldest first; the last is the head. Never empty.
+    pub commits: Vec<Commit>,
+    /// What GitHub computes once it has: `Some(true)` mergeable, `Some(false)` conflicting,
+    /// `None` never computable (served as unknown forever).
+    pub mergeable: Option<bool>,
+    /// How many more reads serve mergeability as unknown before the computed value shows:
+    /// GitHub computes it in the background after a push or a base move.
+    pub unknown_reads: u32,
+    /// Review threads.
+    pub threads: Vec<ReviewThread>,
+    /// Submitted reviews, oldest first.
+    pub reviews: Vec<Review>,
+    /// Auto-merge, when enabled.
+    pub auto_merge: Option<AutoMerge>,
+    /// Issue numbers this PR closes (GraphQL `closingIssuesReferences`).
+    pub closes: Vec<u64>,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Issue comments on the PR, oldest first.
+    pub comments: Vec<Comment>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change GitHub counts as an update of the PR (not checks, not mergeability).
+    pub updated_at: Timestamp,
+    /// When it merged.
+    pub merged_at: Option<Timestamp>,
+    /// When it closed (also set on merge).
+    pub closed_at: Option<Timestamp>,
+}
+
+impl PullRequest {
+    /// The head commit.
+    #[must_use]
+    pub fn head(&self) -> &Commit {
+        self.commits.last().expect("a pull request always has at least one commit")
+    }
+
+    /// SHA of the head commit.
+    #[must_use]
+    pub fn head_sha(&self) -> &str {
+        &self.head().sha
+    }
+
+    /// Open (not closed, not merged).
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        self.state == PrState::Open
+    }
+
+    /// Unresolved review threads.
+    #[must_use]
+    pub fn unresolved_threads(&self) -> usize {
+        self.threads.iter().filter(|t| !t.resolved).count()
+    }
+
+    /// Submission time of the latest review.
+    #[must_use]
+    pub fn last_review_at(&self) -> Option<Timestamp> {
+        self.reviews.iter().map(|r| r.submitted_at).max()
+    }
+
+    /// Serves mergeability for one read: unknown while reads are pending, then the computed
+    /// value. Each call counts as a read.
+    pub fn read_mergeable(&mut self) -> Option<bool> {
+        if self.unknown_reads > 0 {
+            self.unknown_reads -= 1;
+            return None;
+        }
+        self.mergeable
+    }
+}

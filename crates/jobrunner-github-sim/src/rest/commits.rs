@@ -1,0 +1,145 @@
+//! Checks hang off commits: `GET …/commits/{ref}/check-runs` and `GET …/commits/{ref}/status`.
+//! The simulator reports one check per commit, named `ci`, both as a check run and as a
+//! commit status, so either API sees the same state.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use http::HeaderMap;
+use serde_json::{Value, json};
+
+use super::shapes::{self, Urls};
+use crate::ids;
+use crate::model::{CheckState, Repo, Timestamp};
+use crate::reply::{self, Refusal};
+use crate::shared::Shared;
+
+/// What the simulator knows about one commit's check.
+struct CheckedCommit<'a> {
+    sha: String,
+    state: CheckState,
+    /// PRs whose head this commit is.
+    pulls: Vec<&'a crate::model::PullRequest>,
+    at: Option<Timestamp>,
+}
+
+/// Resolves a SHA or branch name to a commit with a check; `None` for unknown commits.
+fn checked<'a>(repo: &'a Repo, git_ref: &str) -> Option<CheckedCommit<'a>> {
+    let sha = repo.branches.get(git_ref).cloned().unwrap_or_else(|| git_ref.to_owned());
+    let state = repo.check(&sha)?;
+    let pulls: Vec<_> = repo.pulls.values().filter(|pr| pr.head_sha() == sha).collect();
+    let at = repo.pulls.values().flat_map(|pr| &pr.commits).find(|c| c.sha == sha).map(|c| c.committed_at);
+    Some(CheckedCommit { sha, state, pulls, at })
+}
+
+fn lookup<'a>(repo: Option<&'a Repo>, git_ref: &str) -> Result<(&'a Repo, CheckedCommit<'a>), Refusal> {
+    let repo = repo.ok_or(Refusal::NotFound)?;
+    let commit = checked(repo, git_ref).ok_or_else(|| Refusal::NoCommit(git_ref.to_owned()))?;
+    Ok((repo, commit))
+}
+
+/// The check runs of a commit.
+pub(crate) async fn check_runs(
+    State(shared): State<Arc<Shared>>,
+    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let state = shared.state();
+    let (target, commit) = match lookup(state.find_repo(&format!("{owner}/{repo}")), &git_ref) {
+        Ok(found) => found,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let value = json!({ "total_count": 1, "check_runs": [check_run(&shared.base_url, target, &commit)] });
+    drop(state);
+    reply::conditional_json(&headers, &value, None)
+}
+
+fn check_run(base: &str, repo: &Repo, commit: &CheckedCommit<'_>) -> Value {
+    let id = u64::from_str_radix(&ids::hex_digest(commit.sha.as_bytes(), 12), 16).unwrap_or(1);
+    let api = format!("{base}/repos/{}/{}", repo.owner, repo.name);
+    let (status, conclusion) = match commit.state {
+        CheckState::Success => ("completed", Some("success")),
+        CheckState::Failure | CheckState::Error => ("completed", Some("failure")),
+        CheckState::Pending => ("in_progress", None),
+        CheckState::Expected => ("queued", None),
+    };
+    let started = commit.at.map(shapes::time);
+    json!({
+        "id": id,
+        "node_id": ids::object_id("CR", id),
+        "head_sha": commit.sha,
+        "external_id": "",
+        "url": format!("{api}/check-runs/{id}"),
+        "html_url": format!("{base}/{}/{}/runs/{id}", repo.owner, repo.name),
+        "details_url": format!("{base}/{}/{}/runs/{id}", repo.owner, repo.name),
+        "status": status,
+        "conclusion": conclusion,
+        "started_at": started,
+        "completed_at": if conclusion.is_some() { started } else { None },
+        "output": { "title": null, "summary": null, "text": null, "annotations_count": 0,
+                    "annotations_url": format!("{api}/check-runs/{id}/annotations") },
+        "name": "ci",
+        "check_suite": { "id": id },
+        "pull_requests": commit.pulls.iter().map(|pr| pr_ref(base, repo, pr)).collect::<Vec<_>>(),
+    })
+}
+
+/// The minimal PR object check runs carry.
+fn pr_ref(base: &str, repo: &Repo, pr: &crate::model::PullRequest) -> Value {
+    let api = format!("{base}/repos/{}/{}", repo.owner, repo.name);
+    json!({
+        "url": format!("{api}/pulls/{}", pr.number),
+        "id": pr.id,
+        "number": pr.number,
+        "head": { "ref": pr.head_ref, "sha": pr.head_sha() },
+        "base": { "ref": pr.base_ref, "sha": repo.branches.get(&pr.base_ref).cloned().unwrap_or_default() },
+    })
+}
+
+/// The combined status of a commit.
+pub(crate) async fn status(
+    State(shared): State<Arc<Shared>>,
+    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let state = shared.state();
+    let (target, commit) = match lookup(state.find_repo(&format!("{owner}/{repo}")), &git_ref) {
+        Ok(found) => found,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let urls = Urls { base: &shared.base_url, repo: target };
+    let value = combined(urls, &commit);
+    drop(state);
+    reply::conditional_json(&headers, &value, None)
+}
+
+fn combined(urls: Urls<'_>, commit: &CheckedCommit<'_>) -> Value {
+    let state = match commit.state {
+        CheckState::Success => "success",
+        CheckState::Failure => "failure",
+        CheckState::Error => "error",
+        CheckState::Pending | CheckState::Expected => "pending",
+    };
+    let repo = urls.repo;
+    let api = format!("{}/repos/{}/{}", urls.base, repo.owner, repo.name);
+    let at = commit.at.map(shapes::time);
+    json!({
+        "state": state,
+        "sha": commit.sha,
+        "total_count": 1,
+        "statuses": [{
+            "id": u64::from_str_radix(&ids::hex_digest(commit.sha.as_bytes(), 10), 16).unwrap_or(1),
+            "node_id": ids::object_id("SC", 1),
+            "url": format!("{api}/statuses/{}", commit.sha),
+            "state": state,
+            "description": "CI",
+            "target_url": null,
+            "context": "ci",
+            "created_at": at,
+            "updated_at": at,
+        }],
+        "commit_url": format!("{api}/commits/{}", commit.sha),
+        "url": format!("{api}/commits/{}/status", commit.sha),
+    })
+}

@@ -1,0 +1,297 @@
+//! The JSON shapes of GitHub's REST objects, with the fields clients (octocrab's models among
+//! them) require: users, labels, pull requests, issues, comments.
+
+use chrono::SecondsFormat;
+use serde_json::{Value, json};
+
+use crate::ids;
+use crate::model::{
+    CheckState, Comment, Issue, IssueState, MergeMethod, PrState, PullRequest, Repo, StateReason, Timestamp,
+};
+
+/// RFC 3339 with seconds and `Z`, as GitHub serves times.
+pub(crate) fn time(at: Timestamp) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn opt_time(at: Option<Timestamp>) -> Value {
+    at.map_or(Value::Null, |t| Value::String(time(t)))
+}
+
+/// Where a repository's objects live, for the URLs inside answers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Urls<'a> {
+    pub(crate) base: &'a str,
+    pub(crate) repo: &'a Repo,
+}
+
+impl Urls<'_> {
+    fn api(&self) -> String {
+        format!("{}/repos/{}/{}", self.base, self.repo.owner, self.repo.name)
+    }
+
+    fn html(&self) -> String {
+        format!("{}/{}/{}", self.base, self.repo.owner, self.repo.name)
+    }
+}
+
+/// A user object (octocrab's `Author`).
+pub(crate) fn user(base: &str, login: &str) -> Value {
+    let url = format!("{base}/users/{login}");
+    json!({
+        "login": login,
+        "id": login.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))) % 100_000_000,
+        "node_id": ids::owner_id(login),
+        "avatar_url": format!("{base}/avatars/{login}"),
+        "gravatar_id": "",
+        "url": url,
+        "html_url": format!("{base}/{login}"),
+        "followers_url": format!("{url}/followers"),
+        "following_url": format!("{url}/following{{/other_user}}"),
+        "gists_url": format!("{url}/gists{{/gist_id}}"),
+        "starred_url": format!("{url}/starred{{/owner}}{{/repo}}"),
+        "subscriptions_url": format!("{url}/subscriptions"),
+        "organizations_url": format!("{url}/orgs"),
+        "repos_url": format!("{url}/repos"),
+        "events_url": format!("{url}/events{{/privacy}}"),
+        "received_events_url": format!("{url}/received_events"),
+        "type": "User",
+        "site_admin": false,
+    })
+}
+
+/// A label object.
+pub(crate) fn label(urls: Urls<'_>, name: &str) -> Value {
+    json!({
+        "id": u64::from_str_radix(&ids::hex_digest(name.as_bytes(), 12), 16).unwrap_or(1),
+        "node_id": ids::label_id(name),
+        "url": format!("{}/labels/{}", urls.api(), name.replace(' ', "%20")),
+        "name": name,
+        "description": null,
+        "color": "ededed",
+        "default": false,
+    })
+}
+
+fn labels(urls: Urls<'_>, names: &[String]) -> Vec<Value> {
+    names.iter().map(|n| label(urls, n)).collect()
+}
+
+fn rest_state(open: bool) -> &'static str {
+    if open { "open" } else { "closed" }
+}
+
+fn merge_method(method: MergeMethod) -> &'static str {
+    match method {
+        MergeMethod::Merge => "merge",
+        MergeMethod::Squash => "squash",
+        MergeMethod::Rebase => "rebase",
+    }
+}
+
+/// A pull request as the list endpoint serves it (no mergeability).
+pub(crate) fn pull(urls: Urls<'_>, pr: &PullRequest) -> Value {
+    let api = format!("{}/pulls/{}", urls.api(), pr.number);
+    let html = format!("{}/pull/{}", urls.html(), pr.number);
+    let repo = urls.repo;
+    let auto_merge = pr.auto_merge.map_or(Value::Null, |a| {
+        json!({"enabled_by": user(urls.base, crate::actions::CLIENT), "merge_method": merge_method(a.method),
+               "commit_title": null, "commit_message": null})
+    });
+    json!({
+        "url": api,
+        "id": pr.id,
+        "node_id": ids::pull_request_id(repo.database_id, pr.number),
+        "html_url": html,
+        "diff_url": format!("{html}.diff"),
+        "patch_url": format!("{html}.patch"),
+        "issue_url": format!("{}/issues/{}", urls.api(), pr.number),
+        "commits_url": format!("{api}/commits"),
+        "review_comments_url": format!("{api}/comments"),
+        "review_comment_url": format!("{}/pulls/comments{{/number}}", urls.api()),
+        "comments_url": format!("{}/issues/{}/comments", urls.api(), pr.number),
+        "statuses_url": format!("{}/statuses/{}", urls.api(), pr.head_sha()),
+        "number": pr.number,
+        "state": rest_state(pr.is_open()),
+        "locked": false,
+        "title": pr.title,
+        "user": user(urls.base, &pr.author),
+        "body": pr.body,
+        "labels": labels(urls, &pr.labels),
+        "milestone": null,
+        "active_lock_reason": null,
+        "created_at": time(pr.created_at),
+        "updated_at": time(pr.updated_at),
+        "closed_at": opt_time(pr.closed_at),
+        "merged_at": opt_time(pr.merged_at),
+        "merge_commit_sha": pr.merged_at.map(|_| ids::sha(&format!("merge:{}", pr.head_sha()))),
+        "assignee": null,
+        "assignees": [],
+        "requested_reviewers": [],
+        "requested_teams": [],
+        "head": branch_ref(urls, &pr.head_ref, pr.head_sha()),
+        "base": branch_ref(urls, &pr.base_ref, repo.branches.get(&pr.base_ref).map_or("", String::as_str)),
+        "author_association": "MEMBER",
+        "auto_merge": auto_merge,
+        "draft": pr.draft,
+    })
+}
+
+/// A pull request as `GET …/pulls/{n}` serves it: the list shape plus mergeability
+/// (`mergeable` is the value of this read: `None` serves `null`).
+pub(crate) fn pull_detail(urls: Urls<'_>, pr: &PullRequest, mergeable: Option<bool>) -> Value {
+    let mut value = pull(urls, pr);
+    let checks = urls.repo.check(pr.head_sha());
+    let extra = json!({
+        "merged": pr.state == PrState::Merged,
+        "mergeable": mergeable,
+        "rebaseable": mergeable,
+        "mergeable_state": mergeable_state(pr, mergeable, checks),
+        "merged_by": pr.merged_at.map(|_| user(urls.base, "github-actions")),
+        "comments": pr.comments.len(),
+        "review_comments": pr.threads.iter().map(|t| t.comments.len()).sum::<usize>(),
+        "maintainer_can_modify": false,
+        "commits": pr.commits.len(),
+        "additions": 42,
+        "deletions": 7,
+        "changed_files": 3,
+    });
+    if let (Value::Object(map), Value::Object(extra)) = (&mut value, extra) {
+        map.extend(extra);
+    }
+    value
+}
+
+/// GitHub's `mergeable_state`: why a PR can or cannot merge right now.
+fn mergeable_state(pr: &PullRequest, mergeable: Option<bool>, checks: Option<CheckState>) -> &'static str {
+    match mergeable {
+        None => "unknown",
+        Some(false) => "dirty",
+        Some(true) if pr.draft => "draft",
+        Some(true) if checks == Some(CheckState::Success) => "clean",
+        Some(true) => "unstable",
+    }
+}
+
+fn branch_ref(urls: Urls<'_>, name: &str, sha: &str) -> Value {
+    json!({
+        "label": format!("{}:{name}", urls.repo.owner),
+        "ref": name,
+        "sha": sha,
+        "user": user(urls.base, &urls.repo.owner),
+    })
+}
+
+/// An issue.
+pub(crate) fn issue(urls: Urls<'_>, issue: &Issue) -> Value {
+    let common = IssueCommon {
+        number: issue.number,
+        id: issue.id,
+        node_id: ids::issue_id(urls.repo.database_id, issue.number),
+        title: &issue.title,
+        body: &issue.body,
+        author: &issue.author,
+        open: issue.state == IssueState::Open,
+        state_reason: issue.state_reason,
+        labels: &issue.labels,
+        comments: issue.comments.len(),
+        created_at: issue.created_at,
+        updated_at: issue.updated_at,
+        closed_at: issue.closed_at,
+    };
+    issue_shape(urls, &common)
+}
+
+/// A pull request as the issues API serves it: an issue with a `pull_request` key.
+pub(crate) fn pull_as_issue(urls: Urls<'_>, pr: &PullRequest) -> Value {
+    let common = IssueCommon {
+        number: pr.number,
+        id: pr.id,
+        node_id: ids::pull_request_id(urls.repo.database_id, pr.number),
+        title: &pr.title,
+        body: &pr.body,
+        author: &pr.author,
+        open: pr.is_open(),
+        state_reason: None,
+        labels: &pr.labels,
+        comments: pr.comments.len(),
+        created_at: pr.created_at,
+        updated_at: pr.updated_at,
+        closed_at: pr.closed_at,
+    };
+    let mut value = issue_shape(urls, &common);
+    let html = format!("{}/pull/{}", urls.html(), pr.number);
+    value["pull_request"] = json!({
+        "url": format!("{}/pulls/{}", urls.api(), pr.number),
+        "html_url": html,
+        "diff_url": format!("{html}.diff"),
+        "patch_url": format!("{html}.patch"),
+        "merged_at": opt_time(pr.merged_at),
+    });
+    value
+}
+
+/// What issues and pull requests share in the issues API.
+struct IssueCommon<'a> {
+    number: u64,
+    id: u64,
+    node_id: String,
+    title: &'a str,
+    body: &'a str,
+    author: &'a str,
+    open: bool,
+    state_reason: Option<StateReason>,
+    labels: &'a [String],
+    comments: usize,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    closed_at: Option<Timestamp>,
+}
+
+fn issue_shape(urls: Urls<'_>, issue: &IssueCommon<'_>) -> Value {
+    let api = format!("{}/issues/{}", urls.api(), issue.number);
+    json!({
+        "url": api,
+        "repository_url": urls.api(),
+        "labels_url": format!("{api}/labels{{/name}}"),
+        "comments_url": format!("{api}/comments"),
+        "events_url": format!("{api}/events"),
+        "html_url": format!("{}/issues/{}", urls.html(), issue.number),
+        "id": issue.id,
+        "node_id": issue.node_id,
+        "number": issue.number,
+        "title": issue.title,
+        "user": user(urls.base, issue.author),
+        "labels": labels(urls, issue.labels),
+        "state": rest_state(issue.open),
+        "state_reason": issue.state_reason.map(StateReason::as_rest),
+        "locked": false,
+        "assignee": null,
+        "assignees": [],
+        "milestone": null,
+        "comments": issue.comments,
+        "created_at": time(issue.created_at),
+        "updated_at": time(issue.updated_at),
+        "closed_at": opt_time(issue.closed_at),
+        "closed_by": null,
+        "author_association": "MEMBER",
+        "active_lock_reason": null,
+        "body": issue.body,
+    })
+}
+
+/// An issue comment.
+pub(crate) fn comment(urls: Urls<'_>, number: u64, comment: &Comment) -> Value {
+    json!({
+        "id": comment.id,
+        "node_id": ids::object_id("IC", comment.id),
+        "url": format!("{}/issues/comments/{}", urls.api(), comment.id),
+        "html_url": format!("{}/issues/{number}#issuecomment-{}", urls.html(), comment.id),
+        "issue_url": format!("{}/issues/{number}", urls.api()),
+        "body": comment.body,
+        "user": user(urls.base, &comment.author),
+        "created_at": time(comment.created_at),
+        "updated_at": time(comment.created_at),
+        "author_association": "MEMBER",
+    })
+}

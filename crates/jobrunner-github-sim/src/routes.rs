@@ -1,0 +1,34 @@
+//! The route table: which handler answers which `METHOD /route/template`. The templates are
+//! the keys of [`Counters::per_endpoint`](crate::Counters::per_endpoint) (a `{*branch}`
+//! wildcard counts as `{branch}`).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::{get, post};
+
+use crate::gate::gate;
+use crate::graphql::endpoint as graphql;
+use crate::reply::not_found_handler;
+use crate::rest::{branches, commits, issues, pulls, rate_limit};
+use crate::shared::Shared;
+
+/// Every route, behind the gate.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/repos/{owner}/{repo}/pulls", get(pulls::list))
+        .route("/repos/{owner}/{repo}/pulls/{number}", get(pulls::get_one))
+        .route("/repos/{owner}/{repo}/issues", get(issues::list))
+        .route("/repos/{owner}/{repo}/issues/{number}", get(issues::get_one).patch(issues::edit))
+        .route("/repos/{owner}/{repo}/issues/{number}/comments", post(issues::comment))
+        .route("/repos/{owner}/{repo}/issues/{number}/labels", post(issues::add_labels))
+        .route("/repos/{owner}/{repo}/branches/{*branch}", get(branches::get_one))
+        .route("/repos/{owner}/{repo}/commits/{sha}/check-runs", get(commits::check_runs))
+        .route("/repos/{owner}/{repo}/commits/{sha}/status", get(commits::status))
+        .route("/rate_limit", get(rate_limit::get))
+        .route("/graphql", post(graphql::serve))
+        .fallback(not_found_handler)
+        .layer(middleware::from_fn_with_state(Arc::clone(&shared), gate))
+        .with_state(shared)
+}

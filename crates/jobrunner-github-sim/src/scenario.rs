@@ -1,0 +1,147 @@
+//! Scenario steps: the other parties of the pipeline (the coding agent, CI, reviewers, other
+//! merges, GitHub's auto-merge), acting on the state the way GitHub shows their effects.
+//!
+//! What bumps a PR's `updated_at` follows GitHub: a push, a review and a merge do; check
+//! results and mergeability changes do not (checks hang off the commit, mergeability is
+//! computed in the background).
+
+use jobrunner_core::RepoSlug;
+use jobrunner_core::checklist::{self, TickOutcome};
+
+use crate::ids;
+use crate::marker::TextKind;
+use crate::model::{CheckState, Commit, PrState, Timestamp};
+use crate::spec::ThreadSpec;
+use crate::state::SimState;
+
+impl SimState {
+    /// The agent pushes a fix commit to PR `pr`: a new head SHA and commit message, committed
+    /// now, checks PENDING on the new SHA, mergeability UNKNOWN for the next
+    /// `unknown_reads_after_change` reads and then MERGEABLE (the fix resolves conflicts), and
+    /// the PR's `updated_at` bumped. Returns the new head SHA.
+    pub fn agent_pushes_fix(&mut self, repo: &str, pr: u64) -> String {
+        let at = self.tick();
+        let unknown = self.limits().unknown_reads_after_change;
+        let message = self.text(TextKind::CommitMessage, "Address the review and merge the base branch");
+        let target = self.pr_mut(repo, pr);
+        let sha = ids::sha(&format!("{repo}#{pr}@{}", target.commits.len()));
+        target.commits.push(Commit { sha: sha.clone(), message, committed_at: at });
+        target.updated_at = at;
+        target.mergeable = Some(true);
+        target.unknown_reads = unknown;
+        let head_ref = target.head_ref.clone();
+        let repo = self.repo_mut(repo);
+        repo.checks.insert(sha.clone(), CheckState::Pending);
+        repo.branches.insert(head_ref, sha.clone());
+        sha
+    }
+
+    /// CI finishes on the head commit of PR `pr` with `conclusion`. The PR's `updated_at` does
+    /// not move.
+    pub fn checks_finish(&mut self, repo: &str, pr: u64, conclusion: CheckState) {
+        self.tick();
+        let sha = self.pr(repo, pr).head_sha().to_owned();
+        self.repo_mut(repo).checks.insert(sha, conclusion);
+    }
+
+    /// A reviewer submits a review now that opens `n` unresolved threads with one comment
+    /// each; bumps `updated_at`.
+    pub fn review_adds_threads(&mut self, repo: &str, pr: u64, n: usize) {
+        let at = self.tick();
+        let offset = self.pr(repo, pr).threads.len();
+        let spec = ThreadSpec { resolved: false, comment_at: Some(at) };
+        let threads: Vec<_> = (0..n).map(|i| self.build_thread(offset + i, &spec, Some(at))).collect();
+        let review = self.build_review(&threads, at);
+        let target = self.pr_mut(repo, pr);
+        target.threads.extend(threads);
+        target.reviews.push(review);
+        target.updated_at = at;
+    }
+
+    /// The default branch moves (someone else merged): every open PR based on it reads as
+    /// UNKNOWN for the next `unknown_reads_after_change` reads, then the PRs listed in
+    /// `conflicting` compute CONFLICTING and the others MERGEABLE. No `updated_at` moves.
+    pub fn base_moves(&mut self, repo: &str, conflicting: &[u64]) {
+        let at = self.tick();
+        self.move_default_branch(repo, at);
+        let unknown = self.limits().unknown_reads_after_change;
+        let target = self.repo_mut(repo);
+        let base = target.default_branch.clone();
+        for pr in target.pulls.values_mut().filter(|pr| pr.is_open() && pr.base_ref == base) {
+            pr.mergeable = Some(!conflicting.contains(&pr.number));
+            pr.unknown_reads = unknown;
+        }
+    }
+
+    /// GitHub's auto-merge acts on PR `pr`: when it is open, ready, auto-merge is on, it is
+    /// MERGEABLE and its head's checks are SUCCESS, it merges now (`merged_at`, `closed_at`
+    /// and `updated_at` set), its base branch moves (other open PRs on that base read UNKNOWN
+    /// for a while), and its linked issues close as completed when it merged into the default
+    /// branch and [`SimState::with_closes_linked_on_merge`] is on. Returns whether it merged.
+    pub fn auto_merge_merges(&mut self, repo: &str, pr: u64) -> bool {
+        let target = self.pr(repo, pr);
+        let checks = self.repo(repo).check(target.head_sha());
+        let ready = target.is_open()
+            && !target.draft
+            && target.auto_merge.is_some()
+            && target.mergeable == Some(true)
+            && checks == Some(CheckState::Success);
+        if ready {
+            self.merge(repo, pr);
+        }
+        ready
+    }
+
+    /// A human ticks `child`'s box in epic `epic` (the runner's `tick_parent`, done by hand).
+    pub fn human_ticks(&mut self, repo: &str, epic: u64, child: u64) {
+        let slug = RepoSlug::parse(repo).unwrap_or_else(|e| panic!("{repo} is not a valid repository: {e}"));
+        let at = self.tick();
+        let issue = self.issue_mut(repo, epic);
+        if let TickOutcome::Ticked(body) = checklist::tick(&issue.body, &slug, child) {
+            issue.body = body;
+            issue.updated_at = at;
+        }
+    }
+
+    /// Builder form of [`SimState::human_ticks`].
+    #[must_use]
+    pub fn with_ticked(mut self, repo: &str, epic: u64, child: u64) -> Self {
+        self.human_ticks(repo, epic, child);
+        self
+    }
+
+    fn merge(&mut self, repo: &str, pr: u64) {
+        let at = self.tick();
+        let target = self.pr_mut(repo, pr);
+        target.state = PrState::Merged;
+        target.merged_at = Some(at);
+        target.closed_at = Some(at);
+        target.updated_at = at;
+        target.auto_merge = None;
+        let (base, closes) = (target.base_ref.clone(), target.closes.clone());
+        if base == self.repo(repo).default_branch {
+            self.move_default_branch(repo, at);
+            self.recompute_mergeability(repo, &base);
+        }
+        if self.closes_on_merge_into(repo, &base) {
+            self.close_issues(repo, &closes, at);
+        }
+    }
+
+    /// The default branch gets a new head commit (with green checks).
+    fn move_default_branch(&mut self, repo: &str, at: Timestamp) {
+        let target = self.repo_mut(repo);
+        let sha = ids::sha(&format!("{repo}@{}#{at}", target.default_branch));
+        target.checks.insert(sha.clone(), CheckState::Success);
+        let branch = target.default_branch.clone();
+        target.branches.insert(branch, sha);
+    }
+
+    /// Open PRs on `base` go back to UNKNOWN for a while, keeping what they will compute.
+    fn recompute_mergeability(&mut self, repo: &str, base: &str) {
+        let unknown = self.limits().unknown_reads_after_change;
+        for pr in self.repo_mut(repo).pulls.values_mut().filter(|pr| pr.is_open() && pr.base_ref == base) {
+            pr.unknown_reads = unknown;
+        }
+    }
+}

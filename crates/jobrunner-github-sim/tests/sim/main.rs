@@ -1,0 +1,16 @@
+//! Scenario tests of the GitHub simulator over real HTTP: one binary, so the suite links once.
+
+mod accounting;
+mod auth;
+mod conditional;
+mod faults;
+mod graphql;
+mod marker;
+mod mergeability;
+mod mutations;
+mod pagination;
+mod rest;
+mod schema_compat;
+mod secondary;
+mod support;
+mod workload;

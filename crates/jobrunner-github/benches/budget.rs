@@ -1,0 +1,162 @@
+//! `cargo xtask bench github`: API points and requests per cycle, counted by the GitHub
+//! simulator, for an idle cycle and a cycle with changes, at 4x30 and 100x30 (repos x PRs).
+//!
+//! Targets (DESIGN.md, "API budget"): an idle cycle costs 0 primary points; a changed cycle
+//! costs at most one GraphQL query per changed repository. The seed design spent about 150
+//! requests per scan of 4 repos x 30 PRs; the table prints the ratio.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jobrunner_core::{JobSource, RepoSlug};
+use jobrunner_github::{GitHubClient, GitHubConfig, GitHubSource};
+use jobrunner_github_sim::{Counters, GitHubSim, SimState};
+use serde_json::json;
+
+const SEED_REQUESTS_PER_SCAN_4X30: f64 = 150.0;
+
+struct Cycle {
+    requests: u64,
+    rest_points: u64,
+    graphql_points: u64,
+    graphql_queries: u64,
+    wall: Duration,
+}
+
+impl Cycle {
+    fn from(counters: &Counters, wall: Duration) -> Self {
+        Self {
+            requests: counters.requests,
+            rest_points: counters.rest_points,
+            graphql_points: counters.graphql_points,
+            graphql_queries: counters.endpoint("POST /graphql"),
+            wall,
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "requests": self.requests,
+            "rest_points": self.rest_points,
+            "graphql_points": self.graphql_points,
+            "primary_points": self.rest_points + self.graphql_points,
+            "graphql_queries": self.graphql_queries,
+            "wall_ms": u64::try_from(self.wall.as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+}
+
+struct Row {
+    repos: usize,
+    prs: usize,
+    cold: Cycle,
+    idle: Cycle,
+    changed: Cycle,
+    changed_repos: usize,
+}
+
+async fn measure(repos: usize, prs: usize) -> Row {
+    let state = SimState::workload(repos, prs);
+    let slugs: Vec<RepoSlug> =
+        state.repos().iter().map(|r| RepoSlug::parse(&r.full_name()).unwrap()).collect();
+    let sim = GitHubSim::start(state).await.expect("simulator starts");
+    let mut config = GitHubConfig::new(sim.base_url(), "bench-token");
+    config.min_mutation_gap = Duration::ZERO;
+    let source = GitHubSource::new(Arc::new(GitHubClient::new(config).unwrap()), slugs.clone());
+
+    let cold = timed(&sim, &source).await;
+    // The second cycle primes the ETags of PRs still settling; from the third on, a cycle
+    // without changes is what an operator pays at rest.
+    timed(&sim, &source).await;
+    let idle = timed(&sim, &source).await;
+
+    // One PR per repository in every fourth repository gets a new review: a typical busy cycle.
+    let changed_repos: Vec<&RepoSlug> = slugs.iter().step_by(4).collect();
+    sim.with_state(|s| {
+        for repo in &changed_repos {
+            let first_open = s.repo(&repo.to_string()).open_pr_numbers().first().copied().expect("open PRs");
+            s.review_adds_threads(&repo.to_string(), first_open, 1);
+        }
+    });
+    let changed = timed(&sim, &source).await;
+    sim.shutdown().await;
+    Row { repos, prs, cold, idle, changed, changed_repos: changed_repos.len() }
+}
+
+async fn timed(sim: &jobrunner_github_sim::SimHandle, source: &GitHubSource) -> Cycle {
+    sim.reset_counters();
+    let started = Instant::now();
+    source.poll().await.expect("poll succeeds against the simulator");
+    Cycle::from(&sim.counters(), started.elapsed())
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rows: Vec<Row> =
+        [(4, 30), (100, 30)].into_iter().map(|(r, p)| runtime.block_on(measure(r, p))).collect();
+
+    println!("GitHub API budget per cycle, counted by jobrunner-github-sim");
+    println!(
+        "{:<8} {:<8} {:>9} {:>12} {:>15} {:>16} {:>8}",
+        "size", "cycle", "requests", "REST points", "GraphQL points", "GraphQL queries", "wall ms"
+    );
+    for row in &rows {
+        for (name, cycle) in [("cold", &row.cold), ("idle", &row.idle), ("changed", &row.changed)] {
+            println!(
+                "{:<8} {:<8} {:>9} {:>12} {:>15} {:>16} {:>8}",
+                format!("{}x{}", row.repos, row.prs),
+                name,
+                cycle.requests,
+                cycle.rest_points,
+                cycle.graphql_points,
+                cycle.graphql_queries,
+                cycle.wall.as_millis()
+            );
+        }
+    }
+    let small = &rows[0];
+    let ratio = small.idle.requests as f64 / SEED_REQUESTS_PER_SCAN_4X30;
+    let changed_ratio = small.changed.requests as f64 / SEED_REQUESTS_PER_SCAN_4X30;
+    println!(
+        "seed design: ~150 requests (~150 points) per 4x30 scan; now idle {} requests / {} points (x{ratio:.2}), changed {} requests / {} points (x{changed_ratio:.2})",
+        small.idle.requests,
+        small.idle.rest_points + small.idle.graphql_points,
+        small.changed.requests,
+        small.changed.rest_points + small.changed.graphql_points,
+    );
+    let mut verdicts = Vec::new();
+    for row in &rows {
+        let idle_ok = row.idle.rest_points + row.idle.graphql_points == 0;
+        let changed_ok = row.changed.graphql_queries <= row.changed_repos as u64;
+        verdicts.push(json!({
+            "size": format!("{}x{}", row.repos, row.prs),
+            "idle_zero_points": idle_ok,
+            "changed_at_most_one_query_per_changed_repo": changed_ok,
+        }));
+        println!(
+            "{}x{}: idle = 0 points: {}; changed <= 1 GraphQL query per changed repo ({} queries, {} changed repos): {}",
+            row.repos,
+            row.prs,
+            if idle_ok { "met" } else { "MISSED" },
+            row.changed.graphql_queries,
+            row.changed_repos,
+            if changed_ok { "met" } else { "MISSED" },
+        );
+    }
+    let summary = json!({
+        "benchmark": "github",
+        "seed_requests_per_4x30_scan": SEED_REQUESTS_PER_SCAN_4X30,
+        "idle_request_ratio_vs_seed_4x30": ratio,
+        "rows": rows.iter().map(|r| json!({
+            "repos": r.repos, "prs_per_repo": r.prs, "changed_repos": r.changed_repos,
+            "cold": r.cold.json(), "idle": r.idle.json(), "changed": r.changed.json(),
+        })).collect::<Vec<_>>(),
+        "targets": verdicts,
+    });
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"), Into::into)
+        .join("bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("github.json"), serde_json::to_string_pretty(&summary).unwrap()).unwrap();
+    println!("wrote {}", dir.join("github.json").display());
+}

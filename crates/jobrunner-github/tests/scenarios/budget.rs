@@ -1,0 +1,48 @@
+//! What a cycle costs: idle cycles are free, pagination is followed, 304s are kept.
+
+use jobrunner_github_sim::{PrSpec, SimState};
+
+use crate::world::{REPO, World};
+
+#[tokio::test]
+async fn an_idle_cycle_costs_no_points() {
+    let world = World::start(SimState::default()).await;
+    world.settle(3).await;
+    world.sim.reset_counters();
+    world.poll().await;
+    let counters = world.sim.counters();
+    assert_eq!(counters.primary_points(), 0, "{counters:#?}");
+    assert!(counters.not_modified > 0, "every request was conditional");
+}
+
+#[tokio::test]
+async fn pagination_over_250_prs_reads_three_pages_and_three_queries() {
+    let mut state = SimState::empty().with_repo("octo", "app");
+    for number in 1..=250 {
+        state = state.with_pr(REPO, PrSpec::new(number));
+    }
+    let world = World::start(state).await;
+    assert_eq!(world.poll().await.len(), 250);
+    let counters = world.sim.counters();
+    // Three pages of open PRs, and the one page of recently closed PRs.
+    assert_eq!(counters.endpoint("GET /repos/{owner}/{repo}/pulls"), 4, "100 per page");
+    assert_eq!(counters.endpoint("POST /graphql"), 3, "100 PRs per query");
+
+    world.sim.reset_counters();
+    assert_eq!(world.poll().await.len(), 250, "unchanged pages are kept across 304s");
+    let counters = world.sim.counters();
+    assert_eq!(counters.endpoint("GET /repos/{owner}/{repo}/pulls"), 4, "next links remembered");
+    assert_eq!(counters.primary_points(), 0);
+}
+
+#[tokio::test]
+async fn a_change_costs_one_query_for_the_changed_prs_only() {
+    let world = World::start(SimState::default()).await;
+    world.settle(3).await;
+    world.sim.reset_counters();
+    world.sim.with_state(|s| s.review_adds_threads(REPO, 13, 2));
+    world.poll().await;
+    let counters = world.sim.counters();
+    assert_eq!(counters.endpoint("POST /graphql"), 1);
+    assert!(counters.graphql_points <= 1, "one PR's state: {counters:#?}");
+}

@@ -1,0 +1,8 @@
+//! The adapter against the GitHub simulator: given a forge state, after N cycles, the forge
+//! shows X — through octocrab, real HTTP on loopback, and the simulator's accounting.
+
+mod budget;
+mod effects;
+mod faults;
+mod privacy;
+mod world;

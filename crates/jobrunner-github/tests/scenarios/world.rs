@@ -1,0 +1,108 @@
+//! A simulator, the adapter on it, and the real dispatcher: one cycle is poll, plan, perform,
+//! report — what the runner will do, without its store.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jobrunner_core::{ActionKey, ActionResult, Dispatcher, ForgeError, JobSource, PipelineSignal, RepoSlug};
+use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
+use jobrunner_github_sim::{GitHubSim, SimHandle, SimState};
+use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
+
+pub(crate) const REPO: &str = "octo/app";
+
+pub(crate) struct World {
+    pub(crate) sim: SimHandle,
+    pub(crate) source: GitHubSource,
+    pub(crate) forge: GitHubForge,
+    pub(crate) dispatcher: Dispatcher,
+    /// Keys already performed: the runner's idempotency ledger, in memory.
+    performed: Mutex<HashSet<ActionKey>>,
+}
+
+/// Test timings: no pacing between mutations, short deadlines, short inline waits.
+pub(crate) fn test_config(api_url: String) -> GitHubConfig {
+    let mut config = GitHubConfig::new(api_url, "sim-token");
+    config.min_mutation_gap = Duration::ZERO;
+    config.request_timeout = Duration::from_millis(500);
+    config.max_inline_wait = Duration::from_secs(2);
+    config
+}
+
+impl World {
+    pub(crate) async fn start(state: SimState) -> Self {
+        Self::start_with(state, |_| {}).await
+    }
+
+    pub(crate) async fn start_with(state: SimState, tune: impl FnOnce(&mut GitHubConfig)) -> Self {
+        let repos: Vec<RepoSlug> = state
+            .repos()
+            .iter()
+            .map(|r| RepoSlug::parse(&r.full_name()).expect("sim repo names are valid"))
+            .collect();
+        let sim = GitHubSim::start(state).await.expect("simulator starts on loopback");
+        let mut config = test_config(sim.base_url());
+        tune(&mut config);
+        let client = Arc::new(GitHubClient::new(config).expect("client builds"));
+        let source = GitHubSource::new(Arc::clone(&client), repos);
+        let forge = GitHubForge::new(client);
+        let dispatcher = dispatcher(&HandlerSettings::default(), &HANDLER_NAMES).expect("all handlers");
+        Self { sim, source, forge, dispatcher, performed: Mutex::default() }
+    }
+
+    pub(crate) async fn poll(&self) -> Vec<PipelineSignal> {
+        self.source.poll().await.expect("poll succeeds")
+    }
+
+    /// One cycle; returns the actions performed, as (PR, handler, success).
+    pub(crate) async fn cycle(&self) -> Vec<(u64, &'static str, bool)> {
+        let signals = self.poll().await;
+        self.act_on(&signals).await.into_iter().map(|r| (r.key.pr, r.action, r.success)).collect()
+    }
+
+    pub(crate) async fn act_on(&self, signals: &[PipelineSignal]) -> Vec<ActionResult> {
+        let mut results = Vec::new();
+        for (signal, decision) in signals.iter().zip(self.dispatcher.plan(signals)) {
+            let Some(key) = decision.key.clone() else { continue };
+            if !self.performed.lock().unwrap().insert(key) {
+                continue;
+            }
+            if let Some(result) = self.dispatcher.perform(&decision, signal, &self.forge).await {
+                self.source.report(signal, &result).await.expect("report");
+                results.push(result);
+            }
+        }
+        results
+    }
+
+    /// Exactly `cycles` cycles, returning every action.
+    pub(crate) async fn run(&self, cycles: usize) -> Vec<(u64, &'static str, bool)> {
+        let mut all = Vec::new();
+        for _ in 0..cycles {
+            all.extend(self.cycle().await);
+        }
+        all
+    }
+
+    /// Cycles until one performs nothing (at most `limit`), returning every action.
+    pub(crate) async fn settle(&self, limit: usize) -> Vec<(u64, &'static str, bool)> {
+        let mut all = Vec::new();
+        for _ in 0..limit {
+            let actions = self.cycle().await;
+            if actions.is_empty() {
+                return all;
+            }
+            all.extend(actions);
+        }
+        panic!("still acting after {limit} cycles: {all:?}");
+    }
+
+    pub(crate) async fn poll_error(&self) -> ForgeError {
+        self.source.poll().await.expect_err("poll fails")
+    }
+}
+
+pub(crate) fn signal_for(signals: &[PipelineSignal], pr: u64) -> &PipelineSignal {
+    signals.iter().find(|s| s.pr_number == pr).unwrap_or_else(|| panic!("no signal for PR {pr}"))
+}
