@@ -84,6 +84,9 @@ async fn measure(repos: usize, prs: usize) -> Row {
 }
 
 async fn timed(sim: &jobrunner_github_sim::SimHandle, source: &GitHubSource) -> Cycle {
+    // Cycles run back to back here; in production a poll interval (60 s) separates them, and
+    // with it GitHub's per-minute secondary windows.
+    sim.reset_budgets();
     sim.reset_counters();
     let started = Instant::now();
     source.poll().await.expect("poll succeeds against the simulator");

@@ -38,6 +38,10 @@ pub struct GitHubConfig {
     pub max_inline_wait: Duration,
     /// Repositories polled at once.
     pub repo_concurrency: usize,
+    /// Conditional REST requests per cycle for PRs still settling, shared evenly between the
+    /// repositories. Beyond it, settling PRs are read in the cycle's GraphQL batch (1 point per
+    /// 100 PRs) so a large fleet stays under GitHub's 900-per-minute REST secondary limit.
+    pub settle_requests_per_cycle: usize,
 }
 
 impl GitHubConfig {
@@ -53,6 +57,7 @@ impl GitHubConfig {
             min_mutation_gap: Duration::from_secs(1),
             max_inline_wait: Duration::from_secs(10),
             repo_concurrency: 8,
+            settle_requests_per_cycle: 300,
         }
     }
 }
@@ -67,6 +72,7 @@ impl fmt::Debug for GitHubConfig {
             .field("min_mutation_gap", &self.min_mutation_gap)
             .field("max_inline_wait", &self.max_inline_wait)
             .field("repo_concurrency", &self.repo_concurrency)
+            .field("settle_requests_per_cycle", &self.settle_requests_per_cycle)
             .finish()
     }
 }

@@ -11,6 +11,9 @@ pub(crate) const PULL_REQUEST_STATE: &str = include_str!("../graphql/pull_reques
 /// The lighter fragment for closed and merged PRs.
 pub(crate) const CLOSED_PULL_REQUEST_STATE: &str =
     include_str!("../graphql/closed_pull_request_state.graphql");
+/// The smallest fragment, for PRs waiting on checks or mergeability.
+pub(crate) const SETTLING_PULL_REQUEST_STATE: &str =
+    include_str!("../graphql/settling_pull_request_state.graphql");
 /// Marks a draft ready for review.
 pub(crate) const MARK_READY_FOR_REVIEW: &str = include_str!("../graphql/mark_ready_for_review.graphql");
 /// Enables auto-merge.
@@ -29,6 +32,26 @@ pub enum StateFragment {
     Open,
     /// What a merged or closed PR still needs (2 requests).
     Closed,
+    /// Mergeability and check rollup of a PR still settling (1 request).
+    Settling,
+}
+
+impl StateFragment {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Open => "PullRequestState",
+            Self::Closed => "ClosedPullRequestState",
+            Self::Settling => "SettlingPullRequestState",
+        }
+    }
+
+    fn definition(self) -> &'static str {
+        match self {
+            Self::Open => PULL_REQUEST_STATE,
+            Self::Closed => CLOSED_PULL_REQUEST_STATE,
+            Self::Settling => SETTLING_PULL_REQUEST_STATE,
+        }
+    }
 }
 
 /// One query for the state of `prs` (by repository), with aliases `r<i>` per repository and
@@ -45,10 +68,7 @@ pub fn pull_request_states_query(prs: &[(RepoSlug, Vec<(u64, StateFragment)>)]) 
         let _ =
             writeln!(query, "  r{index}: repository(owner: \"{}\", name: \"{}\") {{", repo.owner, repo.name);
         for (number, fragment) in numbers {
-            let name = match fragment {
-                StateFragment::Open => "PullRequestState",
-                StateFragment::Closed => "ClosedPullRequestState",
-            };
+            let name = fragment.name();
             let _ =
                 writeln!(query, "    p{number}: pullRequest(number: {number}) {{\n      ...{name}\n    }}");
             if !used.contains(fragment) {
@@ -62,10 +82,7 @@ pub fn pull_request_states_query(prs: &[(RepoSlug, Vec<(u64, StateFragment)>)]) 
     used.sort_unstable();
     for fragment in used {
         query.push('\n');
-        query.push_str(match fragment {
-            StateFragment::Open => PULL_REQUEST_STATE,
-            StateFragment::Closed => CLOSED_PULL_REQUEST_STATE,
-        });
+        query.push_str(fragment.definition());
     }
     query
 }

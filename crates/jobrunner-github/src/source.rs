@@ -18,6 +18,7 @@ use crate::documents::{MAX_PRS_PER_QUERY, StateFragment, pull_request_states_que
 use crate::routes;
 use crate::state::{
     ClosedListItem, EpicChecklist, EpicListItem, Page, PrDetail, PrNode, PullListItem, RepoState,
+    SettlingNode,
 };
 
 /// Pages followed per list before giving up: 100 pages of 100 items.
@@ -33,7 +34,8 @@ impl GitHubSource {
     /// A source over `repos`, sharing `client` (and its PR id cache) with the forge.
     #[must_use]
     pub fn new(client: Arc<GitHubClient>, repos: Vec<RepoSlug>) -> Self {
-        Self { client, repos: repos.into_iter().map(|r| (r, Mutex::new(RepoState::default()))).collect() }
+        let repos = repos.into_iter().map(|r| (r, Mutex::new(RepoState::default()))).collect();
+        Self { client, repos }
     }
 
     /// The client, for its rate-limit snapshot.
@@ -54,75 +56,54 @@ impl GitHubSource {
         repo: &RepoSlug,
         state: &mut RepoState,
     ) -> Result<BTreeMap<u64, StateFragment>, ForgeError> {
-        let before: BTreeMap<u64, PullListItem> =
-            state.open_prs().into_iter().map(|(n, i)| (n, i.clone())).collect();
-        state.pull_pages = self
-            .refresh_pages(
-                &routes::open_pulls(repo),
-                &state.pull_pages,
-                MAX_PAGES,
-                decode_list::<PullListItem>,
-            )
-            .await?;
-        state.closed_pages = self
-            .refresh_pages(
-                &routes::recently_closed_pulls(repo),
-                &state.closed_pages,
-                1,
-                decode_list::<ClosedListItem>,
-            )
-            .await?;
-        let owned = repo.clone();
-        state.epic_pages = self
-            .refresh_pages(
-                &routes::open_epics(repo, &self.client.config().epic_label),
-                &state.epic_pages,
-                MAX_PAGES,
-                move |body| {
-                    Ok(decode_list::<EpicListItem>(body)?
-                        .into_iter()
-                        .filter_map(|e| e.checklist(&owned))
-                        .collect())
-                },
-            )
-            .await?;
-
-        let after: BTreeMap<u64, PullListItem> =
-            state.open_prs().into_iter().map(|(n, i)| (n, i.clone())).collect();
+        let before = open_items(state);
+        self.refresh_lists(repo, state).await?;
+        let after = open_items(state);
         for item in after.values() {
             self.client.remember_node_id(repo, item.number, &item.node_id);
         }
-        let mut refresh: BTreeMap<u64, StateFragment> = BTreeMap::new();
-        for (number, item) in &after {
-            if before.get(number) != Some(item) || !state.details.contains_key(number) {
-                refresh.insert(*number, StateFragment::Open);
-            }
+        // Merged before we started, or since the last cycle: the recent-closed page says which.
+        if !state.closed_seen || before.keys().ne(after.keys()) {
+            let url = routes::recently_closed_pulls(repo);
+            state.closed_pages =
+                self.refresh_pages(&url, &state.closed_pages, 1, decode_list::<ClosedListItem>).await?;
+            state.closed_seen = true;
         }
-        let gone = before.keys().filter(|n| !after.contains_key(n));
-        let merged = state
-            .closed_pages
-            .iter()
-            .flat_map(|p| &p.items)
-            .filter(|i| i.merged_at.is_some())
-            .map(|i| &i.number);
-        for number in gone.chain(merged) {
-            let known_closed = state.details.get(number).is_some_and(|d| d.state != PrState::Open);
-            if !state.finished.contains(number) && !known_closed && !after.contains_key(number) {
-                refresh.insert(*number, StateFragment::Closed);
-            }
-        }
+        let mut refresh = listed_changes(state, &before, &after);
         for number in self.moved_bases(repo, state, &after).await? {
             refresh.insert(number, StateFragment::Open);
         }
-        for number in self.settled(repo, state, &after).await? {
+        let (settled, over_budget) = self.settled(repo, state, &after).await?;
+        for number in over_budget {
+            refresh.entry(number).or_insert(StateFragment::Settling);
+        }
+        for number in settled {
             refresh.insert(number, StateFragment::Open);
         }
         for number in std::mem::take(&mut state.forced) {
             let fragment =
                 if after.contains_key(&number) { StateFragment::Open } else { StateFragment::Closed };
-            refresh.entry(number).or_insert(fragment);
+            refresh.insert(number, fragment);
         }
         Ok(refresh)
+    }
+
+    /// Conditional reads of the open-PR pages and the epic pages.
+    async fn refresh_lists(&self, repo: &RepoSlug, state: &mut RepoState) -> Result<(), ForgeError> {
+        let pulls = routes::open_pulls(repo);
+        state.pull_pages =
+            self.refresh_pages(&pulls, &state.pull_pages, MAX_PAGES, decode_list::<PullListItem>).await?;
+        let owned = repo.clone();
+        let epics = routes::open_epics(repo, &self.client.config().epic_label);
+        state.epic_pages = self
+            .refresh_pages(&epics, &state.epic_pages, MAX_PAGES, move |body| {
+                Ok(decode_list::<EpicListItem>(body)?
+                    .into_iter()
+                    .filter_map(|e| e.checklist(&owned))
+                    .collect())
+            })
+            .await?;
+        Ok(())
     }
 
     /// Conditional GETs of each page of a list, following the next links remembered from the
@@ -184,53 +165,66 @@ impl GitHubSource {
     }
 
     /// PRs still settling (checks pending, mergeability unknown) whose checks or
-    /// mergeability changed: GitHub does not bump `updated_at` for either.
+    /// mergeability changed, as GitHub does not bump `updated_at` for either; and the settling
+    /// PRs this cycle's REST budget did not cover, to be read by GraphQL instead.
     async fn settled(
         &self,
         repo: &RepoSlug,
         state: &mut RepoState,
         open: &BTreeMap<u64, PullListItem>,
-    ) -> Result<Vec<u64>, ForgeError> {
-        let mut changed = Vec::new();
+    ) -> Result<(Vec<u64>, Vec<u64>), ForgeError> {
+        let (mut changed, mut over_budget) = (Vec::new(), Vec::new());
+        // An even, fixed share per repository: the same PRs use REST every cycle, so their
+        // ETags stay warm and their 304s free, whatever order repositories finish in.
+        let mut budget = self.client.config().settle_requests_per_cycle / self.repos.len().max(1);
         let mut live_urls = BTreeSet::new();
-        let settling: Vec<(u64, crate::state::PrDetail)> = state
+        let settling: Vec<(u64, PrDetail)> = state
             .details
             .iter()
             .filter(|(n, d)| open.contains_key(n) && d.is_settling())
             .map(|(n, d)| (*n, d.clone()))
             .collect();
         for (number, detail) in settling {
-            for (url, kind) in settle_urls(repo, number, &detail) {
+            for (url, kind) in settle_urls(repo, number, &detail, state.uses_statuses) {
                 live_urls.insert(url.clone());
-                if self.settle_check(state, &url, kind).await? {
-                    changed.push(number);
+                if budget == 0 {
+                    over_budget.push(number);
+                    continue;
+                }
+                budget -= 1;
+                match self.settle_check(state, &url, kind).await? {
+                    SettleOutcome::Settled => changed.push(number),
+                    // Check runs exist for Actions; a repository without any reports CI
+                    // as commit statuses, watched from the next cycle on.
+                    SettleOutcome::NoCheckRuns => state.uses_statuses = true,
+                    SettleOutcome::Unchanged | SettleOutcome::Pending => {}
                 }
             }
         }
         state.settle_etags.retain(|url, _| live_urls.contains(url));
         changed.dedup();
-        Ok(changed)
+        over_budget.dedup();
+        over_budget.retain(|n| !changed.contains(n));
+        Ok((changed, over_budget))
     }
 
-    /// One conditional GET of a settling PR's resource: true when a fresh answer shows it
-    /// settled (mergeability computed, every check complete), so the PR is worth a GraphQL
-    /// read. A 304 is free and changes nothing.
+    /// One conditional GET of a settling PR's resource. A 304 is free and changes nothing.
     async fn settle_check(
         &self,
         state: &mut RepoState,
         url: &str,
         kind: Settling,
-    ) -> Result<bool, ForgeError> {
+    ) -> Result<SettleOutcome, ForgeError> {
         let known = state.settle_etags.get(url).cloned();
         let Fetched::Modified { etag, body, .. } =
             self.client.get_conditional("poll", url, known.as_deref()).await?
         else {
-            return Ok(false);
+            return Ok(SettleOutcome::Unchanged);
         };
         if let Some(etag) = etag {
             state.settle_etags.insert(url.to_owned(), etag);
         }
-        kind.shows_settled(&body)
+        kind.outcome(&body)
     }
 
     /// Reads the structural state of `wanted` PRs, at most [`MAX_PRS_PER_QUERY`] per query,
@@ -252,19 +246,36 @@ impl GitHubSource {
                 let (repo, state) = &self.repos[index];
                 let mut state = state.lock().await;
                 let repo_data = &data[format!("r{alias}")];
-                for (number, _) in numbers {
-                    self.store_state(repo, &mut state, number, &repo_data[format!("p{number}")]);
+                for (number, fragment) in numbers {
+                    self.store_state(repo, &mut state, (number, fragment), &repo_data[format!("p{number}")]);
                 }
             }
         }
         Ok(())
     }
 
-    fn store_state(&self, repo: &RepoSlug, state: &mut RepoState, number: u64, value: &serde_json::Value) {
+    fn store_state(
+        &self,
+        repo: &RepoSlug,
+        state: &mut RepoState,
+        (number, fragment): (u64, StateFragment),
+        value: &serde_json::Value,
+    ) {
         if value.is_null() {
             // Deleted, transferred, or no longer visible to the token: nothing left to do.
             state.details.remove(&number);
             state.finished.insert(number);
+            return;
+        }
+        if fragment == StateFragment::Settling {
+            let applied = serde_json::from_value::<SettlingNode>(value.clone())
+                .ok()
+                .zip(state.details.get_mut(&number))
+                .is_some_and(|(node, detail)| detail.apply_settling(node));
+            if !applied {
+                // A new head or a state change arrived with it: read it in full next cycle.
+                state.forced.insert(number);
+            }
             return;
         }
         match serde_json::from_value::<PrNode>(value.clone()).ok().map(|node| node.into_detail(repo)) {
@@ -272,7 +283,7 @@ impl GitHubSource {
                 self.client.remember_node_id(repo, number, &detail.node_id);
                 // Still settling after a fresh read: forget the settle ETags so the next cycle
                 // looks again instead of trusting a 304 of an already-settled answer.
-                for (url, _) in settle_urls(repo, number, &detail) {
+                for (url, _) in settle_urls(repo, number, &detail, state.uses_statuses) {
                     state.settle_etags.remove(&url);
                 }
                 state.details.insert(number, detail);
@@ -283,6 +294,35 @@ impl GitHubSource {
             None => tracing::warn!(repo = %repo, pr = number, "PR state skipped: unexpected shape"),
         }
     }
+}
+
+fn open_items(state: &RepoState) -> BTreeMap<u64, PullListItem> {
+    state.open_prs().into_iter().map(|(n, i)| (n, i.clone())).collect()
+}
+
+/// PRs the lists show changed: new or changed open PRs, and PRs that left the open list or
+/// merged recently and are not known to be done.
+fn listed_changes(
+    state: &RepoState,
+    before: &BTreeMap<u64, PullListItem>,
+    after: &BTreeMap<u64, PullListItem>,
+) -> BTreeMap<u64, StateFragment> {
+    let mut refresh = BTreeMap::new();
+    for (number, item) in after {
+        if before.get(number) != Some(item) || !state.details.contains_key(number) {
+            refresh.insert(*number, StateFragment::Open);
+        }
+    }
+    let gone = before.keys().filter(|n| !after.contains_key(n));
+    let merged =
+        state.closed_pages.iter().flat_map(|p| &p.items).filter(|i| i.merged_at.is_some()).map(|i| &i.number);
+    for number in gone.chain(merged) {
+        let known_closed = state.details.get(number).is_some_and(|d| d.state != PrState::Open);
+        if !state.finished.contains(number) && !known_closed && !after.contains_key(number) {
+            refresh.insert(*number, StateFragment::Closed);
+        }
+    }
+    refresh
 }
 
 /// Groups (repo index, PR numbers) into batches of at most `MAX_PRS_PER_QUERY` PRs, splitting
@@ -309,7 +349,7 @@ fn batches<T: Clone>(wanted: Vec<(usize, Vec<T>)>) -> Vec<Vec<(usize, Vec<T>)>> 
     out
 }
 
-/// What a settling PR's resource can show.
+/// Which settling resource a URL is.
 #[derive(Debug, Clone, Copy)]
 enum Settling {
     Mergeability,
@@ -317,8 +357,21 @@ enum Settling {
     CombinedStatus,
 }
 
+/// What a fresh answer of a settling resource shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SettleOutcome {
+    /// 304: as before.
+    Unchanged,
+    /// Mergeability computed, or every check complete: worth a GraphQL read.
+    Settled,
+    /// Still running.
+    Pending,
+    /// The commit has no check runs at all.
+    NoCheckRuns,
+}
+
 impl Settling {
-    fn shows_settled(self, body: &[u8]) -> Result<bool, ForgeError> {
+    fn outcome(self, body: &[u8]) -> Result<SettleOutcome, ForgeError> {
         #[derive(serde::Deserialize)]
         struct Pull {
             mergeable: Option<bool>,
@@ -337,24 +390,35 @@ impl Settling {
             state: String,
             total_count: u64,
         }
+        let settled = |done: bool| if done { SettleOutcome::Settled } else { SettleOutcome::Pending };
         Ok(match self {
-            Self::Mergeability => decode_one::<Pull>(body)?.mergeable.is_some(),
+            Self::Mergeability => settled(decode_one::<Pull>(body)?.mergeable.is_some()),
             Self::CheckRuns => {
                 let runs: CheckRuns = decode_one(body)?;
-                runs.total_count > 0 && runs.check_runs.iter().all(|r| r.status == "completed")
+                if runs.total_count == 0 {
+                    SettleOutcome::NoCheckRuns
+                } else {
+                    settled(runs.check_runs.iter().all(|r| r.status == "completed"))
+                }
             }
             // GitHub answers "pending" for a commit without any status: only a reported
             // status that left pending counts.
             Self::CombinedStatus => {
                 let combined: Combined = decode_one(body)?;
-                combined.total_count > 0 && combined.state != "pending"
+                settled(combined.total_count > 0 && combined.state != "pending")
             }
         })
     }
 }
 
-/// The resources to watch while a PR settles.
-fn settle_urls(repo: &RepoSlug, number: u64, detail: &PrDetail) -> Vec<(String, Settling)> {
+/// The resources to watch while a PR settles: its mergeability while unknown, and its head
+/// commit's check runs (or commit status, in repositories that report CI that way).
+fn settle_urls(
+    repo: &RepoSlug,
+    number: u64,
+    detail: &PrDetail,
+    uses_statuses: bool,
+) -> Vec<(String, Settling)> {
     let mut urls = Vec::new();
     if detail.state != PrState::Open {
         return urls;
@@ -363,8 +427,12 @@ fn settle_urls(repo: &RepoSlug, number: u64, detail: &PrDetail) -> Vec<(String, 
         urls.push((routes::pull(repo, number), Settling::Mergeability));
     }
     if matches!(detail.check_status, CheckStatus::Pending | CheckStatus::Expected) {
-        urls.push((routes::check_runs(repo, detail.head_sha.as_str()), Settling::CheckRuns));
-        urls.push((routes::combined_status(repo, detail.head_sha.as_str()), Settling::CombinedStatus));
+        let sha = detail.head_sha.as_str();
+        if uses_statuses {
+            urls.push((routes::combined_status(repo, sha), Settling::CombinedStatus));
+        } else {
+            urls.push((routes::check_runs(repo, sha), Settling::CheckRuns));
+        }
     }
     urls
 }

@@ -171,6 +171,27 @@ enum IssueState {
     Closed,
 }
 
+/// GraphQL `SettlingPullRequestState` fragment, decoded.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SettlingNode {
+    state: PrState,
+    mergeable: Mergeable,
+    head_ref_oid: String,
+    commits: Nodes<RollupCommitNode>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RollupCommitNode {
+    commit: RollupCommit,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RollupCommit {
+    status_check_rollup: Option<Rollup>,
+}
+
 /// A PR's structural state after the last GraphQL refresh.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PrDetail {
@@ -245,6 +266,24 @@ impl PrNode {
 }
 
 impl PrDetail {
+    /// Applies a settling read. False when the PR moved on (new head, no longer open) and
+    /// needs a full read instead.
+    pub(crate) fn apply_settling(&mut self, node: SettlingNode) -> bool {
+        if node.state != self.state || node.head_ref_oid != self.head_sha.as_str() {
+            return false;
+        }
+        self.mergeable = node.mergeable;
+        self.check_status = node
+            .commits
+            .nodes
+            .into_iter()
+            .flatten()
+            .last()
+            .and_then(|c| c.commit.status_check_rollup)
+            .map_or(CheckStatus::Pending, |r| r.state);
+        true
+    }
+
     /// True while GitHub may still change the PR without bumping its `updated_at`.
     pub(crate) fn is_settling(&self) -> bool {
         self.state == PrState::Open
@@ -338,6 +377,10 @@ pub(crate) struct RepoState {
     pub(crate) details: BTreeMap<u64, PrDetail>,
     /// PRs whose flow is over: no more refreshes or signals.
     pub(crate) finished: std::collections::BTreeSet<u64>,
+    /// The repository reports CI as commit statuses, not check runs.
+    pub(crate) uses_statuses: bool,
+    /// The recently closed list was read at least once.
+    pub(crate) closed_seen: bool,
     /// PRs to refresh next cycle whatever the conditional requests say.
     pub(crate) forced: std::collections::BTreeSet<u64>,
 }

@@ -37,7 +37,7 @@ fn pull_request_states_query_is_valid_for_several_repos() {
     let closed = StateFragment::Closed;
     let query = pull_request_states_query(&[
         (repo("octo/app"), vec![(7, open), (8, closed), (120, open)]),
-        (repo("other-org/lib.rs"), vec![(1, closed)]),
+        (repo("other-org/lib.rs"), vec![(1, closed), (2, StateFragment::Settling)]),
     ]);
     assert_valid("pull_request_states.graphql", &query);
     let only_open = pull_request_states_query(&[(repo("octo/app"), vec![(7, open)])]);

@@ -31,7 +31,8 @@ async fn pagination_over_250_prs_reads_three_pages_and_three_queries() {
     world.sim.reset_counters();
     assert_eq!(world.poll().await.len(), 250, "unchanged pages are kept across 304s");
     let counters = world.sim.counters();
-    assert_eq!(counters.endpoint("GET /repos/{owner}/{repo}/pulls"), 4, "next links remembered");
+    // The closed list is read again only when the open list changes.
+    assert_eq!(counters.endpoint("GET /repos/{owner}/{repo}/pulls"), 3, "next links remembered");
     assert_eq!(counters.primary_points(), 0);
 }
 
@@ -45,4 +46,20 @@ async fn a_change_costs_one_query_for_the_changed_prs_only() {
     let counters = world.sim.counters();
     assert_eq!(counters.endpoint("POST /graphql"), 1);
     assert!(counters.graphql_points <= 1, "one PR's state: {counters:#?}");
+}
+
+#[tokio::test]
+async fn settling_prs_beyond_the_rest_budget_are_read_by_graphql() {
+    let state = SimState::empty()
+        .with_repo("octo", "app")
+        .with_pr(REPO, PrSpec::new(5).draft(true).checks(jobrunner_github_sim::CheckState::Pending));
+    let world = World::start_with(state, |config| config.settle_requests_per_cycle = 0).await;
+    world.poll().await;
+    world.sim.with_state(|s| s.checks_finish(REPO, 5, jobrunner_github_sim::CheckState::Success));
+    world.sim.reset_counters();
+    let signals = world.poll().await;
+    assert_eq!(crate::world::signal_for(&signals, 5).check_status, jobrunner_core::CheckStatus::Success);
+    let counters = world.sim.counters();
+    assert_eq!(counters.endpoint("GET /repos/{owner}/{repo}/commits/{sha}/check-runs"), 0, "no REST budget");
+    assert_eq!(counters.endpoint("POST /graphql"), 1);
 }
