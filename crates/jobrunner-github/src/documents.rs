@@ -14,6 +14,10 @@ pub(crate) const CLOSED_PULL_REQUEST_STATE: &str =
 /// The smallest fragment, for PRs waiting on checks or mergeability.
 pub(crate) const SETTLING_PULL_REQUEST_STATE: &str =
     include_str!("../graphql/settling_pull_request_state.graphql");
+/// Shared by the state fragments: the head commit.
+const HEAD_COMMIT: &str = include_str!("../graphql/head_commit.graphql");
+/// Shared by the open and closed fragments: the issues a PR closes.
+const CLOSING_ISSUES: &str = include_str!("../graphql/closing_issues.graphql");
 /// Marks a draft ready for review.
 pub(crate) const MARK_READY_FOR_REVIEW: &str = include_str!("../graphql/mark_ready_for_review.graphql");
 /// Enables auto-merge.
@@ -80,9 +84,17 @@ pub fn pull_request_states_query(prs: &[(RepoSlug, Vec<(u64, StateFragment)>)]) 
     query.push_str("}\n");
     // GraphQL rejects a document that defines a fragment it does not use.
     used.sort_unstable();
-    for fragment in used {
+    for fragment in &used {
         query.push('\n');
         query.push_str(fragment.definition());
+    }
+    if !used.is_empty() {
+        query.push('\n');
+        query.push_str(HEAD_COMMIT);
+    }
+    if used.iter().any(|f| *f != StateFragment::Settling) {
+        query.push('\n');
+        query.push_str(CLOSING_ISSUES);
     }
     query
 }
