@@ -1,11 +1,17 @@
 //! Running the pipeline: signals in, one decision per signal, actions through a forge.
 //!
-//! Today this crate holds [`simulate`]: the real dispatcher run over signals read from a file,
-//! against a recording forge, for `core-ide simulate`. The poll loop (sources, idempotency
-//! ledger, journal appends, back-off) joins it with the runner issue.
+//! [`Runner::cycle`] is one poll cycle: sources -> signals -> dispatcher -> ledger claim in the
+//! store -> forge -> outcome -> journal -> report, with exactly one action per PR per cycle and
+//! no key ever performed twice. [`simulate`] runs the real dispatcher over signals read from a
+//! file, against a recording forge, for `core-ide simulate`.
 //!
 //! It is *not* a forge adapter and holds no handler logic: decisions come from the
 //! [`Dispatcher`](jobrunner_core::Dispatcher) it is given.
 #![deny(missing_docs)]
 
+mod cycle;
 pub mod simulate;
+
+pub use cycle::{
+    ActionOutcome, ActionReport, CycleError, CycleReport, NEEDS_HUMAN_ACTION, Runner, RunnerConfig,
+};

@@ -1,0 +1,309 @@
+//! One poll cycle: sources -> signals -> dispatcher -> ledger claim -> forge -> outcome ->
+//! journal -> report. Exactly one action per PR per cycle; a key once performed is never
+//! performed again, across cycles, restarts and nodes sharing the store.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use jobrunner_core::{
+    ActionKey, ActionResult, CommitSha, Decision, Dispatcher, FailureClass, Forge, ForgeError, JobSource,
+    NodeId, PipelineSignal,
+};
+use jobrunner_journal::{JournalError, JournalRecord, JournalWriter};
+use jobrunner_store::{Claim, CycleEnd, CycleOutcome, Outcome, Store, StoreError};
+
+/// The handler whose commands count toward the `needs-human` limit.
+const FIX_COMMAND: &str = "send_fix_command";
+/// The ledger and journal name of the label action that replaces further fix commands.
+pub const NEEDS_HUMAN_ACTION: &str = "needs_human";
+
+/// How the runner acts.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// This node.
+    pub node: NodeId,
+    /// Decide and log only: no mutation, nothing claimed, nothing journaled.
+    pub dry_run: bool,
+    /// Fix commands without progress after which a PR gets `needs_human_label` instead.
+    pub fix_command_limit: u32,
+    /// The label for PRs the agent could not fix.
+    pub needs_human_label: String,
+}
+
+/// What became of one decided action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionOutcome {
+    /// Performed and confirmed.
+    Performed,
+    /// Failed; retried in a later cycle when the class is retryable.
+    Failed(FailureClass),
+    /// The key was already claimed (by this node earlier, or another node).
+    AlreadyClaimed,
+    /// Dry-run: decided, not performed.
+    DryRun,
+}
+
+/// One action the cycle decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionReport {
+    /// The handler (or `needs_human`).
+    pub action: &'static str,
+    /// The idempotency key.
+    pub key: ActionKey,
+    /// Why it was decided.
+    pub reason: String,
+    /// What became of it.
+    pub outcome: ActionOutcome,
+}
+
+/// What one cycle did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CycleReport {
+    /// The cycle number.
+    pub cycle: u64,
+    /// Signals polled.
+    pub signals: usize,
+    /// Actions decided this cycle.
+    pub actions: Vec<ActionReport>,
+}
+
+impl CycleReport {
+    /// Actions performed (not skipped, not failed).
+    #[must_use]
+    pub fn performed(&self) -> usize {
+        self.actions.iter().filter(|a| a.outcome == ActionOutcome::Performed).count()
+    }
+}
+
+/// A cycle that could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum CycleError {
+    /// A source could not be polled.
+    #[error("polling {source_name} failed: {error}")]
+    Poll {
+        /// The source.
+        source_name: String,
+        /// Why.
+        error: ForgeError,
+    },
+    /// The forge refused the token: acting stops until the operator fixes it.
+    #[error(
+        "the forge refused the token ({error}): fix CORE_GITHUB_TOKEN / GITHUB_TOKEN; no action is taken until then"
+    )]
+    Auth {
+        /// The refusal.
+        error: ForgeError,
+    },
+    /// The state store failed: acting stops, since claims cannot be recorded.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The journal could not be appended.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+impl CycleError {
+    /// The failure class, for the cycle record.
+    #[must_use]
+    pub fn class(&self) -> FailureClass {
+        match self {
+            Self::Poll { error, .. } => error.class,
+            Self::Auth { .. } => FailureClass::Auth,
+            Self::Store(_) | Self::Journal(_) => FailureClass::Permanent,
+        }
+    }
+}
+
+/// The poller's parts, wired once.
+pub struct Runner {
+    sources: Vec<Arc<dyn JobSource>>,
+    dispatcher: Dispatcher,
+    forge: Arc<dyn Forge>,
+    store: Arc<dyn Store>,
+    journal: JournalWriter,
+    config: RunnerConfig,
+}
+
+impl Runner {
+    /// A runner over its parts.
+    #[must_use]
+    pub fn new(
+        sources: Vec<Arc<dyn JobSource>>,
+        dispatcher: Dispatcher,
+        forge: Arc<dyn Forge>,
+        store: Arc<dyn Store>,
+        journal: JournalWriter,
+        config: RunnerConfig,
+    ) -> Self {
+        Self { sources, dispatcher, forge, store, journal, config }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &RunnerConfig {
+        &self.config
+    }
+
+    /// Runs one cycle and records it in the store, whatever its outcome.
+    pub async fn cycle(&self) -> Result<CycleReport, CycleError> {
+        let cycle = self.store.start_cycle(&self.config.node, Utc::now()).await?;
+        let outcome = self.run_cycle(cycle).await;
+        let (record, actions) = match &outcome {
+            Ok(report) => (CycleOutcome::Ok, report.performed()),
+            Err(error) => (CycleOutcome::Failed { class: error.class() }, 0),
+        };
+        let end = CycleEnd {
+            at: Utc::now(),
+            outcome: record,
+            actions: u32::try_from(actions).unwrap_or(u32::MAX),
+            points_spent: 0,
+            rate_limit_left: None,
+        };
+        self.store.end_cycle(cycle, &end).await?;
+        outcome
+    }
+
+    async fn run_cycle(&self, cycle: u64) -> Result<CycleReport, CycleError> {
+        let mut polled: Vec<(usize, PipelineSignal)> = Vec::new();
+        for (index, source) in self.sources.iter().enumerate() {
+            let signals = source
+                .poll()
+                .await
+                .map_err(|error| CycleError::Poll { source_name: source.name().to_owned(), error })?;
+            polled.extend(signals.into_iter().map(|s| (index, s)));
+        }
+        let signals: Vec<PipelineSignal> = polled.iter().map(|(_, s)| s.clone()).collect();
+        let mut report = CycleReport { cycle, signals: signals.len(), actions: Vec::new() };
+        for ((index, signal), decision) in polled.iter().zip(self.dispatcher.plan(&signals)) {
+            if let Some(action) = self.act(cycle, &self.sources[*index], signal, decision).await? {
+                report.actions.push(action);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Claims, performs, confirms, journals and reports one decision.
+    async fn act(
+        &self,
+        cycle: u64,
+        source: &Arc<dyn JobSource>,
+        signal: &PipelineSignal,
+        decision: Decision,
+    ) -> Result<Option<ActionReport>, CycleError> {
+        let (Some(action), Some(key)) = (decision.action, decision.key.clone()) else {
+            return Ok(None);
+        };
+        if self.config.dry_run {
+            tracing::info!(handler = action, key = %key, reason = %decision.reason, "dry-run: would act");
+            return Ok(Some(ActionReport {
+                action,
+                key,
+                reason: decision.reason,
+                outcome: ActionOutcome::DryRun,
+            }));
+        }
+        if action == FIX_COMMAND && self.agent_gave_up(signal).await? {
+            return self.label_needs_human(cycle, source, signal).await.map(Some);
+        }
+        if let Claim::Taken { .. } = self.store.claim(&key, &self.config.node, Utc::now()).await? {
+            return Ok(Some(ActionReport {
+                action,
+                key,
+                reason: decision.reason,
+                outcome: ActionOutcome::AlreadyClaimed,
+            }));
+        }
+        let result = self
+            .dispatcher
+            .perform(&decision, signal, self.forge.as_ref())
+            .await
+            .expect("a decision with an action and a key performs");
+        let outcome = self.settle(cycle, source, signal, &result).await?;
+        tracing::info!(handler = action, key = %key, reason = %decision.reason, outcome = ?outcome, "acted");
+        Ok(Some(ActionReport { action, key, reason: decision.reason, outcome }))
+    }
+
+    /// Records a performed action's outcome: confirmed and journaled on success, released for
+    /// a later cycle when retryable, recorded as failed (never retried) otherwise.
+    async fn settle(
+        &self,
+        cycle: u64,
+        source: &Arc<dyn JobSource>,
+        signal: &PipelineSignal,
+        result: &ActionResult,
+    ) -> Result<ActionOutcome, CycleError> {
+        let Some(error) = &result.error else {
+            self.store.confirm(&result.key, Outcome::Done, Utc::now()).await?;
+            let (repo, pr) = (signal.repo(), signal.pr_number);
+            if result.action == FIX_COMMAND {
+                self.store.record_fix_command(&repo, pr, &signal.last_commit_sha, Utc::now()).await?;
+            } else if result.action != NEEDS_HUMAN_ACTION {
+                // Any other step forward on the PR is progress: the agent gets its full budget
+                // of commands again.
+                self.store.reset_fix_commands(&repo, pr).await?;
+            }
+            let record =
+                JournalRecord::new(signal, result, cycle, self.config.node.clone(), false, Utc::now());
+            self.journal.append(&record)?;
+            if let Err(error) = source.report(signal, result).await {
+                tracing::warn!(error = %error, "source could not take the action's report");
+            }
+            return Ok(ActionOutcome::Performed);
+        };
+        match error.class {
+            FailureClass::Auth => {
+                self.store.release(&result.key).await?;
+                Err(CycleError::Auth { error: error.clone() })
+            }
+            class if class.is_retryable() => {
+                self.store.release(&result.key).await?;
+                Ok(ActionOutcome::Failed(class))
+            }
+            class => {
+                self.store.confirm(&result.key, Outcome::Failed { class }, Utc::now()).await?;
+                Ok(ActionOutcome::Failed(class))
+            }
+        }
+    }
+
+    async fn agent_gave_up(&self, signal: &PipelineSignal) -> Result<bool, CycleError> {
+        let sent = self.store.fix_commands_without_progress(&signal.repo(), signal.pr_number).await?;
+        Ok(sent >= self.config.fix_command_limit)
+    }
+
+    /// Labels a PR whose fix commands went unanswered, once per PR, instead of sending another
+    /// command. The key's head SHA is all zeros: the label is about the PR, not a commit.
+    async fn label_needs_human(
+        &self,
+        cycle: u64,
+        source: &Arc<dyn JobSource>,
+        signal: &PipelineSignal,
+    ) -> Result<ActionReport, CycleError> {
+        let mut key = ActionKey::for_signal(signal, NEEDS_HUMAN_ACTION);
+        key.head_sha = CommitSha::new("0".repeat(40)).expect("forty zeros are a valid SHA");
+        let reason = format!(
+            "{} fix commands without progress: labelled {:?}, no more commands",
+            self.config.fix_command_limit, self.config.needs_human_label
+        );
+        if let Claim::Taken { .. } = self.store.claim(&key, &self.config.node, Utc::now()).await? {
+            return Ok(ActionReport {
+                action: NEEDS_HUMAN_ACTION,
+                key,
+                reason,
+                outcome: ActionOutcome::AlreadyClaimed,
+            });
+        }
+        let started = std::time::Instant::now();
+        let labelled =
+            self.forge.add_label(&signal.repo(), signal.pr_number, &self.config.needs_human_label).await;
+        let result = ActionResult {
+            action: NEEDS_HUMAN_ACTION,
+            key: key.clone(),
+            success: labelled.is_ok(),
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            error: labelled.err(),
+        };
+        let outcome = self.settle(cycle, source, signal, &result).await?;
+        Ok(ActionReport { action: NEEDS_HUMAN_ACTION, key, reason, outcome })
+    }
+}

@@ -1,0 +1,155 @@
+//! Cycle records: when each poll cycle of a node ran, how it ended and what it cost.
+//!
+//! Cycles are numbered per node from 1 and the numbers keep increasing across restarts (rows
+//! are never deleted). A cycle with no end was cut short by a crash, or is still running.
+
+use chrono::{DateTime, Utc};
+use jobrunner_core::{FailureClass, NodeId};
+
+use crate::StoreError;
+use crate::columns::{bigint, json_text, parse_json, parse_node, parse_timestamp, unsigned};
+
+/// How a cycle ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CycleOutcome {
+    /// The cycle ran to completion (individual actions may still have failed).
+    Ok,
+    /// The cycle stopped on a failure (the forge or the store went away, a rate limit).
+    Failed {
+        /// Why it stopped.
+        class: FailureClass,
+    },
+    /// The cycle was stopped on purpose (shutdown, pause) before it completed.
+    Interrupted,
+}
+
+/// The end of a cycle, as the runner reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CycleEnd {
+    /// When the cycle ended.
+    pub at: DateTime<Utc>,
+    /// How it ended.
+    pub outcome: CycleOutcome,
+    /// Actions performed (not dry-run decisions).
+    pub actions: u32,
+    /// API points the cycle spent.
+    pub points_spent: u64,
+    /// Primary rate-limit points left at the end, when the forge said.
+    pub rate_limit_left: Option<u64>,
+}
+
+/// A cycle as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CycleRecord {
+    /// The node that ran it.
+    pub node: NodeId,
+    /// Its number, from 1, per node.
+    pub number: u64,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// How it ended; `None` while running, or forever when the node died during it.
+    pub end: Option<CycleEnd>,
+}
+
+/// Starts the next cycle of node `$1` at `$2` and returns its number. The number is computed
+/// in the insert itself, so it is one more than the node's highest even across restarts.
+pub(crate) const START: &str = "INSERT INTO cycles (node, number, started_at) \
+     SELECT $1, COALESCE(MAX(number), 0) + 1, $2 FROM cycles WHERE node = $1 \
+     RETURNING number";
+
+/// Ends cycle `$2` of node `$1` if it is still open.
+pub(crate) const END: &str = "UPDATE cycles SET ended_at = $3, outcome = $4, failure = $5, actions = $6, \
+     points_spent = $7, rate_limit_left = $8 \
+     WHERE node = $1 AND number = $2 AND ended_at IS NULL";
+
+/// The latest `$2` cycles of node `$1`, newest first.
+pub(crate) const RECENT: &str = "SELECT node, number, started_at, ended_at, outcome, failure, actions, \
+     points_spent, rate_limit_left FROM cycles WHERE node = $1 ORDER BY number DESC LIMIT $2";
+
+/// The end columns of a cycle, in the order `END` binds them from `$3`.
+pub(crate) struct EndColumns {
+    pub(crate) ended_at: String,
+    pub(crate) outcome: &'static str,
+    pub(crate) failure: Option<String>,
+    pub(crate) actions: i64,
+    pub(crate) points_spent: i64,
+    pub(crate) rate_limit_left: Option<i64>,
+}
+
+impl EndColumns {
+    pub(crate) fn of(end: &CycleEnd) -> Result<Self, StoreError> {
+        let (outcome, failure) = match end.outcome {
+            CycleOutcome::Ok => ("ok", None),
+            CycleOutcome::Failed { class } => ("failed", Some(json_text(&class))),
+            CycleOutcome::Interrupted => ("interrupted", None),
+        };
+        Ok(Self {
+            ended_at: crate::columns::timestamp(end.at),
+            outcome,
+            failure,
+            actions: i64::from(end.actions),
+            points_spent: bigint("points spent", end.points_spent)?,
+            rate_limit_left: end.rate_limit_left.map(|left| bigint("rate limit left", left)).transpose()?,
+        })
+    }
+}
+
+/// A cycle row as read, before its values are checked.
+pub(crate) struct CycleRow {
+    pub(crate) node: String,
+    pub(crate) number: i64,
+    pub(crate) started_at: String,
+    pub(crate) ended_at: Option<String>,
+    pub(crate) outcome: Option<String>,
+    pub(crate) failure: Option<String>,
+    pub(crate) actions: Option<i64>,
+    pub(crate) points_spent: Option<i64>,
+    pub(crate) rate_limit_left: Option<i64>,
+}
+
+impl CycleRow {
+    pub(crate) fn into_record(self) -> Result<CycleRecord, StoreError> {
+        let end = match &self.ended_at {
+            None => None,
+            Some(ended_at) => Some(self.end(ended_at)?),
+        };
+        Ok(CycleRecord {
+            node: parse_node(&self.node)?,
+            number: unsigned("cycle number", self.number)?,
+            started_at: parse_timestamp("cycle start", &self.started_at)?,
+            end,
+        })
+    }
+
+    fn end(&self, ended_at: &str) -> Result<CycleEnd, StoreError> {
+        Ok(CycleEnd {
+            at: parse_timestamp("cycle end", ended_at)?,
+            outcome: self.outcome()?,
+            actions: unsigned("action count", required("action count", self.actions)?)?,
+            points_spent: unsigned("points spent", required("points spent", self.points_spent)?)?,
+            rate_limit_left: self
+                .rate_limit_left
+                .map(|left| unsigned("rate limit left", left))
+                .transpose()?,
+        })
+    }
+
+    fn outcome(&self) -> Result<CycleOutcome, StoreError> {
+        match (self.outcome.as_deref(), self.failure.as_deref()) {
+            (Some("ok"), None) => Ok(CycleOutcome::Ok),
+            (Some("interrupted"), None) => Ok(CycleOutcome::Interrupted),
+            (Some("failed"), Some(failure)) => {
+                Ok(CycleOutcome::Failed { class: parse_json("failure class", failure)? })
+            }
+            (outcome, _) => Err(StoreError::unreadable(
+                "cycle outcome",
+                outcome.unwrap_or("NULL"),
+                "expected ok, interrupted, or failed with its failure class",
+            )),
+        }
+    }
+}
+
+fn required(what: &'static str, value: Option<i64>) -> Result<i64, StoreError> {
+    value.ok_or_else(|| StoreError::unreadable(what, "NULL", "missing in an ended cycle"))
+}

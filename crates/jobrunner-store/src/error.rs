@@ -1,0 +1,156 @@
+//! What can go wrong in the store, each case naming the value and the fix.
+
+use std::error::Error;
+use std::fmt::Display;
+use std::path::PathBuf;
+
+use jobrunner_core::{ActionKey, NodeId};
+
+/// The cause of a database failure, kept opaque so callers never depend on sqlx.
+pub type DatabaseCause = Box<dyn Error + Send + Sync + 'static>;
+
+/// A store operation that failed.
+///
+/// Every variant is a reason to stop acting: the runner fails closed on any store error rather
+/// than perform an action it could not key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The data directory could not be created.
+    #[error("cannot create the data directory {path}: {source}; create it or choose another with --data-dir")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why it could not be created.
+        source: std::io::Error,
+    },
+    /// The database file could not be opened or read.
+    #[error(
+        "cannot open the state database {path}: {source}; check its owner, its permissions and free disk space"
+    )]
+    Unopenable {
+        /// The database file.
+        path: PathBuf,
+        /// Why it could not be opened.
+        source: DatabaseCause,
+    },
+    /// The database file is not a SQLite database, is damaged, or belongs to something else.
+    #[error(
+        "{path} is not a usable core-ide state database ({detail}): move it aside to start with an \
+         empty store (which forgets the actions already performed) or restore it from a backup"
+    )]
+    Corrupt {
+        /// The database file, left untouched.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The database was migrated by a newer core-ide than this one.
+    #[error(
+        "{path} has schema version {found}, newer than version {known} this core-ide knows: \
+         upgrade core-ide or use another --data-dir"
+    )]
+    NewerSchema {
+        /// The database file, left untouched.
+        path: PathBuf,
+        /// The highest migration applied to the database.
+        found: i64,
+        /// The highest migration this binary embeds.
+        known: i64,
+    },
+    /// The embedded migrations could not be applied (an applied migration was edited, a
+    /// migration is missing, or one failed midway).
+    #[error(
+        "cannot migrate {path} to schema version {known}: {source}; restore the database from a \
+         backup or move it aside"
+    )]
+    Migrate {
+        /// The database file.
+        path: PathBuf,
+        /// The highest migration this binary embeds.
+        known: i64,
+        /// What the migrator reported.
+        source: DatabaseCause,
+    },
+    /// The store was created by another node: one store serves one node.
+    #[error(
+        "{path} belongs to node {recorded}, not {given}: run with --node-id {recorded} or use another --data-dir"
+    )]
+    NodeMismatch {
+        /// The database file.
+        path: PathBuf,
+        /// The node recorded when the store was created.
+        recorded: NodeId,
+        /// The node that tried to open it.
+        given: NodeId,
+    },
+    /// A statement failed: the disk is full, the file vanished, the database is locked too long.
+    #[error("the state store could not {operation}: {source}; check the disk and the data directory")]
+    Database {
+        /// What the store was doing (`claim an action key`).
+        operation: &'static str,
+        /// What the database reported.
+        source: DatabaseCause,
+    },
+    /// `confirm` of a key nobody claimed (or that was released).
+    #[error("cannot confirm {key}: it is not claimed; claim a key before confirming it")]
+    NotClaimed {
+        /// The key.
+        key: ActionKey,
+    },
+    /// `confirm` or `release` of a key whose outcome is already recorded.
+    #[error("{key} is already confirmed: a confirmed key is never confirmed again nor released")]
+    AlreadyConfirmed {
+        /// The key.
+        key: ActionKey,
+    },
+    /// The key was released each time a claim found it taken: something claims and releases it
+    /// in a tight loop.
+    #[error(
+        "{key} was released each time it was found taken: look for another process retrying it in a loop"
+    )]
+    ClaimContended {
+        /// The key.
+        key: ActionKey,
+    },
+    /// `end_cycle` of a cycle that was never started or has already ended.
+    #[error("cycle {cycle} of node {node} is not open: end each cycle start_cycle returned, once")]
+    CycleNotOpen {
+        /// The node the store serves.
+        node: NodeId,
+        /// The cycle number given.
+        cycle: u64,
+    },
+    /// A count too large for a BIGINT column.
+    #[error("{what} {value} is too large for the state store: at most {max}", max = i64::MAX)]
+    OutOfRange {
+        /// What the value counts (`pr`, `points spent`).
+        what: &'static str,
+        /// The value.
+        value: u64,
+    },
+    /// A stored value this binary cannot read back.
+    #[error(
+        "the state store holds an unreadable {what} {value:?} ({reason}): the database was changed \
+         outside core-ide; restore it from a backup"
+    )]
+    Unreadable {
+        /// What the value should be (`repository`, `ledger status`).
+        what: &'static str,
+        /// The stored value, truncated.
+        value: String,
+        /// Why it cannot be read.
+        reason: String,
+    },
+}
+
+impl StoreError {
+    pub(crate) fn unreadable(what: &'static str, value: &str, reason: impl Display) -> Self {
+        let value = value.chars().take(120).collect();
+        Self::Unreadable { what, value, reason: reason.to_string() }
+    }
+
+    pub(crate) fn database(operation: &'static str, source: impl Into<DatabaseCause>) -> Self {
+        Self::Database { operation, source: source.into() }
+    }
+}

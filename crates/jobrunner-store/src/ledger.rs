@@ -1,0 +1,180 @@
+//! The idempotency ledger: each action key is claimed once, then confirmed or released.
+//!
+//! The protocol the runner follows: claim the key, perform the action, confirm the outcome.
+//! A claimed key is never claimed again, so its action is never performed twice — across
+//! cycles, restarts and (with PostgreSQL) nodes. A key claimed but never confirmed means the
+//! node died between claim and effect: [`Store::unconfirmed`](crate::Store::unconfirmed) lists
+//! them so the runner settles each by re-reading the forge, then confirms or releases it.
+//!
+//! Every statement below binds the key as `$1..$5` = repo, pr, action, head SHA, review time.
+
+use jobrunner_core::{ActionKey, CommitSha, FailureClass, NodeId, RepoSlug};
+
+use crate::StoreError;
+use crate::columns::{bigint, parse_timestamp, timestamp, unsigned};
+
+/// What [`Store::claim`](crate::Store::claim) found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is now this node's: perform the action, then confirm or release it.
+    Claimed,
+    /// Someone claimed the key before: do not perform the action.
+    Taken {
+        /// The node that claimed it.
+        by: NodeId,
+        /// Where that claim stands.
+        status: KeyStatus,
+    },
+}
+
+/// Where a claimed key stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// Claimed, outcome not recorded yet: in progress, or its node died between claim and effect.
+    Claimed,
+    /// The action was performed.
+    Done,
+    /// The action failed for good; it is never retried.
+    Failed {
+        /// Why it failed.
+        class: FailureClass,
+    },
+}
+
+/// The outcome [`Store::confirm`](crate::Store::confirm) records for a claimed key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The action was performed.
+    Done,
+    /// The action failed and is not to be retried (retryable failures are released instead).
+    Failed {
+        /// Why it failed.
+        class: FailureClass,
+    },
+}
+
+/// Inserts the key as claimed unless it exists; one statement, so exactly one of any number of
+/// concurrent claims inserts. `ON CONFLICT DO NOTHING` (no target) is accepted by both
+/// databases. `$6` node, `$7` claimed at.
+pub(crate) const CLAIM: &str = "INSERT INTO ledger (repo, pr, action, head_sha, review_at, node, claimed_at, status) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'claimed') ON CONFLICT DO NOTHING";
+
+/// Who holds the key, and how far it got.
+pub(crate) const HOLDER: &str = "SELECT node, status, failure FROM ledger \
+     WHERE repo = $1 AND pr = $2 AND action = $3 AND head_sha = $4 AND review_at = $5";
+
+/// Records the outcome of a claimed key; `$6` status, `$7` failure JSON, `$8` confirmed at.
+pub(crate) const CONFIRM: &str = "UPDATE ledger SET status = $6, failure = $7, confirmed_at = $8 \
+     WHERE repo = $1 AND pr = $2 AND action = $3 AND head_sha = $4 AND review_at = $5 \
+     AND status = 'claimed'";
+
+/// Forgets a claimed key so a later cycle may claim it again. A confirmed key is never deleted.
+pub(crate) const RELEASE: &str = "DELETE FROM ledger \
+     WHERE repo = $1 AND pr = $2 AND action = $3 AND head_sha = $4 AND review_at = $5 \
+     AND status = 'claimed'";
+
+/// A node's claimed, unconfirmed keys, oldest claim first; `$1` node.
+pub(crate) const UNCONFIRMED: &str = "SELECT repo, pr, action, head_sha, review_at FROM ledger \
+     WHERE node = $1 AND status = 'claimed' ORDER BY claimed_at, repo, pr, action, head_sha, review_at";
+
+/// A key as the five columns of the ledger's primary key.
+pub(crate) struct KeyColumns {
+    pub(crate) repo: String,
+    pub(crate) pr: i64,
+    pub(crate) action: String,
+    pub(crate) head_sha: String,
+    /// `''` when the action answers no review.
+    pub(crate) review_at: String,
+}
+
+impl KeyColumns {
+    pub(crate) fn of(key: &ActionKey) -> Result<Self, StoreError> {
+        Ok(Self {
+            repo: key.repo.to_string(),
+            pr: bigint("pr", key.pr)?,
+            action: key.action.clone(),
+            head_sha: key.head_sha.to_string(),
+            review_at: key.review_at.map(timestamp).unwrap_or_default(),
+        })
+    }
+
+    pub(crate) fn into_key(self) -> Result<ActionKey, StoreError> {
+        let review_at = match self.review_at.as_str() {
+            "" => None,
+            text => Some(parse_timestamp("review time", text)?),
+        };
+        Ok(ActionKey {
+            repo: RepoSlug::parse(&self.repo)
+                .map_err(|e| StoreError::unreadable("repository", &self.repo, e))?,
+            pr: unsigned("pr", self.pr)?,
+            action: self.action,
+            head_sha: CommitSha::new(self.head_sha.as_str())
+                .map_err(|e| StoreError::unreadable("head SHA", &self.head_sha, e))?,
+            review_at,
+        })
+    }
+}
+
+/// The `status` and `failure` columns of an outcome.
+pub(crate) fn outcome_columns(outcome: Outcome) -> (&'static str, Option<String>) {
+    match outcome {
+        Outcome::Done => ("done", None),
+        Outcome::Failed { class } => ("failed", Some(crate::columns::json_text(&class))),
+    }
+}
+
+/// A key's status from its `status` and `failure` columns.
+pub(crate) fn key_status(status: &str, failure: Option<&str>) -> Result<KeyStatus, StoreError> {
+    match (status, failure) {
+        ("claimed", None) => Ok(KeyStatus::Claimed),
+        ("done", None) => Ok(KeyStatus::Done),
+        ("failed", Some(failure)) => {
+            Ok(KeyStatus::Failed { class: crate::columns::parse_json("failure class", failure)? })
+        }
+        _ => Err(StoreError::unreadable("ledger status", status, "expected claimed, done or failed")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn key(review: bool) -> ActionKey {
+        let review_at = review.then(|| Utc.with_ymd_and_hms(2026, 11, 21, 9, 5, 0).unwrap());
+        ActionKey {
+            repo: RepoSlug::parse("octo/app").unwrap(),
+            pr: 7,
+            action: "send_fix_command/review".into(),
+            head_sha: CommitSha::new("a".repeat(40)).unwrap(),
+            review_at,
+        }
+    }
+
+    #[test]
+    fn keys_round_trip_through_their_columns() {
+        for review in [false, true] {
+            let columns = KeyColumns::of(&key(review)).unwrap();
+            assert_eq!(columns.review_at.is_empty(), !review);
+            assert_eq!(columns.into_key().unwrap(), key(review));
+        }
+    }
+
+    #[test]
+    fn outcomes_round_trip_through_their_columns() {
+        for outcome in [Outcome::Done, Outcome::Failed { class: FailureClass::NotFound }] {
+            let (status, failure) = outcome_columns(outcome);
+            let expected = match outcome {
+                Outcome::Done => KeyStatus::Done,
+                Outcome::Failed { class } => KeyStatus::Failed { class },
+            };
+            assert_eq!(key_status(status, failure.as_deref()).unwrap(), expected);
+        }
+    }
+
+    #[test]
+    fn a_status_without_its_failure_is_unreadable() {
+        assert!(matches!(key_status("failed", None), Err(StoreError::Unreadable { .. })));
+    }
+}
