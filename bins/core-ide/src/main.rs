@@ -11,14 +11,20 @@ use jobrunner_core::RepoSlug;
 use jobrunner_journal::{ReadFilter, read_journal};
 use jobrunner_runner::simulate::{self, SignalFileError};
 
+mod headless;
+
 /// Autonomous PR-pipeline job runner.
 #[derive(Parser)]
 #[command(name = "core-ide", version, about, propagate_version = true)]
 struct Cli {
     #[command(flatten)]
     config: ConfigArgs,
+    /// Run one cycle and exit: 0 when it succeeded, 1 when it failed.
+    #[arg(long)]
+    once: bool,
+    /// Without a command: run the pipeline (headless, until SIGTERM or SIGINT).
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -54,7 +60,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("core-ide: {}", one_line(&error));
             ExitCode::from(exit_code(&error))
@@ -62,9 +68,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&cli.config)?;
-    match cli.command {
+    let Some(command) = cli.command else {
+        headless::init_logging();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        let ok = runtime.block_on(headless::run(&settings, cli.once))?;
+        return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    };
+    match command {
         Command::Simulate { signals, json } => simulate_file(&settings, &signals, json),
         Command::Journal { dir, repo, since, json } => {
             print_journal(&dir.unwrap_or(settings.journal_dir), &ReadFilter { repo, since }, json)
@@ -74,6 +89,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+    .map(|()| ExitCode::SUCCESS)
 }
 
 fn simulate_file(settings: &Settings, path: &Path, json: bool) -> anyhow::Result<()> {
@@ -125,7 +141,7 @@ fn print_journal(dir: &Path, filter: &ReadFilter, json: bool) -> anyhow::Result<
 
 /// A bad file or argument value found after parsing: exit code 2, like clap's own errors.
 #[derive(Debug)]
-struct InputError(String);
+pub(crate) struct InputError(pub(crate) String);
 
 impl std::fmt::Display for InputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -63,6 +63,8 @@ pub struct CycleReport {
     pub cycle: u64,
     /// Signals polled.
     pub signals: usize,
+    /// A hash of every polled signal: equal between two cycles when nothing changed.
+    pub fingerprint: u64,
     /// Actions decided this cycle.
     pub actions: Vec<ActionReport>,
 }
@@ -173,7 +175,10 @@ impl Runner {
             polled.extend(signals.into_iter().map(|s| (index, s)));
         }
         let signals: Vec<PipelineSignal> = polled.iter().map(|(_, s)| s.clone()).collect();
-        let mut report = CycleReport { cycle, signals: signals.len(), actions: Vec::new() };
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&serde_json::to_vec(&signals).unwrap_or_default(), &mut hasher);
+        let fingerprint = std::hash::Hasher::finish(&hasher);
+        let mut report = CycleReport { cycle, signals: signals.len(), fingerprint, actions: Vec::new() };
         for ((index, signal), decision) in polled.iter().zip(self.dispatcher.plan(&signals)) {
             if let Some(action) = self.act(cycle, &self.sources[*index], signal, decision).await? {
                 report.actions.push(action);

@@ -10,8 +10,11 @@
 #![deny(missing_docs)]
 
 mod cycle;
+mod pace;
+mod run_loop;
 pub mod simulate;
 
 pub use cycle::{
     ActionOutcome, ActionReport, CycleError, CycleReport, NEEDS_HUMAN_ACTION, Runner, RunnerConfig,
 };
+pub use pace::Pace;

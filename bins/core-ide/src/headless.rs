@@ -1,0 +1,101 @@
+//! `core-ide [--headless] [--once]`: wires the GitHub adapter, the store, the journal and the
+//! runner from the settings, and runs cycles until SIGTERM or SIGINT.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jobrunner_config::{Mode, Settings};
+use jobrunner_core::{Forge, JobSource};
+use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
+use jobrunner_journal::JournalWriter;
+use jobrunner_runner::{Pace, Runner, RunnerConfig};
+use jobrunner_store::{SqliteStore, Store};
+
+use crate::InputError;
+
+/// Idle back-off: after this many cycles without change the interval grows to five minutes.
+const IDLE_CYCLES_BEFORE_BACKOFF: u32 = 3;
+const IDLE_INTERVAL: Duration = Duration::from_secs(300);
+
+pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool> {
+    let display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if settings.mode.resolve(display) == Mode::Desktop {
+        tracing::warn!("the desktop tray app is not built yet: running headless");
+    }
+    let runner = wire(settings).await?;
+    if once {
+        return match runner.cycle().await {
+            Ok(report) => {
+                tracing::info!(
+                    cycle = report.cycle,
+                    signals = report.signals,
+                    actions = report.performed(),
+                    "cycle done"
+                );
+                Ok(true)
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "cycle failed");
+                Ok(false)
+            }
+        };
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping after the current cycle");
+        let _ = stop.send(true);
+    });
+    let pace = Pace::new(settings.poll_interval, IDLE_INTERVAL, IDLE_CYCLES_BEFORE_BACKOFF);
+    runner.run(pace, stopped).await?;
+    Ok(true)
+}
+
+async fn wire(settings: &Settings) -> anyhow::Result<Runner> {
+    let Some((_, token)) = &settings.github_token else {
+        return Err(InputError(
+            "no GitHub token: export CORE_GITHUB_TOKEN (or GITHUB_TOKEN), e.g. in the systemd unit's EnvironmentFile".into(),
+        )
+        .into());
+    };
+    if settings.repos.is_empty() {
+        return Err(
+            InputError("no repositories to poll: set --repos owner/name,... or CORE_REPOS".into()).into()
+        );
+    }
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&settings.data_dir, &settings.node_id)
+            .await
+            .map_err(|e| InputError(e.to_string()))?,
+    );
+    let mut config = GitHubConfig::new(settings.api_url.clone(), token.expose());
+    config.epic_label.clone_from(&settings.epic_label);
+    let client = Arc::new(GitHubClient::new(config).map_err(|e| InputError(e.to_string()))?);
+    let source: Arc<dyn JobSource> = Arc::new(GitHubSource::new(Arc::clone(&client), settings.repos.clone()));
+    let forge: Arc<dyn Forge> = Arc::new(GitHubForge::new(client));
+    let dispatcher = jobrunner_handlers::dispatcher(&settings.handlers, &settings.enabled_handlers)?;
+    let journal = JournalWriter::new(&settings.journal_dir, settings.journal_fsync);
+    let config = RunnerConfig {
+        node: settings.node_id.clone(),
+        dry_run: settings.dry_run,
+        fix_command_limit: 3,
+        needs_human_label: "needs-human".to_owned(),
+    };
+    Ok(Runner::new(vec![source], dispatcher, forge, store, journal, config))
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// JSON logs to stdout for journald and log shippers; `RUST_LOG` filters (default `info`).
+pub(crate) fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stdout).try_init();
+}

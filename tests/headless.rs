@@ -1,0 +1,99 @@
+//! `core-ide --once` against the GitHub simulator: the real binary, adapter, store and journal.
+
+use std::path::Path;
+
+use core_ide_e2e::{CoreIde, Run};
+use jobrunner_github_sim::{GitHubSim, SimHandle, SimState};
+use jobrunner_journal::{ReadFilter, read_journal};
+
+const MARKER: &str = "MARKER-e2e-41c7";
+const TOKEN: &str = "ghp_e2e_secret_token";
+
+async fn once(sim: &SimHandle, dir: &Path) -> Run {
+    let dir_arg = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let (data, journal) = (dir_arg("data"), dir_arg("journal"));
+    let api = sim.base_url();
+    let args: Vec<String> = [
+        "--once",
+        "--repos",
+        "octo/app",
+        "--api-url",
+        &api,
+        "--data-dir",
+        &data,
+        "--journal-dir",
+        &journal,
+        "--node-id",
+        "e2e-node",
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        CoreIde::new(&args).env("CORE_GITHUB_TOKEN", TOKEN).run()
+    })
+    .await
+    .unwrap()
+}
+
+fn journal(dir: &Path) -> Vec<jobrunner_journal::JournalRecord> {
+    read_journal(&dir.join("journal"), &ReadFilter::default()).unwrap().records
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_cycle_acts_once_per_pr_and_a_second_run_repeats_nothing() {
+    let sim = GitHubSim::start(SimState::default().with_marker(MARKER)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    let first = once(&sim, dir.path()).await;
+    assert_eq!(first.code(), 0, "stderr: {}", first.stderr());
+    let records = journal(dir.path());
+    let mut acted: Vec<(u64, String)> = records.iter().map(|r| (r.pr, r.action.clone())).collect();
+    acted.sort();
+    assert_eq!(
+        acted,
+        [
+            (10, "publish_draft".to_owned()),
+            (11, "send_fix_command".to_owned()),
+            (12, "send_fix_command".to_owned()),
+            (13, "enable_auto_merge".to_owned()),
+            (14, "tick_parent".to_owned()),
+        ]
+    );
+    assert!(records.iter().all(|r| r.node.as_str() == "e2e-node" && r.result.success && !r.dry_run));
+
+    let second = once(&sim, dir.path()).await;
+    assert_eq!(second.code(), 0, "stderr: {}", second.stderr());
+    let counters = sim.counters();
+    for pr in [11, 12, 13] {
+        assert_eq!(counters.mutations("octo/app", pr).len(), 1, "PR {pr} mutated once across two runs");
+    }
+    let after = journal(dir.path());
+    assert_eq!(after.len(), records.len() + 1, "only the newly published #10 gets auto-merge");
+    assert_eq!((after.last().unwrap().pr, after.last().unwrap().action.as_str()), (10, "enable_auto_merge"));
+
+    for run in [&first, &second] {
+        for output in [run.stdout(), run.stderr()] {
+            assert!(!output.contains(MARKER), "forge text leaked: {output}");
+            assert!(!output.contains(TOKEN), "token leaked: {output}");
+        }
+        assert!(
+            run.stdout().lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
+            "JSON logs"
+        );
+    }
+    let journal_text: String = std::fs::read_dir(dir.path().join("journal/octo/app"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(!journal_text.contains(MARKER));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_token_it_exits_2_saying_how_to_set_one() {
+    let run =
+        tokio::task::spawn_blocking(|| CoreIde::new(&["--once", "--repos", "octo/app"]).run()).await.unwrap();
+    assert_eq!(run.code(), 2);
+    assert!(run.stderr().contains("no GitHub token: export CORE_GITHUB_TOKEN"), "{}", run.stderr());
+}
