@@ -11,6 +11,7 @@ use jobrunner_core::RepoSlug;
 use jobrunner_journal::{ReadFilter, read_journal};
 use jobrunner_runner::simulate::{self, SignalFileError};
 
+mod demo;
 mod headless;
 
 /// Autonomous PR-pipeline job runner.
@@ -55,6 +56,12 @@ enum Command {
     },
     /// Print the effective configuration, with the source of each value and the token redacted.
     Config,
+    /// Run the whole pipeline against a built-in GitHub simulator until its epic is complete.
+    Demo {
+        /// Print the summary as JSON (narration goes to stderr).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -87,6 +94,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config => {
             print!("{}", settings.render_toml());
             Ok(())
+        }
+        Command::Demo { json } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(demo::run(&settings, json))
         }
     }
     .map(|()| ExitCode::SUCCESS)

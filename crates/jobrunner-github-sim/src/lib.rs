@@ -77,6 +77,7 @@ mod ids;
 mod marker;
 mod model;
 mod pagination;
+mod parties;
 mod reply;
 mod rest;
 mod routes;
@@ -94,6 +95,7 @@ pub use model::{
     AutoMerge, CheckState, Comment, Commit, Issue, IssueState, MergeMethod, PrState, PullRequest, Repo,
     Review, ReviewComment, ReviewState, ReviewThread, StateReason, Timestamp,
 };
+pub use parties::PartyMove;
 pub use seed::DEFAULT_REPO;
 pub use server::{GitHubSim, SimHandle};
 pub use spec::{PrSpec, ThreadSpec};

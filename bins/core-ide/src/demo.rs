@@ -1,0 +1,162 @@
+//! `core-ide demo`: the whole product against the built-in GitHub simulator — the real runner,
+//! adapter, store and journal — with the simulator playing the agent, CI and auto-merge, until
+//! the seeded epic is complete.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use jobrunner_config::{Settings, Source};
+use jobrunner_core::{Forge, JobSource, RepoSlug};
+use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
+use jobrunner_github_sim::{GitHubSim, PartyMove, SimHandle, SimState};
+use jobrunner_journal::JournalWriter;
+use jobrunner_runner::{ActionOutcome, Runner, RunnerConfig};
+use jobrunner_store::{SqliteStore, Store};
+use serde_json::json;
+
+const MAX_CYCLES: u32 = 40;
+const REPO: &str = "octo/app";
+const EPIC: u64 = 1;
+
+pub(crate) async fn run(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let temp = tempfile::tempdir().context("creating the demo's data directory")?;
+    let explicit = |key: &str| settings.sources.get(key).is_some_and(|s| *s != Source::Default);
+    let data_dir = if explicit("data_dir") { settings.data_dir.clone() } else { temp.path().join("data") };
+    let journal_dir =
+        if explicit("journal_dir") { settings.journal_dir.clone() } else { data_dir.join("journal") };
+
+    // GitHub closes linked issues on merge; turning that off lets close_child show its step.
+    let state = SimState::default().with_closes_linked_on_merge(false);
+    let sim = GitHubSim::start(state).await.context("starting the GitHub simulator on 127.0.0.1")?;
+    let mut say = narrator(json);
+    say(&format!(
+        "GitHub simulator on {} with epic {REPO}#{EPIC} (children #2-#6, PRs #10-#14)",
+        sim.base_url()
+    ));
+    let runner = wire(settings, &sim, &data_dir, &journal_dir).await?;
+
+    let mut by_handler: BTreeMap<&'static str, u32> = BTreeMap::new();
+    let mut cycles = 0;
+    while !epic_complete(&sim) {
+        cycles += 1;
+        if cycles > MAX_CYCLES {
+            bail!(
+                "the demo epic was not complete after {MAX_CYCLES} cycles: this is a bug, please report it"
+            );
+        }
+        let report = runner.cycle().await?;
+        for action in report.actions.iter().filter(|a| a.outcome == ActionOutcome::Performed) {
+            *by_handler.entry(action.action).or_default() += 1;
+            say(&format!(
+                "cycle {:>2}  core-ide   #{:<3} {:<17} {}",
+                report.cycle, action.key.pr, action.action, action.reason
+            ));
+        }
+        for party in sim.with_state(jobrunner_github_sim::SimState::parties_act) {
+            say(&format!("          {}", describe(&party)));
+        }
+    }
+    let counters = sim.counters();
+    let summary = json!({
+        "complete": true,
+        "cycles": cycles,
+        "actions": by_handler,
+        "api": { "requests": counters.requests, "primary_points": counters.primary_points(),
+                 "rest_points": counters.rest_points, "graphql_points": counters.graphql_points,
+                 "not_modified": counters.not_modified },
+        "journal": journal_dir.join(REPO).display().to_string(),
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary, &by_handler);
+    }
+    sim.shutdown().await;
+    // Keep the journal for the user to read: dropping the temp dir would delete it.
+    let _ = temp.keep();
+    Ok(())
+}
+
+async fn wire(
+    settings: &Settings,
+    sim: &SimHandle,
+    data_dir: &Path,
+    journal_dir: &Path,
+) -> anyhow::Result<Runner> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(data_dir, &settings.node_id).await?);
+    let mut config = GitHubConfig::new(sim.base_url(), "demo-token");
+    // The simulator has no secondary limits to respect at this pace; a snappy demo.
+    config.min_mutation_gap = Duration::from_millis(100);
+    let client = Arc::new(GitHubClient::new(config)?);
+    let repos = vec![RepoSlug::parse(REPO)?];
+    let source: Arc<dyn JobSource> = Arc::new(GitHubSource::new(Arc::clone(&client), repos));
+    let forge: Arc<dyn Forge> = Arc::new(GitHubForge::new(client));
+    let dispatcher = jobrunner_handlers::dispatcher(&settings.handlers, &settings.enabled_handlers)?;
+    let journal = JournalWriter::new(journal_dir, settings.journal_fsync);
+    let config = RunnerConfig {
+        node: settings.node_id.clone(),
+        dry_run: settings.dry_run,
+        fix_command_limit: 3,
+        needs_human_label: "needs-human".to_owned(),
+    };
+    Ok(Runner::new(vec![source], dispatcher, forge, store, journal, config))
+}
+
+fn epic_complete(sim: &SimHandle) -> bool {
+    sim.with_state(|s| {
+        let children = 2..=6;
+        s.repo(REPO).open_pr_numbers().is_empty()
+            && children.clone().all(|c| s.is_ticked(REPO, EPIC, c) == Some(true))
+            && children
+                .into_iter()
+                .all(|c| s.issue(REPO, c).state == jobrunner_github_sim::IssueState::Closed)
+    })
+}
+
+fn describe(party: &PartyMove) -> String {
+    match party {
+        PartyMove::AgentPushed { pr, .. } => format!("agent      #{pr:<3} pushes a fix commit"),
+        PartyMove::ChecksPassed { pr, .. } => format!("CI         #{pr:<3} checks pass"),
+        PartyMove::AutoMerged { pr, .. } => format!("GitHub     #{pr:<3} auto-merge merges the PR"),
+    }
+}
+
+/// Narration goes to stdout, or to stderr when stdout carries the JSON summary.
+fn narrator(json: bool) -> impl FnMut(&str) {
+    move |line: &str| {
+        if json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+            let _ = std::io::stdout().flush();
+        }
+    }
+}
+
+fn print_summary(summary: &serde_json::Value, by_handler: &BTreeMap<&'static str, u32>) {
+    println!();
+    println!(
+        "epic {REPO}#{EPIC} complete in {} cycles ({:.1} s)",
+        summary["cycles"],
+        summary["seconds"].as_f64().unwrap_or(0.0)
+    );
+    for (handler, count) in by_handler {
+        println!("  {handler:<17} {count}");
+    }
+    let api = &summary["api"];
+    println!(
+        "API: {} requests, {} primary points ({} REST, {} GraphQL), {} answered 304",
+        api["requests"],
+        api["primary_points"],
+        api["rest_points"],
+        api["graphql_points"],
+        api["not_modified"]
+    );
+    println!("journal: {}", summary["journal"].as_str().unwrap_or_default());
+}

@@ -1,0 +1,98 @@
+//! The other parties taking their turn at once: what `core-ide demo` plays between cycles.
+//!
+//! The coding agent answers a comment posted after a PR's head commit with a fix commit; CI
+//! finishes the checks of every head still pending (green); GitHub's auto-merge merges every PR
+//! that asked for it and is ready. Each move is returned so a narrator can tell it.
+
+use crate::model::CheckState;
+use crate::state::SimState;
+
+/// One move of another party.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartyMove {
+    /// The agent pushed a fix commit answering a command.
+    AgentPushed {
+        /// `owner/name`.
+        repo: String,
+        /// The PR.
+        pr: u64,
+    },
+    /// CI finished the head commit's checks green.
+    ChecksPassed {
+        /// `owner/name`.
+        repo: String,
+        /// The PR.
+        pr: u64,
+    },
+    /// GitHub's auto-merge merged the PR.
+    AutoMerged {
+        /// `owner/name`.
+        repo: String,
+        /// The PR.
+        pr: u64,
+    },
+}
+
+impl SimState {
+    /// Every other party takes one turn; returns what they did, agent first, then CI, then
+    /// auto-merge (so a fix pushed this turn is not merged before its checks run).
+    pub fn parties_act(&mut self) -> Vec<PartyMove> {
+        let mut moves = Vec::new();
+        let open: Vec<(String, u64)> = self
+            .repos()
+            .iter()
+            .flat_map(|r| r.open_pr_numbers().into_iter().map(move |n| (r.full_name(), n)))
+            .collect();
+        for (repo, pr) in &open {
+            let target = self.pr(repo, *pr);
+            let head_at = target.head().committed_at;
+            if target.comments.iter().any(|c| c.created_at > head_at) {
+                self.agent_pushes_fix(repo, *pr);
+                moves.push(PartyMove::AgentPushed { repo: repo.clone(), pr: *pr });
+            }
+        }
+        for (repo, pr) in &open {
+            let sha = self.pr(repo, *pr).head_sha().to_owned();
+            let pending =
+                matches!(self.repo(repo).check(&sha), Some(CheckState::Pending | CheckState::Expected));
+            let pushed_now = moves.contains(&PartyMove::AgentPushed { repo: repo.clone(), pr: *pr });
+            if pending && !pushed_now {
+                self.checks_finish(repo, *pr, CheckState::Success);
+                moves.push(PartyMove::ChecksPassed { repo: repo.clone(), pr: *pr });
+            }
+        }
+        for (repo, pr) in &open {
+            if self.pr(repo, *pr).is_open() && self.auto_merge_merges(repo, *pr) {
+                moves.push(PartyMove::AutoMerged { repo: repo.clone(), pr: *pr });
+            }
+        }
+        moves
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::PrSpec;
+
+    #[test]
+    fn the_agent_answers_only_comments_newer_than_the_head() {
+        let mut state = SimState::empty().with_repo("octo", "app").with_pr("octo/app", PrSpec::new(5));
+        assert!(state.parties_act().iter().all(|m| !matches!(m, PartyMove::AgentPushed { .. })));
+        let later = state.tick();
+        state.pr_mut("octo/app", 5).comments.push(crate::model::Comment {
+            id: 1,
+            body: "fix merge conflict".into(),
+            author: "core-ide-bot".into(),
+            created_at: later,
+        });
+        let moves = state.parties_act();
+        assert_eq!(moves[0], PartyMove::AgentPushed { repo: "octo/app".into(), pr: 5 });
+        assert!(
+            !moves.contains(&PartyMove::ChecksPassed { repo: "octo/app".into(), pr: 5 }),
+            "CI runs next turn"
+        );
+        let next = state.parties_act();
+        assert_eq!(next, [PartyMove::ChecksPassed { repo: "octo/app".into(), pr: 5 }]);
+    }
+}
