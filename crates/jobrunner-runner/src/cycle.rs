@@ -124,6 +124,8 @@ pub struct Runner {
     store: Arc<dyn Store>,
     journal: JournalWriter,
     config: RunnerConfig,
+    /// Claims a crash left unconfirmed are settled once, in the first successful cycle.
+    settled_crash: std::sync::atomic::AtomicBool,
 }
 
 impl Runner {
@@ -137,7 +139,15 @@ impl Runner {
         journal: JournalWriter,
         config: RunnerConfig,
     ) -> Self {
-        Self { sources, dispatcher, forge, store, journal, config }
+        Self {
+            sources,
+            dispatcher,
+            forge,
+            store,
+            journal,
+            config,
+            settled_crash: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     /// The configuration.
@@ -179,7 +189,11 @@ impl Runner {
         std::hash::Hash::hash(&serde_json::to_vec(&signals).unwrap_or_default(), &mut hasher);
         let fingerprint = std::hash::Hasher::finish(&hasher);
         let mut report = CycleReport { cycle, signals: signals.len(), fingerprint, actions: Vec::new() };
-        for ((index, signal), decision) in polled.iter().zip(self.dispatcher.plan(&signals)) {
+        let decisions = self.dispatcher.plan(&signals);
+        if !self.settled_crash.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            self.settle_unconfirmed(&decisions).await?;
+        }
+        for ((index, signal), decision) in polled.iter().zip(decisions) {
             if let Some(action) = self.act(cycle, &self.sources[*index], signal, decision).await? {
                 report.actions.push(action);
             }
@@ -269,6 +283,28 @@ impl Runner {
                 Ok(ActionOutcome::Failed(class))
             }
         }
+    }
+
+    /// Settles claims a crash left unconfirmed (claimed, effect unknown) from the forge state
+    /// just polled, instead of acting blindly: when the same action is still decided on the
+    /// same key, its effect is not visible, so an idempotent action is released to be performed
+    /// now; a comment, which cannot be told apart from one already posted, is confirmed so it
+    /// is never posted twice. When the PR moved on, the effect happened: confirmed.
+    async fn settle_unconfirmed(&self, decisions: &[Decision]) -> Result<(), CycleError> {
+        for key in self.store.unconfirmed(&self.config.node).await? {
+            let still_decided = decisions.iter().any(|d| d.key.as_ref() == Some(&key));
+            let is_comment = key.action.starts_with(FIX_COMMAND);
+            if still_decided && !is_comment {
+                tracing::warn!(key = %key, "claimed before a crash, effect not visible: performing it now");
+                self.store.release(&key).await?;
+            } else {
+                if still_decided {
+                    tracing::warn!(key = %key, "fix command claimed before a crash: not posted again, it may be missing");
+                }
+                self.store.confirm(&key, Outcome::Done, Utc::now()).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn agent_gave_up(&self, signal: &PipelineSignal) -> Result<bool, CycleError> {

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use jobrunner_core::{FailureClass, ForgeCall, RecordingForge, RepoSlug};
 use jobrunner_runner::{ActionOutcome, CycleError};
+use jobrunner_store::Store as _;
 
 use crate::fixture::{Fixture, conflicting_pr, draft_pr};
 
@@ -119,4 +120,44 @@ async fn after_the_limit_of_unanswered_fix_commands_the_pr_is_labelled_instead()
     assert_eq!(comments, 2, "the limit is 2 commands without progress: {calls:?}");
     assert_eq!(labels.len(), 1, "labelled once: {calls:?}");
     assert_eq!(*labels[0], ForgeCall::AddLabel { repo: repo(), number: 7, label: "needs-human".into() });
+}
+
+#[tokio::test]
+async fn a_claim_left_by_a_crash_is_performed_when_its_effect_is_not_visible() {
+    let mut fixture = Fixture::new().await;
+    fixture.source.set(vec![draft_pr()]);
+    let decided = jobrunner_handlers::dispatcher(
+        &jobrunner_handlers::HandlerSettings::default(),
+        &jobrunner_handlers::HANDLER_NAMES,
+    )
+    .unwrap()
+    .decide(&draft_pr());
+    let key = decided.key.unwrap();
+    fixture.store.claim(&key, &crate::fixture::node(), chrono::Utc::now()).await.unwrap();
+    fixture.restart().await;
+
+    let forge = Arc::new(RecordingForge::new());
+    let report = fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
+    assert_eq!(report.actions[0].outcome, ActionOutcome::Performed);
+    assert_eq!(forge.calls(), [ForgeCall::MarkReady { repo: repo(), pr: 7 }]);
+    assert!(fixture.store.unconfirmed(&crate::fixture::node()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_fix_command_left_unconfirmed_by_a_crash_is_never_posted_twice() {
+    let mut fixture = Fixture::new().await;
+    fixture.source.set(vec![conflicting_pr('1')]);
+    let decided = jobrunner_handlers::dispatcher(
+        &jobrunner_handlers::HandlerSettings::default(),
+        &jobrunner_handlers::HANDLER_NAMES,
+    )
+    .unwrap()
+    .decide(&conflicting_pr('1'));
+    fixture.store.claim(&decided.key.unwrap(), &crate::fixture::node(), chrono::Utc::now()).await.unwrap();
+    fixture.restart().await;
+
+    let forge = Arc::new(RecordingForge::new());
+    let report = fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
+    assert_eq!(report.actions[0].outcome, ActionOutcome::AlreadyClaimed);
+    assert!(forge.calls().is_empty(), "the comment may already be there: {:?}", forge.calls());
 }
