@@ -2,7 +2,6 @@ use std::sync::Arc;
 
 use jobrunner_core::{FailureClass, ForgeCall, RecordingForge, RepoSlug};
 use jobrunner_runner::{ActionOutcome, CycleError};
-use jobrunner_store::Store as _;
 
 use crate::fixture::{Fixture, conflicting_pr, draft_pr};
 
