@@ -9,32 +9,21 @@ use jobrunner_journal::{ReadFilter, read_journal};
 const MARKER: &str = "MARKER-e2e-41c7";
 const TOKEN: &str = "ghp_e2e_secret_token";
 
-async fn once(sim: &SimHandle, dir: &Path) -> Run {
+fn node_args(sim: &SimHandle, dir: &Path, extra: &[&str]) -> Vec<String> {
     let dir_arg = |name: &str| dir.join(name).to_string_lossy().into_owned();
-    let (data, journal) = (dir_arg("data"), dir_arg("journal"));
-    let api = sim.base_url();
-    let args: Vec<String> = [
-        "--once",
-        "--repos",
-        "octo/app",
-        "--api-url",
-        &api,
-        "--data-dir",
-        &data,
-        "--journal-dir",
-        &journal,
-        "--node-id",
-        "e2e-node",
-    ]
-    .iter()
-    .map(|a| (*a).to_owned())
-    .collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        CoreIde::new(&args).env("CORE_GITHUB_TOKEN", TOKEN).run()
-    })
-    .await
-    .unwrap()
+    let (data, journal, api) = (dir_arg("data"), dir_arg("journal"), sim.base_url());
+    let base = ["--repos", "octo/app", "--api-url", &api, "--data-dir", &data, "--journal-dir", &journal];
+    extra.iter().chain(base.iter()).chain(["--node-id", "e2e-node"].iter()).map(|a| (*a).to_owned()).collect()
+}
+
+fn core_ide(args: &[String]) -> CoreIde {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    CoreIde::new(&args).env("CORE_GITHUB_TOKEN", TOKEN)
+}
+
+async fn once(sim: &SimHandle, dir: &Path) -> Run {
+    let args = node_args(sim, dir, &["--once"]);
+    tokio::task::spawn_blocking(move || core_ide(&args).run()).await.unwrap()
 }
 
 fn journal(dir: &Path) -> Vec<jobrunner_journal::JournalRecord> {
@@ -96,4 +85,40 @@ async fn without_a_token_it_exits_2_saying_how_to_set_one() {
         tokio::task::spawn_blocking(|| CoreIde::new(&["--once", "--repos", "octo/app"]).run()).await.unwrap();
     assert_eq!(run.code(), 2);
     assert!(run.stderr().contains("no GitHub token: export CORE_GITHUB_TOKEN"), "{}", run.stderr());
+}
+
+/// Reads one datagram from the notify socket, as systemd would.
+fn notification(socket: &std::os::unix::net::UnixDatagram) -> String {
+    let mut buffer = [0u8; 256];
+    let len = socket.recv(&mut buffer).expect("a notification arrives");
+    String::from_utf8_lossy(&buffer[..len]).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_loop_cleanly_with_systemd_notifications() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
+    let args = node_args(&sim, dir.path(), &["--headless", "--poll-interval", "1s"]);
+    let (first, second, status, stdout) = tokio::task::spawn_blocking(move || {
+        let mut child = core_ide(&args).env("NOTIFY_SOCKET", &socket_path).spawn();
+        // READY arrives after the first good cycle: the event to wait on, no sleeping.
+        let first = notification(&socket);
+        let terminated =
+            std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(terminated.success());
+        let second = notification(&socket);
+        let output = child.wait_with_output().unwrap();
+        (first, second, output.status, String::from_utf8_lossy(&output.stdout).into_owned())
+    })
+    .await
+    .unwrap();
+    assert_eq!(first, "WATCHDOG=1\nREADY=1\n");
+    assert!(second == "STOPPING=1\n" || second == "WATCHDOG=1\n", "{second}");
+    assert_eq!(status.code(), Some(0), "clean exit after SIGTERM; stdout: {stdout}");
+    assert!(stdout.contains("stopping after the current cycle"), "{stdout}");
+    let records = journal(dir.path());
+    assert_eq!(records.len(), 5, "the first cycle's actions all completed and were journaled");
 }

@@ -62,6 +62,16 @@ impl CoreIde {
         self
     }
 
+    /// Starts the process with piped output and returns it running.
+    #[must_use]
+    pub fn spawn(mut self) -> std::process::Child {
+        self.command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("core-ide starts")
+    }
+
     /// Runs to completion.
     #[must_use]
     pub fn run(mut self) -> Run {

@@ -8,8 +8,9 @@ use jobrunner_config::{Mode, Settings};
 use jobrunner_core::{Forge, JobSource};
 use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
 use jobrunner_journal::JournalWriter;
-use jobrunner_runner::{Pace, Runner, RunnerConfig};
+use jobrunner_runner::{CycleEvent, Pace, Runner, RunnerConfig};
 use jobrunner_store::{SqliteStore, Store};
+use sd_notify::NotifyState;
 
 use crate::InputError;
 
@@ -23,22 +24,15 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
         tracing::warn!("the desktop tray app is not built yet: running headless");
     }
     let runner = wire(settings).await?;
+    let mut systemd = SystemdNotifier::default();
     if once {
-        return match runner.cycle().await {
-            Ok(report) => {
-                tracing::info!(
-                    cycle = report.cycle,
-                    signals = report.signals,
-                    actions = report.performed(),
-                    "cycle done"
-                );
-                Ok(true)
-            }
-            Err(error) => {
-                tracing::error!(error = %error, "cycle failed");
-                Ok(false)
-            }
-        };
+        let outcome = runner.cycle().await;
+        systemd.observe(match &outcome {
+            Ok(report) => CycleEvent::Completed(report),
+            Err(error) => CycleEvent::Failed(error),
+        });
+        systemd.stopping();
+        return Ok(outcome.is_ok());
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -47,8 +41,49 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
         let _ = stop.send(true);
     });
     let pace = Pace::new(settings.poll_interval, IDLE_INTERVAL, IDLE_CYCLES_BEFORE_BACKOFF);
-    runner.run(pace, stopped).await?;
+    let result = runner.run(pace, stopped, &mut |event| systemd.observe(event)).await;
+    systemd.stopping();
+    result?;
     Ok(true)
+}
+
+/// Tells systemd (when `NOTIFY_SOCKET` is set) READY after the first good cycle, WATCHDOG
+/// after every good cycle, STOPPING on the way out; logs every cycle.
+#[derive(Default)]
+struct SystemdNotifier {
+    ready: bool,
+}
+
+impl SystemdNotifier {
+    fn observe(&mut self, event: CycleEvent<'_>) {
+        match event {
+            CycleEvent::Completed(report) => {
+                tracing::info!(
+                    cycle = report.cycle,
+                    signals = report.signals,
+                    actions = report.performed(),
+                    "cycle done"
+                );
+                let mut states = vec![NotifyState::Watchdog];
+                if !self.ready {
+                    states.push(NotifyState::Ready);
+                    self.ready = true;
+                }
+                notify(&states);
+            }
+            CycleEvent::Failed(error) => tracing::error!(error = %error, "cycle failed"),
+        }
+    }
+
+    fn stopping(&self) {
+        notify(&[NotifyState::Stopping]);
+    }
+}
+
+fn notify(states: &[NotifyState<'_>]) {
+    if let Err(error) = sd_notify::notify(states) {
+        tracing::warn!(error = %error, "systemd notification failed");
+    }
 }
 
 async fn wire(settings: &Settings) -> anyhow::Result<Runner> {

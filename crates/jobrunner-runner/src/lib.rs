@@ -18,3 +18,4 @@ pub use cycle::{
     ActionOutcome, ActionReport, CycleError, CycleReport, NEEDS_HUMAN_ACTION, Runner, RunnerConfig,
 };
 pub use pace::Pace;
+pub use run_loop::CycleEvent;
