@@ -103,7 +103,7 @@ async fn sigterm_stops_the_loop_cleanly_with_systemd_notifications() {
     socket.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
     let args = node_args(&sim, dir.path(), &["--headless", "--poll-interval", "1s"]);
     let (first, second, status, stdout) = tokio::task::spawn_blocking(move || {
-        let mut child = core_ide(&args).env("NOTIFY_SOCKET", &socket_path).spawn();
+        let child = core_ide(&args).env("NOTIFY_SOCKET", &socket_path).spawn();
         // READY arrives after the first good cycle: the event to wait on, no sleeping.
         let first = notification(&socket);
         let terminated =
