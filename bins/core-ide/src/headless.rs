@@ -31,7 +31,7 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
             Ok(report) => CycleEvent::Completed(report),
             Err(error) => CycleEvent::Failed(error),
         });
-        systemd.stopping();
+        SystemdNotifier::stopping();
         return Ok(outcome.is_ok());
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -42,7 +42,7 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
     });
     let pace = Pace::new(settings.poll_interval, IDLE_INTERVAL, IDLE_CYCLES_BEFORE_BACKOFF);
     let result = runner.run(pace, stopped, &mut |event| systemd.observe(event)).await;
-    systemd.stopping();
+    SystemdNotifier::stopping();
     result?;
     Ok(true)
 }
@@ -75,7 +75,7 @@ impl SystemdNotifier {
         }
     }
 
-    fn stopping(&self) {
+    fn stopping() {
         notify(&[NotifyState::Stopping]);
     }
 }

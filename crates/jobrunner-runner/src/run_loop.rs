@@ -6,7 +6,7 @@ use tokio::sync::watch;
 use crate::cycle::{CycleError, CycleReport, Runner};
 
 /// What the loop tells its observer after each cycle (for service-manager notifications).
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub enum CycleEvent<'a> {
     /// A cycle completed.
     Completed(&'a CycleReport),
