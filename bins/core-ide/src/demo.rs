@@ -5,17 +5,16 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use jobrunner_config::{Settings, Source};
-use jobrunner_core::{Forge, JobSource, RepoSlug};
-use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
+use jobrunner_core::RepoSlug;
+use jobrunner_github::GitHubConfig;
 use jobrunner_github_sim::{GitHubSim, PartyMove, SimHandle, SimState};
-use jobrunner_journal::JournalWriter;
-use jobrunner_runner::{ActionOutcome, Runner, RunnerConfig};
-use jobrunner_store::{SqliteStore, Store};
+use jobrunner_runner::{ActionOutcome, Runner};
+
+use crate::headless::{Target, build_runner};
 use serde_json::json;
 
 const MAX_CYCLES: u32 = 40;
@@ -89,23 +88,11 @@ async fn wire(
     data_dir: &Path,
     journal_dir: &Path,
 ) -> anyhow::Result<Runner> {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(data_dir, &settings.node_id).await?);
-    let mut config = GitHubConfig::new(sim.base_url(), "demo-token");
+    let mut github = GitHubConfig::new(sim.base_url(), "demo-token");
     // The simulator has no secondary limits to respect at this pace; a snappy demo.
-    config.min_mutation_gap = Duration::from_millis(100);
-    let client = Arc::new(GitHubClient::new(config)?);
-    let repos = vec![RepoSlug::parse(REPO)?];
-    let source: Arc<dyn JobSource> = Arc::new(GitHubSource::new(Arc::clone(&client), repos));
-    let forge: Arc<dyn Forge> = Arc::new(GitHubForge::new(client));
-    let dispatcher = jobrunner_handlers::dispatcher(&settings.handlers, &settings.enabled_handlers)?;
-    let journal = JournalWriter::new(journal_dir, settings.journal_fsync);
-    let config = RunnerConfig {
-        node: settings.node_id.clone(),
-        dry_run: settings.dry_run,
-        fix_command_limit: 3,
-        needs_human_label: "needs-human".to_owned(),
-    };
-    Ok(Runner::new(vec![source], dispatcher, forge, store, journal, config))
+    github.min_mutation_gap = Duration::from_millis(100);
+    let target = Target { github, repos: vec![RepoSlug::parse(REPO)?], data_dir, journal_dir };
+    build_runner(settings, target).await
 }
 
 fn epic_complete(sim: &SimHandle) -> bool {

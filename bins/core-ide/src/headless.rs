@@ -1,11 +1,12 @@
 //! `core-ide [--headless] [--once]`: wires the GitHub adapter, the store, the journal and the
 //! runner from the settings, and runs cycles until SIGTERM or SIGINT.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use jobrunner_config::{Mode, Settings};
-use jobrunner_core::{Forge, JobSource};
+use jobrunner_core::{Forge, JobSource, RepoSlug};
 use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
 use jobrunner_journal::JournalWriter;
 use jobrunner_runner::{CycleEvent, Pace, Runner, RunnerConfig};
@@ -98,18 +99,36 @@ async fn wire(settings: &Settings) -> anyhow::Result<Runner> {
             InputError("no repositories to poll: set --repos owner/name,... or CORE_REPOS".into()).into()
         );
     }
+    let mut github = GitHubConfig::new(settings.api_url.clone(), token.expose());
+    github.epic_label.clone_from(&settings.epic_label);
+    let target = Target {
+        github,
+        repos: settings.repos.clone(),
+        data_dir: &settings.data_dir,
+        journal_dir: &settings.journal_dir,
+    };
+    build_runner(settings, target).await
+}
+
+/// Where a runner acts and keeps its state: the one thing `core-ide` and `core-ide demo`
+/// wire differently.
+pub(crate) struct Target<'a> {
+    pub(crate) github: GitHubConfig,
+    pub(crate) repos: Vec<RepoSlug>,
+    pub(crate) data_dir: &'a Path,
+    pub(crate) journal_dir: &'a Path,
+}
+
+/// The runner over GitHub (or the simulator), the SQLite store and the journal.
+pub(crate) async fn build_runner(settings: &Settings, target: Target<'_>) -> anyhow::Result<Runner> {
     let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&settings.data_dir, &settings.node_id)
-            .await
-            .map_err(|e| InputError(e.to_string()))?,
+        SqliteStore::open(target.data_dir, &settings.node_id).await.map_err(|e| InputError(e.to_string()))?,
     );
-    let mut config = GitHubConfig::new(settings.api_url.clone(), token.expose());
-    config.epic_label.clone_from(&settings.epic_label);
-    let client = Arc::new(GitHubClient::new(config).map_err(|e| InputError(e.to_string()))?);
-    let source: Arc<dyn JobSource> = Arc::new(GitHubSource::new(Arc::clone(&client), settings.repos.clone()));
+    let client = Arc::new(GitHubClient::new(target.github).map_err(|e| InputError(e.to_string()))?);
+    let source: Arc<dyn JobSource> = Arc::new(GitHubSource::new(Arc::clone(&client), target.repos));
     let forge: Arc<dyn Forge> = Arc::new(GitHubForge::new(client));
     let dispatcher = jobrunner_handlers::dispatcher(&settings.handlers, &settings.enabled_handlers)?;
-    let journal = JournalWriter::new(&settings.journal_dir, settings.journal_fsync);
+    let journal = JournalWriter::new(target.journal_dir, settings.journal_fsync);
     let config = RunnerConfig {
         node: settings.node_id.clone(),
         dry_run: settings.dry_run,
