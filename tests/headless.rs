@@ -122,3 +122,16 @@ async fn sigterm_stops_the_loop_cleanly_with_systemd_notifications() {
     let records = journal(dir.path());
     assert_eq!(records.len(), 5, "the first cycle's actions all completed and were journaled");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_mutates_nothing_and_journals_nothing() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let args = node_args(&sim, dir.path(), &["--once", "--dry-run"]);
+    let run = tokio::task::spawn_blocking(move || core_ide(&args).run()).await.unwrap();
+    let stdout = run.success();
+    assert!(sim.counters().mutation_log.is_empty(), "{:?}", sim.counters().mutation_log);
+    assert!(journal(dir.path()).is_empty());
+    let decisions = stdout.lines().filter(|l| l.contains("dry-run: would act")).count();
+    assert_eq!(decisions, 5, "each decision is logged with its handler and reason: {stdout}");
+}
