@@ -45,14 +45,31 @@ pub(crate) async fn check_runs(
     Path((owner, repo, git_ref)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
+    commit_reply(
+        &shared,
+        &format!("{owner}/{repo}"),
+        &git_ref,
+        &headers,
+        |base, target, commit| json!({ "total_count": 1, "check_runs": [check_run(base, target, commit)] }),
+    )
+}
+
+/// Looks the commit up and answers `render`'s view of it, conditionally; or the refusal.
+fn commit_reply(
+    shared: &Shared,
+    repo: &str,
+    git_ref: &str,
+    headers: &HeaderMap,
+    render: impl FnOnce(&str, &Repo, &CheckedCommit<'_>) -> Value,
+) -> Response {
     let state = shared.state();
-    let (target, commit) = match lookup(state.find_repo(&format!("{owner}/{repo}")), &git_ref) {
+    let (target, commit) = match lookup(state.find_repo(repo), git_ref) {
         Ok(found) => found,
         Err(refusal) => return refusal.into_response(),
     };
-    let value = json!({ "total_count": 1, "check_runs": [check_run(&shared.base_url, target, &commit)] });
+    let value = render(&shared.base_url, target, &commit);
     drop(state);
-    reply::conditional_json(&headers, &value, None)
+    reply::conditional_json(headers, &value, None)
 }
 
 fn check_run(base: &str, repo: &Repo, commit: &CheckedCommit<'_>) -> Value {
@@ -103,15 +120,9 @@ pub(crate) async fn status(
     Path((owner, repo, git_ref)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let state = shared.state();
-    let (target, commit) = match lookup(state.find_repo(&format!("{owner}/{repo}")), &git_ref) {
-        Ok(found) => found,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let urls = Urls { base: &shared.base_url, repo: target };
-    let value = combined(urls, &commit);
-    drop(state);
-    reply::conditional_json(&headers, &value, None)
+    commit_reply(&shared, &format!("{owner}/{repo}"), &git_ref, &headers, |base, target, commit| {
+        combined(Urls { base, repo: target }, commit)
+    })
 }
 
 fn combined(urls: Urls<'_>, commit: &CheckedCommit<'_>) -> Value {
