@@ -118,6 +118,23 @@ struct GraphqlEnvelope<T> {
     errors: Vec<GraphqlErrorInfo>,
 }
 
+/// `data.rateLimit.cost` of a GraphQL answer whose document asked for it.
+#[derive(Deserialize)]
+struct CostProbe {
+    data: CostData,
+}
+
+#[derive(Deserialize)]
+struct CostData {
+    #[serde(rename = "rateLimit")]
+    rate_limit: Cost,
+}
+
+#[derive(Deserialize)]
+struct Cost {
+    cost: u64,
+}
+
 struct Raw {
     status: StatusCode,
     headers: HeaderMap,
@@ -130,6 +147,8 @@ pub struct GitHubClient {
     octo: Octocrab,
     config: GitHubConfig,
     rate: Mutex<RateLimitSnapshot>,
+    /// Primary points this client spent: see [`GitHubClient::points_spent`].
+    points_spent: std::sync::atomic::AtomicU64,
     /// GraphQL node ids of PRs, learnt while polling, needed by GraphQL-only mutations.
     node_ids: Mutex<HashMap<(RepoSlug, u64), String>>,
     last_mutation: tokio::sync::Mutex<Option<Instant>>,
@@ -167,6 +186,7 @@ impl GitHubClient {
             octo,
             config,
             rate: Mutex::default(),
+            points_spent: std::sync::atomic::AtomicU64::new(0),
             node_ids: Mutex::default(),
             last_mutation: tokio::sync::Mutex::new(None),
         })
@@ -182,6 +202,19 @@ impl GitHubClient {
     #[must_use]
     pub fn rate_limit(&self) -> RateLimitSnapshot {
         self.rate.lock().expect("rate lock").clone()
+    }
+
+    /// Primary rate-limit points this client has spent since it was created, counted the way
+    /// GitHub charges them: 1 per REST request answered with anything but `304 Not Modified`,
+    /// and per GraphQL request its `rateLimit { cost }` when the document asks for it, else
+    /// the minimum of 1. Other clients sharing the token are not included.
+    #[must_use]
+    pub fn points_spent(&self) -> u64 {
+        self.points_spent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn charge(&self, points: u64) {
+        self.points_spent.fetch_add(points, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub(crate) fn remember_node_id(&self, repo: &RepoSlug, pr: u64, id: &str) {
@@ -277,6 +310,10 @@ impl GitHubClient {
                 self.send(operation, Method::POST, "/graphql", &headers, Some(&payload))
             })
             .await?;
+        if let Ok(probe) = serde_json::from_slice::<CostProbe>(&raw.body) {
+            // `send` charged the minimum of 1 already.
+            self.charge(probe.data.rate_limit.cost.saturating_sub(1));
+        }
         let envelope: GraphqlEnvelope<T> = decode(operation, &raw.body)?;
         Ok(GraphqlAnswer { data: envelope.data, errors: envelope.errors })
     }
@@ -371,6 +408,9 @@ impl GitHubClient {
         let body =
             body.collect().await.map_err(|e| transport_error(operation, &endpoint, &e))?.to_bytes().to_vec();
         self.record_rate_limit(&parts.headers);
+        if parts.status != StatusCode::NOT_MODIFIED {
+            self.charge(1);
+        }
         let raw = Raw { status: parts.status, headers: parts.headers, body };
         if raw.status.is_success() || raw.status == StatusCode::NOT_MODIFIED {
             return Ok(raw);

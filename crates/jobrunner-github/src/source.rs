@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use jobrunner_core::{
-    ActionResult, CheckStatus, FailureClass, ForgeError, JobSource, Mergeable, PipelineSignal, PrState,
+    ActionResult, BudgetReading, CheckStatus, FailureClass, ForgeError, JobSource, Mergeable, PipelineSignal, PrState,
     RepoSlug,
 };
 use serde::de::DeserializeOwned;
@@ -495,6 +495,15 @@ impl JobSource for GitHubSource {
             signals.extend(signals_of(repo, &mut *state.lock().await));
         }
         Ok(signals)
+    }
+
+    fn budget(&self) -> Option<BudgetReading> {
+        let rate = self.client.rate_limit();
+        let points_left = match (rate.core_remaining, rate.graphql_remaining) {
+            (Some(core), Some(graphql)) => Some(core.min(graphql)),
+            (core, graphql) => core.or(graphql),
+        };
+        Some(BudgetReading { points_spent: self.client.points_spent(), points_left })
     }
 
     async fn report(&self, signal: &PipelineSignal, _result: &ActionResult) -> Result<(), ForgeError> {

@@ -5,12 +5,17 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use jobrunner_core::{
-    ActionKey, ActionResult, CommitSha, Decision, Dispatcher, FailureClass, Forge, ForgeError, JobSource,
+    ActionKey, ActionResult, BudgetReading, CommitSha, Decision, Dispatcher, FailureClass, Forge, ForgeError, JobSource,
     NodeId, PipelineSignal,
 };
 use jobrunner_journal::{JournalError, JournalRecord, JournalWriter};
 use jobrunner_store::{Claim, CycleEnd, CycleOutcome, Outcome, Store, StoreError};
+
+/// Sources polled at once. Each source bounds its own requests (the GitHub source polls its
+/// repositories with bounded concurrency); this only keeps many sources from multiplying it.
+const MAX_CONCURRENT_POLLS: usize = 4;
 
 /// The handler whose commands count toward the `needs-human` limit.
 const FIX_COMMAND: &str = "send_fix_command";
@@ -159,7 +164,9 @@ impl Runner {
     /// Runs one cycle and records it in the store, whatever its outcome.
     pub async fn cycle(&self) -> Result<CycleReport, CycleError> {
         let cycle = self.store.start_cycle(&self.config.node, Utc::now()).await?;
+        let before = self.budget();
         let outcome = self.run_cycle(cycle).await;
+        let after = self.budget();
         let (record, actions) = match &outcome {
             Ok(report) => (CycleOutcome::Ok, report.performed()),
             Err(error) => (CycleOutcome::Failed { class: error.class() }, 0),
@@ -168,22 +175,34 @@ impl Runner {
             at: Utc::now(),
             outcome: record,
             actions: u32::try_from(actions).unwrap_or(u32::MAX),
-            points_spent: 0,
-            rate_limit_left: None,
+            points_spent: after.iter().zip(&before).map(|(a, b)| a.spent_since(b)).sum(),
+            rate_limit_left: after.iter().filter_map(|b| b.points_left).min(),
         };
         self.store.end_cycle(cycle, &end).await?;
         outcome
     }
 
-    async fn run_cycle(&self, cycle: u64) -> Result<CycleReport, CycleError> {
-        let mut polled: Vec<(usize, PipelineSignal)> = Vec::new();
-        for (index, source) in self.sources.iter().enumerate() {
+    /// Each source's budget reading; a source without one reads as zero spent.
+    fn budget(&self) -> Vec<BudgetReading> {
+        self.sources.iter().map(|s| s.budget().unwrap_or_default()).collect()
+    }
+
+    /// Polls every source, up to [`MAX_CONCURRENT_POLLS`] at a time, keeping the sources'
+    /// order so decisions do not depend on which answered first.
+    async fn poll_sources(&self) -> Result<Vec<(usize, PipelineSignal)>, CycleError> {
+        let polls = self.sources.iter().enumerate().map(|(index, source)| async move {
             let signals = source
                 .poll()
                 .await
                 .map_err(|error| CycleError::Poll { source_name: source.name().to_owned(), error })?;
-            polled.extend(signals.into_iter().map(|s| (index, s)));
-        }
+            Ok::<_, CycleError>(signals.into_iter().map(move |s| (index, s)))
+        });
+        let polled: Vec<_> = stream::iter(polls).buffered(MAX_CONCURRENT_POLLS).try_collect().await?;
+        Ok(polled.into_iter().flatten().collect())
+    }
+
+    async fn run_cycle(&self, cycle: u64) -> Result<CycleReport, CycleError> {
+        let polled = self.poll_sources().await?;
         let signals: Vec<PipelineSignal> = polled.iter().map(|(_, s)| s.clone()).collect();
         let mut hasher = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&serde_json::to_vec(&signals).unwrap_or_default(), &mut hasher);

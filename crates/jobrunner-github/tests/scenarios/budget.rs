@@ -1,5 +1,6 @@
 //! What a cycle costs: idle cycles are free, pagination is followed, 304s are kept.
 
+use jobrunner_core::JobSource;
 use jobrunner_github_sim::{PrSpec, SimState};
 
 use crate::world::{REPO, World};
@@ -62,4 +63,16 @@ async fn settling_prs_beyond_the_rest_budget_are_read_by_graphql() {
     let counters = world.sim.counters();
     assert_eq!(counters.endpoint("GET /repos/{owner}/{repo}/commits/{sha}/check-runs"), 0, "no REST budget");
     assert_eq!(counters.endpoint("POST /graphql"), 1);
+}
+
+#[tokio::test]
+async fn the_budget_reading_counts_what_the_simulator_charged() {
+    let world = World::start(SimState::default()).await;
+    let start = world.source.budget().expect("the GitHub source meters its budget");
+    // Cold polls, actions (REST and GraphQL mutations through the shared client), idle polls.
+    world.run(4).await;
+    let reading = world.source.budget().expect("budget");
+    let counters = world.sim.counters();
+    assert_eq!(reading.spent_since(&start), counters.primary_points(), "{counters:#?}");
+    assert!(reading.points_left.is_some(), "the simulator sends x-ratelimit-remaining");
 }

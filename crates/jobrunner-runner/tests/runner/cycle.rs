@@ -160,3 +160,16 @@ async fn a_fix_command_left_unconfirmed_by_a_crash_is_never_posted_twice() {
     assert_eq!(report.actions[0].outcome, ActionOutcome::AlreadyClaimed);
     assert!(forge.calls().is_empty(), "the comment may already be there: {:?}", forge.calls());
 }
+
+#[tokio::test]
+async fn the_cycle_record_keeps_the_points_the_cycle_spent_and_the_budget_left() {
+    let fixture = Fixture::new().await;
+    fixture.source.charge_per_poll(7);
+    let runner = fixture.runner(Arc::new(RecordingForge::new()), false);
+    runner.cycle().await.unwrap();
+    runner.cycle().await.unwrap();
+    let cycles = fixture.store.recent_cycles(&crate::fixture::node(), 2).await.unwrap();
+    let recorded: Vec<(u64, Option<u64>)> =
+        cycles.iter().map(|c| c.end.as_ref().map(|e| (e.points_spent, e.rate_limit_left)).unwrap()).collect();
+    assert_eq!(recorded, [(7, Some(4986)), (7, Some(4993))], "newest first, each cycle's own points");
+}

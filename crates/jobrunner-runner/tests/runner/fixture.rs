@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use jobrunner_core::{
-    ActionResult, CheckStatus, CommitSha, FailureClass, ForgeError, JobSource, Mergeable, NodeId,
+    ActionResult, BudgetReading, CheckStatus, CommitSha, FailureClass, ForgeError, JobSource, Mergeable, NodeId,
     PipelineSignal, PrState, RecordingForge, RepoName, RepoOwner,
 };
 use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
@@ -20,11 +20,19 @@ pub(crate) struct ScriptedSource {
     signals: Mutex<Vec<PipelineSignal>>,
     pub(crate) reports: Mutex<Vec<(u64, &'static str)>>,
     fail_with: Mutex<Option<FailureClass>>,
+    /// Points each poll spends, and the total spent so far.
+    points_per_poll: Mutex<u64>,
+    spent: Mutex<u64>,
 }
 
 impl ScriptedSource {
     pub(crate) fn set(&self, signals: Vec<PipelineSignal>) {
         *self.signals.lock().unwrap() = signals;
+    }
+
+    /// Makes each poll spend `points` of a 5,000-point budget.
+    pub(crate) fn charge_per_poll(&self, points: u64) {
+        *self.points_per_poll.lock().unwrap() = points;
     }
 
     pub(crate) fn fail(&self, class: FailureClass) {
@@ -42,7 +50,13 @@ impl JobSource for ScriptedSource {
         if let Some(class) = *self.fail_with.lock().unwrap() {
             return Err(ForgeError::new("poll", class, "scripted failure"));
         }
+        *self.spent.lock().unwrap() += *self.points_per_poll.lock().unwrap();
         Ok(self.signals.lock().unwrap().clone())
+    }
+
+    fn budget(&self) -> Option<BudgetReading> {
+        let spent = *self.spent.lock().unwrap();
+        Some(BudgetReading { points_spent: spent, points_left: Some(5000 - spent) })
     }
 
     async fn report(&self, signal: &PipelineSignal, result: &ActionResult) -> Result<(), ForgeError> {
