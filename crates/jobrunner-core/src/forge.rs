@@ -74,4 +74,10 @@ pub trait Forge: Send + Sync {
 
     /// Adds a label to an issue or PR.
     async fn add_label(&self, repo: &RepoSlug, number: u64, label: &str) -> Result<(), ForgeError>;
+
+    /// Whether a comment on the issue or PR contains `marker` (see
+    /// [`ActionKey::comment_marker`](crate::ActionKey::comment_marker)). The runner asks this
+    /// once, after a crash left a comment's claim unconfirmed, to post it exactly once. The
+    /// comments' text is searched and dropped, never kept or returned.
+    async fn has_comment_with(&self, repo: &RepoSlug, number: u64, marker: &str) -> Result<bool, ForgeError>;
 }

@@ -93,6 +93,16 @@ impl ActionKey {
     }
 }
 
+impl ActionKey {
+    /// An invisible line a comment posted for this key ends with: an HTML comment naming the
+    /// key, so that after a crash the runner can tell whether the comment was posted
+    /// ([`Forge::has_comment_with`](crate::Forge::has_comment_with)).
+    #[must_use]
+    pub fn comment_marker(&self) -> String {
+        format!("<!-- core-ide {self} -->")
+    }
+}
+
 impl fmt::Display for ActionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}#{}:{}@{}", self.repo, self.pr, self.action, self.head_sha)?;

@@ -169,4 +169,11 @@ impl Forge for RecordingForge {
         let call = ForgeCall::AddLabel { repo: repo.clone(), number, label: label.to_owned() };
         self.record("add_label", call)
     }
+
+    async fn has_comment_with(&self, repo: &RepoSlug, number: u64, marker: &str) -> Result<bool, ForgeError> {
+        Ok(self.calls().iter().any(|call| {
+            matches!(call, ForgeCall::Comment { repo: r, number: n, body }
+                if r == repo && *n == number && body.contains(marker))
+        }))
+    }
 }

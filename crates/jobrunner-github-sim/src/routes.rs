@@ -21,7 +21,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/repos/{owner}/{repo}/pulls/{number}", get(pulls::get_one))
         .route("/repos/{owner}/{repo}/issues", get(issues::list))
         .route("/repos/{owner}/{repo}/issues/{number}", get(issues::get_one).patch(issues::edit))
-        .route("/repos/{owner}/{repo}/issues/{number}/comments", post(issues::comment))
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/comments",
+            get(issues::list_comments).post(issues::comment),
+        )
         .route("/repos/{owner}/{repo}/issues/{number}/labels", post(issues::add_labels))
         .route("/repos/{owner}/{repo}/branches/{*branch}", get(branches::get_one))
         .route("/repos/{owner}/{repo}/commits/{sha}/check-runs", get(commits::check_runs))

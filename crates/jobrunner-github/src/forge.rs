@@ -5,13 +5,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use http::Method;
-use jobrunner_core::{Forge, ForgeError, MergeMethod, RepoSlug, ThreadId};
+use jobrunner_core::{FailureClass, Forge, ForgeError, MergeMethod, RepoSlug, ThreadId};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::client::GitHubClient;
+use crate::client::{Fetched, GitHubClient};
 use crate::documents::{ENABLE_AUTO_MERGE, MARK_READY_FOR_REVIEW, resolve_threads_mutation};
 use crate::routes;
+
+/// Comment pages searched for a marker: 3,000 comments, more than any PR in flow carries.
+const MAX_COMMENT_PAGES: usize = 30;
 
 /// Performs handler actions on GitHub. Share the client with the [`GitHubSource`](crate::GitHubSource)
 /// so PR node ids learnt while polling save a request here.
@@ -41,6 +44,38 @@ impl Forge for GitHubForge {
         // rate-limit rejection is retried; the runner settles the rest from forge state.
         let uri = routes::issue_comments(repo, number);
         self.client.mutate("comment", Method::POST, &uri, &json!({ "body": body }), false).await
+    }
+
+    async fn has_comment_with(&self, repo: &RepoSlug, number: u64, marker: &str) -> Result<bool, ForgeError> {
+        #[derive(Deserialize)]
+        struct Comment {
+            body: Option<String>,
+        }
+        let mut next = Some(format!("{}?per_page=100", routes::issue_comments(repo, number)));
+        let mut pages = 0;
+        while let Some(uri) = next.take() {
+            pages += 1;
+            let Fetched::Modified { next: link, body, .. } =
+                self.client.get_conditional("has_comment_with", &uri, None).await?
+            else {
+                return Ok(false);
+            };
+            let comments: Vec<Comment> = serde_json::from_slice(&body).map_err(|e| {
+                ForgeError::new(
+                    "has_comment_with",
+                    FailureClass::Transient,
+                    format!("malformed comments: {:?}", e.classify()),
+                )
+            })?;
+            // The texts are searched and dropped here: nothing of them leaves this function.
+            if comments.iter().any(|c| c.body.as_deref().is_some_and(|b| b.contains(marker))) {
+                return Ok(true);
+            }
+            if pages < MAX_COMMENT_PAGES {
+                next = link;
+            }
+        }
+        Ok(false)
     }
 
     async fn resolve_threads(&self, repo: &RepoSlug, threads: &[ThreadId]) -> Result<(), ForgeError> {

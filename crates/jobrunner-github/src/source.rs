@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use jobrunner_core::{
-    ActionResult, BudgetReading, CheckStatus, FailureClass, ForgeError, JobSource, Mergeable, PipelineSignal, PrState,
-    RepoSlug,
+    ActionResult, BudgetReading, CheckStatus, FailureClass, ForgeError, JobSource, Mergeable, PipelineSignal,
+    PrState, RepoSlug,
 };
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;

@@ -10,6 +10,17 @@ enum Fix {
     Review,
 }
 
+impl Fix {
+    fn key(self, signal: &PipelineSignal) -> ActionKey {
+        match self {
+            Self::Conflict => ActionKey::for_signal(signal, "send_fix_command/conflict"),
+            Self::Review => {
+                ActionKey::for_signal(signal, "send_fix_command/review").with_review(signal.last_review_at)
+            }
+        }
+    }
+}
+
 /// Comments the conflict command on a conflicting PR, or the review command on a PR whose
 /// unresolved threads got no commit since the latest review.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,28 +61,29 @@ impl JobHandler for SendFixCommand {
 
     fn matches(&self, signal: &PipelineSignal) -> Match {
         match Self::fix_for(signal) {
-            Some(Fix::Conflict) => Match::Act {
-                reason: "PR conflicts with its base branch".to_owned(),
-                key: ActionKey::for_signal(signal, "send_fix_command/conflict"),
-            },
-            Some(Fix::Review) => Match::Act {
+            Some(fix @ Fix::Conflict) => {
+                Match::Act { reason: "PR conflicts with its base branch".to_owned(), key: fix.key(signal) }
+            }
+            Some(fix @ Fix::Review) => Match::Act {
                 reason: format!(
                     "{} and no commit since the latest review",
                     jobrunner_core::count(signal.unresolved_count(), "unresolved review thread")
                 ),
-                key: ActionKey::for_signal(signal, "send_fix_command/review")
-                    .with_review(signal.last_review_at),
+                key: fix.key(signal),
             },
             None => Match::No,
         }
     }
 
+    /// Posts the command followed by the key's invisible marker, by which the runner tells,
+    /// after a crash, whether this exact command was posted.
     async fn execute(&self, signal: &PipelineSignal, forge: &dyn Forge) -> Result<(), ForgeError> {
-        let command = match Self::fix_for(signal) {
-            Some(Fix::Conflict) => &self.conflict_command,
-            Some(Fix::Review) => &self.review_command,
-            None => return Ok(()),
+        let Some(fix) = Self::fix_for(signal) else { return Ok(()) };
+        let command = match fix {
+            Fix::Conflict => &self.conflict_command,
+            Fix::Review => &self.review_command,
         };
-        forge.comment(&signal.repo(), signal.pr_number, command).await
+        let body = format!("{command}\n\n{}", fix.key(signal).comment_marker());
+        forge.comment(&signal.repo(), signal.pr_number, &body).await
     }
 }

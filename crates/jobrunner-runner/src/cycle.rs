@@ -7,8 +7,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use jobrunner_core::{
-    ActionKey, ActionResult, BudgetReading, CommitSha, Decision, Dispatcher, FailureClass, Forge, ForgeError, JobSource,
-    NodeId, PipelineSignal,
+    ActionKey, ActionResult, BudgetReading, CommitSha, Decision, Dispatcher, FailureClass, Forge, ForgeError,
+    JobSource, NodeId, PipelineSignal,
 };
 use jobrunner_journal::{JournalError, JournalRecord, JournalWriter};
 use jobrunner_store::{Claim, CycleEnd, CycleOutcome, Outcome, Store, StoreError};

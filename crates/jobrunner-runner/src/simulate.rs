@@ -103,7 +103,10 @@ fn forge_for(signals: &[PipelineSignal]) -> RecordingForge {
 fn describe(call: &ForgeCall) -> String {
     match call {
         ForgeCall::MarkReady { .. } => "mark ready for review".to_owned(),
-        ForgeCall::Comment { number, body, .. } => format!("comment on #{number}: {body:?}"),
+        ForgeCall::Comment { number, body, .. } => match body.rsplit_once("\n\n<!-- core-ide ") {
+            Some((command, _)) => format!("comment on #{number}: {command:?} and the key's marker"),
+            None => format!("comment on #{number}: {body:?}"),
+        },
         ForgeCall::ResolveThreads { threads, .. } => format!("resolve {} review threads", threads.len()),
         ForgeCall::EnableAutoMerge { method, .. } => format!("enable auto-merge ({method})"),
         ForgeCall::EditIssueBody { issue, .. } => format!("edit the body of epic #{issue}"),

@@ -162,6 +162,34 @@ fn issue_json(state: &SimState, base: &str, slug: &str, n: &str) -> Option<Value
     }
 }
 
+/// `GET …/issues/{n}/comments`: an issue's or PR's comments, oldest first, with `since`,
+/// `per_page` and `page`.
+pub(crate) async fn list_comments(
+    State(shared): State<Arc<Shared>>,
+    Path((owner, repo, n)): Path<(String, String, String)>,
+    Query(query): Query<QueryPairs>,
+    headers: HeaderMap,
+) -> Response {
+    let slug = format!("{owner}/{repo}");
+    let state = shared.state();
+    let Some(target) = state.find_repo(&slug) else { return reply::not_found() };
+    let Some(number) = number(&n) else { return reply::not_found() };
+    let comments = match (target.issues.get(&number), target.pulls.get(&number)) {
+        (Some(issue), _) => &issue.comments,
+        (None, Some(pr)) => &pr.comments,
+        (None, None) => return reply::not_found(),
+    };
+    let since = Filter::from_query(&query).since;
+    let kept: Vec<_> = comments.iter().filter(|c| since.is_none_or(|t| c.created_at >= t)).collect();
+    let page = PageRequest::from_query(&query);
+    let urls = Urls { base: &shared.base_url, repo: target };
+    let items: Vec<Value> = page.slice(&kept).iter().map(|c| shapes::comment(urls, number, c)).collect();
+    let url = format!("{}/repos/{slug}/issues/{number}/comments", shared.base_url);
+    let link = link_header(&url, &query, page, kept.len());
+    drop(state);
+    reply::conditional_json(&headers, &Value::Array(items), link)
+}
+
 /// `PATCH …/issues/{n}` with `{title?, body?, state?, state_reason?, labels?}`.
 pub(crate) async fn edit(
     State(shared): State<Arc<Shared>>,

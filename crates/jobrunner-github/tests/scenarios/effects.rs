@@ -1,11 +1,11 @@
 //! Each handler's effect on the simulated GitHub, end to end through the adapter.
 
-use jobrunner_core::{CheckStatus, Mergeable};
+use jobrunner_core::{CheckStatus, Forge, Mergeable};
 use jobrunner_github_sim::{
     CheckState, IssueState, MergeMethod, MutationKind, PrSpec, SimState, StateReason,
 };
 
-use crate::world::{REPO, World, signal_for};
+use crate::world::{REPO, World, commands, signal_for};
 
 #[tokio::test]
 async fn first_cycle_on_the_default_project_takes_one_action_per_stage() {
@@ -24,12 +24,26 @@ async fn first_cycle_on_the_default_project_takes_one_action_per_stage() {
     );
     world.sim.with_state(|s| {
         assert!(!s.pr(REPO, 10).draft, "the draft was published");
-        assert_eq!(s.comments(REPO, 11), ["fix merge conflict"]);
-        assert_eq!(s.comments(REPO, 12), ["fix the code reviews"]);
+        assert_eq!(commands(s, 11), ["fix merge conflict"]);
+        assert_eq!(commands(s, 12), ["fix the code reviews"]);
         assert_eq!(s.pr(REPO, 13).auto_merge.as_ref().map(|a| a.method), Some(MergeMethod::Squash));
         assert_eq!(s.is_ticked(REPO, 1, 6), Some(true));
         assert_eq!(s.is_ticked(REPO, 1, 2), Some(false), "only the merged child's box moved");
     });
+}
+
+#[tokio::test]
+async fn a_posted_fix_command_is_found_by_its_key_marker_and_no_other() {
+    let world = World::start(SimState::default()).await;
+    let signals = world.poll().await;
+    let decision = world.dispatcher.decide(signal_for(&signals, 11));
+    let key = decision.key.clone().expect("PR #11 conflicts: a fix command is decided");
+    let repo = key.repo.clone();
+    assert!(!world.forge.has_comment_with(&repo, 11, &key.comment_marker()).await.unwrap(), "not yet posted");
+    world.act_on(&signals).await;
+    assert!(world.forge.has_comment_with(&repo, 11, &key.comment_marker()).await.unwrap());
+    let other = world.dispatcher.decide(signal_for(&signals, 12)).key.expect("PR #12 gets a review command");
+    assert!(!world.forge.has_comment_with(&repo, 11, &other.comment_marker()).await.unwrap());
 }
 
 #[tokio::test]
@@ -134,5 +148,5 @@ async fn a_base_branch_move_is_seen_and_the_conflict_reported() {
     world.sim.with_state(|s| s.base_moves(REPO, &[5]));
     let actions = world.run(3).await;
     assert_eq!(actions, [(5, "send_fix_command", true)]);
-    world.sim.with_state(|s| assert_eq!(s.comments(REPO, 5), ["fix merge conflict"]));
+    world.sim.with_state(|s| assert_eq!(commands(s, 5), ["fix merge conflict"]));
 }

@@ -69,7 +69,7 @@ async fn a_short_secondary_limit_is_waited_out_and_the_comment_posted_once() {
     ));
     let repo = RepoSlug::parse(REPO).unwrap();
     world.forge.comment(&repo, 11, "fix merge conflict").await.expect("posted after waiting");
-    world.sim.with_state(|s| assert_eq!(s.comments(REPO, 11), ["fix merge conflict"]));
+    world.sim.with_state(|s| assert_eq!(crate::world::commands(s, 11), ["fix merge conflict"]));
 }
 
 #[tokio::test]

@@ -106,3 +106,8 @@ impl World {
 pub(crate) fn signal_for(signals: &[PipelineSignal], pr: u64) -> &PipelineSignal {
     signals.iter().find(|s| s.pr_number == pr).unwrap_or_else(|| panic!("no signal for PR {pr}"))
 }
+
+/// The commands posted on `pr`: each comment's first line, without the key marker below it.
+pub(crate) fn commands(state: &jobrunner_github_sim::SimState, pr: u64) -> Vec<String> {
+    state.comments(REPO, pr).iter().map(|c| c.lines().next().unwrap_or_default().to_owned()).collect()
+}

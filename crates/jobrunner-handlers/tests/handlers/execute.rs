@@ -38,15 +38,27 @@ async fn fix_commands_use_the_configured_texts() {
     };
     let dispatcher = all_handlers(&settings);
     let forge = RecordingForge::new();
-    let conflict = act(&dispatcher, &open_pr().mergeable(Mergeable::Conflicting), &forge).await;
+    let conflicting = open_pr().mergeable(Mergeable::Conflicting);
+    let conflict = act(&dispatcher, &conflicting, &forge).await;
+    let marker = dispatcher.decide(&conflicting).key.unwrap().comment_marker();
     assert_eq!(
         conflict,
-        vec![ForgeCall::Comment { repo: repo(), number: 7, body: "@agent rebase please".into() }]
+        vec![ForgeCall::Comment {
+            repo: repo(),
+            number: 7,
+            body: format!("@agent rebase please\n\n{marker}")
+        }]
     );
-    let review = act(&dispatcher, &open_pr().review_threads(20, &[20]), &forge).await;
+    let reviewed = open_pr().review_threads(20, &[20]);
+    let review = act(&dispatcher, &reviewed, &forge).await;
+    let marker = dispatcher.decide(&reviewed).key.unwrap().comment_marker();
     assert_eq!(
         review,
-        vec![ForgeCall::Comment { repo: repo(), number: 7, body: "@agent address reviews".into() }]
+        vec![ForgeCall::Comment {
+            repo: repo(),
+            number: 7,
+            body: format!("@agent address reviews\n\n{marker}")
+        }]
     );
     let merge = act(&dispatcher, &open_pr(), &forge).await;
     assert_eq!(merge, vec![ForgeCall::EnableAutoMerge { repo: repo(), pr: 7, method: MergeMethod::Rebase }]);
