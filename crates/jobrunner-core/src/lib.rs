@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod checklist;
+pub mod crash_point;
 mod dispatcher;
 mod failure;
 mod forge;

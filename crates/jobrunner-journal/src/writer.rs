@@ -79,6 +79,11 @@ impl JournalWriter {
             // fragment stays one unreadable line instead of swallowing this record.
             line.insert(0, b'\n');
         }
+        if jobrunner_core::crash_point::due(jobrunner_core::crash_point::MID_JOURNAL_APPEND) {
+            let half = &line[..line.len() / 2];
+            file.write_all(half).and_then(|()| file.sync_data()).map_err(JournalError::io("append to", &path))?;
+            jobrunner_core::crash_point::halt(jobrunner_core::crash_point::MID_JOURNAL_APPEND);
+        }
         file.write_all(&line).map_err(JournalError::io("append to", &path))?;
         if self.fsync == FsyncPolicy::PerRecord {
             file.sync_data().map_err(JournalError::io("fsync", &path))?;

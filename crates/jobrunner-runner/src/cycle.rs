@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
+use jobrunner_core::crash_point;
 use jobrunner_core::{
     ActionKey, ActionResult, BudgetReading, CommitSha, Decision, Dispatcher, FailureClass, Forge, ForgeError,
     JobSource, NodeId, PipelineSignal,
@@ -18,7 +19,7 @@ use jobrunner_store::{Claim, CycleEnd, CycleOutcome, Outcome, Store, StoreError}
 const MAX_CONCURRENT_POLLS: usize = 4;
 
 /// The handler whose commands count toward the `needs-human` limit.
-const FIX_COMMAND: &str = "send_fix_command";
+pub(crate) const FIX_COMMAND: &str = "send_fix_command";
 /// The ledger and journal name of the label action that replaces further fix commands.
 pub const NEEDS_HUMAN_ACTION: &str = "needs_human";
 
@@ -110,6 +111,16 @@ pub enum CycleError {
 }
 
 impl CycleError {
+    /// A forge failure outside an action: an auth refusal stops acting, the rest fail the
+    /// cycle with their class.
+    pub(crate) fn from_forge(what: &str, error: ForgeError) -> Self {
+        if error.class == FailureClass::Auth {
+            Self::Auth { error }
+        } else {
+            Self::Poll { source_name: what.to_owned(), error }
+        }
+    }
+
     /// The failure class, for the cycle record.
     #[must_use]
     pub fn class(&self) -> FailureClass {
@@ -124,11 +135,11 @@ impl CycleError {
 /// The poller's parts, wired once.
 pub struct Runner {
     sources: Vec<Arc<dyn JobSource>>,
-    dispatcher: Dispatcher,
-    forge: Arc<dyn Forge>,
-    store: Arc<dyn Store>,
-    journal: JournalWriter,
-    config: RunnerConfig,
+    pub(crate) dispatcher: Dispatcher,
+    pub(crate) forge: Arc<dyn Forge>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) journal: JournalWriter,
+    pub(crate) config: RunnerConfig,
     /// Claims a crash left unconfirmed are settled once, in the first successful cycle.
     settled_crash: std::sync::atomic::AtomicBool,
 }
@@ -209,8 +220,9 @@ impl Runner {
         let fingerprint = std::hash::Hasher::finish(&hasher);
         let mut report = CycleReport { cycle, signals: signals.len(), fingerprint, actions: Vec::new() };
         let decisions = self.dispatcher.plan(&signals);
-        if !self.settled_crash.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            self.settle_unconfirmed(&decisions).await?;
+        if !self.settled_crash.load(std::sync::atomic::Ordering::Relaxed) {
+            self.settle_unconfirmed(cycle, &polled, &decisions).await?;
+            self.settled_crash.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         for ((index, signal), decision) in polled.iter().zip(decisions) {
             if let Some(action) = self.act(cycle, &self.sources[*index], signal, decision).await? {
@@ -243,7 +255,7 @@ impl Runner {
         if action == FIX_COMMAND && self.agent_gave_up(signal).await? {
             return self.label_needs_human(cycle, source, signal).await.map(Some);
         }
-        if let Claim::Taken { .. } = self.store.claim(&key, &self.config.node, Utc::now()).await? {
+        if let Claim::Taken { .. } = self.claim(&key, signal).await? {
             return Ok(Some(ActionReport {
                 action,
                 key,
@@ -251,18 +263,30 @@ impl Runner {
                 outcome: ActionOutcome::AlreadyClaimed,
             }));
         }
+        crash_point::reached(crash_point::AFTER_CLAIM);
         let result = self
             .dispatcher
             .perform(&decision, signal, self.forge.as_ref())
             .await
             .expect("a decision with an action and a key performs");
+        crash_point::reached(crash_point::AFTER_EFFECT);
         let outcome = self.settle(cycle, source, signal, &result).await?;
         tracing::info!(handler = action, key = %key, reason = %decision.reason, outcome = ?outcome, "acted");
         Ok(Some(ActionReport { action, key, reason: decision.reason, outcome }))
     }
 
-    /// Records a performed action's outcome: confirmed and journaled on success, released for
-    /// a later cycle when retryable, recorded as failed (never retried) otherwise.
+    /// Claims `key`, first keeping the signal the decision was made on: should a crash follow
+    /// the effect, the action's journal record is written from it on restart.
+    async fn claim(&self, key: &ActionKey, signal: &PipelineSignal) -> Result<Claim, CycleError> {
+        let kept = serde_json::to_value(signal).expect("a signal serialises to JSON");
+        self.store.put_pr_state(&key.repo, key.pr, &kept).await?;
+        Ok(self.store.claim(key, &self.config.node, Utc::now()).await?)
+    }
+
+    /// Records a performed action's outcome: journaled then confirmed on success, released
+    /// for a later cycle when retryable, recorded as failed (never retried) otherwise. The
+    /// journal line comes before the confirmation so that a confirmed key always has its
+    /// line; a crash between the two is settled by `settle_unconfirmed`.
     async fn settle(
         &self,
         cycle: u64,
@@ -271,7 +295,12 @@ impl Runner {
         result: &ActionResult,
     ) -> Result<ActionOutcome, CycleError> {
         let Some(error) = &result.error else {
+            let record =
+                JournalRecord::new(signal, result, cycle, self.config.node.clone(), false, Utc::now());
+            self.journal.append(&record)?;
+            crash_point::reached(crash_point::AFTER_JOURNAL);
             self.store.confirm(&result.key, Outcome::Done, Utc::now()).await?;
+            crash_point::reached(crash_point::AFTER_CONFIRM);
             let (repo, pr) = (signal.repo(), signal.pr_number);
             if result.action == FIX_COMMAND {
                 self.store.record_fix_command(&repo, pr, &signal.last_commit_sha, Utc::now()).await?;
@@ -280,9 +309,6 @@ impl Runner {
                 // of commands again.
                 self.store.reset_fix_commands(&repo, pr).await?;
             }
-            let record =
-                JournalRecord::new(signal, result, cycle, self.config.node.clone(), false, Utc::now());
-            self.journal.append(&record)?;
             if let Err(error) = source.report(signal, result).await {
                 tracing::warn!(error = %error, "source could not take the action's report");
             }
@@ -304,28 +330,6 @@ impl Runner {
         }
     }
 
-    /// Settles claims a crash left unconfirmed (claimed, effect unknown) from the forge state
-    /// just polled, instead of acting blindly: when the same action is still decided on the
-    /// same key, its effect is not visible, so an idempotent action is released to be performed
-    /// now; a comment, which cannot be told apart from one already posted, is confirmed so it
-    /// is never posted twice. When the PR moved on, the effect happened: confirmed.
-    async fn settle_unconfirmed(&self, decisions: &[Decision]) -> Result<(), CycleError> {
-        for key in self.store.unconfirmed(&self.config.node).await? {
-            let still_decided = decisions.iter().any(|d| d.key.as_ref() == Some(&key));
-            let is_comment = key.action.starts_with(FIX_COMMAND);
-            if still_decided && !is_comment {
-                tracing::warn!(key = %key, "claimed before a crash, effect not visible: performing it now");
-                self.store.release(&key).await?;
-            } else {
-                if still_decided {
-                    tracing::warn!(key = %key, "fix command claimed before a crash: not posted again, it may be missing");
-                }
-                self.store.confirm(&key, Outcome::Done, Utc::now()).await?;
-            }
-        }
-        Ok(())
-    }
-
     async fn agent_gave_up(&self, signal: &PipelineSignal) -> Result<bool, CycleError> {
         let sent = self.store.fix_commands_without_progress(&signal.repo(), signal.pr_number).await?;
         Ok(sent >= self.config.fix_command_limit)
@@ -345,7 +349,7 @@ impl Runner {
             "{} fix commands without progress: labelled {:?}, no more commands",
             self.config.fix_command_limit, self.config.needs_human_label
         );
-        if let Claim::Taken { .. } = self.store.claim(&key, &self.config.node, Utc::now()).await? {
+        if let Claim::Taken { .. } = self.claim(&key, signal).await? {
             return Ok(ActionReport {
                 action: NEEDS_HUMAN_ACTION,
                 key,
@@ -354,8 +358,10 @@ impl Runner {
             });
         }
         let started = std::time::Instant::now();
+        crash_point::reached(crash_point::AFTER_CLAIM);
         let labelled =
             self.forge.add_label(&signal.repo(), signal.pr_number, &self.config.needs_human_label).await;
+        crash_point::reached(crash_point::AFTER_EFFECT);
         let result = ActionResult {
             action: NEEDS_HUMAN_ACTION,
             key: key.clone(),

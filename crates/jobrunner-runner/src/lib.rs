@@ -11,6 +11,7 @@
 
 mod cycle;
 mod pace;
+mod recovery;
 mod run_loop;
 pub mod simulate;
 

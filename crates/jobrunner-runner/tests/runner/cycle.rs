@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use jobrunner_core::{FailureClass, ForgeCall, RecordingForge, RepoSlug};
+use jobrunner_core::{ActionKey, ActionResult, FailureClass, Forge, ForgeCall, RecordingForge, RepoSlug};
+use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
+use jobrunner_journal::JournalRecord;
 use jobrunner_runner::{ActionOutcome, CycleError};
 
 use crate::fixture::{Fixture, conflicting_pr, draft_pr};
@@ -142,23 +144,80 @@ async fn a_claim_left_by_a_crash_is_performed_when_its_effect_is_not_visible() {
     assert!(fixture.store.unconfirmed(&crate::fixture::node()).await.unwrap().is_empty());
 }
 
+/// The key `signal` decides, claimed as a crash would leave it: in a cycle that never ended.
+async fn crash_after_claiming(fixture: &mut Fixture, signal: &jobrunner_core::PipelineSignal) -> ActionKey {
+    let key = dispatcher(&HandlerSettings::default(), &HANDLER_NAMES).unwrap().decide(signal).key.unwrap();
+    fixture.store.start_cycle(&crate::fixture::node(), chrono::Utc::now()).await.unwrap();
+    fixture.store.put_pr_state(&key.repo, key.pr, &serde_json::to_value(signal).unwrap()).await.unwrap();
+    fixture.store.claim(&key, &crate::fixture::node(), chrono::Utc::now()).await.unwrap();
+    key
+}
+
 #[tokio::test]
-async fn a_fix_command_left_unconfirmed_by_a_crash_is_never_posted_twice() {
+async fn a_fix_command_claimed_but_not_posted_before_a_crash_is_posted_once() {
     let mut fixture = Fixture::new().await;
     fixture.source.set(vec![conflicting_pr('1')]);
-    let decided = jobrunner_handlers::dispatcher(
-        &jobrunner_handlers::HandlerSettings::default(),
-        &jobrunner_handlers::HANDLER_NAMES,
-    )
-    .unwrap()
-    .decide(&conflicting_pr('1'));
-    fixture.store.claim(&decided.key.unwrap(), &crate::fixture::node(), chrono::Utc::now()).await.unwrap();
+    crash_after_claiming(&mut fixture, &conflicting_pr('1')).await;
     fixture.restart().await;
 
     let forge = Arc::new(RecordingForge::new());
     let report = fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
+    assert_eq!(report.actions[0].outcome, ActionOutcome::Performed);
+    assert_eq!(forge.calls().len(), 1, "{:?}", forge.calls());
+    assert_eq!(fixture.journal().len(), 1);
+}
+
+#[tokio::test]
+async fn a_fix_command_posted_before_a_crash_is_journaled_and_never_posted_again() {
+    let mut fixture = Fixture::new().await;
+    fixture.source.set(vec![conflicting_pr('1')]);
+    let key = crash_after_claiming(&mut fixture, &conflicting_pr('1')).await;
+    fixture.restart().await;
+    let forge = Arc::new(RecordingForge::new());
+    let posted = format!("fix merge conflict\n\n{}", key.comment_marker());
+    forge.comment(&repo(), 7, &posted).await.unwrap();
+
+    let report = fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
     assert_eq!(report.actions[0].outcome, ActionOutcome::AlreadyClaimed);
-    assert!(forge.calls().is_empty(), "the comment may already be there: {:?}", forge.calls());
+    assert_eq!(forge.calls().len(), 1, "only the comment from before the crash: {:?}", forge.calls());
+    let journal = fixture.journal();
+    assert_eq!(journal.iter().map(|r| (r.pr, r.action.as_str())).collect::<Vec<_>>(), [(7, "send_fix_command")]);
+}
+
+#[tokio::test]
+async fn an_action_whose_effect_shows_after_a_crash_is_journaled_from_the_kept_signal() {
+    let mut fixture = Fixture::new().await;
+    crash_after_claiming(&mut fixture, &draft_pr()).await;
+    fixture.restart().await;
+    // The draft was published before the crash: the fresh read shows it ready.
+    let published = jobrunner_core::PipelineSignal { is_draft: false, auto_merge_enabled: true, ..draft_pr() };
+    fixture.source.set(vec![published]);
+
+    let forge = Arc::new(RecordingForge::new());
+    fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
+    assert!(forge.calls().is_empty(), "{:?}", forge.calls());
+    let journal = fixture.journal();
+    assert_eq!(journal.len(), 1);
+    assert_eq!((journal[0].action.as_str(), journal[0].signals.is_draft), ("publish_draft", true), "the decision's state");
+    assert!(fixture.store.unconfirmed(&crate::fixture::node()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_action_journaled_before_a_crash_is_confirmed_without_a_second_line() {
+    let mut fixture = Fixture::new().await;
+    let key = crash_after_claiming(&mut fixture, &draft_pr()).await;
+    let crashed = fixture.store.recent_cycles(&crate::fixture::node(), 1).await.unwrap()[0].number;
+    let result = ActionResult { action: "publish_draft", key, success: true, duration_ms: 3, error: None };
+    let line = JournalRecord::new(&draft_pr(), &result, crashed, crate::fixture::node(), false, chrono::Utc::now());
+    fixture.journal_writer().append(&line).unwrap();
+    fixture.restart().await;
+    fixture.source.set(vec![jobrunner_core::PipelineSignal { is_draft: false, auto_merge_enabled: true, ..draft_pr() }]);
+
+    let forge = Arc::new(RecordingForge::new());
+    fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
+    assert!(forge.calls().is_empty());
+    assert_eq!(fixture.journal().len(), 1, "the line from before the crash, no second one");
+    assert!(fixture.store.unconfirmed(&crate::fixture::node()).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -130,9 +130,13 @@ impl Fixture {
             needs_human_label: "needs-human".to_owned(),
         };
         let dispatcher = dispatcher(&HandlerSettings::default(), &HANDLER_NAMES).unwrap();
-        let journal = JournalWriter::new(self.dir.path().join("journal"), FsyncPolicy::PerRecord);
+        let journal = self.journal_writer();
         let source: Arc<dyn JobSource> = self.source.clone();
         Runner::new(vec![source], dispatcher, forge, Arc::clone(&self.store), journal, config)
+    }
+
+    pub(crate) fn journal_writer(&self) -> JournalWriter {
+        JournalWriter::new(self.dir.path().join("journal"), FsyncPolicy::PerRecord)
     }
 
     pub(crate) fn journal(&self) -> Vec<JournalRecord> {

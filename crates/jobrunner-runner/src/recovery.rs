@@ -1,0 +1,155 @@
+//! Settling the claims a crash left unconfirmed: claimed, and maybe performed, maybe
+//! journaled. Each is settled once, in the first cycle after a start, from the journal and a
+//! fresh read of the forge, never by acting blindly.
+//!
+//! An action goes claim -> effect -> journal line -> confirm, so an unconfirmed key is in
+//! one of three states, told apart like this:
+//! - journaled: a record of this node for the same PR and handler, written in a cycle that did
+//!   not end well (the crashed one), exists. The effect happened: confirm.
+//! - performed, not journaled: the effect shows on the forge (the action is no longer
+//!   decided on the fresh state; for a comment, the comment with the key's marker exists).
+//!   Journal it now, from the signal kept at claim time, and confirm.
+//! - not performed: release the key; if the action is still decided it is performed in this
+//!   very cycle.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use jobrunner_core::{ActionKey, ActionResult, Decision, PipelineSignal, RepoSlug};
+use jobrunner_journal::{JournalRecord, ReadFilter, read_journal};
+use jobrunner_store::{CycleOutcome, Outcome};
+
+use crate::cycle::{CycleError, FIX_COMMAND, NEEDS_HUMAN_ACTION, Runner};
+
+/// Cycles looked back on for the crashed ones: far more than restarts in a row.
+const CYCLES_LOOKED_BACK: u32 = 50;
+
+/// What became of a crash-left claim.
+enum Verdict {
+    /// Performed and journaled before the crash.
+    Journaled,
+    /// Performed, but the crash came before its journal line.
+    Performed,
+    /// Never performed.
+    NotPerformed,
+}
+
+impl Runner {
+    /// Settles every claim this node left unconfirmed; see the module documentation.
+    pub(crate) async fn settle_unconfirmed(
+        &self,
+        cycle: u64,
+        polled: &[(usize, PipelineSignal)],
+        decisions: &[Decision],
+    ) -> Result<(), CycleError> {
+        let unconfirmed = self.store.unconfirmed(&self.config.node).await?;
+        if unconfirmed.is_empty() {
+            return Ok(());
+        }
+        let journaled = self.journaled_in_crashed_cycles(cycle).await?;
+        for key in unconfirmed {
+            let handler = self.handler_of(&key);
+            let verdict = if journaled.contains(&(key.repo.clone(), key.pr, handler.to_owned())) {
+                Verdict::Journaled
+            } else {
+                self.visible_effect(&key, decisions).await?
+            };
+            match verdict {
+                Verdict::Journaled => {
+                    tracing::warn!(key = %key, "claimed before a crash, performed and journaled: confirmed");
+                    self.store.confirm(&key, Outcome::Done, Utc::now()).await?;
+                }
+                Verdict::Performed => {
+                    tracing::warn!(key = %key, "claimed before a crash and performed: journaled now");
+                    self.journal_recovered(cycle, &key, handler, polled).await?;
+                    self.store.confirm(&key, Outcome::Done, Utc::now()).await?;
+                }
+                Verdict::NotPerformed => {
+                    tracing::warn!(key = %key, "claimed before a crash, never performed: released");
+                    self.store.release(&key).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// (repo, PR, handler) of every record this node journaled in a cycle that never ended,
+    /// or ended in failure: the cycles a crash or an error may have cut short.
+    async fn journaled_in_crashed_cycles(
+        &self,
+        current: u64,
+    ) -> Result<HashSet<(RepoSlug, u64, String)>, CycleError> {
+        let cycles = self.store.recent_cycles(&self.config.node, CYCLES_LOOKED_BACK).await?;
+        let crashed: Vec<_> = cycles
+            .iter()
+            .filter(|c| c.number != current)
+            .filter(|c| c.end.as_ref().is_none_or(|e| !matches!(e.outcome, CycleOutcome::Ok)))
+            .collect();
+        let Some(oldest) = crashed.iter().map(|c| c.started_at).min() else {
+            return Ok(HashSet::new());
+        };
+        let numbers: HashSet<u64> = crashed.iter().map(|c| c.number).collect();
+        let filter = ReadFilter { repo: None, since: Some(oldest.date_naive()) };
+        let read = read_journal(self.journal.dir(), &filter)?;
+        Ok(read
+            .records
+            .into_iter()
+            .filter(|r| r.node == self.config.node && numbers.contains(&r.cycle))
+            .map(|r| (r.repo, r.pr, r.action))
+            .collect())
+    }
+
+    /// Whether the forge, just read afresh, shows the key's effect.
+    async fn visible_effect(&self, key: &ActionKey, decisions: &[Decision]) -> Result<Verdict, CycleError> {
+        let performed = if key.action.starts_with(FIX_COMMAND) {
+            self.forge
+                .has_comment_with(&key.repo, key.pr, &key.comment_marker())
+                .await
+                .map_err(|error| CycleError::from_forge("crash recovery", error))?
+        } else if key.action == NEEDS_HUMAN_ACTION {
+            // Labels are not part of the signal; adding one twice changes nothing on GitHub.
+            false
+        } else {
+            // Every other action changes what the signal shows: still decided means not done.
+            !decisions.iter().any(|d| d.key.as_ref() == Some(key))
+        };
+        Ok(if performed { Verdict::Performed } else { Verdict::NotPerformed })
+    }
+
+    /// Journals a crash-left action from the signal kept when it was claimed (or, when none
+    /// was kept, the PR's signal now).
+    async fn journal_recovered(
+        &self,
+        cycle: u64,
+        key: &ActionKey,
+        handler: &'static str,
+        polled: &[(usize, PipelineSignal)],
+    ) -> Result<(), CycleError> {
+        let kept = self.store.pr_state(&key.repo, key.pr).await?;
+        let signal = kept
+            .and_then(|value| serde_json::from_value::<PipelineSignal>(value).ok())
+            .or_else(|| polled.iter().map(|(_, s)| s).find(|s| s.repo() == key.repo && s.pr_number == key.pr).cloned());
+        let Some(signal) = signal else {
+            tracing::warn!(key = %key, "no signal kept for a crash-left action: confirmed without a journal line");
+            return Ok(());
+        };
+        let result =
+            ActionResult { action: handler, key: key.clone(), success: true, duration_ms: 0, error: None };
+        let record = JournalRecord::new(&signal, &result, cycle, self.config.node.clone(), false, Utc::now());
+        self.journal.append(&record)?;
+        Ok(())
+    }
+
+    /// The handler (journal action name) a key belongs to: its action up to the first `/`.
+    fn handler_of(&self, key: &ActionKey) -> &'static str {
+        let name = key.action.split('/').next().unwrap_or_default();
+        self.dispatcher
+            .registry()
+            .names()
+            .into_iter()
+            .chain([NEEDS_HUMAN_ACTION])
+            .find(|known| *known == name)
+            // A handler this build no longer has: its records still need a valid name.
+            .unwrap_or("unknown_handler")
+    }
+}
