@@ -101,6 +101,7 @@ async fn wire(settings: &Settings) -> anyhow::Result<Runner> {
     }
     let mut github = GitHubConfig::new(settings.api_url.clone(), token.expose());
     github.epic_label.clone_from(&settings.epic_label);
+    github.min_mutation_gap = settings.mutation_gap;
     let target = Target {
         github,
         repos: settings.repos.clone(),

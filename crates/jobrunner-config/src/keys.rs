@@ -24,6 +24,13 @@ pub const KEYS: &[Key] = &[
         "DURATION",
         "Time between poll cycles, such as 60s or 5m [default: 60s]",
     ),
+    key(
+        "mutation_gap",
+        "CORE_MUTATION_GAP",
+        "mutation-gap",
+        "DURATION",
+        "Pause between two mutations, 0s to 60s; GitHub asks for at least 1s [default: 1s]",
+    ),
     key("repos", "CORE_REPOS", "repos", "OWNER/NAME,...", "Repositories to poll, comma separated"),
     key(
         "api_url",

@@ -45,6 +45,7 @@ fn toml_value(s: &Settings, key: &str) -> String {
         "api_url" => string(&s.api_url),
         "epic_label" => string(&s.epic_label),
         "poll_interval" => string(&humantime::format_duration(s.poll_interval).to_string()),
+        "mutation_gap" => string(&humantime::format_duration(s.mutation_gap).to_string()),
         "repos" => list(s.repos.iter().map(ToString::to_string).collect()),
         "dry_run" => s.dry_run.to_string(),
         "mode" => string(s.mode_name()),

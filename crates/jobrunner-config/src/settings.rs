@@ -125,6 +125,9 @@ pub struct Settings {
     pub epic_label: String,
     /// Time between poll cycles.
     pub poll_interval: Duration,
+    /// Pause between two mutations (GitHub's secondary limits ask for 1 s; a simulator or a
+    /// test needs none).
+    pub mutation_gap: Duration,
     /// Repositories to poll.
     pub repos: Vec<RepoSlug>,
     /// Decide and log only.
@@ -220,6 +223,7 @@ fn defaults(host: &Host) -> Vec<(&'static str, String)> {
         ("api_url", "https://api.github.com".into()),
         ("epic_label", "epic".into()),
         ("poll_interval", "60s".into()),
+        ("mutation_gap", "1s".into()),
         ("repos", String::new()),
         ("dry_run", "false".into()),
         ("mode", "auto".into()),
@@ -296,6 +300,7 @@ fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
         api_url: field(raw, "api_url", parse_api_url)?,
         epic_label: field(raw, "epic_label", parse_label)?,
         poll_interval: field(raw, "poll_interval", parse_duration)?,
+        mutation_gap: field(raw, "mutation_gap", parse_gap)?,
         repos: field(raw, "repos", parse_repos)?,
         dry_run: field(raw, "dry_run", parse_bool)?,
         mode: field(raw, "mode", parse_mode)?,
@@ -331,6 +336,20 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
         return Err(expected());
     }
     Ok(duration)
+}
+
+fn parse_gap(value: &str) -> Result<Duration, String> {
+    let expected = || "a duration from 0s to 60s, such as 1s or 250ms".to_owned();
+    let value = value.trim();
+    let gap = if value.bytes().all(|b| b.is_ascii_digit()) && !value.is_empty() {
+        Duration::from_secs(value.parse().map_err(|_| expected())?)
+    } else {
+        humantime::parse_duration(value).map_err(|_| expected())?
+    };
+    if gap > Duration::from_secs(60) {
+        return Err(expected());
+    }
+    Ok(gap)
 }
 
 fn split_list(value: &str) -> impl Iterator<Item = &str> {

@@ -135,7 +135,7 @@ fn unknown_file_key_lists_the_known_keys() {
     let message = error(Some("pol_interval = \"60s\""), &[]);
     assert!(
         message.starts_with(
-            "unknown key \"pol_interval\" in /etc/core-ide.toml: known keys are poll_interval, repos,"
+            "unknown key \"pol_interval\" in /etc/core-ide.toml: known keys are poll_interval, mutation_gap, repos,"
         ),
         "{message}"
     );
