@@ -14,13 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub const ENV: &str = "CORE_TEST_CRASH_POINT";
 
 /// Every crash point, in the order an action passes them.
-pub const POINTS: &[&str] = &[
-    AFTER_CLAIM,
-    AFTER_EFFECT,
-    MID_JOURNAL_APPEND,
-    AFTER_JOURNAL,
-    AFTER_CONFIRM,
-];
+pub const POINTS: &[&str] = &[AFTER_CLAIM, AFTER_EFFECT, MID_JOURNAL_APPEND, AFTER_JOURNAL, AFTER_CONFIRM];
 
 /// The key is claimed in the ledger; the forge has not been asked yet.
 pub const AFTER_CLAIM: &str = "after_claim";

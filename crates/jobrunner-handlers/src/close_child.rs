@@ -18,6 +18,10 @@ impl JobHandler for CloseChild {
         Self::NAME
     }
 
+    fn effect_visible(&self, signal: &PipelineSignal) -> bool {
+        !signal.child_open
+    }
+
     fn matches(&self, signal: &PipelineSignal) -> Match {
         if signal.pr_state != PrState::Merged || !signal.in_epic() || !signal.child_open {
             return Match::No;

@@ -49,6 +49,10 @@ impl JobHandler for EnableAutoMerge {
         Self::NAME
     }
 
+    fn effect_visible(&self, signal: &PipelineSignal) -> bool {
+        signal.auto_merge_enabled || signal.pr_state == PrState::Merged
+    }
+
     fn matches(&self, signal: &PipelineSignal) -> Match {
         if signal.pr_state != PrState::Open || signal.is_draft || signal.mergeable == Mergeable::Conflicting {
             return Match::No;

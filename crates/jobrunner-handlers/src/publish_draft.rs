@@ -18,6 +18,10 @@ impl JobHandler for PublishDraft {
         Self::NAME
     }
 
+    fn effect_visible(&self, signal: &PipelineSignal) -> bool {
+        !signal.is_draft
+    }
+
     fn matches(&self, signal: &PipelineSignal) -> Match {
         if signal.pr_state != PrState::Open || !signal.is_draft {
             return Match::No;

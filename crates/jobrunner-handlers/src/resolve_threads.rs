@@ -28,6 +28,10 @@ impl JobHandler for ResolveThreads {
         Self::NAME
     }
 
+    fn effect_visible(&self, signal: &PipelineSignal) -> bool {
+        matches!(self.matches(signal), Match::No) && signal.pr_state == PrState::Open
+    }
+
     fn matches(&self, signal: &PipelineSignal) -> Match {
         if signal.pr_state != PrState::Open
             || signal.unresolved_count() == 0

@@ -22,6 +22,10 @@ impl JobHandler for TickParent {
         Self::NAME
     }
 
+    fn effect_visible(&self, signal: &PipelineSignal) -> bool {
+        signal.parent_ticked
+    }
+
     fn matches(&self, signal: &PipelineSignal) -> Match {
         if signal.pr_state != PrState::Merged || !signal.in_epic() || signal.parent_ticked {
             return Match::No;

@@ -81,7 +81,9 @@ impl JournalWriter {
         }
         if jobrunner_core::crash_point::due(jobrunner_core::crash_point::MID_JOURNAL_APPEND) {
             let half = &line[..line.len() / 2];
-            file.write_all(half).and_then(|()| file.sync_data()).map_err(JournalError::io("append to", &path))?;
+            file.write_all(half)
+                .and_then(|()| file.sync_data())
+                .map_err(JournalError::io("append to", &path))?;
             jobrunner_core::crash_point::halt(jobrunner_core::crash_point::MID_JOURNAL_APPEND);
         }
         file.write_all(&line).map_err(JournalError::io("append to", &path))?;

@@ -221,7 +221,7 @@ impl Runner {
         let mut report = CycleReport { cycle, signals: signals.len(), fingerprint, actions: Vec::new() };
         let decisions = self.dispatcher.plan(&signals);
         if !self.settled_crash.load(std::sync::atomic::Ordering::Relaxed) {
-            self.settle_unconfirmed(cycle, &polled, &decisions).await?;
+            self.settle_unconfirmed(cycle, &polled).await?;
             self.settled_crash.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         for ((index, signal), decision) in polled.iter().zip(decisions) {

@@ -6,8 +6,9 @@
 //! one of three states, told apart like this:
 //! - journaled: a record of this node for the same PR and handler, written in a cycle that did
 //!   not end well (the crashed one), exists. The effect happened: confirm.
-//! - performed, not journaled: the effect shows on the forge (the action is no longer
-//!   decided on the fresh state; for a comment, the comment with the key's marker exists).
+//! - performed, not journaled: the effect shows on the forge (the handler sees it in the
+//!   fresh signal, or the PR's flow is over; for a comment, the comment with the key's marker
+//!   exists).
 //!   Journal it now, from the signal kept at claim time, and confirm.
 //! - not performed: release the key; if the action is still decided it is performed in this
 //!   very cycle.
@@ -15,7 +16,7 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-use jobrunner_core::{ActionKey, ActionResult, Decision, PipelineSignal, RepoSlug};
+use jobrunner_core::{ActionKey, ActionResult, PipelineSignal, RepoSlug};
 use jobrunner_journal::{JournalRecord, ReadFilter, read_journal};
 use jobrunner_store::{CycleOutcome, Outcome};
 
@@ -40,7 +41,6 @@ impl Runner {
         &self,
         cycle: u64,
         polled: &[(usize, PipelineSignal)],
-        decisions: &[Decision],
     ) -> Result<(), CycleError> {
         let unconfirmed = self.store.unconfirmed(&self.config.node).await?;
         if unconfirmed.is_empty() {
@@ -52,7 +52,7 @@ impl Runner {
             let verdict = if journaled.contains(&(key.repo.clone(), key.pr, handler.to_owned())) {
                 Verdict::Journaled
             } else {
-                self.visible_effect(&key, decisions).await?
+                self.visible_effect(&key, handler, polled).await?
             };
             match verdict {
                 Verdict::Journaled => {
@@ -100,7 +100,12 @@ impl Runner {
     }
 
     /// Whether the forge, just read afresh, shows the key's effect.
-    async fn visible_effect(&self, key: &ActionKey, decisions: &[Decision]) -> Result<Verdict, CycleError> {
+    async fn visible_effect(
+        &self,
+        key: &ActionKey,
+        handler: &str,
+        polled: &[(usize, PipelineSignal)],
+    ) -> Result<Verdict, CycleError> {
         let performed = if key.action.starts_with(FIX_COMMAND) {
             self.forge
                 .has_comment_with(&key.repo, key.pr, &key.comment_marker())
@@ -110,8 +115,13 @@ impl Runner {
             // Labels are not part of the signal; adding one twice changes nothing on GitHub.
             false
         } else {
-            // Every other action changes what the signal shows: still decided means not done.
-            !decisions.iter().any(|d| d.key.as_ref() == Some(key))
+            let mut signals =
+                polled.iter().map(|(_, s)| s).filter(|s| s.repo() == key.repo && s.pr_number == key.pr);
+            match self.dispatcher.registry().get(handler) {
+                // No signal any more: the PR's flow is over, which needs the action done.
+                Some(known) => signals.clone().next().is_none() || signals.any(|s| known.effect_visible(s)),
+                None => false,
+            }
         };
         Ok(if performed { Verdict::Performed } else { Verdict::NotPerformed })
     }
@@ -126,9 +136,10 @@ impl Runner {
         polled: &[(usize, PipelineSignal)],
     ) -> Result<(), CycleError> {
         let kept = self.store.pr_state(&key.repo, key.pr).await?;
-        let signal = kept
-            .and_then(|value| serde_json::from_value::<PipelineSignal>(value).ok())
-            .or_else(|| polled.iter().map(|(_, s)| s).find(|s| s.repo() == key.repo && s.pr_number == key.pr).cloned());
+        let signal =
+            kept.and_then(|value| serde_json::from_value::<PipelineSignal>(value).ok()).or_else(|| {
+                polled.iter().map(|(_, s)| s).find(|s| s.repo() == key.repo && s.pr_number == key.pr).cloned()
+            });
         let Some(signal) = signal else {
             tracing::warn!(key = %key, "no signal kept for a crash-left action: confirmed without a journal line");
             return Ok(());

@@ -181,7 +181,10 @@ async fn a_fix_command_posted_before_a_crash_is_journaled_and_never_posted_again
     assert_eq!(report.actions[0].outcome, ActionOutcome::AlreadyClaimed);
     assert_eq!(forge.calls().len(), 1, "only the comment from before the crash: {:?}", forge.calls());
     let journal = fixture.journal();
-    assert_eq!(journal.iter().map(|r| (r.pr, r.action.as_str())).collect::<Vec<_>>(), [(7, "send_fix_command")]);
+    assert_eq!(
+        journal.iter().map(|r| (r.pr, r.action.as_str())).collect::<Vec<_>>(),
+        [(7, "send_fix_command")]
+    );
 }
 
 #[tokio::test]
@@ -190,7 +193,8 @@ async fn an_action_whose_effect_shows_after_a_crash_is_journaled_from_the_kept_s
     crash_after_claiming(&mut fixture, &draft_pr()).await;
     fixture.restart().await;
     // The draft was published before the crash: the fresh read shows it ready.
-    let published = jobrunner_core::PipelineSignal { is_draft: false, auto_merge_enabled: true, ..draft_pr() };
+    let published =
+        jobrunner_core::PipelineSignal { is_draft: false, auto_merge_enabled: true, ..draft_pr() };
     fixture.source.set(vec![published]);
 
     let forge = Arc::new(RecordingForge::new());
@@ -198,7 +202,11 @@ async fn an_action_whose_effect_shows_after_a_crash_is_journaled_from_the_kept_s
     assert!(forge.calls().is_empty(), "{:?}", forge.calls());
     let journal = fixture.journal();
     assert_eq!(journal.len(), 1);
-    assert_eq!((journal[0].action.as_str(), journal[0].signals.is_draft), ("publish_draft", true), "the decision's state");
+    assert_eq!(
+        (journal[0].action.as_str(), journal[0].signals.is_draft),
+        ("publish_draft", true),
+        "the decision's state"
+    );
     assert!(fixture.store.unconfirmed(&crate::fixture::node()).await.unwrap().is_empty());
 }
 
@@ -208,10 +216,15 @@ async fn an_action_journaled_before_a_crash_is_confirmed_without_a_second_line()
     let key = crash_after_claiming(&mut fixture, &draft_pr()).await;
     let crashed = fixture.store.recent_cycles(&crate::fixture::node(), 1).await.unwrap()[0].number;
     let result = ActionResult { action: "publish_draft", key, success: true, duration_ms: 3, error: None };
-    let line = JournalRecord::new(&draft_pr(), &result, crashed, crate::fixture::node(), false, chrono::Utc::now());
+    let line =
+        JournalRecord::new(&draft_pr(), &result, crashed, crate::fixture::node(), false, chrono::Utc::now());
     fixture.journal_writer().append(&line).unwrap();
     fixture.restart().await;
-    fixture.source.set(vec![jobrunner_core::PipelineSignal { is_draft: false, auto_merge_enabled: true, ..draft_pr() }]);
+    fixture.source.set(vec![jobrunner_core::PipelineSignal {
+        is_draft: false,
+        auto_merge_enabled: true,
+        ..draft_pr()
+    }]);
 
     let forge = Arc::new(RecordingForge::new());
     fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
