@@ -129,6 +129,95 @@ pub enum StoreError {
         /// The value.
         value: u64,
     },
+    /// The PostgreSQL URL given is not one sqlx can use.
+    #[error(
+        "{url} is not a usable PostgreSQL URL ({reason}): write it as postgres://user@host:port/database"
+    )]
+    PostgresUrl {
+        /// The URL, its password replaced by `***`.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The PostgreSQL server could not be reached, or refused the connection.
+    #[error(
+        "cannot connect to the PostgreSQL database {url}: {source}; check CORE_DATABASE_URL, that \
+         the server is running and that it accepts this user from this host"
+    )]
+    PostgresUnreachable {
+        /// The URL, its password replaced by `***`.
+        url: String,
+        /// What the connection attempt reported (never the password).
+        source: DatabaseCause,
+    },
+    /// The PostgreSQL database holds tables but no core-ide schema: it belongs to something else.
+    #[error(
+        "the PostgreSQL database {url} has tables ({tables}) but no core-ide schema: point \
+         CORE_DATABASE_URL at an empty database of its own"
+    )]
+    PostgresForeign {
+        /// The URL, its password replaced by `***`.
+        url: String,
+        /// Some of the tables found, comma-separated.
+        tables: String,
+    },
+    /// The PostgreSQL database was migrated by a newer core-ide than this one.
+    #[error(
+        "the PostgreSQL database {url} has schema version {found}, newer than version {known} this \
+         core-ide knows: upgrade core-ide on this node (a fleet's nodes run the same release)"
+    )]
+    PostgresNewerSchema {
+        /// The URL, its password replaced by `***`.
+        url: String,
+        /// The highest migration applied to the database.
+        found: i64,
+        /// The highest migration this binary embeds.
+        known: i64,
+    },
+    /// The embedded PostgreSQL migrations could not be applied.
+    #[error(
+        "cannot migrate the PostgreSQL database {url} to schema version {known}: {source}; \
+         check that the user may create tables, or restore the database from a backup"
+    )]
+    PostgresMigrate {
+        /// The URL, its password replaced by `***`.
+        url: String,
+        /// The highest migration this binary embeds.
+        known: i64,
+        /// What the migrator reported.
+        source: DatabaseCause,
+    },
+    /// A statement against the fleet's PostgreSQL database failed: the server went away, a
+    /// timeout, a lost connection.
+    #[error(
+        "the PostgreSQL store could not {operation}: {source}; check that the server is up and \
+         reachable (the node acts on nothing until it is)"
+    )]
+    Postgres {
+        /// What the store was doing (`claim an action key`).
+        operation: &'static str,
+        /// What the database reported.
+        source: DatabaseCause,
+    },
+    /// Another live node is registered under the same id.
+    #[error(
+        "node id {node_id} is in use by a live node (it heartbeated within the TTL): give every \
+         node its own --node-id, or wait until the other registration expires"
+    )]
+    NodeIdTaken {
+        /// The id asked for.
+        node_id: NodeId,
+    },
+    /// This process holds no registration under the id any more (it never registered, its
+    /// registration was removed, or it expired and another process registered the same id).
+    #[error(
+        "node {node_id} is not registered by this process (never registered, deregistered, or \
+         expired and taken over by another process with the same id): stop acting and register again"
+    )]
+    RegistrationLost {
+        /// The node id.
+        node_id: NodeId,
+    },
     /// A stored value this binary cannot read back.
     #[error(
         "the state store holds an unreadable {what} {value:?} ({reason}): the database was changed \
@@ -152,5 +241,9 @@ impl StoreError {
 
     pub(crate) fn database(operation: &'static str, source: impl Into<DatabaseCause>) -> Self {
         Self::Database { operation, source: source.into() }
+    }
+
+    pub(crate) fn postgres(operation: &'static str, source: impl Into<DatabaseCause>) -> Self {
+        Self::Postgres { operation, source: source.into() }
     }
 }

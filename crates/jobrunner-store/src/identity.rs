@@ -18,6 +18,11 @@ pub struct NodeRecord {
 pub(crate) const REGISTER_FIRST_NODE: &str =
     "INSERT INTO nodes (node, created_at) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM nodes)";
 
+/// Records node `$1` (first seen at `$2`) unless it is recorded already: a fleet's database
+/// records every node that ever connected. PostgreSQL only.
+pub(crate) const REGISTER_NODE: &str =
+    "INSERT INTO nodes (node, created_at) VALUES ($1, $2) ON CONFLICT (node) DO NOTHING";
+
 /// Every recorded node, oldest first.
 pub(crate) const NODES: &str = "SELECT node, created_at FROM nodes ORDER BY created_at, node";
 

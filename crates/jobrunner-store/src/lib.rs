@@ -4,8 +4,16 @@
 //! action key claimed once, then confirmed or released: [`ledger`]), the ETag cache that makes
 //! an idle cycle free ([`etags`]), the structural state last seen per PR, the count of fix
 //! commands sent without progress ([`fix_commands`]), cycle records ([`cycles`]) and the node's
-//! identity ([`identity`]). The [`Store`] trait is the port; [`SqliteStore`] is the embedded
-//! implementation at `<data_dir>/state.db`.
+//! identity ([`identity`]). The [`Store`] trait is the port, with two implementations:
+//! - [`SqliteStore`], the embedded store of a single node at `<data_dir>/state.db`;
+//! - [`PgStore`], a fleet node's store in the PostgreSQL database all nodes share
+//!   (`CORE_DATABASE_URL`): same tables, same statements, same meaning, and the ledger's
+//!   insert-if-absent claim makes each key claimed by exactly one node of the fleet.
+//!
+//! [`PgStore`] also implements [`FleetStore`], the fleet's coordination ([`fleet`]): node
+//! membership with heartbeats (a live node id cannot be taken twice), repo leases split fairly
+//! between the live nodes without thrash, and the database clock, all computed with the
+//! database's `now()` so nodes with skewed clocks agree.
 //!
 //! It is *not* a cache of forge text (the payloads it keeps are structural summaries chosen by
 //! the adapter), not the journal (that is `jobrunner-journal`, append-only JSONL), and it makes
@@ -13,8 +21,10 @@
 //!
 //! # Written for SQLite and PostgreSQL
 //!
-//! The fleet's PostgreSQL store will implement [`Store`] with the same migrations and the same
-//! statements, so both are written in the SQL the two share:
+//! Both stores run one implementation of [`Store`] (the private `shared` module) over tables
+//! with the same definition (each database has its own migration sequence, PostgreSQL's first
+//! migration being SQLite's schema statement for statement), so it is written in the SQL the
+//! two share:
 //! - binds are `$1`-style (SQLite accepts `$N` and sqlx-sqlite binds it by number);
 //! - columns are TEXT and BIGINT only: timestamps are fixed-width RFC 3339 UTC text with
 //!   microseconds (text order is time order), JSON is text, unsigned counts are checked into
@@ -26,7 +36,14 @@
 //!   distinct in keys of both databases.
 //!
 //! The SQLite-only statements (the node-identity rule, `sqlite_master`, `PRAGMA`) live in
-//! [`SqliteStore`]'s module.
+//! [`SqliteStore`]'s module. The fleet's tables and statements are PostgreSQL's alone
+//! (`TIMESTAMPTZ`, `now()`, arrays, a table lock for lease rebalancing) and live in [`fleet`].
+//!
+//! # Tests
+//!
+//! With the `test-support` feature, `testing::TestDatabase` gives each test a fresh database
+//! on a real PostgreSQL server (never skipped when there is none: the test fails and says how
+//! to start one with `scripts/postgres-for-tests.sh`).
 #![deny(missing_docs)]
 
 mod columns;
@@ -34,18 +51,26 @@ pub mod cycles;
 mod error;
 pub mod etags;
 pub mod fix_commands;
+pub mod fleet;
 pub mod identity;
 pub mod ledger;
 mod migrations;
+mod postgres;
+mod postgres_url;
 mod pr_states;
+mod shared;
 mod sqlite;
 mod store;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use cycles::{CycleEnd, CycleOutcome, CycleRecord};
 pub use error::{DatabaseCause, StoreError};
 pub use etags::CachedEtag;
+pub use fleet::{FleetMember, FleetStore, RepoLease};
 pub use identity::NodeRecord;
 pub use ledger::{Claim, KeyStatus, Outcome};
-pub use migrations::SCHEMA_VERSION;
+pub use migrations::{POSTGRES_SCHEMA_VERSION, SCHEMA_VERSION};
+pub use postgres::PgStore;
 pub use sqlite::{STATE_DB_FILE, SqliteStore};
 pub use store::Store;

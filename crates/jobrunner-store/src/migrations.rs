@@ -1,9 +1,15 @@
-//! The schema migrations, embedded in the binary.
+//! The schema migrations, embedded in the binary: one sequence per database.
 //!
 //! Embedded with `include_str!` rather than `sqlx::migrate!()` so sqlx's `macros` feature (and
 //! its proc-macro build) stays out of the workspace; the checksums sqlx records are the same.
 //! Migrations are append-only: an applied file is never edited, because sqlx refuses a
 //! database whose recorded checksum no longer matches.
+//!
+//! SQLite applies `migrations/*.sql`; PostgreSQL applies `migrations/postgres/*.sql`. The two
+//! sequences are numbered independently, so either can grow without the other. PostgreSQL's
+//! first migration is the SQLite schema statement for statement (tested below), so both stores
+//! keep the same tables with the same meaning; the fleet's tables (membership, repo leases)
+//! come after it and exist in PostgreSQL only.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -13,18 +19,32 @@ use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
 /// `(version, description, sql)` of every migration, in order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+type Sequence = &'static [(i64, &'static str, &'static str)];
 
-/// The highest schema version this binary knows. A database above it was written by a newer
-/// core-ide and is refused, never downgraded.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+/// The SQLite migrations.
+const SQLITE: Sequence = &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+
+/// The PostgreSQL migrations.
+const POSTGRES: Sequence = &[
+    (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
+    (2, "fleet", include_str!("../migrations/postgres/0002_fleet.sql")),
+];
+
+/// The highest SQLite schema version this binary knows. A database above it was written by a
+/// newer core-ide and is refused, never downgraded.
+pub const SCHEMA_VERSION: i64 = SQLITE[SQLITE.len() - 1].0;
+
+/// The highest PostgreSQL schema version this binary knows; a fleet database above it is
+/// refused the same way.
+pub const POSTGRES_SCHEMA_VERSION: i64 = POSTGRES[POSTGRES.len() - 1].0;
 
 #[derive(Debug)]
-struct Embedded;
+struct Embedded(Sequence);
 
 impl MigrationSource<'static> for Embedded {
     fn resolve(self) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send>> {
-        let migrations = MIGRATIONS
+        let migrations = self
+            .0
             .iter()
             .map(|&(version, description, sql)| {
                 Migration::new(
@@ -40,9 +60,15 @@ impl MigrationSource<'static> for Embedded {
     }
 }
 
-/// The migrator over the embedded migrations.
+/// The migrator over the embedded SQLite migrations.
 pub(crate) async fn migrator() -> Migrator {
-    Migrator::new(Embedded).await.expect("embedded migrations resolve without IO")
+    Migrator::new(Embedded(SQLITE)).await.expect("embedded migrations resolve without IO")
+}
+
+/// The migrator over the embedded PostgreSQL migrations. It holds an advisory lock while it
+/// runs, so nodes starting together against a fresh database migrate it once.
+pub(crate) async fn postgres_migrator() -> Migrator {
+    Migrator::new(Embedded(POSTGRES)).await.expect("embedded migrations resolve without IO")
 }
 
 #[cfg(test)]
@@ -51,15 +77,17 @@ mod tests {
 
     #[test]
     fn versions_increase_from_one_without_gaps() {
-        let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.0).collect();
-        let expected: Vec<i64> = (1..=SCHEMA_VERSION).collect();
-        assert_eq!(versions, expected);
+        for (sequence, last) in [(SQLITE, SCHEMA_VERSION), (POSTGRES, POSTGRES_SCHEMA_VERSION)] {
+            let versions: Vec<i64> = sequence.iter().map(|m| m.0).collect();
+            let expected: Vec<i64> = (1..=last).collect();
+            assert_eq!(versions, expected);
+        }
     }
 
     #[test]
     fn migration_files_avoid_sqlite_only_sql() {
-        // The PostgreSQL store applies the same files.
-        for (version, _, sql) in MIGRATIONS {
+        // Shared tables are written in the SQL both databases accept.
+        for (version, _, sql) in SQLITE.iter().chain(POSTGRES) {
             let upper = sql.to_uppercase();
             for word in
                 ["AUTOINCREMENT", "WITHOUT ROWID", "STRICT", "PRAGMA", "INTEGER PRIMARY KEY", "DATETIME"]
@@ -67,5 +95,23 @@ mod tests {
                 assert!(!upper.contains(word), "migration {version} uses SQLite-only {word}");
             }
         }
+    }
+
+    /// The statements of a migration, without comments or layout.
+    fn statements(sql: &str) -> Vec<String> {
+        let code: Vec<&str> =
+            sql.lines().map(|line| line.split("--").next().unwrap_or_default().trim()).collect();
+        code.join(" ")
+            .split(';')
+            .map(|statement| statement.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|statement| !statement.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn postgres_starts_from_the_sqlite_schema_statement_for_statement() {
+        let sqlite = statements(SQLITE[0].2);
+        assert_eq!(sqlite.len(), 7, "{sqlite:#?}");
+        assert_eq!(statements(POSTGRES[0].2), sqlite);
     }
 }

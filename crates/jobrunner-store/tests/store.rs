@@ -1,16 +1,25 @@
-//! The store as the runner sees it: keys claimed once across restarts and crashes, counts and
-//! caches kept, and a database it cannot trust refused at open without being touched.
+//! The store as the runner sees it: keys claimed once across restarts, crashes and nodes,
+//! counts and caches kept, and a database it cannot trust refused at open without being
+//! touched.
+//!
+//! Every behaviour of the [`Store`] trait is one generic test body run against both stores
+//! (`sqlite::…` and `postgres::…`, see [`both_stores!`]); what only one database can do or
+//! suffer (a damaged file, twelve nodes sharing one ledger) has tests of its own below. The
+//! PostgreSQL tests run against a real server, one fresh database each
+//! ([`TestDatabase`]); without a server they fail, saying how to start one.
 
 use std::io::{BufRead, BufReader, Write};
+use std::ops::Deref;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use jobrunner_core::{ActionKey, CommitSha, FailureClass, NodeId, RepoSlug};
+use jobrunner_store::testing::TestDatabase;
 use jobrunner_store::{
-    CachedEtag, Claim, CycleEnd, CycleOutcome, KeyStatus, Outcome, SCHEMA_VERSION, STATE_DB_FILE,
-    SqliteStore, Store, StoreError,
+    CachedEtag, Claim, CycleEnd, CycleOutcome, KeyStatus, Outcome, POSTGRES_SCHEMA_VERSION, PgStore,
+    SCHEMA_VERSION, STATE_DB_FILE, SqliteStore, Store, StoreError,
 };
 use serde_json::json;
 
@@ -53,11 +62,121 @@ fn taken_by(by: &str, status: KeyStatus) -> Claim {
     Claim::Taken { by: node(by), status }
 }
 
+/// A database the generic tests run against, kept for the whole test so stores can be
+/// closed and opened on it again (a restart). Dropping it deletes it.
+enum Db {
+    /// A data directory of a SQLite store.
+    Sqlite(tempfile::TempDir),
+    /// A database of its own on the test PostgreSQL server.
+    Postgres(TestDatabase),
+}
+
+impl Db {
+    fn sqlite() -> Self {
+        Self::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    async fn postgres() -> Self {
+        Self::Postgres(TestDatabase::create().await)
+    }
+
+    /// A store for `node-a`, as the node opens it at start.
+    async fn open(&self) -> Opened {
+        match self {
+            Self::Sqlite(dir) => Opened::Sqlite(open(dir.path()).await),
+            Self::Postgres(database) => {
+                Opened::Postgres(PgStore::connect(database.url(), &node("node-a")).await.unwrap())
+            }
+        }
+    }
+
+    fn schema_version(&self) -> i64 {
+        match self {
+            Self::Sqlite(_) => SCHEMA_VERSION,
+            Self::Postgres(_) => POSTGRES_SCHEMA_VERSION,
+        }
+    }
+}
+
+/// An open store of either kind: a `dyn Store` that can also be closed.
+enum Opened {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl Opened {
+    async fn close(self) {
+        match self {
+            Self::Sqlite(store) => store.close().await.unwrap(),
+            Self::Postgres(store) => store.close().await,
+        }
+    }
+
+    fn shared(self) -> Arc<dyn Store> {
+        match self {
+            Self::Sqlite(store) => Arc::new(store),
+            Self::Postgres(store) => Arc::new(store),
+        }
+    }
+}
+
+impl Deref for Opened {
+    type Target = dyn Store;
+
+    fn deref(&self) -> &(dyn Store + 'static) {
+        match self {
+            Self::Sqlite(store) => store,
+            Self::Postgres(store) => store,
+        }
+    }
+}
+
+/// Runs each generic test body once per store: `sqlite::<name>` and `postgres::<name>`.
+macro_rules! both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Db::sqlite()).await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Db::postgres().await).await;
+                }
+            )*
+        }
+    };
+}
+
+both_stores!(
+    a_claimed_key_is_taken_for_every_later_claim,
+    of_concurrent_claims_of_one_key_exactly_one_wins,
+    claims_survive_reopening_the_store,
+    a_claim_never_confirmed_is_unconfirmed_after_a_restart_until_confirmed,
+    a_released_key_can_be_claimed_again,
+    a_permanent_failure_stays_recorded_and_the_key_taken,
+    a_key_is_confirmed_once_and_only_after_a_claim,
+    a_new_review_time_on_the_same_head_is_a_new_key,
+    fix_commands_count_until_progress_whatever_the_head,
+    progress_gives_the_agent_its_full_budget_again,
+    etags_read_back_as_stored_and_a_put_replaces_the_entry,
+    pr_state_reads_back_as_stored_and_a_put_replaces_it,
+    cycle_numbers_increase_across_restarts_and_records_keep_their_end,
+    cycles_are_numbered_per_node,
+    a_cycle_ends_once_and_only_after_it_started,
+    the_node_is_recorded_once_and_the_schema_is_current,
+);
+
 // The ledger.
 
-#[tokio::test]
-async fn a_claimed_key_is_taken_for_every_later_claim() {
-    let store = SqliteStore::open_in_memory(&node("node-a")).await.unwrap();
+async fn a_claimed_key_is_taken_for_every_later_claim(db: Db) {
+    let store = db.open().await;
     assert_eq!(store.claim(&key(7), &node("node-a"), ts(0)).await.unwrap(), Claim::Claimed);
     let again = store.claim(&key(7), &node("node-b"), ts(1)).await.unwrap();
     assert_eq!(again, taken_by("node-a", KeyStatus::Claimed));
@@ -68,10 +187,8 @@ async fn a_claimed_key_is_taken_for_every_later_claim() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn of_concurrent_claims_of_one_key_exactly_one_wins() {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(open(dir.path()).await);
+async fn of_concurrent_claims_of_one_key_exactly_one_wins(db: Db) {
+    let store = db.open().await.shared();
     let barrier = Arc::new(tokio::sync::Barrier::new(8));
     let claims: Vec<_> = (0..8)
         .map(|task| {
@@ -90,32 +207,28 @@ async fn of_concurrent_claims_of_one_key_exactly_one_wins() {
     assert_eq!(winners, 1, "{results:?}");
 }
 
-#[tokio::test]
-async fn claims_survive_reopening_the_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn claims_survive_reopening_the_store(db: Db) {
+    let store = db.open().await;
     store.claim(&key(7), &node("node-a"), ts(0)).await.unwrap();
     store.confirm(&key(7), Outcome::Done, ts(1)).await.unwrap();
-    store.close().await.unwrap();
+    store.close().await;
 
-    let store = open(dir.path()).await;
+    let store = db.open().await;
     assert_eq!(
         store.claim(&key(7), &node("node-a"), ts(5)).await.unwrap(),
         taken_by("node-a", KeyStatus::Done)
     );
 }
 
-#[tokio::test]
-async fn a_claim_never_confirmed_is_unconfirmed_after_a_restart_until_confirmed() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn a_claim_never_confirmed_is_unconfirmed_after_a_restart_until_confirmed(db: Db) {
+    let store = db.open().await;
     store.claim(&key(8), &node("node-a"), ts(1)).await.unwrap();
     store.claim(&key(7), &node("node-a"), ts(0)).await.unwrap();
     store.claim(&key(9), &node("node-a"), ts(2)).await.unwrap();
     store.confirm(&key(9), Outcome::Done, ts(3)).await.unwrap();
     drop(store);
 
-    let store = open(dir.path()).await;
+    let store = db.open().await;
     assert_eq!(store.unconfirmed(&node("node-a")).await.unwrap(), vec![key(7), key(8)], "oldest claim first");
     assert!(store.unconfirmed(&node("node-b")).await.unwrap().is_empty(), "per node");
     store.confirm(&key(7), Outcome::Done, ts(4)).await.unwrap();
@@ -123,34 +236,30 @@ async fn a_claim_never_confirmed_is_unconfirmed_after_a_restart_until_confirmed(
     assert!(store.unconfirmed(&node("node-a")).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn a_released_key_can_be_claimed_again() {
-    let store = SqliteStore::open_in_memory(&node("node-a")).await.unwrap();
+async fn a_released_key_can_be_claimed_again(db: Db) {
+    let store = db.open().await;
     store.claim(&key(7), &node("node-a"), ts(0)).await.unwrap();
     store.release(&key(7)).await.unwrap();
     assert_eq!(store.claim(&key(7), &node("node-a"), ts(1)).await.unwrap(), Claim::Claimed);
     store.release(&key(99)).await.unwrap();
 }
 
-#[tokio::test]
-async fn a_permanent_failure_stays_recorded_and_the_key_taken() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn a_permanent_failure_stays_recorded_and_the_key_taken(db: Db) {
+    let store = db.open().await;
     store.claim(&key(7), &node("node-a"), ts(0)).await.unwrap();
     let failed = Outcome::Failed { class: FailureClass::Validation };
     store.confirm(&key(7), failed, ts(1)).await.unwrap();
     let release = store.release(&key(7)).await.unwrap_err();
     assert!(matches!(release, StoreError::AlreadyConfirmed { .. }), "{release}");
-    store.close().await.unwrap();
+    store.close().await;
 
-    let store = open(dir.path()).await;
+    let store = db.open().await;
     let claim = store.claim(&key(7), &node("node-a"), ts(2)).await.unwrap();
     assert_eq!(claim, taken_by("node-a", KeyStatus::Failed { class: FailureClass::Validation }));
 }
 
-#[tokio::test]
-async fn a_key_is_confirmed_once_and_only_after_a_claim() {
-    let store = SqliteStore::open_in_memory(&node("node-a")).await.unwrap();
+async fn a_key_is_confirmed_once_and_only_after_a_claim(db: Db) {
+    let store = db.open().await;
     let unclaimed = store.confirm(&key(7), Outcome::Done, ts(0)).await.unwrap_err();
     assert_eq!(
         unclaimed.to_string(),
@@ -162,9 +271,8 @@ async fn a_key_is_confirmed_once_and_only_after_a_claim() {
     assert!(matches!(twice, StoreError::AlreadyConfirmed { .. }), "{twice}");
 }
 
-#[tokio::test]
-async fn a_new_review_time_on_the_same_head_is_a_new_key() {
-    let store = SqliteStore::open_in_memory(&node("node-a")).await.unwrap();
+async fn a_new_review_time_on_the_same_head_is_a_new_key(db: Db) {
+    let store = db.open().await;
     assert_eq!(store.claim(&review_key(0), &node("node-a"), ts(1)).await.unwrap(), Claim::Claimed);
     assert_eq!(
         store.claim(&review_key(0), &node("node-a"), ts(2)).await.unwrap(),
@@ -179,9 +287,8 @@ async fn a_new_review_time_on_the_same_head_is_a_new_key() {
 
 // Fix commands.
 
-#[tokio::test]
-async fn fix_commands_count_until_progress_whatever_the_head() {
-    let store = SqliteStore::open_in_memory(&node("node-a")).await.unwrap();
+async fn fix_commands_count_until_progress_whatever_the_head(db: Db) {
+    let store = db.open().await;
     assert_eq!(store.fix_commands_without_progress(&repo(), 7).await.unwrap(), 0, "none sent");
     assert_eq!(store.record_fix_command(&repo(), 7, &sha('a'), ts(0)).await.unwrap(), 1);
     assert_eq!(store.record_fix_command(&repo(), 7, &sha('a'), ts(1)).await.unwrap(), 2, "same head");
@@ -194,15 +301,13 @@ async fn fix_commands_count_until_progress_whatever_the_head() {
     assert_eq!(store.fix_commands_without_progress(&repo(), 8).await.unwrap(), 0, "per PR");
 }
 
-#[tokio::test]
-async fn progress_gives_the_agent_its_full_budget_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn progress_gives_the_agent_its_full_budget_again(db: Db) {
+    let store = db.open().await;
     store.record_fix_command(&repo(), 7, &sha('a'), ts(0)).await.unwrap();
     store.record_fix_command(&repo(), 7, &sha('b'), ts(1)).await.unwrap();
-    store.close().await.unwrap();
+    store.close().await;
 
-    let store = open(dir.path()).await;
+    let store = db.open().await;
     assert_eq!(store.fix_commands_without_progress(&repo(), 7).await.unwrap(), 2, "kept across restarts");
     store.reset_fix_commands(&repo(), 7).await.unwrap();
     assert_eq!(store.fix_commands_without_progress(&repo(), 7).await.unwrap(), 0);
@@ -212,10 +317,8 @@ async fn progress_gives_the_agent_its_full_budget_again() {
 
 // Caches.
 
-#[tokio::test]
-async fn etags_read_back_as_stored_and_a_put_replaces_the_entry() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn etags_read_back_as_stored_and_a_put_replaces_the_entry(db: Db) {
+    let store = db.open().await;
     let url = "repos/octo/app/pulls?state=open&page=1";
     assert_eq!(store.etag(url).await.unwrap(), None);
     let first = CachedEtag { etag: "W/\"a1\"".into(), payload: json!({"prs": [7, 8], "next": null}) };
@@ -223,15 +326,14 @@ async fn etags_read_back_as_stored_and_a_put_replaces_the_entry() {
     assert_eq!(store.etag(url).await.unwrap(), Some(first));
     let second = CachedEtag { etag: "W/\"b2\"".into(), payload: json!({"prs": [7], "next": "page=2"}) };
     store.put_etag(url, &second).await.unwrap();
-    store.close().await.unwrap();
+    store.close().await;
 
-    let store = open(dir.path()).await;
+    let store = db.open().await;
     assert_eq!(store.etag(url).await.unwrap(), Some(second));
 }
 
-#[tokio::test]
-async fn pr_state_reads_back_as_stored_and_a_put_replaces_it() {
-    let store = SqliteStore::open_in_memory(&node("node-a")).await.unwrap();
+async fn pr_state_reads_back_as_stored_and_a_put_replaces_it(db: Db) {
+    let store = db.open().await;
     assert_eq!(store.pr_state(&repo(), 7).await.unwrap(), None);
     store.put_pr_state(&repo(), 7, &json!({"head": "a", "threads": 2})).await.unwrap();
     store.put_pr_state(&repo(), 7, &json!({"head": "b", "threads": 0})).await.unwrap();
@@ -241,10 +343,8 @@ async fn pr_state_reads_back_as_stored_and_a_put_replaces_it() {
 
 // Cycles.
 
-#[tokio::test]
-async fn cycle_numbers_increase_across_restarts_and_records_keep_their_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn cycle_numbers_increase_across_restarts_and_records_keep_their_end(db: Db) {
+    let store = db.open().await;
     let first = store.start_cycle(&node("node-a"), ts(0)).await.unwrap();
     let end = CycleEnd {
         at: ts(1),
@@ -257,9 +357,9 @@ async fn cycle_numbers_increase_across_restarts_and_records_keep_their_end() {
     };
     store.end_cycle(first, &end).await.unwrap();
     let crashed = store.start_cycle(&node("node-a"), ts(2)).await.unwrap();
-    store.close().await.unwrap();
+    store.close().await;
 
-    let store = open(dir.path()).await;
+    let store = db.open().await;
     let third = store.start_cycle(&node("node-a"), ts(3)).await.unwrap();
     let quiet =
         CycleEnd { at: ts(4), outcome: CycleOutcome::Ok, actions: 0, points_spent: 0, rate_limit_left: None };
@@ -272,18 +372,16 @@ async fn cycle_numbers_increase_across_restarts_and_records_keep_their_end() {
     assert_eq!(store.recent_cycles(&node("node-a"), 1).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn cycles_are_numbered_per_node() {
-    let store = SqliteStore::open_in_memory(&node("node-a")).await.unwrap();
+async fn cycles_are_numbered_per_node(db: Db) {
+    let store = db.open().await;
     assert_eq!(store.start_cycle(&node("node-a"), ts(0)).await.unwrap(), 1);
     assert_eq!(store.start_cycle(&node("node-b"), ts(0)).await.unwrap(), 1);
     assert_eq!(store.start_cycle(&node("node-a"), ts(1)).await.unwrap(), 2);
     assert!(store.recent_cycles(&node("node-c"), 5).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn a_cycle_ends_once_and_only_after_it_started() {
-    let store = SqliteStore::open_in_memory(&node("node-a")).await.unwrap();
+async fn a_cycle_ends_once_and_only_after_it_started(db: Db) {
+    let store = db.open().await;
     let end = CycleEnd {
         at: ts(1),
         outcome: CycleOutcome::Interrupted,
@@ -301,7 +399,19 @@ async fn a_cycle_ends_once_and_only_after_it_started() {
     assert!(matches!(store.end_cycle(cycle, &end).await, Err(StoreError::CycleNotOpen { cycle: 1, .. })));
 }
 
-// Opening.
+// Identity.
+
+async fn the_node_is_recorded_once_and_the_schema_is_current(db: Db) {
+    let store = db.open().await;
+    assert_eq!(store.node().await.unwrap().id, node("node-a"));
+    assert_eq!(store.schema_version().await.unwrap(), db.schema_version());
+    let created = store.node().await.unwrap().created_at;
+    store.close().await;
+    let store = db.open().await;
+    assert_eq!(store.node().await.unwrap().created_at, created, "recorded once");
+}
+
+// Opening a SQLite store.
 
 #[tokio::test]
 async fn the_first_node_to_open_a_store_is_its_node() {
@@ -392,7 +502,7 @@ async fn a_sqlite_database_of_another_program_is_refused() {
 }
 
 #[tokio::test]
-async fn a_database_migrated_by_a_newer_binary_is_refused_and_left_untouched() {
+async fn a_sqlite_database_migrated_by_a_newer_binary_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(STATE_DB_FILE);
     open(dir.path()).await.close().await.unwrap();
@@ -437,20 +547,279 @@ async fn a_data_dir_that_cannot_be_created_is_named() {
     assert!(error.to_string().contains("--data-dir"), "{error}");
 }
 
-// A crash between claim and effect, for real: a child process claims keys in a loop and
-// prints each one once `claim` returned; the parent kills it with SIGKILL mid-stream.
+// PostgreSQL: many nodes, one database.
 
-const CHILD_DIR_VAR: &str = "STORE_CRASH_CHILD_DIR";
+async fn connect(database: &TestDatabase, id: &str) -> PgStore {
+    PgStore::connect(database.url(), &node(id)).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_nodes_racing_for_the_same_200_keys_claim_each_exactly_once() {
+    const NODES: usize = 12;
+    const KEYS: u64 = 200;
+    let database = TestDatabase::create().await;
+    // Connecting together also races the migration of the fresh database: it runs once.
+    let mut connecting = tokio::task::JoinSet::new();
+    for n in 0..NODES {
+        let url = database.url().to_owned();
+        connecting
+            .spawn(async move { (n, PgStore::connect(&url, &node(&format!("node-{n}"))).await.unwrap()) });
+    }
+    let mut stores: Vec<(usize, PgStore)> = connecting.join_all().await;
+    stores.sort_by_key(|(n, _)| *n);
+
+    let barrier = Arc::new(tokio::sync::Barrier::new(NODES));
+    let mut racing = tokio::task::JoinSet::new();
+    for (n, store) in stores {
+        let barrier = Arc::clone(&barrier);
+        racing.spawn(async move {
+            // Every node walks the keys from another starting point, half of them backwards.
+            let start = n as u64 * 17;
+            let mut order: Vec<u64> = (0..KEYS).map(|i| (start + i) % KEYS + 1).collect();
+            if n % 2 == 1 {
+                order.reverse();
+            }
+            let me = node(&format!("node-{n}"));
+            barrier.wait().await;
+            let mut won = Vec::new();
+            for pr in order {
+                match store.claim(&key(pr), &me, ts(0)).await.unwrap() {
+                    Claim::Claimed => won.push(pr),
+                    Claim::Taken { status: KeyStatus::Claimed, .. } => {}
+                    other @ Claim::Taken { .. } => panic!("PR {pr}: {other:?}"),
+                }
+            }
+            store.close().await;
+            (me, won)
+        });
+    }
+    let results = racing.join_all().await;
+
+    let mut winners = std::collections::BTreeMap::new();
+    for (me, won) in &results {
+        for pr in won {
+            assert!(winners.insert(*pr, me.clone()).is_none(), "PR {pr} claimed twice");
+        }
+    }
+    assert_eq!(winners.len(), 200, "every key claimed once");
+    let checker = connect(&database, "node-check").await;
+    for (pr, winner) in &winners {
+        let claim = checker.claim(&key(*pr), &node("node-check"), ts(1)).await.unwrap();
+        assert_eq!(claim, Claim::Taken { by: winner.clone(), status: KeyStatus::Claimed }, "PR {pr}");
+    }
+    let mut unconfirmed = 0;
+    for (me, won) in &results {
+        let listed = checker.unconfirmed(me).await.unwrap();
+        assert_eq!(listed.len(), won.len(), "{me}");
+        unconfirmed += listed.len();
+    }
+    assert_eq!(unconfirmed, 200);
+    checker.close().await;
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn nodes_of_a_fleet_share_one_ledger_and_keep_their_own_records() {
+    let database = TestDatabase::create().await;
+    let a = connect(&database, "node-a").await;
+    let b = connect(&database, "node-b").await;
+    assert_eq!(a.claim(&key(7), &node("node-a"), ts(0)).await.unwrap(), Claim::Claimed);
+    assert_eq!(
+        b.claim(&key(7), &node("node-b"), ts(1)).await.unwrap(),
+        taken_by("node-a", KeyStatus::Claimed)
+    );
+    a.confirm(&key(7), Outcome::Done, ts(2)).await.unwrap();
+    assert_eq!(b.claim(&key(7), &node("node-b"), ts(3)).await.unwrap(), taken_by("node-a", KeyStatus::Done));
+    assert_eq!(b.claim(&key(8), &node("node-b"), ts(3)).await.unwrap(), Claim::Claimed);
+    assert_eq!(a.unconfirmed(&node("node-b")).await.unwrap(), vec![key(8)]);
+    assert_eq!(a.node().await.unwrap().id, node("node-a"));
+    assert_eq!(b.node().await.unwrap().id, node("node-b"), "each node is recorded");
+    assert_eq!(b.start_cycle(&node("node-b"), ts(4)).await.unwrap(), 1);
+    assert_eq!(a.start_cycle(&node("node-a"), ts(4)).await.unwrap(), 1, "cycles are numbered per node");
+    let end =
+        CycleEnd { at: ts(5), outcome: CycleOutcome::Ok, actions: 1, points_spent: 2, rate_limit_left: None };
+    b.end_cycle(1, &end).await.unwrap();
+    assert_eq!(a.recent_cycles(&node("node-b"), 5).await.unwrap()[0].end, Some(end));
+    a.close().await;
+    b.close().await;
+    database.drop_database().await;
+}
+
+/// The migrations recorded and the nodes known: what a refused open must leave as it was.
+async fn schema_and_nodes(url: &str) -> (Vec<(i64, bool)>, Vec<String>) {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let migrations = sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let nodes = sqlx::query_scalar("SELECT node FROM nodes ORDER BY node").fetch_all(&pool).await.unwrap();
+    pool.close().await;
+    (migrations, nodes)
+}
+
+#[tokio::test]
+async fn a_postgres_database_migrated_by_a_newer_binary_is_refused_and_left_untouched() {
+    let database = TestDatabase::create().await;
+    connect(&database, "node-a").await.close().await;
+    let future = POSTGRES_SCHEMA_VERSION + 1;
+    let pool = sqlx::PgPool::connect(database.url()).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES ($1, 'from a newer core-ide', TRUE, '\\x00'::bytea, 0)",
+    )
+    .bind(future)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let before = schema_and_nodes(database.url()).await;
+
+    let error = PgStore::connect(database.url(), &node("node-b")).await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::PostgresNewerSchema { found, known: POSTGRES_SCHEMA_VERSION, .. } if found == future),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the PostgreSQL database {} has schema version {future}, newer than version \
+             {POSTGRES_SCHEMA_VERSION} this core-ide knows: upgrade core-ide on this node (a fleet's \
+             nodes run the same release)",
+            redacted(database.url())
+        )
+    );
+    assert_eq!(schema_and_nodes(database.url()).await, before, "nothing changed, node-b not recorded");
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_postgres_database_of_another_program_is_refused() {
+    let database = TestDatabase::create().await;
+    let pool = sqlx::PgPool::connect(database.url()).await.unwrap();
+    sqlx::query("CREATE TABLE photos (id BIGINT)").execute(&pool).await.unwrap();
+
+    let error = PgStore::connect(database.url(), &node("node-a")).await.unwrap_err();
+    assert!(matches!(error, StoreError::PostgresForeign { .. }), "{error:?}");
+    assert!(error.to_string().contains("has tables (photos) but no core-ide schema"), "{error}");
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(tables, ["photos"], "no table created");
+    pool.close().await;
+    database.drop_database().await;
+}
+
+const SECRET: &str = "hunter2-s3cret";
+
+/// `url` with its password masked, as errors show it.
+fn redacted(url: &str) -> String {
+    match password_of(url) {
+        Some(password) => url.replacen(&format!(":{password}@"), ":***@", 1),
+        None => url.to_owned(),
+    }
+}
+
+/// The password in the user info of `url`, if any.
+fn password_of(url: &str) -> Option<&str> {
+    let authority = &url[url.find("://")? + 3..];
+    let authority = &authority[..authority.find('/').unwrap_or(authority.len())];
+    let user_info = &authority[..authority.rfind('@')?];
+    Some(&user_info[user_info.find(':')? + 1..])
+}
+
+#[tokio::test]
+async fn connection_errors_and_debug_output_never_show_the_password() {
+    // Nothing listens on port 1 of the loopback interface.
+    let refused = format!("postgres://core:{SECRET}@127.0.0.1:1/fleet");
+    let error = PgStore::connect(&refused, &node("node-a")).await.unwrap_err();
+    assert!(matches!(error, StoreError::PostgresUnreachable { .. }), "{error:?}");
+    let shown = error.to_string();
+    assert!(
+        shown
+            .starts_with("cannot connect to the PostgreSQL database postgres://core:***@127.0.0.1:1/fleet: "),
+        "{shown}"
+    );
+    for bad in [
+        refused.clone(),
+        format!("postgres://core:{SECRET}@127.0.0.1:port/fleet"),
+        format!("postgres://core@127.0.0.1:1/fleet?password={SECRET}&sslmode=sometimes"),
+        format!("postgres://core:{SECRET}@127.0.0.1:1/fleet?unknown_parameter={SECRET}"),
+    ] {
+        let error = PgStore::connect(&bad, &node("node-a")).await.unwrap_err();
+        let mut chain = vec![error.to_string(), format!("{error:?}")];
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            chain.push(format!("{cause} {cause:?}"));
+            source = cause.source();
+        }
+        for text in chain {
+            assert!(!text.contains(SECRET), "{bad} shows its password: {text}");
+        }
+    }
+
+    // A store on a real server, given a password (the test server's own, or one it ignores).
+    let database = TestDatabase::create().await;
+    let (url, secret) = match password_of(database.url()) {
+        Some(password) => (database.url().to_owned(), password.to_owned()),
+        None => (
+            format!(
+                "{}{}password={SECRET}",
+                database.url(),
+                if database.url().contains('?') { '&' } else { '?' }
+            ),
+            SECRET.to_owned(),
+        ),
+    };
+    let store = PgStore::connect(&url, &node("node-a")).await.unwrap();
+    assert!(!format!("{store:?}").contains(&secret), "{store:?}");
+    assert!(!store.url().contains(&secret), "{}", store.url());
+    let missing = url.replacen(database.name(), "core_ide_test_missing", 1);
+    let error = PgStore::connect(&missing, &node("node-a")).await.unwrap_err();
+    assert!(error.to_string().contains("core_ide_test_missing"), "{error}");
+    assert!(!format!("{error} {error:?}").contains(&secret), "{error:?}");
+    store.close().await;
+    database.drop_database().await;
+}
+
+// A crash between claim and effect, for real: a child process claims keys in a loop and
+// prints each one once `claim` returned; the parent kills it with SIGKILL mid-stream. The
+// child finds its store in this variable: `sqlite:<data dir>` or `postgres:<url>`.
+
+const CHILD_STORE_VAR: &str = "STORE_CRASH_CHILD_STORE";
 
 #[test]
-fn a_killed_claimer_loses_no_claim_it_saw_committed() {
-    if let Ok(dir) = std::env::var(CHILD_DIR_VAR) {
-        claim_forever(Path::new(&dir));
+fn a_killed_sqlite_claimer_loses_no_claim_it_saw_committed() {
+    if let Ok(store) = std::env::var(CHILD_STORE_VAR) {
+        claim_forever(&store);
     }
     let dir = tempfile::tempdir().unwrap();
+    kill_a_claimer(
+        "a_killed_sqlite_claimer_loses_no_claim_it_saw_committed",
+        &format!("sqlite:{}", dir.path().display()),
+    );
+}
+
+#[test]
+fn a_killed_postgres_claimer_loses_no_claim_it_saw_committed() {
+    if let Ok(store) = std::env::var(CHILD_STORE_VAR) {
+        claim_forever(&store);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let database = runtime.block_on(TestDatabase::create());
+    kill_a_claimer(
+        "a_killed_postgres_claimer_loses_no_claim_it_saw_committed",
+        &format!("postgres:{}", database.url()),
+    );
+    runtime.block_on(database.drop_database());
+}
+
+fn kill_a_claimer(test: &str, store: &str) {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["a_killed_claimer_loses_no_claim_it_saw_committed", "--exact", "--nocapture"])
-        .env(CHILD_DIR_VAR, dir.path())
+        .args([test, "--exact", "--nocapture"])
+        .env(CHILD_STORE_VAR, store)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -468,24 +837,33 @@ fn a_killed_claimer_loses_no_claim_it_saw_committed() {
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let store = open(dir.path()).await;
+        let store = open_child_store(store).await;
         let unconfirmed = store.unconfirmed(&node("node-a")).await.unwrap();
         for pr in &printed {
             assert!(unconfirmed.contains(&key(*pr)), "claim of PR {pr} lost");
             let claim = store.claim(&key(*pr), &node("node-b"), ts(59)).await.unwrap();
             assert_eq!(claim, taken_by("node-a", KeyStatus::Claimed), "PR {pr}");
         }
+        store.close().await;
     });
+}
+
+async fn open_child_store(store: &str) -> Opened {
+    if let Some(dir) = store.strip_prefix("sqlite:") {
+        return Opened::Sqlite(open(Path::new(dir)).await);
+    }
+    let url = store.strip_prefix("postgres:").expect("sqlite:<dir> or postgres:<url>");
+    Opened::Postgres(PgStore::connect(url, &node("node-a")).await.unwrap())
 }
 
 fn claimed_pr(line: &str) -> Option<u64> {
     line.strip_prefix("claimed ")?.parse().ok()
 }
 
-fn claim_forever(dir: &Path) -> ! {
+fn claim_forever(store: &str) -> ! {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let store = open(dir).await;
+        let store = open_child_store(store).await;
         let mut stdout = std::io::stdout();
         for pr in 1.. {
             assert_eq!(store.claim(&key(pr), &node("node-a"), ts(0)).await.unwrap(), Claim::Claimed);

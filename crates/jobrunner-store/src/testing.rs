@@ -1,0 +1,259 @@
+//! Real PostgreSQL databases for tests: one fresh database per test, dropped at its end
+//! (feature `test-support`, for this crate's tests and any other crate's).
+//!
+//! The project's rule is that tests run against a real PostgreSQL and are never skipped
+//! because it is missing: [`TestDatabase::create`] panics with instructions instead. The
+//! server is, in this order:
+//! 1. the one at [`DATABASE_URL_VAR`] (`CORE_TEST_DATABASE_URL`) when it is set, and only that;
+//! 2. otherwise `postgres://postgres@127.0.0.1:5432/postgres` when it accepts that login;
+//! 3. otherwise the throwaway server `scripts/postgres-for-tests.sh` started, whose URL the
+//!    script wrote to [`url_file`] (`$TMPDIR/core-ide-test-postgres.url`).
+//!
+//! The user must be allowed to create databases. Each [`TestDatabase`] is named
+//! `core_ide_test_<unix ms>_<pid>_<n>`; databases of that shape older than six hours (left by
+//! killed test processes) are dropped the first time a process creates one.
+//!
+//! ```no_run
+//! # async fn example() {
+//! use jobrunner_store::testing::TestDatabase;
+//!
+//! let database = TestDatabase::create().await;
+//! let node = jobrunner_core::NodeId::new("node-a").unwrap();
+//! let store = jobrunner_store::PgStore::connect(database.url(), &node).await.unwrap();
+//! // ... the test ...
+//! store.close().await;
+//! database.drop_database().await;
+//! # }
+//! ```
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
+
+use crate::postgres_url::{redact, scrub, secrets, with_database};
+
+/// The variable naming the test server: a URL whose user may `CREATE DATABASE`.
+pub const DATABASE_URL_VAR: &str = "CORE_TEST_DATABASE_URL";
+
+/// The local server tried when [`DATABASE_URL_VAR`] is unset.
+pub const LOCAL_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// The name of the file, in the temporary directory, where `scripts/postgres-for-tests.sh`
+/// writes the URL of the server it started.
+pub const URL_FILE_NAME: &str = "core-ide-test-postgres.url";
+
+/// Every test database's name starts with this.
+pub const DATABASE_PREFIX: &str = "core_ide_test_";
+
+/// How long a connection attempt to a candidate server may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Test databases older than this are leftovers of killed processes.
+const STALE_AFTER: Duration = Duration::from_secs(6 * 3600);
+
+/// Where `scripts/postgres-for-tests.sh` writes the URL of its server:
+/// `$TMPDIR/core-ide-test-postgres.url` (`/tmp` when `TMPDIR` is unset).
+#[must_use]
+pub fn url_file() -> PathBuf {
+    std::env::temp_dir().join(URL_FILE_NAME)
+}
+
+/// A database of its own for one test, on the test server, dropped when the value is dropped
+/// (or, waiting for it, by [`drop_database`](Self::drop_database)).
+#[derive(Debug)]
+pub struct TestDatabase {
+    server: String,
+    name: String,
+    url: String,
+    dropped: bool,
+}
+
+impl TestDatabase {
+    /// Creates a fresh, empty database on the test server.
+    ///
+    /// # Panics
+    ///
+    /// When no server is available, with the servers tried and how to get one.
+    pub async fn create() -> Self {
+        match Self::try_create().await {
+            Ok(database) => database,
+            Err(message) => panic!("{message}"),
+        }
+    }
+
+    /// [`create`](Self::create), with the reason as an error instead of a panic.
+    pub async fn try_create() -> Result<Self, String> {
+        static SWEPT: OnceLock<()> = OnceLock::new();
+        let server = server().await?;
+        let name = next_name();
+        let mut connection = connect(&server).await.map_err(|e| format!("{}: {e}", redact(&server)))?;
+        if SWEPT.set(()).is_ok() {
+            drop_stale(&mut connection).await;
+        }
+        sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut connection)
+            .await
+            .map_err(|e| format!("cannot create test database {name} on {}: {e}", redact(&server)))?;
+        let _ = connection.close().await;
+        let url = with_database(&server, &name);
+        Ok(Self { server, name, url, dropped: false })
+    }
+
+    /// The database's URL, for [`PgStore::connect`](crate::PgStore::connect).
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The database's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Drops the database now, disconnecting whatever is still connected to it.
+    ///
+    /// # Panics
+    ///
+    /// When the server refuses: a test that cannot clean up says so.
+    pub async fn drop_database(mut self) {
+        self.dropped = true;
+        if let Err(message) = drop_database(&self.server, &self.name).await {
+            panic!("{message}");
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        // Drop cannot await, and may run inside a runtime: drop the database from a thread of
+        // its own with a runtime of its own.
+        let (server, name) = (self.server.clone(), self.name.clone());
+        let dropping = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            match runtime {
+                Ok(runtime) => runtime.block_on(drop_database(&server, &name)),
+                Err(error) => Err(format!("cannot start a runtime to drop test database {name}: {error}")),
+            }
+        });
+        match dropping.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(message)) => eprintln!("warning: {message}"),
+            Err(_) => eprintln!("warning: dropping test database {} panicked", self.name),
+        }
+    }
+}
+
+/// The URL of a server that accepts us, found once per process.
+async fn server() -> Result<String, String> {
+    static FOUND: OnceLock<String> = OnceLock::new();
+    if let Some(url) = FOUND.get() {
+        return Ok(url.clone());
+    }
+    // (where the URL comes from, the URL or why there is none)
+    let candidates: Vec<(String, Result<String, String>)> = match std::env::var(DATABASE_URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => vec![(DATABASE_URL_VAR.to_owned(), Ok(url.trim().to_owned()))],
+        _ => {
+            let file = url_file();
+            let written = std::fs::read_to_string(&file).map(|url| url.trim().to_owned());
+            vec![
+                ("the local server".to_owned(), Ok(LOCAL_SERVER_URL.to_owned())),
+                (file.display().to_string(), written.map_err(|error| error.to_string())),
+            ]
+        }
+    };
+    let mut tried = Vec::new();
+    for (source, url) in candidates {
+        match url {
+            Ok(url) => match usable(&url).await {
+                Ok(()) => return Ok(FOUND.get_or_init(|| url).clone()),
+                Err(error) => tried.push(format!("  - {source} ({}): {error}", redact(&url))),
+            },
+            Err(error) => tried.push(format!("  - {source}: {error}")),
+        }
+    }
+    Err(format!(
+        "no PostgreSQL server for the tests; tried:\n{}\nThe tests need a real PostgreSQL (13 or newer) and \
+         are never skipped without one. Start a throwaway server with `scripts/postgres-for-tests.sh` \
+         (it installs Debian's postgresql package if needed and writes its URL to {}), or set \
+         {DATABASE_URL_VAR}=postgres://user:password@host:port/database for a server where that user \
+         may CREATE DATABASE.",
+        tried.join("\n"),
+        url_file().display(),
+    ))
+}
+
+/// Whether `url` accepts a login whose user may create databases.
+async fn usable(url: &str) -> Result<(), String> {
+    let mut connection = connect(url).await?;
+    let may_create: bool =
+        sqlx::query_scalar("SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user")
+            .fetch_one(&mut connection)
+            .await
+            .map_err(|e| e.to_string())?;
+    let _ = connection.close().await;
+    if may_create { Ok(()) } else { Err("its user may not create databases".to_owned()) }
+}
+
+/// A connection to `url`, or why not, without the password.
+async fn connect(url: &str) -> Result<PgConnection, String> {
+    let secrets = secrets(url);
+    let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| scrub(&e.to_string(), &secrets))?;
+    match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await {
+        Ok(Ok(connection)) => Ok(connection),
+        Ok(Err(error)) => Err(scrub(&error.to_string(), &secrets)),
+        Err(_) => Err(format!("no answer within {CONNECT_TIMEOUT:?}")),
+    }
+}
+
+async fn drop_database(server: &str, name: &str) -> Result<(), String> {
+    let failed = |e: String| format!("cannot drop test database {name} on {}: {e}", redact(server));
+    let mut connection = connect(server).await.map_err(failed)?;
+    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut connection)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    let _ = connection.close().await;
+    Ok(())
+}
+
+/// Drops test databases older than [`STALE_AFTER`], by the time in their name; best effort.
+async fn drop_stale(connection: &mut PgConnection) {
+    let Ok(names) = sqlx::query_scalar::<_, String>(
+        "SELECT datname::text FROM pg_database WHERE starts_with(datname, $1)",
+    )
+    .bind(DATABASE_PREFIX)
+    .fetch_all(&mut *connection)
+    .await
+    else {
+        return;
+    };
+    let cutoff = unix_millis().saturating_sub(u64::try_from(STALE_AFTER.as_millis()).unwrap_or(u64::MAX));
+    for name in names {
+        let created =
+            name.strip_prefix(DATABASE_PREFIX).and_then(|rest| rest.split('_').next()?.parse::<u64>().ok());
+        if created.is_some_and(|created| created < cutoff) {
+            let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut *connection)
+                .await;
+        }
+    }
+}
+
+fn next_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{DATABASE_PREFIX}{}_{}_{n}", unix_millis(), std::process::id())
+}
+
+fn unix_millis() -> u64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+}

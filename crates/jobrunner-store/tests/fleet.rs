@@ -1,0 +1,351 @@
+//! The fleet's coordination against a real PostgreSQL: membership (a live id cannot be taken
+//! twice, an expired one can), repo leases (a fair split that survives joins, departures and
+//! concurrent calls without thrash) and the database clock. One fresh database per test.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jobrunner_core::{NodeId, RepoSlug};
+use jobrunner_store::testing::TestDatabase;
+use jobrunner_store::{FleetStore, PgStore, StoreError};
+
+/// Long enough that nothing expires during a test that does not wait for it.
+const LONG: Duration = Duration::from_secs(600);
+
+fn node(id: &str) -> NodeId {
+    NodeId::new(id).unwrap()
+}
+
+fn repos(count: usize) -> Vec<RepoSlug> {
+    (0..count).map(|i| RepoSlug::parse(&format!("octo/repo-{i:02}")).unwrap()).collect()
+}
+
+async fn connect(database: &TestDatabase, id: &str) -> PgStore {
+    PgStore::connect(database.url(), &node(id)).await.unwrap()
+}
+
+/// A node of the fleet: its id and its own store handle, registered.
+struct Member {
+    id: NodeId,
+    store: PgStore,
+}
+
+impl Member {
+    async fn join(database: &TestDatabase, id: &str, ttl: Duration) -> Self {
+        let store = connect(database, id).await;
+        store.register_node(&node(id), ttl).await.unwrap();
+        Self { id: node(id), store }
+    }
+
+    async fn acquire(&self, repos: &[RepoSlug], ttl: Duration) -> BTreeSet<RepoSlug> {
+        self.store.acquire_leases(&self.id, repos, ttl).await.unwrap().into_iter().collect()
+    }
+
+    /// What a running node does each cycle: heartbeat, then lease.
+    async fn cycle(&self, repos: &[RepoSlug], ttl: Duration) -> BTreeSet<RepoSlug> {
+        self.store.heartbeat(&self.id).await.unwrap();
+        self.acquire(repos, ttl).await
+    }
+}
+
+/// Runs cycles of every member in turn until no holding changes; returns the final holdings.
+async fn settle(
+    members: &[&Member],
+    repos: &[RepoSlug],
+    ttl: Duration,
+) -> BTreeMap<NodeId, BTreeSet<RepoSlug>> {
+    let mut held: BTreeMap<NodeId, BTreeSet<RepoSlug>> = BTreeMap::new();
+    for _ in 0..10 {
+        let mut changed = false;
+        for member in members {
+            let now = member.cycle(repos, ttl).await;
+            changed |= held.insert(member.id.clone(), now.clone()).as_ref() != Some(&now);
+        }
+        if !changed {
+            return held;
+        }
+    }
+    panic!("no steady split after 10 rounds: {held:?}");
+}
+
+/// Every repo is held by exactly one of `held`, and the lease table agrees.
+async fn assert_each_repo_once(
+    store: &PgStore,
+    held: &BTreeMap<NodeId, BTreeSet<RepoSlug>>,
+    repos: &[RepoSlug],
+) {
+    let mut owner = BTreeMap::new();
+    for (node, holding) in held {
+        for repo in holding {
+            assert!(owner.insert(repo.clone(), node.clone()).is_none(), "{repo} held twice: {held:?}");
+        }
+    }
+    assert_eq!(owner.keys().cloned().collect::<Vec<_>>(), repos, "every repo held");
+    let table: BTreeMap<RepoSlug, NodeId> =
+        store.leases().await.unwrap().into_iter().map(|lease| (lease.repo, lease.holder)).collect();
+    assert_eq!(table, owner, "the lease table says the same");
+}
+
+fn counts(held: &BTreeMap<NodeId, BTreeSet<RepoSlug>>) -> Vec<usize> {
+    held.values().map(BTreeSet::len).collect()
+}
+
+// Leases.
+
+#[tokio::test]
+async fn three_nodes_split_twelve_repos_four_each_and_every_repo_once() {
+    let database = TestDatabase::create().await;
+    let repos = repos(12);
+    let (a, b, c) = (
+        Member::join(&database, "node-a", LONG).await,
+        Member::join(&database, "node-b", LONG).await,
+        Member::join(&database, "node-c", LONG).await,
+    );
+    let held = settle(&[&a, &b, &c], &repos, LONG).await;
+    assert_eq!(counts(&held), [4, 4, 4], "{held:?}");
+    assert_each_repo_once(&a.store, &held, &repos).await;
+
+    // Steady: more cycles move nothing, and renewals keep when each lease was taken.
+    let before = a.store.leases().await.unwrap();
+    assert_eq!(settle(&[&c, &b, &a], &repos, LONG).await, held);
+    let after = a.store.leases().await.unwrap();
+    for (old, new) in before.iter().zip(&after) {
+        assert_eq!((&old.repo, &old.holder, old.acquired_at), (&new.repo, &new.holder, new.acquired_at));
+        assert!(new.expires_at >= old.expires_at, "renewed");
+    }
+    database.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_cycles_of_many_nodes_never_hand_one_repo_to_two() {
+    let database = TestDatabase::create().await;
+    let repos = Arc::new(repos(30));
+    let mut members = Vec::new();
+    for n in 0..6 {
+        members.push(Arc::new(Member::join(&database, &format!("node-{n}"), LONG).await));
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(members.len()));
+    let mut cycling = tokio::task::JoinSet::new();
+    for member in &members {
+        let (member, repos, barrier) = (Arc::clone(member), Arc::clone(&repos), Arc::clone(&barrier));
+        cycling.spawn(async move {
+            let mut last = BTreeSet::new();
+            for _ in 0..8 {
+                barrier.wait().await;
+                last = member.cycle(&repos, LONG).await;
+            }
+            (member.id.clone(), last)
+        });
+    }
+    // After the last barrier every call has returned: the last holdings are simultaneous.
+    let held: BTreeMap<NodeId, BTreeSet<RepoSlug>> = cycling.join_all().await.into_iter().collect();
+    let mut seen = BTreeSet::new();
+    for holding in held.values() {
+        for repo in holding {
+            assert!(seen.insert(repo.clone()), "{repo} handed to two nodes: {held:?}");
+        }
+    }
+    let members: Vec<&Member> = members.iter().map(AsRef::as_ref).collect();
+    let held = settle(&members, &repos, LONG).await;
+    assert_eq!(counts(&held), [5; 6], "{held:?}");
+    assert_each_repo_once(&members[0].store, &held, &repos).await;
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_node_that_stops_renewing_loses_its_repos_after_the_ttl_and_the_survivors_take_them() {
+    let ttl = Duration::from_secs(2);
+    let database = TestDatabase::create().await;
+    let repos = repos(12);
+    let (a, b, c) = (
+        Member::join(&database, "node-a", ttl).await,
+        Member::join(&database, "node-b", ttl).await,
+        Member::join(&database, "node-c", ttl).await,
+    );
+    let before = settle(&[&a, &b, &c], &repos, ttl).await;
+    let c_repos = before[&c.id].clone();
+    assert_eq!(c_repos.len(), 4);
+
+    // c stops (no heartbeat, no lease renewal). Within the TTL nobody takes its repos.
+    tokio::time::sleep(ttl / 2).await;
+    for member in [&a, &b] {
+        let held = member.cycle(&repos, ttl).await;
+        assert_eq!(held, before[&member.id], "c's leases are still valid");
+    }
+    tokio::time::sleep(ttl / 2 + Duration::from_millis(300)).await;
+    assert_eq!(
+        a.store.dead_lease_holders(ttl).await.unwrap(),
+        std::slice::from_ref(&c.id),
+        "c is dead and holds leases"
+    );
+    let live: Vec<NodeId> = a.store.live_nodes(ttl).await.unwrap().into_iter().map(|m| m.node).collect();
+    assert_eq!(live, [a.id.clone(), b.id.clone()]);
+
+    let after = settle(&[&a, &b], &repos, ttl).await;
+    assert_eq!(counts(&after), [6, 6], "{after:?}");
+    assert_each_repo_once(&a.store, &after, &repos).await;
+    for member in [&a, &b] {
+        assert!(before[&member.id].is_subset(&after[&member.id]), "survivors keep what they had");
+    }
+    assert!(a.store.dead_lease_holders(ttl).await.unwrap().is_empty());
+
+    // c comes back: it must register again (its registration expired, the id is free).
+    c.store.register_node(&c.id, ttl).await.unwrap();
+    let rejoined = settle(&[&a, &b, &c], &repos, ttl).await;
+    assert_eq!(counts(&rejoined), [4, 4, 4], "{rejoined:?}");
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_joining_node_gets_its_share_from_the_others_without_thrash() {
+    let database = TestDatabase::create().await;
+    let repos = repos(12);
+    let (a, b) =
+        (Member::join(&database, "node-a", LONG).await, Member::join(&database, "node-b", LONG).await);
+    let before = settle(&[&a, &b], &repos, LONG).await;
+    assert_eq!(counts(&before), [6, 6]);
+
+    let c = Member::join(&database, "node-c", LONG).await;
+    assert!(c.acquire(&repos, LONG).await.is_empty(), "nothing is free until the others give some up");
+    let after = settle(&[&a, &b, &c], &repos, LONG).await;
+    assert_eq!(counts(&after), [4, 4, 4], "{after:?}");
+    assert_each_repo_once(&a.store, &after, &repos).await;
+    for member in [&a, &b] {
+        assert!(after[&member.id].is_subset(&before[&member.id]), "{} only gave up repos", member.id);
+    }
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn repos_dropped_from_the_configuration_are_released_and_leases_can_be_released() {
+    let database = TestDatabase::create().await;
+    let a = Member::join(&database, "node-a", LONG).await;
+    let all = repos(4);
+    assert_eq!(a.acquire(&all, LONG).await.len(), 4, "a lone node takes everything");
+    assert_eq!(a.acquire(&all[..2], LONG).await, all[..2].iter().cloned().collect());
+    let leased: Vec<RepoSlug> = a.store.leases().await.unwrap().into_iter().map(|lease| lease.repo).collect();
+    assert_eq!(leased, &all[..2]);
+    a.store.release_leases(&a.id).await.unwrap();
+    assert!(a.store.leases().await.unwrap().is_empty());
+    database.drop_database().await;
+}
+
+// Membership.
+
+#[tokio::test]
+async fn a_live_node_id_is_refused_to_a_second_process() {
+    let database = TestDatabase::create().await;
+    let first = Member::join(&database, "node-a", LONG).await;
+    let second = connect(&database, "node-a").await;
+    let error = second.register_node(&node("node-a"), LONG).await.unwrap_err();
+    assert!(matches!(&error, StoreError::NodeIdTaken { node_id } if *node_id == node("node-a")), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "node id node-a is in use by a live node (it heartbeated within the TTL): give every node its own \
+         --node-id, or wait until the other registration expires"
+    );
+    let refused = second.acquire_leases(&node("node-a"), &repos(2), LONG).await.unwrap_err();
+    assert!(matches!(refused, StoreError::RegistrationLost { .. }), "{refused:?}");
+    first.store.heartbeat(&first.id).await.unwrap();
+    first.store.register_node(&first.id, LONG).await.unwrap();
+    first.store.heartbeat(&first.id).await.unwrap();
+    database.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_processes_registering_one_id_at_once_exactly_one_wins() {
+    let database = TestDatabase::create().await;
+    let mut stores = Vec::new();
+    for _ in 0..8 {
+        stores.push(connect(&database, "node-a").await);
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(stores.len()));
+    let mut registering = tokio::task::JoinSet::new();
+    for store in stores {
+        let barrier = Arc::clone(&barrier);
+        registering.spawn(async move {
+            barrier.wait().await;
+            store.register_node(&node("node-a"), LONG).await
+        });
+    }
+    let results = registering.join_all().await;
+    assert_eq!(results.iter().filter(|result| result.is_ok()).count(), 1, "{results:?}");
+    assert!(
+        results.iter().all(|result| matches!(result, Ok(()) | Err(StoreError::NodeIdTaken { .. }))),
+        "{results:?}"
+    );
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn an_expired_registration_is_taken_over_and_the_old_process_stops() {
+    let ttl = Duration::from_secs(1);
+    let database = TestDatabase::create().await;
+    let old = Member::join(&database, "node-a", ttl).await;
+    assert_eq!(old.acquire(&repos(3), ttl).await.len(), 3);
+    tokio::time::sleep(ttl + Duration::from_millis(200)).await;
+
+    let new = Member::join(&database, "node-a", ttl).await;
+    let lost = old.store.heartbeat(&old.id).await.unwrap_err();
+    assert!(matches!(&lost, StoreError::RegistrationLost { node_id } if *node_id == old.id), "{lost:?}");
+    assert!(lost.to_string().contains("stop acting"), "{lost}");
+    let refused = old.store.acquire_leases(&old.id, &repos(3), ttl).await.unwrap_err();
+    assert!(matches!(refused, StoreError::RegistrationLost { .. }), "{refused:?}");
+    old.store.deregister(&old.id).await.unwrap();
+    assert_eq!(
+        new.cycle(&repos(3), ttl).await.len(),
+        3,
+        "the new process leases; the old one removed nothing"
+    );
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn heartbeats_keep_a_node_live_and_deregistering_frees_its_id_and_repos() {
+    let ttl = Duration::from_secs(1);
+    let database = TestDatabase::create().await;
+    let a = Member::join(&database, "node-a", ttl).await;
+    let b = Member::join(&database, "node-b", LONG).await;
+    let never = connect(&database, "node-c").await;
+    let error = never.heartbeat(&node("node-c")).await.unwrap_err();
+    assert!(matches!(error, StoreError::RegistrationLost { .. }), "{error:?}");
+
+    for _ in 0..3 {
+        tokio::time::sleep(ttl / 2).await;
+        a.store.heartbeat(&a.id).await.unwrap();
+        b.store.heartbeat(&b.id).await.unwrap();
+    }
+    let live = b.store.live_nodes(ttl).await.unwrap();
+    assert_eq!(live.iter().map(|m| m.node.clone()).collect::<Vec<_>>(), [a.id.clone(), b.id.clone()]);
+    let member = &live[0];
+    assert!(member.heartbeat_at > member.registered_at + ttl, "{member:?}");
+    assert!(member.heartbeat_at <= b.store.database_now().await.unwrap());
+
+    assert_eq!(a.acquire(&repos(4), ttl).await.len(), 2, "a's share, next to b");
+    a.store.deregister(&a.id).await.unwrap();
+    assert!(a.store.leases().await.unwrap().iter().all(|lease| lease.holder != a.id), "a's repos are free");
+    assert_eq!(b.store.live_nodes(ttl).await.unwrap().len(), 1);
+    let error = a.store.heartbeat(&a.id).await.unwrap_err();
+    assert!(matches!(error, StoreError::RegistrationLost { .. }), "{error:?}");
+    Member::join(&database, "node-a", ttl).await;
+    database.drop_database().await;
+}
+
+// The clock.
+
+#[tokio::test]
+async fn the_database_clock_is_readable_to_measure_skew() {
+    let database = TestDatabase::create().await;
+    // The runner holds the fleet's store as a trait object.
+    let store: Arc<dyn FleetStore> = Arc::new(connect(&database, "node-a").await);
+    let before = chrono::Utc::now();
+    let now = store.database_now().await.unwrap();
+    let after = chrono::Utc::now();
+    // The same machine: the skew is the round trip at most, with a little slack.
+    let slack = chrono::Duration::seconds(1);
+    assert!(before - slack <= now && now <= after + slack, "{before} {now} {after}");
+    let later = store.database_now().await.unwrap();
+    assert!(later >= now, "the clock advances");
+    database.drop_database().await;
+}
