@@ -113,3 +113,72 @@ impl Run {
         self.stdout()
     }
 }
+
+/// A binary of the workspace, built once per test process like [`core_ide_bin`].
+fn workspace_bin(package: &'static str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("test runs from target/<profile>/deps");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "--package", package, "--bin", package])
+        .current_dir(workspace_root())
+        .env("CARGO_TARGET_DIR", profile_dir.parent().expect("target dir"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building {package} failed");
+    profile_dir.join(package)
+}
+
+/// The `core-status` binary of this build, built once per test process.
+pub fn core_status_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| workspace_bin("core-status"))
+}
+
+/// A `core-status` invocation isolated like [`CoreIde`]: a private HOME, no inherited `CORE_*`,
+/// token, `RUST_LOG` or `NO_COLOR` variables, and `--systemd-root` at an empty directory, so the
+/// machine's own units and settings never leak into a test.
+pub struct CoreStatus {
+    command: Command,
+    /// The private home directory; `systemd/` under it is the (empty) systemd root.
+    pub home: tempfile::TempDir,
+}
+
+impl CoreStatus {
+    /// `core-status` with `args`.
+    #[must_use]
+    pub fn new(args: &[&str]) -> Self {
+        let home = tempfile::tempdir().expect("temp home");
+        let systemd_root = home.path().join("systemd");
+        std::fs::create_dir_all(&systemd_root).expect("systemd root");
+        let mut command = Command::new(core_status_bin());
+        command
+            .arg("--systemd-root")
+            .arg(&systemd_root)
+            .args(args)
+            .current_dir(workspace_root())
+            .env("HOME", home.path());
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("CORE_") || ["GITHUB_TOKEN", "RUST_LOG", "NO_COLOR"].contains(&name.as_ref())
+            {
+                command.env_remove(name.as_ref());
+            }
+        }
+        Self { command, home }
+    }
+
+    /// Sets an environment variable for the run.
+    #[must_use]
+    pub fn env(mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.command.env(name, value);
+        self
+    }
+
+    /// Runs to completion.
+    #[must_use]
+    pub fn run(mut self) -> Run {
+        let output = self.command.output().expect("core-status starts");
+        Run { output }
+    }
+}

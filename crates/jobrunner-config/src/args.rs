@@ -1,6 +1,7 @@
 //! The clap arguments of the settings, built from the key registry.
 
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
@@ -15,8 +16,9 @@ const DESKTOP: &str = "desktop";
 /// The settings given as flags or `CORE_*` variables, with where each came from.
 ///
 /// Flatten it into a binary's clap parser; every argument is global, so it works before or
-/// after a subcommand.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// after a subcommand. Settings without a flag (the secrets, `silenced`) are read from their
+/// `CORE_*` variable when the arguments are parsed, like clap reads the others.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ConfigArgs {
     pub(crate) config_file: Option<(PathBuf, Source)>,
     pub(crate) given: Vec<(&'static Key, String, Source)>,
@@ -26,6 +28,62 @@ impl ConfigArgs {
     /// Values given for settings, with their sources, in registry order.
     pub fn given(&self) -> impl Iterator<Item = (&'static Key, &str, &Source)> {
         self.given.iter().map(|(k, v, s)| (*k, v.as_str(), s))
+    }
+
+    /// Adds the assignments of an env file (systemd's `EnvironmentFile`, or a unit's
+    /// `Environment=` lines) below what the flags and the process environment already give: a
+    /// setting given either way keeps that value. Within one file the last assignment wins, as
+    /// with systemd. Variables that name no setting are ignored here.
+    ///
+    /// core-status uses this to read a node's configuration the way its service sees it.
+    #[must_use]
+    pub fn with_env_file<'a>(
+        mut self,
+        path: &Path,
+        vars: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Self {
+        let from_this_file = |source: &Source| matches!(source, Source::EnvFile { path: p, .. } if p == path);
+        for (name, value) in vars {
+            if name == "CORE_CONFIG" {
+                if self.config_file.as_ref().is_none_or(|(_, source)| from_this_file(source)) {
+                    let source = Source::EnvFile { path: path.to_owned(), var: "CORE_CONFIG" };
+                    self.config_file = Some((PathBuf::from(value), source));
+                }
+                continue;
+            }
+            let Some(key) = KEYS.iter().find(|k| k.env == name) else { continue };
+            if let Some(index) = self.given.iter().position(|(k, _, _)| k.name == key.name) {
+                if !from_this_file(&self.given[index].2) {
+                    continue;
+                }
+                self.given.remove(index);
+            }
+            self.given.push((key, value.to_owned(), Source::EnvFile { path: path.to_owned(), var: key.env }));
+        }
+        self
+    }
+}
+
+impl ConfigArgs {
+    /// Reads the settings that have no flag from their variables, as clap reads the others.
+    fn read_flagless(&mut self, lookup: impl Fn(&str) -> Option<std::ffi::OsString>) {
+        for key in KEYS.iter().filter(|k| k.flag.is_none()) {
+            if let Some(value) = lookup(key.env) {
+                self.given.retain(|(k, _, _)| k.name != key.name);
+                self.given.push((key, value.to_string_lossy().into_owned(), Source::Env(key.env)));
+            }
+        }
+    }
+}
+
+impl fmt::Debug for ConfigArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let given: Vec<(&str, &str, &Source)> = self
+            .given
+            .iter()
+            .map(|(k, v, s)| (k.name, if k.secret { "<redacted>" } else { v.as_str() }, s))
+            .collect();
+        f.debug_struct("ConfigArgs").field("config_file", &self.config_file).field("given", &given).finish()
     }
 }
 
@@ -68,7 +126,8 @@ fn all_args() -> Vec<Arg> {
             .conflicts_with("mode")
             .global(true),
     ];
-    args.extend(KEYS.iter().map(key_arg));
+    // A key without a flag would become a positional argument: its variable is read directly.
+    args.extend(KEYS.iter().filter(|k| k.flag.is_some()).map(key_arg));
     args
 }
 
@@ -94,7 +153,8 @@ impl FromArgMatches for ConfigArgs {
             };
             self.config_file = Some((PathBuf::from(path), source));
         }
-        for key in KEYS {
+        self.read_flagless(|var| std::env::var_os(var));
+        for key in KEYS.iter().filter(|k| k.flag.is_some()) {
             if let Some(value) = matches.get_one::<String>(key.name) {
                 let source = source_of(matches, key.name, key);
                 self.given.retain(|(k, _, _)| k.name != key.name);
@@ -119,5 +179,38 @@ impl Args for ConfigArgs {
 
     fn augment_args_for_update(cmd: Command) -> Command {
         cmd.args(all_args())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_without_a_flag_are_read_from_their_variable_and_redacted_in_debug() {
+        let mut args = ConfigArgs::default();
+        args.read_flagless(|var| match var {
+            "CORE_DATABASE_URL" => Some("postgres://core:hunter2@db/core".into()),
+            "CORE_SILENCED" => Some("env.W003".into()),
+            _ => None,
+        });
+        let given: Vec<(&str, &Source)> = args.given().map(|(k, _, s)| (k.name, s)).collect();
+        assert_eq!(
+            given,
+            [
+                ("database_url", &Source::Env("CORE_DATABASE_URL")),
+                ("silenced", &Source::Env("CORE_SILENCED"))
+            ]
+        );
+        let debug = format!("{args:?}");
+        assert!(!debug.contains("hunter2") && debug.contains("env.W003"), "{debug}");
+    }
+
+    #[test]
+    fn secrets_have_no_flag_to_parse() {
+        let command = ConfigArgs::augment_args(Command::new("core-ide"));
+        for flag in ["--database-url", "--slack-webhook-url", "--discord-webhook-url", "--silenced"] {
+            assert!(command.clone().try_get_matches_from(["core-ide", flag, "x"]).is_err(), "{flag}");
+        }
     }
 }

@@ -19,6 +19,30 @@ pub enum ConfigError {
         /// What is accepted.
         expected: String,
     },
+    /// A secret whose value does not parse; the value itself is never shown.
+    #[error("invalid value for {key} (from {origin}; value not shown, it is a secret): expected {expected}")]
+    InvalidSecret {
+        /// The setting.
+        key: &'static str,
+        /// Where it came from.
+        origin: Source,
+        /// What is accepted.
+        expected: String,
+    },
+    /// A secret in the config file, which ends up in backups and support bundles.
+    #[error(
+        "{key} in {} is a secret and is not read from the config file: set {var} in the environment \
+         instead (the service's EnvironmentFile, mode 0600)",
+        path.display()
+    )]
+    SecretInFile {
+        /// The setting.
+        key: &'static str,
+        /// Its environment variable.
+        var: &'static str,
+        /// The config file.
+        path: PathBuf,
+    },
     /// A key the config file should not have.
     #[error("unknown key {key:?} in {}: known keys are {known}", path.display())]
     UnknownKey {

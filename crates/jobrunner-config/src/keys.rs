@@ -13,6 +13,9 @@ pub struct Key {
     pub value_name: &'static str,
     /// One-line help.
     pub help: &'static str,
+    /// A secret: read from the environment only (never a flag, which `ps` shows, nor the config
+    /// file, which ends up in backups), and never printed.
+    pub secret: bool,
 }
 
 /// Every setting, in the order `core-ide config` prints them.
@@ -52,6 +55,7 @@ pub const KEYS: &[Key] = &[
         flag: Some("dry-run"),
         value_name: "BOOL",
         help: "Decide and log, but call no mutation and claim nothing",
+        secret: false,
     },
     Key {
         name: "mode",
@@ -59,6 +63,7 @@ pub const KEYS: &[Key] = &[
         flag: Some("mode"),
         value_name: "MODE",
         help: "auto, headless or desktop; auto is headless without DISPLAY or WAYLAND_DISPLAY [default: auto]",
+        secret: false,
     },
     key(
         "journal_dir",
@@ -110,6 +115,56 @@ pub const KEYS: &[Key] = &[
         "TEXT",
         "Comment asking the agent to address reviews [default: fix the code reviews]",
     ),
+    Key {
+        name: "environment",
+        // The conventional short spelling (like RAILS_ENV or NODE_ENV), not CORE_ENVIRONMENT.
+        env: "CORE_ENV",
+        flag: Some("environment"),
+        value_name: "ENV",
+        help: "development, staging or production; production turns on core-status's production checks [default: development]",
+        secret: false,
+    },
+    secret(
+        "database_url",
+        "CORE_DATABASE_URL",
+        "URL",
+        "PostgreSQL URL of a fleet's shared state (postgres://...); unset: a standalone node on SQLite",
+    ),
+    key(
+        "lease_ttl",
+        "CORE_LEASE_TTL",
+        "lease-ttl",
+        "DURATION",
+        "How long a fleet node keeps a repository without renewing its lease [default: 3m]",
+    ),
+    key(
+        "heartbeat_interval",
+        "CORE_HEARTBEAT_INTERVAL",
+        "heartbeat-interval",
+        "DURATION",
+        "Time between a fleet node's heartbeats [default: 15s]",
+    ),
+    secret(
+        "slack_webhook_url",
+        "CORE_SLACK_WEBHOOK_URL",
+        "URL",
+        "Slack incoming-webhook URL for node notifications",
+    ),
+    secret(
+        "discord_webhook_url",
+        "CORE_DISCORD_WEBHOOK_URL",
+        "URL",
+        "Discord webhook URL for node notifications",
+    ),
+    Key {
+        name: "silenced",
+        env: "CORE_SILENCED",
+        // core-status has its own repeatable --silence, added to this list.
+        flag: None,
+        value_name: "ID,...",
+        help: "core-status check ids to silence, such as env.W003, comma separated",
+        secret: false,
+    },
 ];
 
 const fn key(
@@ -119,7 +174,12 @@ const fn key(
     value_name: &'static str,
     help: &'static str,
 ) -> Key {
-    Key { name, env, flag: Some(flag), value_name, help }
+    Key { name, env, flag: Some(flag), value_name, help, secret: false }
+}
+
+/// A secret setting: no flag, environment only.
+const fn secret(name: &'static str, env: &'static str, value_name: &'static str, help: &'static str) -> Key {
+    Key { name, env, flag: None, value_name, help, secret: true }
 }
 
 /// Looks a key up by its TOML name.
@@ -137,21 +197,44 @@ pub struct EnvVar {
     pub purpose: &'static str,
     /// True when its value must never be printed.
     pub secret: bool,
+    /// True when the operator sets it, so it belongs in the node's env file (and its sample).
+    /// False for variables the session or the service manager provides (`HOME`, `DISPLAY`,
+    /// `NOTIFY_SOCKET`) or that only matter on a terminal (`NO_COLOR`).
+    pub in_env_file: bool,
 }
 
-/// Variables read outside the settings table.
+const fn operator(name: &'static str, purpose: &'static str, secret: bool) -> EnvVar {
+    EnvVar { name, purpose, secret, in_env_file: true }
+}
+
+const fn ambient(name: &'static str, purpose: &'static str) -> EnvVar {
+    EnvVar { name, purpose, secret: false, in_env_file: false }
+}
+
+/// Variables read outside the settings table. The binaries read these names through this
+/// table's entries, so core-status can tell an env file what is read and what is not.
 const OTHER_ENV_VARS: &[EnvVar] = &[
-    EnvVar { name: "CORE_CONFIG", purpose: "Path of the TOML config file", secret: false },
-    EnvVar { name: "CORE_GITHUB_TOKEN", purpose: "GitHub token (preferred over GITHUB_TOKEN)", secret: true },
-    EnvVar { name: "GITHUB_TOKEN", purpose: "GitHub token, when CORE_GITHUB_TOKEN is unset", secret: true },
+    operator("CORE_CONFIG", "Path of the TOML config file", false),
+    operator("CORE_GITHUB_TOKEN", "GitHub token (preferred over GITHUB_TOKEN)", true),
+    operator("GITHUB_TOKEN", "GitHub token, when CORE_GITHUB_TOKEN is unset", true),
+    operator(
+        "RUST_LOG",
+        "Filter of core-ide's JSON logs, such as info or jobrunner_runner=debug [default: info]",
+        false,
+    ),
+    ambient("HOME", "Home directory: ~ in paths, the default config file"),
+    ambient("DISPLAY", "X11 display: mode auto runs the desktop app when set"),
+    ambient("WAYLAND_DISPLAY", "Wayland display: mode auto runs the desktop app when set"),
+    ambient("NOTIFY_SOCKET", "systemd's notification socket (READY, WATCHDOG, STOPPING), set by systemd"),
+    ambient("NO_COLOR", "core-status prints no colour when set to a non-empty value"),
 ];
 
-/// Every environment variable the binaries read: the settings table plus the config path and
-/// the token variables.
+/// Every environment variable the binaries read: the settings table, the config path, the
+/// token variables, the log filter, and what the session or systemd provides.
 #[must_use]
 pub fn env_vars() -> Vec<EnvVar> {
     KEYS.iter()
-        .map(|k| EnvVar { name: k.env, purpose: k.help, secret: false })
+        .map(|k| EnvVar { name: k.env, purpose: k.help, secret: k.secret, in_env_file: true })
         .chain(OTHER_ENV_VARS.iter().copied())
         .collect()
 }
@@ -162,11 +245,27 @@ mod tests {
 
     #[test]
     fn env_names_are_core_prefixed_key_names() {
-        for key in KEYS {
+        for key in KEYS.iter().filter(|k| k.name != "environment") {
             assert_eq!(key.env, format!("CORE_{}", key.name.to_ascii_uppercase()));
             if let Some(flag) = key.flag {
                 assert_eq!(flag, key.name.replace('_', "-"));
             }
+        }
+        assert_eq!(find_key("environment").map(|k| k.env), Some("CORE_ENV"));
+    }
+
+    #[test]
+    fn secrets_have_no_flag() {
+        for key in KEYS.iter().filter(|k| k.secret) {
+            assert_eq!(key.flag, None, "{} would show in ps output", key.name);
+        }
+    }
+
+    #[test]
+    fn each_variable_is_registered_once() {
+        let vars = env_vars();
+        for var in &vars {
+            assert_eq!(vars.iter().filter(|v| v.name == var.name).count(), 1, "{}", var.name);
         }
     }
 }

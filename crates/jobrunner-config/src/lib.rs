@@ -6,6 +6,9 @@
 //! drift. Layers, lowest first: built-in defaults, the TOML file (`--config`, default
 //! `~/.config/core-ide/config.toml`), `CORE_*` variables, flags.
 //!
+//! Secrets (the token, the database URL, webhook URLs) are read from the environment only, held
+//! as [`Secret`]s and never printed, not even in an error.
+//!
 //! A bad value fails with one line naming the key, the value, where it came from and what is
 //! accepted. This crate reads the config file and the environment; it does not create
 //! directories or touch the network.
@@ -20,4 +23,4 @@ mod settings;
 pub use args::ConfigArgs;
 pub use error::ConfigError;
 pub use keys::{EnvVar, KEYS, Key, env_vars, find_key};
-pub use settings::{Host, Mode, Secret, Settings, Source, default_config_path};
+pub use settings::{Environment, Host, Mode, Secret, Settings, Source, default_config_path};

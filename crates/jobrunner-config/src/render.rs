@@ -5,8 +5,8 @@ use std::fmt::Write;
 use crate::keys::KEYS;
 use crate::settings::{Settings, Source};
 
-/// One `key = value  # source` line per setting, values in TOML syntax, then the token's
-/// presence without its value.
+/// One `key = value  # source` line per setting, values in TOML syntax; secrets (the token
+/// included) as comments saying whether they are set and from where, never their value.
 pub(crate) fn render(settings: &Settings) -> String {
     let mut lines = vec![
         "# Effective core-ide configuration. Highest wins: flag > CORE_* variable > config file > default."
@@ -18,6 +18,7 @@ pub(crate) fn render(settings: &Settings) -> String {
     }
     let rows: Vec<(String, &Source)> = KEYS
         .iter()
+        .filter(|key| !key.secret)
         .map(|key| {
             (format!("{} = {}", key.name, toml_value(settings, key.name)), &settings.sources[key.name])
         })
@@ -25,6 +26,12 @@ pub(crate) fn render(settings: &Settings) -> String {
     let width = rows.iter().map(|(line, _)| line.len()).max().unwrap_or(0);
     for (line, source) in rows {
         lines.push(format!("{line:<width$}  # {source}"));
+    }
+    for key in KEYS.iter().filter(|key| key.secret) {
+        match (secret_is_set(settings, key.name), &settings.sources[key.name]) {
+            (true, source) => lines.push(format!("# {}: set from {source} (redacted)", key.name)),
+            (false, _) => lines.push(format!("# {}: not set ({})", key.name, key.env)),
+        }
     }
     match &settings.github_token {
         Some((var, _)) => lines.push(format!("# github token: set from {var} (redacted)")),
@@ -57,6 +64,19 @@ fn toml_value(s: &Settings, key: &str) -> String {
         "merge_method" => string(&s.handlers.merge_method.to_string()),
         "conflict_command" => string(&s.handlers.conflict_command),
         "review_command" => string(&s.handlers.review_command),
+        "environment" => string(s.environment.as_str()),
+        "lease_ttl" => string(&humantime::format_duration(s.lease_ttl).to_string()),
+        "heartbeat_interval" => string(&humantime::format_duration(s.heartbeat_interval).to_string()),
+        "silenced" => list(s.silenced.clone()),
         other => unreachable!("key {other} has no renderer"),
+    }
+}
+
+fn secret_is_set(s: &Settings, key: &str) -> bool {
+    match key {
+        "database_url" => s.database_url.is_some(),
+        "slack_webhook_url" => s.slack_webhook_url.is_some(),
+        "discord_webhook_url" => s.discord_webhook_url.is_some(),
+        other => unreachable!("secret {other} has no renderer"),
     }
 }

@@ -24,6 +24,14 @@ pub enum Source {
     Env(&'static str),
     /// A command-line flag.
     Flag(String),
+    /// An assignment in an env file (systemd's `EnvironmentFile`) or a unit's `Environment=`,
+    /// as core-status reads them.
+    EnvFile {
+        /// The file.
+        path: PathBuf,
+        /// The variable assigned.
+        var: &'static str,
+    },
 }
 
 impl fmt::Display for Source {
@@ -33,6 +41,7 @@ impl fmt::Display for Source {
             Self::File(path) => write!(f, "config file {}", path.display()),
             Self::Env(var) => f.write_str(var),
             Self::Flag(flag) => f.write_str(flag),
+            Self::EnvFile { path, var } => write!(f, "{var} in {}", path.display()),
         }
     }
 }
@@ -59,12 +68,43 @@ impl Mode {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    /// The name used in the config file and `CORE_MODE`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Auto => "auto",
             Self::Headless => "headless",
             Self::Desktop => "desktop",
         }
+    }
+}
+
+/// The kind of deployment, for the checks that only matter in production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// A developer's machine (the default).
+    Development,
+    /// A pre-production node.
+    Staging,
+    /// A production node: core-status warns about dry-run, debug logging and a missing unit.
+    Production,
+}
+
+impl Environment {
+    /// The name used in the config file and `CORE_ENV`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Staging => "staging",
+            Self::Production => "production",
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -148,6 +188,20 @@ pub struct Settings {
     pub handlers: HandlerSettings,
     /// The GitHub token, with the variable it came from.
     pub github_token: Option<(&'static str, Secret)>,
+    /// Development, staging or production.
+    pub environment: Environment,
+    /// The fleet's PostgreSQL URL; `None` for a standalone node on SQLite.
+    pub database_url: Option<Secret>,
+    /// How long a fleet node keeps a repository lease without renewing it.
+    pub lease_ttl: Duration,
+    /// Time between a fleet node's heartbeats.
+    pub heartbeat_interval: Duration,
+    /// Slack incoming-webhook URL for node notifications.
+    pub slack_webhook_url: Option<Secret>,
+    /// Discord webhook URL for node notifications.
+    pub discord_webhook_url: Option<Secret>,
+    /// core-status check ids to silence, as given (core-status checks they exist).
+    pub silenced: Vec<String>,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
     /// Where each setting's value came from, by key name.
@@ -164,7 +218,12 @@ impl Settings {
     /// Loads the settings of this process: the config file named by the args (or the default
     /// one, when it exists), then the args, on the current host.
     pub fn load(args: &ConfigArgs) -> Result<Self, ConfigError> {
-        let host = Host::current();
+        Self::load_on(args, &Host::current())
+    }
+
+    /// Like [`load`](Self::load), on `host`: for a caller that knows the token from elsewhere
+    /// (core-status reads it from the service's env file).
+    pub fn load_on(args: &ConfigArgs, host: &Host) -> Result<Self, ConfigError> {
         let file = match &args.config_file {
             Some((path, source)) => {
                 let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Unreadable {
@@ -177,7 +236,7 @@ impl Settings {
             None => default_config_path(host.home.as_deref())
                 .and_then(|path| std::fs::read_to_string(&path).ok().map(|text| (path, text))),
         };
-        Self::from_layers(file.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), args, &host)
+        Self::from_layers(file.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), args, host)
     }
 
     /// Combines defaults, a config file's text, and the args, on `host`.
@@ -235,6 +294,13 @@ fn defaults(host: &Host) -> Vec<(&'static str, String)> {
         ("merge_method", "squash".into()),
         ("conflict_command", DEFAULT_CONFLICT_COMMAND.into()),
         ("review_command", DEFAULT_REVIEW_COMMAND.into()),
+        ("environment", "development".into()),
+        ("database_url", String::new()),
+        ("lease_ttl", "3m".into()),
+        ("heartbeat_interval", "15s".into()),
+        ("slack_webhook_url", String::new()),
+        ("discord_webhook_url", String::new()),
+        ("silenced", String::new()),
     ]
 }
 
@@ -251,8 +317,11 @@ fn file_values(path: &Path, text: &str) -> Result<Vec<(&'static str, String)>, C
             let key = find_key(&name).ok_or_else(|| ConfigError::UnknownKey {
                 key: name.clone(),
                 path: path.to_owned(),
-                known: KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", "),
+                known: KEYS.iter().filter(|k| !k.secret).map(|k| k.name).collect::<Vec<_>>().join(", "),
             })?;
+            if key.secret {
+                return Err(ConfigError::SecretInFile { key: key.name, var: key.env, path: path.to_owned() });
+            }
             let raw = match value {
                 toml::Value::String(s) => s,
                 toml::Value::Integer(i) => i.to_string(),
@@ -295,6 +364,21 @@ fn field<T>(
     parse(value).map_err(|expected| ConfigError::invalid(key, value, source, expected))
 }
 
+/// Parses a secret's layered value: unset when empty, and never echoed in an error.
+fn secret_field(
+    raw: &Raw,
+    key: &'static str,
+    parse: impl Fn(&str) -> Result<(), String>,
+) -> Result<Option<Secret>, ConfigError> {
+    let (value, source) = raw.get(key).expect("every key has a default");
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    parse(value).map_err(|expected| ConfigError::InvalidSecret { key, origin: source.clone(), expected })?;
+    Ok(Some(Secret::new(value.to_owned())))
+}
+
 fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
     Ok(Settings {
         api_url: field(raw, "api_url", parse_api_url)?,
@@ -315,6 +399,13 @@ fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
             merge_method: field(raw, "merge_method", |v| v.trim().parse::<MergeMethod>())?,
         },
         github_token: host.token.clone(),
+        environment: field(raw, "environment", parse_environment)?,
+        database_url: secret_field(raw, "database_url", parse_database_url)?,
+        lease_ttl: field(raw, "lease_ttl", parse_duration)?,
+        heartbeat_interval: field(raw, "heartbeat_interval", parse_duration)?,
+        slack_webhook_url: secret_field(raw, "slack_webhook_url", parse_webhook_url)?,
+        discord_webhook_url: secret_field(raw, "discord_webhook_url", parse_webhook_url)?,
+        silenced: field(raw, "silenced", parse_check_ids)?,
         config_file: None,
         sources: BTreeMap::new(),
     })
@@ -444,4 +535,72 @@ fn parse_command(value: &str) -> Result<String, String> {
         return Err(format!("a non-empty comment text of at most {MAX_COMMENT_CHARS} characters"));
     }
     Ok(text.to_owned())
+}
+
+fn parse_environment(value: &str) -> Result<Environment, String> {
+    match value.trim() {
+        "development" => Ok(Environment::Development),
+        "staging" => Ok(Environment::Staging),
+        "production" => Ok(Environment::Production),
+        _ => Err("development, staging or production".to_owned()),
+    }
+}
+
+/// The authority and path of `url` when its scheme is one of `schemes`.
+fn split_url<'a>(url: &'a str, schemes: &[&str]) -> Option<(&'a str, &'a str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !schemes.iter().any(|s| s.eq_ignore_ascii_case(scheme)) || url.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(rest.split_once('/').map_or((rest, ""), |(authority, path)| (authority, path)))
+}
+
+fn parse_database_url(url: &str) -> Result<(), String> {
+    let expected = || "a PostgreSQL URL such as postgres://USER:PASSWORD@HOST:5432/DATABASE".to_owned();
+    let (authority, _) = split_url(url, &["postgres", "postgresql"]).ok_or_else(expected)?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    if host.is_empty() {
+        return Err(expected());
+    }
+    Ok(())
+}
+
+fn parse_webhook_url(url: &str) -> Result<(), String> {
+    let expected = || {
+        "an https webhook URL with its token path, such as https://hooks.slack.com/services/...; \
+         http only for a loopback host"
+            .to_owned()
+    };
+    let (authority, path) = split_url(url, &["https", "http"]).ok_or_else(expected)?;
+    let host = authority.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()));
+    let host = host.map_or(authority, |(host, _)| host);
+    let loopback = host == "localhost" || host == "[::1]" || host.starts_with("127.");
+    let plain = url.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://"));
+    if authority.is_empty() || authority.contains('@') || path.is_empty() || (plain && !loopback) {
+        return Err(expected());
+    }
+    Ok(())
+}
+
+/// Check ids look like `env.W003`: a category, a dot, a level letter and three digits.
+fn parse_check_ids(value: &str) -> Result<Vec<String>, String> {
+    let valid = |id: &str| {
+        id.split_once('.').is_some_and(|(category, code)| {
+            !category.is_empty()
+                && category.bytes().all(|b| b.is_ascii_lowercase())
+                && code.len() == 4
+                && matches!(code.as_bytes()[0], b'E' | b'W' | b'I')
+                && code[1..].bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    let mut ids: Vec<String> = Vec::new();
+    for id in split_list(value) {
+        if !valid(id) {
+            return Err("comma-separated check ids such as env.W003 (see docs/status-checks.md)".to_owned());
+        }
+        if !ids.iter().any(|i| i == id) {
+            ids.push(id.to_owned());
+        }
+    }
+    Ok(ids)
 }

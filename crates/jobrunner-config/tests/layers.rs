@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Command, FromArgMatches};
-use jobrunner_config::{ConfigArgs, ConfigError, Host, Mode, Secret, Settings, Source, env_vars};
+use jobrunner_config::{
+    ConfigArgs, ConfigError, Environment, Host, Mode, Secret, Settings, Source, env_vars,
+};
 use jobrunner_core::MergeMethod;
 
 fn command() -> Command {
@@ -42,6 +44,12 @@ fn defaults_need_no_file_and_no_flags() {
     assert_eq!(settings.enabled_handlers.len(), 6);
     assert_eq!(settings.handlers.merge_method, MergeMethod::Squash);
     assert_eq!(settings.handlers.conflict_command, "fix merge conflict");
+    assert_eq!(settings.environment, Environment::Development);
+    assert!(settings.database_url.is_none());
+    assert_eq!(settings.lease_ttl, Duration::from_secs(180), "at least twice the default poll interval");
+    assert_eq!(settings.heartbeat_interval, Duration::from_secs(15));
+    assert!(settings.slack_webhook_url.is_none() && settings.discord_webhook_url.is_none());
+    assert!(settings.silenced.is_empty());
     assert!(settings.sources.values().all(|s| *s == Source::Default));
 }
 
@@ -192,4 +200,124 @@ fn api_url_accepts_enterprise_paths_and_rejects_other_schemes() {
     assert_eq!(settings.api_url, "https://ghe.example.com/api/v3");
     assert!(error(None, &["--api-url", "ftp://x"]).contains("expected an http(s) URL"));
     assert!(error(None, &["--epic-label", "a,b"]).contains("expected a label name"));
+}
+
+const ENV_FILE: &str = "/etc/core-ide/core-ide.env";
+
+fn with_env_file(flags: &[&str], vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    let args = args(flags).with_env_file(Path::new(ENV_FILE), vars.iter().copied());
+    Settings::from_layers(None, &args, &host())
+}
+
+#[test]
+fn env_file_values_sit_below_flags_and_the_last_assignment_wins() {
+    let settings = with_env_file(
+        &["--repos", "octo/app"],
+        &[
+            ("CORE_REPOS", "octo/ignored"),
+            ("CORE_POLL_INTERVAL", "30s"),
+            ("CORE_POLL_INTERVAL", "2m"),
+            ("CORE_ENV", "production"),
+            ("UNRELATED", "x"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(settings.repos.iter().map(ToString::to_string).collect::<Vec<_>>(), ["octo/app"]);
+    assert_eq!(settings.poll_interval, Duration::from_secs(120));
+    assert_eq!(settings.environment, Environment::Production);
+    assert_eq!(
+        settings.sources["poll_interval"].to_string(),
+        "CORE_POLL_INTERVAL in /etc/core-ide/core-ide.env"
+    );
+}
+
+#[test]
+fn fleet_and_notification_settings_parse_from_the_environment() {
+    let settings = with_env_file(
+        &["--lease-ttl", "2m", "--heartbeat-interval", "20s"],
+        &[
+            ("CORE_DATABASE_URL", "postgres://core:hunter2@db.internal:5432/core"),
+            ("CORE_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/xyz"),
+            ("CORE_DISCORD_WEBHOOK_URL", "http://127.0.0.1:8080/api/webhooks/1/abc"),
+            ("CORE_SILENCED", "env.W003, runtime.I001,env.W003"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        settings.database_url.as_ref().map(Secret::expose),
+        Some("postgres://core:hunter2@db.internal:5432/core")
+    );
+    assert_eq!(settings.lease_ttl, Duration::from_secs(120));
+    assert_eq!(settings.heartbeat_interval, Duration::from_secs(20));
+    assert!(settings.slack_webhook_url.is_some() && settings.discord_webhook_url.is_some());
+    assert_eq!(settings.silenced, ["env.W003", "runtime.I001"]);
+}
+
+#[test]
+fn a_bad_secret_names_the_key_and_its_source_but_never_the_value() {
+    let cases = [
+        ("CORE_DATABASE_URL", "mysql://root:hunter2@db/core", "database_url"),
+        ("CORE_DATABASE_URL", "postgres://hunter2@", "database_url"),
+        ("CORE_SLACK_WEBHOOK_URL", "http://hooks.example.com/services/hunter2", "slack_webhook_url"),
+        ("CORE_DISCORD_WEBHOOK_URL", "https://discord.com", "discord_webhook_url"),
+        (
+            "CORE_DISCORD_WEBHOOK_URL",
+            "https://user:hunter2@discord.com/api/webhooks/1",
+            "discord_webhook_url",
+        ),
+    ];
+    for (var, value, key) in cases {
+        let message = with_env_file(&[], &[(var, value)]).unwrap_err().to_string();
+        assert!(
+            message
+                .starts_with(&format!("invalid value for {key} (from {var} in {ENV_FILE}; value not shown")),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2") && !message.contains('\n'), "{message}");
+    }
+}
+
+#[test]
+fn secrets_in_the_config_file_are_refused() {
+    let message = error(Some("database_url = \"postgres://core:hunter2@db/core\""), &[]);
+    assert_eq!(
+        message,
+        "database_url in /etc/core-ide.toml is a secret and is not read from the config file: set \
+         CORE_DATABASE_URL in the environment instead (the service's EnvironmentFile, mode 0600)"
+    );
+}
+
+#[test]
+fn silenced_checks_come_from_a_file_array_and_must_look_like_check_ids() {
+    let settings = load(Some("silenced = [\"env.W003\", \"store.I001\"]"), &[]).unwrap();
+    assert_eq!(settings.silenced, ["env.W003", "store.I001"]);
+    for bad in ["W003", "env.X003", "env.W03", "Env.W003"] {
+        let message = error(Some(&format!("silenced = [\"{bad}\"]")), &[]);
+        assert!(message.contains("expected comma-separated check ids such as env.W003"), "{message}");
+    }
+}
+
+#[test]
+fn environment_accepts_three_names() {
+    assert_eq!(load(None, &["--environment", "staging"]).unwrap().environment, Environment::Staging);
+    assert_eq!(
+        error(None, &["--environment", "prod"]),
+        "invalid value \"prod\" for environment (from --environment): expected development, staging or production"
+    );
+}
+
+#[test]
+fn rendered_config_says_which_secrets_are_set_without_their_values() {
+    let settings = with_env_file(&[], &[("CORE_DATABASE_URL", "postgres://core:hunter2@db/core")]).unwrap();
+    let text = settings.render_toml();
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(!format!("{settings:?}").contains("hunter2"));
+    assert!(
+        text.contains("# database_url: set from CORE_DATABASE_URL in /etc/core-ide/core-ide.env (redacted)"),
+        "{text}"
+    );
+    assert!(text.contains("# slack_webhook_url: not set (CORE_SLACK_WEBHOOK_URL)"), "{text}");
+    let reparsed: toml::Table = text.parse().expect("the rendered config is valid TOML");
+    assert_eq!(reparsed["lease_ttl"].as_str(), Some("3m"));
+    assert!(!reparsed.contains_key("database_url"));
 }

@@ -1,0 +1,156 @@
+//! How the node would run: token, repositories, production settings and the API budget.
+
+use std::time::Duration;
+
+use crate::check::{Category, Check, CheckResult};
+use crate::inputs::{Inputs, PRIMARY_BUDGET_PER_HOUR};
+use crate::render::{duration, thousands};
+
+const C: Category = Category::Runtime;
+
+/// No GitHub token.
+pub const NO_TOKEN: Check = Check::error("runtime.E001", C);
+/// No repositories to poll.
+pub const NO_REPOS: Check = Check::error("runtime.E002", C);
+/// Production with dry-run.
+pub const PRODUCTION_DRY_RUN: Check = Check::warn("runtime.W001", C);
+/// Production with debug logging.
+pub const PRODUCTION_DEBUG_LOG: Check = Check::warn("runtime.W002", C);
+/// Poll interval under 10 seconds.
+pub const FAST_POLL: Check = Check::warn("runtime.W003", C);
+/// Projected API use over the token's budget share.
+pub const OVER_BUDGET: Check = Check::warn("runtime.W004", C);
+
+/// Every check of this category.
+pub const CHECKS: &[Check] =
+    &[NO_TOKEN, NO_REPOS, PRODUCTION_DRY_RUN, PRODUCTION_DEBUG_LOG, FAST_POLL, OVER_BUDGET];
+
+/// Below this, polling spends the budget's secondary limits for little gain.
+const MIN_POLL_INTERVAL: Duration = Duration::from_secs(10);
+
+/// How many of the latest cycles a projection averages over.
+pub const PROJECTION_CYCLES: usize = 20;
+
+/// Runs the runtime checks.
+#[must_use]
+pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
+    let settings = &inputs.settings;
+    let mut results = Vec::new();
+    if settings.github_token.is_none() {
+        results.push(NO_TOKEN.result(
+            "no GitHub token: core-ide will refuse to start",
+            format!("set CORE_GITHUB_TOKEN in {}", inputs.env.env_file.path.display()),
+        ));
+    }
+    if settings.repos.is_empty() {
+        results.push(NO_REPOS.result(
+            "no repositories to poll: core-ide will refuse to start",
+            "set CORE_REPOS=owner/name,... (or repos = [...] in the config file)",
+        ));
+    }
+    if inputs.production() && settings.dry_run {
+        results.push(PRODUCTION_DRY_RUN.result(
+            format!(
+                "production node in dry-run (from {}): it decides but performs nothing",
+                settings.sources["dry_run"]
+            ),
+            "unset CORE_DRY_RUN, or set CORE_ENV to staging if dry-run is intended",
+        ));
+    }
+    if let Some(filter) =
+        inputs.env.log_filter.as_ref().filter(|f| inputs.production() && debug_logging(&f.value))
+    {
+        results.push(PRODUCTION_DEBUG_LOG.result(
+            format!("production node logs at debug level (RUST_LOG={} from {})", filter.value, filter.origin),
+            "set RUST_LOG=info (the default) once the debugging is done",
+        ));
+    }
+    if settings.poll_interval < MIN_POLL_INTERVAL {
+        results.push(FAST_POLL.result(
+            format!("poll interval {} is under 10s", duration(settings.poll_interval)),
+            "set CORE_POLL_INTERVAL to 30s or more: change detection is free, but each change costs points",
+        ));
+    }
+    if let Some(projection) = projection(inputs).filter(|p| p.per_hour > p.share) {
+        results.push(OVER_BUDGET.result(
+            format!(
+                "projected {} API points/hour ({:.1} per cycle over the last {} cycles, one cycle every {}) exceeds this node's share of the token's budget, {}/hour",
+                thousands(projection.per_hour),
+                projection.per_cycle,
+                projection.cycles,
+                duration(settings.poll_interval),
+                thousands(projection.share)
+            ),
+            format!(
+                "set CORE_POLL_INTERVAL to at least {}, or poll fewer repositories",
+                duration(projection.interval_within_share())
+            ),
+        ));
+    }
+    if results.is_empty() {
+        let repos = match settings.repos.len() {
+            1 => "1 repository".to_owned(),
+            n => format!("{n} repositories"),
+        };
+        results
+            .push(C.ok(format!("token set, {repos}, one cycle every {}", duration(settings.poll_interval))));
+    }
+    results
+}
+
+/// True when a `RUST_LOG` filter turns on debug or trace output anywhere.
+#[must_use]
+pub fn debug_logging(filter: &str) -> bool {
+    filter.split(',').any(|directive| {
+        let level = directive.rsplit('=').next().unwrap_or(directive).trim();
+        level.eq_ignore_ascii_case("debug") || level.eq_ignore_ascii_case("trace")
+    })
+}
+
+/// API use projected from the latest cycles at the configured pace.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Projection {
+    /// Cycles averaged over.
+    pub cycles: usize,
+    /// Points they spent.
+    pub points: u64,
+    /// Points per cycle.
+    pub per_cycle: f64,
+    /// Points per hour at one cycle per poll interval.
+    pub per_hour: u64,
+    /// This node's share of the token's hourly budget.
+    pub share: u64,
+    poll_interval: Duration,
+}
+
+impl Projection {
+    /// The shortest poll interval that keeps the projection within the share.
+    #[must_use]
+    pub fn interval_within_share(&self) -> Duration {
+        let secs = (self.points * 3600).div_ceil(self.share.max(1) * self.cycles as u64);
+        Duration::from_secs(secs).max(self.poll_interval)
+    }
+}
+
+/// Projects the points an hour of cycles at the configured interval spends, from the points
+/// the latest ended cycles spent (idle back-off only lowers it). `None` before any cycle ended.
+#[must_use]
+pub fn projection(inputs: &Inputs) -> Option<Projection> {
+    let crate::inputs::StoreSnapshot::Open { cycles, .. } = &inputs.store else { return None };
+    let spent: Vec<u64> =
+        cycles.iter().filter_map(|c| c.end.map(|end| end.points_spent)).take(PROJECTION_CYCLES).collect();
+    if spent.is_empty() {
+        return None;
+    }
+    let points: u64 = spent.iter().sum();
+    let count = spent.len() as u64;
+    let poll = inputs.settings.poll_interval.as_secs().max(1);
+    Some(Projection {
+        cycles: spent.len(),
+        points,
+        per_cycle: points as f64 / count as f64,
+        per_hour: (points * 3600).div_ceil(count * poll),
+        share: PRIMARY_BUDGET_PER_HOUR / u64::from(inputs.nodes_sharing_token.max(1)),
+        poll_interval: inputs.settings.poll_interval,
+    })
+}

@@ -1,0 +1,190 @@
+//! The state store, the journal, and what the node did last.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::TimeDelta;
+use jobrunner_journal::ReadWarning;
+
+use crate::check::{Category, Check, CheckResult};
+use crate::checks::env::line_numbers;
+use crate::inputs::{IDLE_INTERVAL, Inputs, StoreProblem, StoreSnapshot};
+use crate::render::{ago, duration};
+
+const C: Category = Category::Store;
+
+/// The state database cannot be opened.
+pub const UNOPENABLE: Check = Check::error("store.E001", C);
+/// The schema is newer than this binary.
+pub const NEWER_SCHEMA: Check = Check::error("store.E002", C);
+/// The schema is not migrated.
+pub const NOT_MIGRATED: Check = Check::error("store.E003", C);
+/// The store belongs to another node id.
+pub const OTHER_NODE: Check = Check::error("store.E004", C);
+/// The journal directory cannot be read.
+pub const JOURNAL_UNREADABLE: Check = Check::error("store.E005", C);
+/// The last cycle is stale while the node is meant to run.
+pub const STALE_CYCLE: Check = Check::warn("store.W001", C);
+/// No handler is enabled.
+pub const NO_HANDLERS: Check = Check::warn("store.W002", C);
+/// No notification channel.
+pub const NO_NOTIFICATIONS: Check = Check::info("store.I001", C);
+/// Torn or unreadable journal lines.
+pub const JOURNAL_SKIPPED_LINES: Check = Check::info("store.I002", C);
+/// No state database yet.
+pub const NOT_CREATED: Check = Check::info("store.I003", C);
+
+/// Every check of this category.
+pub const CHECKS: &[Check] = &[
+    UNOPENABLE,
+    NEWER_SCHEMA,
+    NOT_MIGRATED,
+    OTHER_NODE,
+    JOURNAL_UNREADABLE,
+    STALE_CYCLE,
+    NO_HANDLERS,
+    NO_NOTIFICATIONS,
+    JOURNAL_SKIPPED_LINES,
+    NOT_CREATED,
+];
+
+/// Cycles a node may miss before its last one counts as stale.
+const STALE_AFTER_INTERVALS: u32 = 3;
+
+/// Runs the store checks.
+#[must_use]
+pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
+    let mut results = database(inputs);
+    results.extend(stale_cycle(inputs));
+    if inputs.settings.enabled_handlers.is_empty() {
+        results.push(NO_HANDLERS.result(
+            "no handler is enabled: the node polls but never acts",
+            "set CORE_HANDLERS (or handlers = [...]) to the handlers to run, or unset it for all six",
+        ));
+    }
+    if inputs.settings.slack_webhook_url.is_none() && inputs.settings.discord_webhook_url.is_none() {
+        results.push(NO_NOTIFICATIONS.result(
+            "no notification channel: nobody hears of a restart",
+            "set CORE_SLACK_WEBHOOK_URL or CORE_DISCORD_WEBHOOK_URL and run `core-status notify-startup` from the unit",
+        ));
+    }
+    results.extend(journal(inputs));
+    if results.is_empty() {
+        results.push(C.ok(match &inputs.store {
+            StoreSnapshot::Open { path, schema_version, .. } => {
+                format!("{} at schema version {schema_version}, journal readable", path.display())
+            }
+            _ => "store and journal readable".to_owned(),
+        }));
+    }
+    results
+}
+
+fn database(inputs: &Inputs) -> Vec<CheckResult> {
+    match &inputs.store {
+        StoreSnapshot::NotCreated { path } => vec![NOT_CREATED.result(
+            format!("no state database at {}: the node has not run with this data directory", path.display()),
+            "start core-ide (or check CORE_DATA_DIR points at the node's data directory)",
+        )],
+        StoreSnapshot::Unusable { path, problem, detail } => {
+            let (check, hint) = match problem {
+                StoreProblem::Unopenable => (UNOPENABLE, "see the message: check the file, or move it aside"),
+                StoreProblem::NewerSchema => {
+                    (NEWER_SCHEMA, "upgrade core-ide and core-status to the newer release")
+                }
+                StoreProblem::NotMigrated => {
+                    (NOT_MIGRATED, "restore the database from a backup, or move it aside")
+                }
+            };
+            vec![check.result(format!("state database {}: {detail}", path.display()), hint)]
+        }
+        StoreSnapshot::Open { path, schema_version, node, .. } => {
+            let mut results = Vec::new();
+            if *schema_version < jobrunner_store::SCHEMA_VERSION {
+                results.push(NOT_MIGRATED.result(
+                    format!(
+                        "state database {} is at schema version {schema_version}, this core-ide needs {}",
+                        path.display(),
+                        jobrunner_store::SCHEMA_VERSION
+                    ),
+                    "start core-ide once: it migrates the database on start",
+                ));
+            }
+            if *node != inputs.settings.node_id {
+                results.push(OTHER_NODE.result(
+                    format!(
+                        "state database {} belongs to node {node}, but the node id is {} (from {})",
+                        path.display(),
+                        inputs.settings.node_id,
+                        inputs.settings.sources["node_id"]
+                    ),
+                    format!(
+                        "set CORE_NODE_ID={node}, or point CORE_DATA_DIR at this node's own data directory"
+                    ),
+                ));
+            }
+            results
+        }
+    }
+}
+
+fn stale_cycle(inputs: &Inputs) -> Option<CheckResult> {
+    let StoreSnapshot::Open { cycles, .. } = &inputs.store else { return None };
+    if !inputs.meant_to_run() {
+        return None;
+    }
+    let longest_gap = inputs.settings.poll_interval.max(IDLE_INTERVAL);
+    let limit = longest_gap * STALE_AFTER_INTERVALS;
+    let why = if inputs.systemd.enabled { "its unit is enabled" } else { "it is a production node" };
+    let Some(last) = cycles.first() else {
+        return Some(STALE_CYCLE.result(
+            format!("no cycle recorded, yet the node is meant to run ({why})"),
+            "check `systemctl status core-ide` and `journalctl -u core-ide`",
+        ));
+    };
+    let at = last.end.map_or(last.started_at, |end| end.at);
+    let age = inputs.now.signed_duration_since(at);
+    (age > TimeDelta::from_std(limit).unwrap_or(TimeDelta::MAX)).then(|| {
+        STALE_CYCLE.result(
+            format!(
+                "last cycle #{} was {}, more than {} ({STALE_AFTER_INTERVALS} x {}), yet the node is meant to run ({why})",
+                last.number,
+                ago(age),
+                duration(limit),
+                duration(longest_gap)
+            ),
+            "check `systemctl status core-ide` and `journalctl -u core-ide`",
+        )
+    })
+}
+
+fn journal(inputs: &Inputs) -> Vec<CheckResult> {
+    let dir = inputs.journal.dir.display();
+    let window = match &inputs.journal.read {
+        Ok(window) => window,
+        Err(reason) => {
+            return vec![JOURNAL_UNREADABLE.result(
+                format!("cannot read the journal under {dir}: {reason}"),
+                "check CORE_JOURNAL_DIR and the directory's permissions",
+            )];
+        }
+    };
+    let mut by_file: BTreeMap<&PathBuf, Vec<usize>> = BTreeMap::new();
+    for warning in &window.warnings {
+        let (ReadWarning::TornLine { path, line } | ReadWarning::UnreadableLine { path, line, .. }) = warning;
+        by_file.entry(path).or_default().push(*line);
+    }
+    by_file
+        .into_iter()
+        .map(|(path, lines)| {
+            JOURNAL_SKIPPED_LINES.result(
+                format!(
+                    "the journal reader skips {} of {} (torn by a crash, or not a record)",
+                    line_numbers(&lines),
+                    path.display()
+                ),
+                "nothing to do: later records are intact; keep the file for the record",
+            )
+        })
+        .collect()
+}

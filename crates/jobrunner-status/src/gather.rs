@@ -1,0 +1,264 @@
+//! Filling [`Inputs`] from the machine: the only module here that reads files, the
+//! environment, the store and the clock.
+
+use std::collections::BTreeSet;
+use std::io::ErrorKind;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Days, Utc};
+use jobrunner_config::{ConfigArgs, Host, Secret, Settings};
+use jobrunner_core::NodeId;
+use jobrunner_journal::{ReadFilter, read_journal};
+use jobrunner_store::{STATE_DB_FILE, SqliteStore, Store, StoreError};
+
+use crate::StatusError;
+use crate::checks::runtime::PROJECTION_CYCLES;
+use crate::env_file::EnvFile;
+use crate::inputs::{
+    Access, Assigned, EnvFileInput, EnvInputs, FileState, Inputs, Installation, JournalSnapshot,
+    JournalWindow, KnownVar, StoreProblem, StoreSnapshot,
+};
+use crate::systemd::{Systemd, UnitFile};
+
+/// The env file when neither `--env-file` nor an installed unit names one: the repository's
+/// `deploy/` copy, next to its sample.
+pub const DEFAULT_ENV_FILE: &str = "deploy/core-ide.env";
+
+/// Days of journal files read for torn lines (today's also give the actions of the day).
+const JOURNAL_DAYS: u64 = 7;
+
+/// Where core-status looks, beyond the settings.
+#[derive(Debug, Clone)]
+pub struct GatherOptions {
+    /// The settings given as flags and `CORE_*` variables.
+    pub config: ConfigArgs,
+    /// `--env-file`: else the unit's `EnvironmentFile`, else [`DEFAULT_ENV_FILE`].
+    pub env_file: Option<PathBuf>,
+    /// `--env-sample`: else `<env file>.sample`.
+    pub env_sample: Option<PathBuf>,
+    /// The root under which the systemd unit directories are read (`/` on a node).
+    pub systemd_root: PathBuf,
+    /// `--binary`: else the unit's `ExecStart`, else `core-ide` beside this program, else on
+    /// `PATH`.
+    pub binary: Option<PathBuf>,
+    /// Every variable the binaries read ([`KnownVar::of_binaries`]).
+    pub known: Vec<KnownVar>,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+/// Reads everything the checks and the dashboard need. The settings are loaded the way the
+/// service sees them: the env file and the unit's `Environment=` sit below the process
+/// environment and the flags.
+///
+/// Opening the state store applies pending migrations, as a starting core-ide would; nothing
+/// else is written (the writability probes create and remove a temporary file).
+pub async fn gather(options: GatherOptions) -> Result<Inputs, StatusError> {
+    let systemd = Systemd::read(&options.systemd_root);
+    let env_path =
+        options.env_file.clone().unwrap_or_else(|| default_env_file(&options.systemd_root, &systemd));
+    let sample_path = options.env_sample.clone().unwrap_or_else(|| {
+        let mut name = env_path.clone().into_os_string();
+        name.push(".sample");
+        PathBuf::from(name)
+    });
+    let env_file = read_env_file(&env_path, options.env_file.is_some(), "env file")?;
+    let sample = read_env_file(&sample_path, options.env_sample.is_some(), "env sample")?;
+
+    let mut args = options.config.clone();
+    if let Some(file) = env_file.file() {
+        args = args.with_env_file(&env_file.path, file.vars());
+    }
+    if let Some(unit) = &systemd.unit {
+        args = args.with_env_file(&unit.path, unit_vars(unit));
+    }
+    let mut host = Host::current();
+    if host.token.is_none() {
+        host.token = service_token(env_file.file(), systemd.unit.as_ref());
+    }
+    let settings = Settings::load_on(&args, &host)?;
+
+    let binary = find_binary(&options, systemd.unit.as_ref())?;
+    let env = EnvInputs {
+        log_filter: log_filter(&env_file, systemd.unit.as_ref()),
+        process_vars: std::env::vars_os()
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect::<BTreeSet<_>>(),
+        env_file,
+        sample,
+        known: options.known,
+    };
+    Ok(Inputs {
+        store: probe_store(&settings.data_dir, &settings.node_id).await,
+        journal: read_recent_journal(&settings.journal_dir, options.now),
+        install: Installation {
+            data_dir: probe_dir(&settings.data_dir),
+            journal_dir: probe_dir(&settings.journal_dir),
+            binary: binary.map(|path| probe_binary(&path)),
+        },
+        systemd,
+        env,
+        now: options.now,
+        nodes_sharing_token: 1,
+        display_present: ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some()),
+        settings,
+    })
+}
+
+fn default_env_file(root: &Path, systemd: &Systemd) -> PathBuf {
+    systemd
+        .unit
+        .as_ref()
+        .and_then(|unit| unit.environment_files.first())
+        .map_or_else(|| PathBuf::from(DEFAULT_ENV_FILE), |path| under_root(root, path))
+}
+
+/// A path the unit names on the node, as seen under `root`.
+fn under_root(root: &Path, path: &Path) -> PathBuf {
+    match path.strip_prefix("/") {
+        Ok(relative) if root != Path::new("/") => root.join(relative),
+        _ => path.to_owned(),
+    }
+}
+
+/// Reads an env file. A missing file, or an unreadable one found by default, is reported by
+/// the checks; an unreadable file named on the command line stops core-status.
+fn read_env_file(path: &Path, named: bool, what: &'static str) -> Result<EnvFileInput, StatusError> {
+    let state = match std::fs::read_to_string(path) {
+        Ok(text) => FileState::Read {
+            file: EnvFile::parse(&text),
+            world_readable: std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o004 != 0),
+        },
+        Err(error) if error.kind() == ErrorKind::NotFound => FileState::Missing,
+        Err(source) if named => return Err(StatusError::Unreadable { what, path: path.to_owned(), source }),
+        Err(error) => FileState::Unreadable(error.to_string()),
+    };
+    Ok(EnvFileInput { path: path.to_owned(), state })
+}
+
+fn unit_vars(unit: &UnitFile) -> impl Iterator<Item = (&str, &str)> {
+    unit.environment.iter().map(|(name, value)| (name.as_str(), value.expose()))
+}
+
+/// The token the service gets, when core-status's own environment has none: from the env
+/// file, else from the unit, `CORE_GITHUB_TOKEN` first.
+fn service_token(file: Option<&EnvFile>, unit: Option<&UnitFile>) -> Option<(&'static str, Secret)> {
+    ["CORE_GITHUB_TOKEN", "GITHUB_TOKEN"].into_iter().find_map(|var| {
+        let from_file = file.and_then(|f| f.get(var));
+        let from_unit = || unit.and_then(|u| unit_vars(u).filter(|(n, _)| *n == var).last().map(|(_, v)| v));
+        from_file
+            .or_else(from_unit)
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| (var, Secret::new(t.to_owned())))
+    })
+}
+
+fn log_filter(env_file: &EnvFileInput, unit: Option<&UnitFile>) -> Option<Assigned> {
+    const VAR: &str = "RUST_LOG";
+    if let Ok(value) = std::env::var(VAR) {
+        return Some(Assigned { value, origin: "core-status's environment".to_owned() });
+    }
+    if let Some(value) = env_file.file().and_then(|f| f.get(VAR)) {
+        return Some(Assigned { value: value.to_owned(), origin: env_file.path.display().to_string() });
+    }
+    let unit = unit?;
+    let value = unit_vars(unit).filter(|(n, _)| *n == VAR).last()?.1;
+    Some(Assigned { value: value.to_owned(), origin: unit.path.display().to_string() })
+}
+
+fn find_binary(options: &GatherOptions, unit: Option<&UnitFile>) -> Result<Option<PathBuf>, StatusError> {
+    if let Some(path) = &options.binary {
+        if !path.is_file() {
+            return Err(StatusError::NoBinary { path: path.clone() });
+        }
+        return Ok(Some(path.clone()));
+    }
+    let from_unit = unit.and_then(|u| u.exec_start.as_deref()).map(|p| under_root(&options.systemd_root, p));
+    let beside_us = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("core-ide")));
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).map(|dir| dir.join("core-ide")).collect::<Vec<_>>())
+        .unwrap_or_default();
+    Ok(from_unit.into_iter().chain(beside_us).chain(on_path).find(|p| p.is_file()))
+}
+
+/// The updater writes the new binary beside the old one and renames it into place: the
+/// binary's directory must take a new file.
+fn probe_binary(binary: &Path) -> Access {
+    let dir = binary.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    Access { path: binary.to_owned(), ..probe_dir(dir) }
+}
+
+/// Whether a file can be created in `path`, or, when it does not exist yet, in the nearest
+/// existing parent (core-ide creates the rest).
+fn probe_dir(path: &Path) -> Access {
+    let problem = |reason: String| Access { path: path.to_owned(), problem: Some(reason) };
+    let mut dir = path;
+    loop {
+        match std::fs::metadata(dir) {
+            Ok(meta) if meta.is_dir() => break,
+            Ok(_) => return problem(format!("{} is not a directory", dir.display())),
+            // Missing, or under a file: the nearest existing part says which.
+            Err(error) if matches!(error.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                dir = match dir.parent() {
+                    Some(parent) if parent.as_os_str().is_empty() => Path::new("."),
+                    Some(parent) => parent,
+                    None => return problem("no part of it exists".to_owned()),
+                };
+            }
+            Err(error) => return problem(format!("{}: {error}", dir.display())),
+        }
+    }
+    match tempfile::Builder::new().prefix(".core-status-probe-").tempfile_in(dir) {
+        Ok(_probe) => Access::writable(path),
+        Err(error) => problem(format!("cannot create a file in {}: {error}", dir.display())),
+    }
+}
+
+/// Opens the store the way core-ide would, read what the checks need, and closes it. A store
+/// recorded for another node is read as that node's, so the mismatch can be reported.
+async fn probe_store(data_dir: &Path, node: &NodeId) -> StoreSnapshot {
+    let path = data_dir.join(STATE_DB_FILE);
+    if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == ErrorKind::NotFound) {
+        return StoreSnapshot::NotCreated { path };
+    }
+    let opened = match SqliteStore::open(data_dir, node).await {
+        Err(StoreError::NodeMismatch { recorded, .. }) => SqliteStore::open(data_dir, &recorded).await,
+        other => other,
+    };
+    let store = match opened {
+        Ok(store) => store,
+        Err(error) => {
+            let problem = match error {
+                StoreError::NewerSchema { .. } => StoreProblem::NewerSchema,
+                StoreError::Migrate { .. } => StoreProblem::NotMigrated,
+                _ => StoreProblem::Unopenable,
+            };
+            return StoreSnapshot::Unusable { path, problem, detail: error.to_string() };
+        }
+    };
+    let read = async {
+        let schema_version = store.schema_version().await?;
+        let node = store.node().await?.id;
+        let limit = u32::try_from(PROJECTION_CYCLES).unwrap_or(u32::MAX);
+        let cycles = store.recent_cycles(&node, limit).await?;
+        Ok::<_, StoreError>((schema_version, node, cycles))
+    }
+    .await;
+    // Closing only folds the write-ahead log in; a failure there changes nothing read.
+    let _ = store.close().await;
+    match read {
+        Ok((schema_version, node, cycles)) => StoreSnapshot::Open { path, schema_version, node, cycles },
+        Err(error) => {
+            StoreSnapshot::Unusable { path, problem: StoreProblem::Unopenable, detail: error.to_string() }
+        }
+    }
+}
+
+fn read_recent_journal(dir: &Path, now: DateTime<Utc>) -> JournalSnapshot {
+    let since = now.date_naive().checked_sub_days(Days::new(JOURNAL_DAYS - 1));
+    let read = read_journal(dir, &ReadFilter { repo: None, since })
+        .map(|outcome| JournalWindow { since, records: outcome.records, warnings: outcome.warnings })
+        .map_err(|error| error.to_string());
+    JournalSnapshot { dir: dir.to_owned(), read }
+}

@@ -1,0 +1,13 @@
+//! core-status's checks, dashboard and maintenance as scenarios: given this node, the checks
+//! report exactly these ids.
+
+mod cleanup;
+mod docs;
+mod env;
+mod fleet;
+mod gather;
+mod installation;
+mod report;
+mod runtime;
+mod store;
+mod support;
