@@ -20,8 +20,11 @@ pub fn core_ide_bin() -> &'static Path {
         // target/<profile>/deps/cli-<hash> -> target/<profile>/core-ide
         let profile_dir = exe.parent().and_then(Path::parent).expect("test runs from target/<profile>/deps");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        // Benches run from target/release: build the binary they measure in release too.
+        let release = profile_dir.ends_with("release").then_some("--release");
         let status = Command::new(cargo)
             .args(["build", "--quiet", "--package", "core-ide", "--bin", "core-ide"])
+            .args(release)
             .current_dir(workspace_root())
             .env("CARGO_TARGET_DIR", profile_dir.parent().expect("target dir"))
             .status()
