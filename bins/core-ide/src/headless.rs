@@ -9,7 +9,7 @@ use jobrunner_config::{Mode, Settings};
 use jobrunner_core::{Forge, JobSource, RepoSlug};
 use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
 use jobrunner_journal::JournalWriter;
-use jobrunner_runner::{CycleEvent, Pace, Runner, RunnerConfig};
+use jobrunner_runner::{CycleEvent, Pace, Runner, RunnerConfig, StoreCache};
 use jobrunner_store::{SqliteStore, Store};
 use sd_notify::NotifyState;
 
@@ -126,7 +126,9 @@ pub(crate) async fn build_runner(settings: &Settings, target: Target<'_>) -> any
         SqliteStore::open(target.data_dir, &settings.node_id).await.map_err(|e| InputError(e.to_string()))?,
     );
     let client = Arc::new(GitHubClient::new(target.github).map_err(|e| InputError(e.to_string()))?);
-    let source: Arc<dyn JobSource> = Arc::new(GitHubSource::new(Arc::clone(&client), target.repos));
+    let cache = Arc::new(StoreCache::new(Arc::clone(&store)));
+    let source: Arc<dyn JobSource> =
+        Arc::new(GitHubSource::new(Arc::clone(&client), target.repos).with_cache(cache));
     let forge: Arc<dyn Forge> = Arc::new(GitHubForge::new(client));
     let dispatcher = jobrunner_handlers::dispatcher(&settings.handlers, &settings.enabled_handlers)?;
     let journal = JournalWriter::new(target.journal_dir, settings.journal_fsync);

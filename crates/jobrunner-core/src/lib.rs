@@ -36,7 +36,7 @@ pub use names::{CommitSha, NameError, NodeId, RepoName, RepoOwner, RepoSlug, Thr
 pub use recording_forge::{ForgeCall, RecordingForge};
 pub use registry::{HandlerRegistry, RegistryError};
 pub use signal::{CheckStatus, Mergeable, PipelineSignal, PrState, SignalError, UnresolvedThread};
-pub use source::{BudgetReading, JobSource};
+pub use source::{BudgetReading, CacheError, JobSource, SourceCache};
 
 /// `n` and `noun`, pluralized with an `s` when `n` is not 1, for decision reasons.
 #[must_use]

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use crate::forge::ForgeError;
 use crate::handler::ActionResult;
+use crate::names::RepoSlug;
 use crate::signal::PipelineSignal;
 
 /// A place that produces pipeline signals: a forge adapter, a file, a test double.
@@ -18,6 +19,13 @@ pub trait JobSource: Send + Sync {
     /// Hears the outcome of an action taken on one of its signals, so it can re-check that PR
     /// next cycle instead of waiting for a change notification.
     async fn report(&self, signal: &PipelineSignal, result: &ActionResult) -> Result<(), ForgeError>;
+
+    /// Asks for a fresh read of one PR in the next poll, whatever the source remembers of it:
+    /// the runner asks it for PRs whose action a crash left unsettled, whose effect may not
+    /// show in remembered state. The default does nothing (sources that always read afresh).
+    async fn recheck(&self, repo: &RepoSlug, pr: u64) {
+        let _ = (repo, pr);
+    }
 
     /// What the source (and the forge sharing its connection) has spent of the API budget so
     /// far, for the cycle records. `None` when the source spends no metered budget.
@@ -43,3 +51,22 @@ impl BudgetReading {
         self.points_spent.saturating_sub(earlier.points_spent)
     }
 }
+
+/// Where a source keeps what it learnt across restarts (ETags and the structural summaries
+/// beside them), so the first cycle after a restart costs about what an idle one does.
+///
+/// Values are JSON text the source chose, structural only: never a title, body, comment or
+/// branch name. The runner backs it with the state store.
+#[async_trait]
+pub trait SourceCache: Send + Sync {
+    /// The value saved under `key`, if any.
+    async fn load(&self, key: &str) -> Result<Option<String>, CacheError>;
+
+    /// Saves `value` under `key`, replacing any earlier one.
+    async fn save(&self, key: &str, value: &str) -> Result<(), CacheError>;
+}
+
+/// A [`SourceCache`] that could not be read or written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("source cache: {0}")]
+pub struct CacheError(pub String);

@@ -8,13 +8,14 @@ use async_trait::async_trait;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use jobrunner_core::{
     ActionResult, BudgetReading, CheckStatus, FailureClass, ForgeError, JobSource, Mergeable, PipelineSignal,
-    PrState, RepoSlug,
+    PrState, RepoSlug, SourceCache,
 };
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
 use crate::client::{Fetched, GitHubClient, graphql_error};
 use crate::documents::{MAX_PRS_PER_QUERY, StateFragment, pull_request_states_query};
+use crate::persist::{Listing, Snapshot, base_key};
 use crate::routes;
 use crate::state::{
     ClosedListItem, EpicChecklist, EpicListItem, Page, PrDetail, PrNode, PullListItem, RepoState,
@@ -28,6 +29,7 @@ const MAX_PAGES: usize = 100;
 pub struct GitHubSource {
     client: Arc<GitHubClient>,
     repos: Vec<(RepoSlug, Mutex<RepoState>)>,
+    cache: Option<Arc<dyn SourceCache>>,
 }
 
 impl GitHubSource {
@@ -35,7 +37,54 @@ impl GitHubSource {
     #[must_use]
     pub fn new(client: Arc<GitHubClient>, repos: Vec<RepoSlug>) -> Self {
         let repos = repos.into_iter().map(|r| (r, Mutex::new(RepoState::default()))).collect();
-        Self { client, repos }
+        Self { client, repos, cache: None }
+    }
+
+    /// Keeps each repository's ETags and structural state in `cache` across restarts (see
+    /// `persist.rs`): loaded in the first cycle, saved whenever a repository's state changed.
+    #[must_use]
+    pub fn with_cache(mut self, cache: Arc<dyn SourceCache>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    fn cache_key(&self, repo: &RepoSlug) -> String {
+        format!("github {} {repo}", self.client.config().api_url)
+    }
+
+    /// Loads a repository's snapshot once, before its first cycle.
+    async fn load(&self, repo: &RepoSlug, state: &mut RepoState) -> Result<(), ForgeError> {
+        if std::mem::replace(&mut state.loaded, true) {
+            return Ok(());
+        }
+        let Some(cache) = &self.cache else { return Ok(()) };
+        let saved = cache.load(&self.cache_key(repo)).await.map_err(cache_error)?;
+        match saved.as_deref().map(|json| (Snapshot::parse(json), json)) {
+            Some((Some(snapshot), json)) => {
+                state.saved = Some(hash_of(json));
+                snapshot.restore(state);
+            }
+            Some((None, _)) => {
+                tracing::info!(repo = %repo, "saved source state is of another version: reading afresh");
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Saves the snapshot of every repository whose state changed this cycle.
+    async fn save(&self) -> Result<(), ForgeError> {
+        let Some(cache) = &self.cache else { return Ok(()) };
+        for (repo, state) in &self.repos {
+            let mut state = state.lock().await;
+            let json = serde_json::to_string(&Snapshot::of(&state)).expect("a snapshot serialises");
+            let hash = hash_of(&json);
+            if state.saved != Some(hash) {
+                cache.save(&self.cache_key(repo), &json).await.map_err(cache_error)?;
+                state.saved = Some(hash);
+            }
+        }
+        Ok(())
     }
 
     /// The client, for its rate-limit snapshot.
@@ -47,6 +96,7 @@ impl GitHubSource {
     async fn detect_repo(&self, index: usize) -> Result<(usize, Vec<(u64, StateFragment)>), ForgeError> {
         let (repo, state) = &self.repos[index];
         let mut state = state.lock().await;
+        self.load(repo, &mut state).await?;
         Ok((index, self.detect(repo, &mut state).await?.into_iter().collect()))
     }
 
@@ -56,12 +106,13 @@ impl GitHubSource {
         repo: &RepoSlug,
         state: &mut RepoState,
     ) -> Result<BTreeMap<u64, StateFragment>, ForgeError> {
-        let before = open_items(state);
+        let before = state.restored_listings.take().unwrap_or_else(|| listings(state));
         self.refresh_lists(repo, state).await?;
         let after = open_items(state);
         for item in after.values() {
             self.client.remember_node_id(repo, item.number, &item.node_id);
         }
+        let after_listed = listings(state);
         // Merged before we started, or since the last cycle: the recent-closed page says which.
         if !state.closed_seen || before.keys().ne(after.keys()) {
             let url = routes::recently_closed_pulls(repo);
@@ -69,7 +120,7 @@ impl GitHubSource {
                 self.refresh_pages(&url, &state.closed_pages, 1, decode_list::<ClosedListItem>).await?;
             state.closed_seen = true;
         }
-        let mut refresh = listed_changes(state, &before, &after);
+        let mut refresh = listed_changes(state, &before, &after_listed);
         for number in self.moved_bases(repo, state, &after).await? {
             refresh.insert(number, StateFragment::Open);
         }
@@ -148,7 +199,11 @@ impl GitHubSource {
         let bases: BTreeSet<&str> = open.values().map(|i| i.base.name.as_str()).collect();
         let mut moved = Vec::new();
         for base in bases {
-            let known = state.branch_etags.get(base).cloned();
+            let known = state
+                .branch_etags
+                .get(base)
+                .cloned()
+                .or_else(|| state.restored_branches.remove(&base_key(base)));
             if let Fetched::Modified { etag, .. } =
                 self.client.get_conditional("poll", &routes::branch(repo, base), known.as_deref()).await?
             {
@@ -296,6 +351,20 @@ impl GitHubSource {
     }
 }
 
+fn listings(state: &RepoState) -> BTreeMap<u64, Listing> {
+    state.open_prs().into_iter().map(|(n, item)| (n, Listing::of(item))).collect()
+}
+
+/// A fixed hash of a snapshot's JSON, to skip saving an unchanged one.
+fn hash_of(json: &str) -> u64 {
+    base_key(json)
+}
+
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(cache_error)`
+fn cache_error(error: jobrunner_core::CacheError) -> ForgeError {
+    ForgeError::new("poll", FailureClass::Transient, error.to_string())
+}
+
 fn open_items(state: &RepoState) -> BTreeMap<u64, PullListItem> {
     state.open_prs().into_iter().map(|(n, i)| (n, i.clone())).collect()
 }
@@ -304,8 +373,8 @@ fn open_items(state: &RepoState) -> BTreeMap<u64, PullListItem> {
 /// merged recently and are not known to be done.
 fn listed_changes(
     state: &RepoState,
-    before: &BTreeMap<u64, PullListItem>,
-    after: &BTreeMap<u64, PullListItem>,
+    before: &BTreeMap<u64, Listing>,
+    after: &BTreeMap<u64, Listing>,
 ) -> BTreeMap<u64, StateFragment> {
     let mut refresh = BTreeMap::new();
     for (number, item) in after {
@@ -494,6 +563,7 @@ impl JobSource for GitHubSource {
         for (repo, state) in &self.repos {
             signals.extend(signals_of(repo, &mut *state.lock().await));
         }
+        self.save().await?;
         Ok(signals)
     }
 
@@ -507,13 +577,16 @@ impl JobSource for GitHubSource {
     }
 
     async fn report(&self, signal: &PipelineSignal, _result: &ActionResult) -> Result<(), ForgeError> {
-        let repo = signal.repo();
-        if let Some((_, state)) = self.repos.iter().find(|(r, _)| *r == repo) {
-            // Our own mutation may not move anything the conditional requests watch (a
-            // resolved thread bumps nothing): read the PR again next cycle.
-            state.lock().await.forced.insert(signal.pr_number);
-        }
+        // Our own mutation may not move anything the conditional requests watch (a resolved
+        // thread bumps nothing): read the PR again next cycle.
+        self.recheck(&signal.repo(), signal.pr_number).await;
         Ok(())
+    }
+
+    async fn recheck(&self, repo: &RepoSlug, pr: u64) {
+        if let Some((_, state)) = self.repos.iter().find(|(r, _)| r == repo) {
+            state.lock().await.forced.insert(pr);
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use jobrunner_core::checklist;
 use jobrunner_core::{
     CheckStatus, CommitSha, Mergeable, PipelineSignal, PrState, RepoSlug, ThreadId, UnresolvedThread,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// An open PR as the REST list shows it: what tells us it changed.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -36,7 +36,7 @@ pub(crate) struct BaseRef {
 
 /// A recently closed PR as the REST list shows it: merged ones may still need their epic
 /// ticked and their child closed.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ClosedListItem {
     pub(crate) number: u64,
     pub(crate) node_id: String,
@@ -53,7 +53,7 @@ pub(crate) struct EpicListItem {
 }
 
 /// An epic's children in this repository, with their checkbox state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct EpicChecklist {
     pub(crate) epic: u64,
     pub(crate) children: Vec<(u64, bool)>,
@@ -193,7 +193,7 @@ struct RollupCommit {
 }
 
 /// A PR's structural state after the last GraphQL refresh.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct PrDetail {
     pub(crate) node_id: String,
     pub(crate) state: PrState,
@@ -355,7 +355,7 @@ impl PrDetail {
 
 /// Cached pages of one paginated list: ETag, the next link GitHub sent with the 200 (a 304
 /// carries none), and the decoded items.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Page<T> {
     pub(crate) url: String,
     pub(crate) etag: Option<String>,
@@ -383,6 +383,14 @@ pub(crate) struct RepoState {
     pub(crate) closed_seen: bool,
     /// PRs to refresh next cycle whatever the conditional requests say.
     pub(crate) forced: std::collections::BTreeSet<u64>,
+    /// The state was loaded from the source cache (or there was nothing to load).
+    pub(crate) loaded: bool,
+    /// How the open list looked before a restart, until the first cycle after it compares.
+    pub(crate) restored_listings: Option<BTreeMap<u64, crate::persist::Listing>>,
+    /// Branch ETags from before a restart, by base-name hash, until the branch is seen again.
+    pub(crate) restored_branches: BTreeMap<u64, String>,
+    /// Hash of the snapshot last saved, so an unchanged repository is not written again.
+    pub(crate) saved: Option<u64>,
 }
 
 impl RepoState {

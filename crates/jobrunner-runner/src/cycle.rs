@@ -213,6 +213,14 @@ impl Runner {
     }
 
     async fn run_cycle(&self, cycle: u64) -> Result<CycleReport, CycleError> {
+        if !self.settled_crash.load(std::sync::atomic::Ordering::Relaxed) {
+            // Settling a crash-left key needs the PR as it is now, not as a source remembers it.
+            for key in self.store.unconfirmed(&self.config.node).await? {
+                for source in &self.sources {
+                    source.recheck(&key.repo, key.pr).await;
+                }
+            }
+        }
         let polled = self.poll_sources().await?;
         let signals: Vec<PipelineSignal> = polled.iter().map(|(_, s)| s.clone()).collect();
         let mut hasher = std::hash::DefaultHasher::new();

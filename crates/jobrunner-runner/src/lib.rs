@@ -14,9 +14,11 @@ mod pace;
 mod recovery;
 mod run_loop;
 pub mod simulate;
+mod source_cache;
 
 pub use cycle::{
     ActionOutcome, ActionReport, CycleError, CycleReport, NEEDS_HUMAN_ACTION, Runner, RunnerConfig,
 };
 pub use pace::Pace;
 pub use run_loop::CycleEvent;
+pub use source_cache::StoreCache;

@@ -3,7 +3,9 @@
 use jobrunner_core::JobSource;
 use jobrunner_github_sim::{PrSpec, SimState};
 
-use crate::world::{REPO, World};
+use std::sync::Arc;
+
+use crate::world::{MemoryCache, REPO, World};
 
 #[tokio::test]
 async fn an_idle_cycle_costs_no_points() {
@@ -75,4 +77,40 @@ async fn the_budget_reading_counts_what_the_simulator_charged() {
     let counters = world.sim.counters();
     assert_eq!(reading.spent_since(&start), counters.primary_points(), "{counters:#?}");
     assert!(reading.points_left.is_some(), "the simulator sends x-ratelimit-remaining");
+}
+
+#[tokio::test]
+async fn after_a_restart_the_saved_state_spares_reading_every_pr_again() {
+    let marker = "MARKER-restart-77b1";
+    let cache = Arc::new(MemoryCache::default());
+    let world = World::start_cached(SimState::default().with_marker(marker), Arc::clone(&cache)).await;
+    world.settle(3).await;
+    let before = world.poll().await;
+
+    let restarted = world.restarted_source(Arc::clone(&cache));
+    world.sim.reset_counters();
+    let after = restarted.poll().await.expect("poll succeeds");
+    assert_eq!(after, before, "the same signals as before the restart");
+    let counters = world.sim.counters();
+    assert_eq!(counters.endpoint("POST /graphql"), 0, "no PR read again: {counters:#?}");
+    let list_pages = counters.endpoint("GET /repos/{owner}/{repo}/pulls");
+    assert_eq!(
+        counters.primary_points(),
+        list_pages,
+        "only the open-PR list, which names branches, is read again"
+    );
+    assert!(!cache.contents().contains(marker), "forge text in the saved state");
+    assert!(!cache.contents().is_empty());
+}
+
+#[tokio::test]
+async fn a_base_branch_that_moved_while_the_node_was_down_is_noticed() {
+    let cache = Arc::new(MemoryCache::default());
+    let world = World::start_cached(SimState::default(), Arc::clone(&cache)).await;
+    world.settle(3).await;
+    world.sim.with_state(|s| s.base_moves(REPO, &[13]));
+    let restarted = world.restarted_source(Arc::clone(&cache));
+    restarted.poll().await.expect("poll succeeds");
+    let signals = restarted.poll().await.expect("poll succeeds");
+    assert_eq!(crate::world::signal_for(&signals, 13).mergeable, jobrunner_core::Mergeable::Conflicting);
 }

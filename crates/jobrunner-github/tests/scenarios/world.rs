@@ -5,7 +5,10 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jobrunner_core::{ActionKey, ActionResult, Dispatcher, ForgeError, JobSource, PipelineSignal, RepoSlug};
+use jobrunner_core::{
+    ActionKey, ActionResult, CacheError, Dispatcher, ForgeError, JobSource, PipelineSignal, RepoSlug,
+    SourceCache,
+};
 use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
 use jobrunner_github_sim::{GitHubSim, SimHandle, SimState};
 use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
@@ -36,6 +39,28 @@ impl World {
     }
 
     pub(crate) async fn start_with(state: SimState, tune: impl FnOnce(&mut GitHubConfig)) -> Self {
+        Self::start_full(state, tune, None).await
+    }
+
+    /// A world whose source keeps its state in `cache`.
+    pub(crate) async fn start_cached(state: SimState, cache: Arc<MemoryCache>) -> Self {
+        Self::start_full(state, |_| {}, Some(cache)).await
+    }
+
+    /// A new source on the same simulator and cache: the node after a restart.
+    pub(crate) fn restarted_source(&self, cache: Arc<MemoryCache>) -> GitHubSource {
+        let repos = self.sim.with_state(|s| {
+            s.repos().iter().map(|r| RepoSlug::parse(&r.full_name()).expect("valid")).collect::<Vec<_>>()
+        });
+        let client = Arc::new(GitHubClient::new(test_config(self.sim.base_url())).expect("client builds"));
+        GitHubSource::new(client, repos).with_cache(cache)
+    }
+
+    async fn start_full(
+        state: SimState,
+        tune: impl FnOnce(&mut GitHubConfig),
+        cache: Option<Arc<MemoryCache>>,
+    ) -> Self {
         let repos: Vec<RepoSlug> = state
             .repos()
             .iter()
@@ -45,7 +70,10 @@ impl World {
         let mut config = test_config(sim.base_url());
         tune(&mut config);
         let client = Arc::new(GitHubClient::new(config).expect("client builds"));
-        let source = GitHubSource::new(Arc::clone(&client), repos);
+        let mut source = GitHubSource::new(Arc::clone(&client), repos);
+        if let Some(cache) = cache {
+            source = source.with_cache(cache);
+        }
         let forge = GitHubForge::new(client);
         let dispatcher = dispatcher(&HandlerSettings::default(), &HANDLER_NAMES).expect("all handlers");
         Self { sim, source, forge, dispatcher, performed: Mutex::default() }
@@ -110,4 +138,29 @@ pub(crate) fn signal_for(signals: &[PipelineSignal], pr: u64) -> &PipelineSignal
 /// The commands posted on `pr`: each comment's first line, without the key marker below it.
 pub(crate) fn commands(state: &jobrunner_github_sim::SimState, pr: u64) -> Vec<String> {
     state.comments(REPO, pr).iter().map(|c| c.lines().next().unwrap_or_default().to_owned()).collect()
+}
+
+/// A [`SourceCache`] in memory, standing in for the store.
+#[derive(Default)]
+pub(crate) struct MemoryCache {
+    values: Mutex<std::collections::BTreeMap<String, String>>,
+}
+
+impl MemoryCache {
+    /// Everything saved, as one text.
+    pub(crate) fn contents(&self) -> String {
+        self.values.lock().unwrap().iter().flat_map(|(k, v)| [k.as_str(), "=", v.as_str(), "\n"]).collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl SourceCache for MemoryCache {
+    async fn load(&self, key: &str) -> Result<Option<String>, CacheError> {
+        Ok(self.values.lock().unwrap().get(key).cloned())
+    }
+
+    async fn save(&self, key: &str, value: &str) -> Result<(), CacheError> {
+        self.values.lock().unwrap().insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
 }

@@ -245,3 +245,15 @@ async fn the_cycle_record_keeps_the_points_the_cycle_spent_and_the_budget_left()
         cycles.iter().map(|c| c.end.as_ref().map(|e| (e.points_spent, e.rate_limit_left)).unwrap()).collect();
     assert_eq!(recorded, [(7, Some(4986)), (7, Some(4993))], "newest first, each cycle's own points");
 }
+
+#[tokio::test]
+async fn the_first_cycle_after_a_crash_has_the_unsettled_prs_read_afresh() {
+    let mut fixture = Fixture::new().await;
+    crash_after_claiming(&mut fixture, &draft_pr()).await;
+    fixture.restart().await;
+    fixture.source.set(vec![draft_pr()]);
+    let runner = fixture.runner(Arc::new(RecordingForge::new()), false);
+    runner.cycle().await.unwrap();
+    runner.cycle().await.unwrap();
+    assert_eq!(*fixture.source.rechecks.lock().unwrap(), [7], "once, before the first poll");
+}

@@ -19,6 +19,7 @@ use jobrunner_store::{SqliteStore, Store};
 pub(crate) struct ScriptedSource {
     signals: Mutex<Vec<PipelineSignal>>,
     pub(crate) reports: Mutex<Vec<(u64, &'static str)>>,
+    pub(crate) rechecks: Mutex<Vec<u64>>,
     fail_with: Mutex<Option<FailureClass>>,
     /// Points each poll spends, and the total spent so far.
     points_per_poll: Mutex<u64>,
@@ -52,6 +53,10 @@ impl JobSource for ScriptedSource {
         }
         *self.spent.lock().unwrap() += *self.points_per_poll.lock().unwrap();
         Ok(self.signals.lock().unwrap().clone())
+    }
+
+    async fn recheck(&self, _repo: &jobrunner_core::RepoSlug, pr: u64) {
+        self.rechecks.lock().unwrap().push(pr);
     }
 
     fn budget(&self) -> Option<BudgetReading> {
