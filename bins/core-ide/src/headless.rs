@@ -135,8 +135,8 @@ pub(crate) async fn build_runner(settings: &Settings, target: Target<'_>) -> any
     let config = RunnerConfig {
         node: settings.node_id.clone(),
         dry_run: settings.dry_run,
-        fix_command_limit: 3,
-        needs_human_label: "needs-human".to_owned(),
+        fix_command_limit: settings.fix_command_limit,
+        needs_human_label: settings.needs_human_label.clone(),
     };
     Ok(Runner::new(vec![source], dispatcher, forge, store, journal, config))
 }

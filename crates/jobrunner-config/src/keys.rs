@@ -115,6 +115,20 @@ pub const KEYS: &[Key] = &[
         "TEXT",
         "Comment asking the agent to address reviews [default: fix the code reviews]",
     ),
+    key(
+        "fix_command_limit",
+        "CORE_FIX_COMMAND_LIMIT",
+        "fix-command-limit",
+        "N",
+        "Fix commands without progress before a PR is labelled for a human instead, 1 to 20 [default: 3]",
+    ),
+    key(
+        "needs_human_label",
+        "CORE_NEEDS_HUMAN_LABEL",
+        "needs-human-label",
+        "LABEL",
+        "Label for PRs the agent could not fix [default: needs-human]",
+    ),
     Key {
         name: "environment",
         // The conventional short spelling (like RAILS_ENV or NODE_ENV), not CORE_ENVIRONMENT.

@@ -64,6 +64,8 @@ fn toml_value(s: &Settings, key: &str) -> String {
         "merge_method" => string(&s.handlers.merge_method.to_string()),
         "conflict_command" => string(&s.handlers.conflict_command),
         "review_command" => string(&s.handlers.review_command),
+        "fix_command_limit" => s.fix_command_limit.to_string(),
+        "needs_human_label" => string(&s.needs_human_label),
         "environment" => string(s.environment.as_str()),
         "lease_ttl" => string(&humantime::format_duration(s.lease_ttl).to_string()),
         "heartbeat_interval" => string(&humantime::format_duration(s.heartbeat_interval).to_string()),

@@ -186,6 +186,10 @@ pub struct Settings {
     pub enabled_handlers: Vec<String>,
     /// Command texts and merge method.
     pub handlers: HandlerSettings,
+    /// Fix commands without progress after which a PR is labelled instead.
+    pub fix_command_limit: u32,
+    /// The label for PRs the agent could not fix.
+    pub needs_human_label: String,
     /// The GitHub token, with the variable it came from.
     pub github_token: Option<(&'static str, Secret)>,
     /// Development, staging or production.
@@ -294,6 +298,8 @@ fn defaults(host: &Host) -> Vec<(&'static str, String)> {
         ("merge_method", "squash".into()),
         ("conflict_command", DEFAULT_CONFLICT_COMMAND.into()),
         ("review_command", DEFAULT_REVIEW_COMMAND.into()),
+        ("fix_command_limit", "3".into()),
+        ("needs_human_label", "needs-human".into()),
         ("environment", "development".into()),
         ("database_url", String::new()),
         ("lease_ttl", "3m".into()),
@@ -398,6 +404,8 @@ fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
             review_command: field(raw, "review_command", parse_command)?,
             merge_method: field(raw, "merge_method", |v| v.trim().parse::<MergeMethod>())?,
         },
+        fix_command_limit: field(raw, "fix_command_limit", parse_fix_command_limit)?,
+        needs_human_label: field(raw, "needs_human_label", parse_label)?,
         github_token: host.token.clone(),
         environment: field(raw, "environment", parse_environment)?,
         database_url: secret_field(raw, "database_url", parse_database_url)?,
@@ -527,6 +535,13 @@ fn parse_label(value: &str) -> Result<String, String> {
         return Err("a label name of 1 to 50 characters without commas".to_owned());
     }
     Ok(label.to_owned())
+}
+
+fn parse_fix_command_limit(value: &str) -> Result<u32, String> {
+    match value.trim().parse::<u32>() {
+        Ok(limit @ 1..=20) => Ok(limit),
+        _ => Err("a whole number from 1 to 20".to_owned()),
+    }
 }
 
 fn parse_command(value: &str) -> Result<String, String> {

@@ -321,3 +321,18 @@ fn rendered_config_says_which_secrets_are_set_without_their_values() {
     assert_eq!(reparsed["lease_ttl"].as_str(), Some("3m"));
     assert!(!reparsed.contains_key("database_url"));
 }
+
+#[test]
+fn the_fix_command_limit_must_be_between_1_and_20() {
+    let message = error(Some("fix_command_limit = \"0\""), &[]);
+    assert!(message.contains("invalid value \"0\" for fix_command_limit"), "{message}");
+    assert!(message.contains("a whole number from 1 to 20"), "{message}");
+}
+
+#[test]
+fn the_agent_budget_and_its_label_come_from_configuration() {
+    let settings = load(Some("fix_command_limit = 5\nneeds_human_label = \"agent-stuck\""), &[]).unwrap();
+    assert_eq!((settings.fix_command_limit, settings.needs_human_label.as_str()), (5, "agent-stuck"));
+    let defaults = load(None, &[]).unwrap();
+    assert_eq!((defaults.fix_command_limit, defaults.needs_human_label.as_str()), (3, "needs-human"));
+}
