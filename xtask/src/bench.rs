@@ -53,14 +53,15 @@ fn summarize(dir: &Path) -> Result<()> {
     for row in summary.get("github").and_then(|g| g["rows"].as_array()).into_iter().flatten() {
         let size = format!("{}x{}", row["repos"], row["prs_per_repo"]);
         for cycle in ["idle", "changed"] {
-            let c = &row[cycle];
+            // `Value`'s Display ignores widths: pad the rendered numbers.
+            let c = |field: &str| row[cycle][field].to_string();
             println!(
                 "{:<34} {:>12} {:>12} {:>14} {:>10}",
                 format!("{size} {cycle} cycle"),
-                c["requests"],
-                c["primary_points"],
-                c["graphql_queries"],
-                c["wall_ms"]
+                c("requests"),
+                c("primary_points"),
+                c("graphql_queries"),
+                c("wall_ms")
             );
         }
     }
