@@ -14,7 +14,7 @@ use jobrunner_github::GitHubConfig;
 use jobrunner_github_sim::{GitHubSim, PartyMove, SimHandle, SimState};
 use jobrunner_runner::{ActionOutcome, Runner};
 
-use crate::headless::{Target, build_runner};
+use crate::headless::{Target, build_runner, open_sqlite};
 use serde_json::json;
 
 const MAX_CYCLES: u32 = 40;
@@ -92,7 +92,9 @@ async fn wire(
     // The simulator has no secondary limits to respect at this pace; a snappy demo.
     github.min_mutation_gap = Duration::from_millis(100);
     let target = Target { github, repos: vec![RepoSlug::parse(REPO)?], data_dir, journal_dir };
-    build_runner(settings, target).await
+    // The demo is always a standalone node, whatever CORE_DATABASE_URL says.
+    let store = open_sqlite(settings, data_dir).await?;
+    build_runner(settings, target, store).await
 }
 
 fn epic_complete(sim: &SimHandle) -> bool {

@@ -14,6 +14,7 @@ use jobrunner_store::{SqliteStore, Store};
 use sd_notify::NotifyState;
 
 use crate::InputError;
+use crate::fleet::Membership;
 
 /// Idle back-off: after this many cycles without change the interval grows to five minutes.
 const IDLE_CYCLES_BEFORE_BACKOFF: u32 = 3;
@@ -24,7 +25,7 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
     if settings.mode.resolve(display) == Mode::Desktop {
         tracing::warn!("the desktop tray app is not built yet: running headless");
     }
-    let runner = wire(settings).await?;
+    let (runner, membership) = wire(settings).await?;
     let mut systemd = SystemdNotifier::default();
     if once {
         let outcome = runner.cycle().await;
@@ -33,6 +34,9 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
             Err(error) => CycleEvent::Failed(error),
         });
         SystemdNotifier::stopping();
+        if let Some(membership) = membership {
+            membership.leave().await;
+        }
         return Ok(outcome.is_ok());
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -44,6 +48,9 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
     let pace = Pace::new(settings.poll_interval, IDLE_INTERVAL, IDLE_CYCLES_BEFORE_BACKOFF);
     let result = runner.run(pace, stopped, &mut |event| systemd.observe(event)).await;
     SystemdNotifier::stopping();
+    if let Some(membership) = membership {
+        membership.leave().await;
+    }
     result?;
     Ok(true)
 }
@@ -87,7 +94,7 @@ fn notify(states: &[NotifyState<'_>]) {
     }
 }
 
-async fn wire(settings: &Settings) -> anyhow::Result<Runner> {
+async fn wire(settings: &Settings) -> anyhow::Result<(Runner, Option<Membership>)> {
     let Some((_, token)) = &settings.github_token else {
         return Err(InputError(
             "no GitHub token: export CORE_GITHUB_TOKEN (or GITHUB_TOKEN), e.g. in the systemd unit's EnvironmentFile".into(),
@@ -108,7 +115,21 @@ async fn wire(settings: &Settings) -> anyhow::Result<Runner> {
         data_dir: &settings.data_dir,
         journal_dir: &settings.journal_dir,
     };
-    build_runner(settings, target).await
+    let (store, membership): (Arc<dyn Store>, _) = match &settings.database_url {
+        Some(url) => {
+            let (store, membership) = Membership::join(settings, url.expose()).await?;
+            (store, Some(membership))
+        }
+        None => (open_sqlite(settings, target.data_dir).await?, None),
+    };
+    Ok((build_runner(settings, target, store).await?, membership))
+}
+
+/// The embedded store of a standalone node.
+pub(crate) async fn open_sqlite(settings: &Settings, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+    let store =
+        SqliteStore::open(data_dir, &settings.node_id).await.map_err(|e| InputError(e.to_string()))?;
+    Ok(Arc::new(store))
 }
 
 /// Where a runner acts and keeps its state: the one thing `core-ide` and `core-ide demo`
@@ -120,11 +141,12 @@ pub(crate) struct Target<'a> {
     pub(crate) journal_dir: &'a Path,
 }
 
-/// The runner over GitHub (or the simulator), the SQLite store and the journal.
-pub(crate) async fn build_runner(settings: &Settings, target: Target<'_>) -> anyhow::Result<Runner> {
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(target.data_dir, &settings.node_id).await.map_err(|e| InputError(e.to_string()))?,
-    );
+/// The runner over GitHub (or the simulator), a store and the journal.
+pub(crate) async fn build_runner(
+    settings: &Settings,
+    target: Target<'_>,
+    store: Arc<dyn Store>,
+) -> anyhow::Result<Runner> {
     let client = Arc::new(GitHubClient::new(target.github).map_err(|e| InputError(e.to_string()))?);
     let cache = Arc::new(StoreCache::new(Arc::clone(&store)));
     let source: Arc<dyn JobSource> =
