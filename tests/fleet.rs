@@ -74,3 +74,93 @@ async fn two_nodes_sharing_the_ledger_perform_each_action_once() {
     let again = run(node(&sim, &db, dir.path(), "node-a", &["--once"])).await;
     assert_eq!(again.code(), 0, "{}", again.stderr());
 }
+
+fn epics_complete(sim: &SimHandle, repos: &[String], children: std::ops::RangeInclusive<u64>) -> bool {
+    sim.with_state(|s| {
+        repos.iter().all(|repo| {
+            s.repo(repo).open_pr_numbers().is_empty()
+                && children.clone().all(|c| s.is_ticked(repo, 1, c) == Some(true))
+                && children
+                    .clone()
+                    .all(|c| s.issue(repo, c).state == jobrunner_github_sim::IssueState::Closed)
+        })
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_split_twelve_repositories_and_complete_every_epic_acting_once() {
+    const PRS: usize = 9;
+    let db = TestDatabase::create().await;
+    let state = SimState::workload(12, PRS);
+    let repos: Vec<String> = state.repos().iter().map(jobrunner_github_sim::Repo::full_name).collect();
+    let sim = GitHubSim::start(state).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = ["--headless", "--poll-interval", "1s", "--lease-ttl", "4s", "--heartbeat-interval", "1s"];
+    let mut nodes: Vec<std::process::Child> = ["node-a", "node-b", "node-c"]
+        .iter()
+        .map(|id| {
+            let path = |name: &str| dir.path().join(id).join(name).to_string_lossy().into_owned();
+            let (data, journal, api, list) = (path("data"), path("journal"), sim.base_url(), repos.join(","));
+            let mut args = fleet.to_vec();
+            args.extend([
+                "--repos",
+                &list,
+                "--api-url",
+                &api,
+                "--data-dir",
+                &data,
+                "--journal-dir",
+                &journal,
+            ]);
+            args.extend(["--node-id", id, "--mutation-gap", "0s"]);
+            // A token per node: GitHub's limits are per token, and the simulator tells who polled what.
+            CoreIde::new(&args)
+                .env("CORE_GITHUB_TOKEN", format!("token-{id}"))
+                .env("CORE_DATABASE_URL", db.url())
+                .spawn()
+        })
+        .collect();
+
+    let children = 2..=u64::try_from(PRS).unwrap() + 1;
+    let mut rounds = 0;
+    while !epics_complete(&sim, &repos, children.clone()) && rounds < 600 {
+        sim.with_state(SimState::parties_act);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        rounds += 1;
+    }
+    let whole_run = sim.counters();
+    // Polls since the split settled: each repository by one node.
+    sim.reset_counters();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let settled = sim.counters();
+    for node in &mut nodes {
+        let _ = node.kill();
+        let _ = node.wait();
+    }
+    assert!(epics_complete(&sim, &repos, children), "every epic completes");
+
+    // Publishing, enabling auto-merge, a fix command and closing a child happen at most once
+    // per PR or issue in this workload, whichever node saw it.
+    let mut once = std::collections::BTreeMap::new();
+    for m in whole_run.mutation_log.iter().filter(|m| {
+        use jobrunner_github_sim::MutationKind::{CloseIssue, Comment, EnableAutoMerge, MarkReady};
+        matches!(m.kind, MarkReady | EnableAutoMerge | Comment | CloseIssue)
+    }) {
+        *once.entry((m.repo.clone(), m.number, format!("{:?}", m.kind))).or_insert(0) += 1;
+    }
+    assert!(!once.is_empty());
+    assert!(once.values().all(|n| *n == 1), "an action performed twice: {once:?}");
+    for repo in &repos {
+        let pollers = settled.per_repo_token.get(repo).map_or(0, std::collections::BTreeMap::len);
+        assert_eq!(
+            pollers, 1,
+            "{repo} polled by {pollers} nodes once the split settled: {:?}",
+            settled.per_repo_token
+        );
+    }
+    let per_node: Vec<usize> = ["token-node-a", "token-node-b", "token-node-c"]
+        .iter()
+        .map(|t| settled.per_repo_token.values().filter(|tokens| tokens.contains_key(*t)).count())
+        .collect();
+    assert_eq!(per_node, [4, 4, 4], "a fair share each");
+}

@@ -5,6 +5,8 @@
 use std::sync::Arc;
 
 use jobrunner_config::Settings;
+use jobrunner_core::RepoSlug;
+use jobrunner_runner::WorkSplit;
 use jobrunner_store::{FleetStore, PgStore, StoreError};
 use tokio::task::JoinHandle;
 
@@ -31,6 +33,11 @@ impl Membership {
         Ok((Arc::clone(&store), Self { store, settings_node: node, heartbeat }))
     }
 
+    /// This node's share of `repos`, leased each cycle.
+    pub(crate) fn leases(&self, repos: Vec<RepoSlug>, ttl: std::time::Duration) -> Arc<dyn WorkSplit> {
+        Arc::new(Leases { store: Arc::clone(&self.store), node: self.settings_node.clone(), repos, ttl })
+    }
+
     /// Stops heartbeating and gives the node id and its repositories back at once, instead of
     /// when the registration expires.
     pub(crate) async fn leave(self) {
@@ -49,5 +56,21 @@ async fn beat(store: Arc<PgStore>, node: jobrunner_core::NodeId, every: std::tim
         if let Err(error) = store.heartbeat(&node).await {
             tracing::error!(error = %error, "fleet heartbeat failed");
         }
+    }
+}
+
+/// Repository leases as the runner's [`WorkSplit`]: each cycle the node renews its leases and
+/// takes or gives up repositories towards its fair share (see `FleetStore::acquire_leases`).
+struct Leases {
+    store: Arc<PgStore>,
+    node: jobrunner_core::NodeId,
+    repos: Vec<RepoSlug>,
+    ttl: std::time::Duration,
+}
+
+#[async_trait::async_trait]
+impl WorkSplit for Leases {
+    async fn assign(&self) -> Result<Vec<RepoSlug>, StoreError> {
+        self.store.acquire_leases(&self.node, &self.repos, self.ttl).await
     }
 }

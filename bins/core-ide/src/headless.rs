@@ -45,7 +45,10 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
         tracing::info!("stopping after the current cycle");
         let _ = stop.send(true);
     });
-    let pace = Pace::new(settings.poll_interval, IDLE_INTERVAL, IDLE_CYCLES_BEFORE_BACKOFF);
+    // A fleet node idling longer than half its lease TTL would lose its repositories between
+    // two cycles, and the fleet would hand them round every cycle.
+    let idle = if membership.is_some() { IDLE_INTERVAL.min(settings.lease_ttl / 2) } else { IDLE_INTERVAL };
+    let pace = Pace::new(settings.poll_interval, idle, IDLE_CYCLES_BEFORE_BACKOFF);
     let result = runner.run(pace, stopped, &mut |event| systemd.observe(event)).await;
     SystemdNotifier::stopping();
     if let Some(membership) = membership {
@@ -122,7 +125,11 @@ async fn wire(settings: &Settings) -> anyhow::Result<(Runner, Option<Membership>
         }
         None => (open_sqlite(settings, target.data_dir).await?, None),
     };
-    Ok((build_runner(settings, target, store).await?, membership))
+    let mut runner = build_runner(settings, target, store).await?;
+    if let Some(membership) = &membership {
+        runner = runner.with_work_split(membership.leases(settings.repos.clone(), settings.lease_ttl));
+    }
+    Ok((runner, membership))
 }
 
 /// The embedded store of a standalone node.

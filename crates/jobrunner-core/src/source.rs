@@ -27,6 +27,14 @@ pub trait JobSource: Send + Sync {
         let _ = (repo, pr);
     }
 
+    /// Narrows the next polls to `repos` (the repositories this node leases in a fleet), or
+    /// widens them back to every configured repository with `None`. The default ignores it:
+    /// such a source polls everything, which spends budget but never acts twice (the ledger
+    /// sees to that).
+    fn restrict(&self, repos: Option<&[RepoSlug]>) {
+        let _ = repos;
+    }
+
     /// What the source (and the forge sharing its connection) has spent of the API budget so
     /// far, for the cycle records. `None` when the source spends no metered budget.
     fn budget(&self) -> Option<BudgetReading> {

@@ -101,6 +101,9 @@ pub struct Counters {
     pub per_endpoint: BTreeMap<String, u64>,
     /// Primary points (REST + GraphQL) per token.
     pub per_token: BTreeMap<String, u64>,
+    /// Authenticated REST requests per repository (`owner/name`) and token: who polled what.
+    /// GraphQL requests, which span repositories, are not attributed.
+    pub per_repo_token: BTreeMap<String, BTreeMap<String, u64>>,
     /// Every change made through the API, in order.
     pub mutation_log: Vec<MutationRecord>,
     /// Requests refused by a secondary limit (real ones, not injected faults).
@@ -118,6 +121,12 @@ impl Counters {
     #[must_use]
     pub fn primary_points(&self) -> u64 {
         self.rest_points + self.graphql_points
+    }
+
+    /// Authenticated REST requests per repository, over all tokens.
+    #[must_use]
+    pub fn per_repo_requests(&self) -> BTreeMap<String, u64> {
+        self.per_repo_token.iter().map(|(repo, tokens)| (repo.clone(), tokens.values().sum())).collect()
     }
 
     /// Requests to one endpoint, by its `"METHOD /route/template"` key; 0 when never called.
@@ -230,6 +239,18 @@ pub(crate) struct Ledger {
 
 impl Ledger {
     /// Counts a request under its endpoint key.
+    /// Attributes an authenticated REST request under `/repos/{owner}/{name}/...`.
+    pub(crate) fn count_repo_request(&mut self, path: &str, token: &str) {
+        let mut parts = path.strip_prefix("/repos/").unwrap_or_default().splitn(3, '/');
+        if let (Some(owner), Some(name)) = (parts.next(), parts.next())
+            && !owner.is_empty()
+            && !name.is_empty()
+        {
+            let tokens = self.counters.per_repo_token.entry(format!("{owner}/{name}")).or_default();
+            *tokens.entry(token.to_owned()).or_default() += 1;
+        }
+    }
+
     pub(crate) fn count_request(&mut self, endpoint: &str) {
         self.counters.requests += 1;
         *self.counters.per_endpoint.entry(endpoint.to_owned()).or_default() += 1;

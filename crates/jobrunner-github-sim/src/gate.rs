@@ -85,6 +85,7 @@ async fn admit_and_run(shared: &Shared, mut request: Request, next: Next) -> Res
         Ok(token) => token,
         Err(refusal) => return unauthorized(shared, refusal),
     };
+    shared.ledger().count_repo_request(&route.path, &token);
     if concurrent > shared.state().limits().max_concurrent {
         shared.ledger().counters.secondary_rejections += 1;
         let refused = reply::secondary_limited(StatusCode::TOO_MANY_REQUESTS, 60);

@@ -30,6 +30,8 @@ pub struct GitHubSource {
     client: Arc<GitHubClient>,
     repos: Vec<(RepoSlug, Mutex<RepoState>)>,
     cache: Option<Arc<dyn SourceCache>>,
+    /// The repositories to poll when restricted (a fleet node's leases); all when `None`.
+    active: std::sync::RwLock<Option<BTreeSet<RepoSlug>>>,
 }
 
 impl GitHubSource {
@@ -37,7 +39,7 @@ impl GitHubSource {
     #[must_use]
     pub fn new(client: Arc<GitHubClient>, repos: Vec<RepoSlug>) -> Self {
         let repos = repos.into_iter().map(|r| (r, Mutex::new(RepoState::default()))).collect();
-        Self { client, repos, cache: None }
+        Self { client, repos, cache: None, active: std::sync::RwLock::new(None) }
     }
 
     /// Keeps each repository's ETags and structural state in `cache` across restarts (see
@@ -46,6 +48,14 @@ impl GitHubSource {
     pub fn with_cache(mut self, cache: Arc<dyn SourceCache>) -> Self {
         self.cache = Some(cache);
         self
+    }
+
+    /// Indices of the repositories this cycle polls.
+    fn polled_indices(&self) -> Vec<usize> {
+        let active = self.active.read().expect("active lock");
+        (0..self.repos.len())
+            .filter(|i| active.as_ref().is_none_or(|a| a.contains(&self.repos[*i].0)))
+            .collect()
     }
 
     fn cache_key(&self, repo: &RepoSlug) -> String {
@@ -231,7 +241,9 @@ impl GitHubSource {
         let (mut changed, mut over_budget) = (Vec::new(), Vec::new());
         // An even, fixed share per repository: the same PRs use REST every cycle, so their
         // ETags stay warm and their 304s free, whatever order repositories finish in.
-        let mut budget = self.client.config().settle_requests_per_cycle / self.repos.len().max(1);
+        let polled =
+            self.active.read().expect("active lock").as_ref().map_or(self.repos.len(), BTreeSet::len);
+        let mut budget = self.client.config().settle_requests_per_cycle / polled.max(1);
         let mut live_urls = BTreeSet::new();
         let settling: Vec<(u64, PrDetail)> = state
             .details
@@ -550,7 +562,8 @@ impl JobSource for GitHubSource {
     /// and return a signal for every PR still in the flow.
     async fn poll(&self) -> Result<Vec<PipelineSignal>, ForgeError> {
         let concurrency = self.client.config().repo_concurrency.max(1);
-        let detections: Vec<_> = (0..self.repos.len()).map(|index| self.detect_repo(index)).collect();
+        let polled = self.polled_indices();
+        let detections: Vec<_> = polled.iter().map(|index| self.detect_repo(*index)).collect();
         let wanted: Vec<(usize, Vec<(u64, StateFragment)>)> = stream::iter(detections)
             .buffer_unordered(concurrency)
             .try_filter(|(_, numbers)| std::future::ready(!numbers.is_empty()))
@@ -560,11 +573,16 @@ impl JobSource for GitHubSource {
         wanted.sort_by_key(|(index, _)| *index);
         self.read_states(wanted).await?;
         let mut signals = Vec::new();
-        for (repo, state) in &self.repos {
+        for index in polled {
+            let (repo, state) = &self.repos[index];
             signals.extend(signals_of(repo, &mut *state.lock().await));
         }
         self.save().await?;
         Ok(signals)
+    }
+
+    fn restrict(&self, repos: Option<&[RepoSlug]>) {
+        *self.active.write().expect("active lock") = repos.map(|r| r.iter().cloned().collect());
     }
 
     fn budget(&self) -> Option<BudgetReading> {

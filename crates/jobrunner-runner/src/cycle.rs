@@ -142,6 +142,8 @@ pub struct Runner {
     pub(crate) config: RunnerConfig,
     /// Claims a crash left unconfirmed are settled once, in the first successful cycle.
     settled_crash: std::sync::atomic::AtomicBool,
+    /// This node's share of the repositories, in a fleet.
+    split: Option<Arc<dyn crate::WorkSplit>>,
 }
 
 impl Runner {
@@ -163,7 +165,15 @@ impl Runner {
             journal,
             config,
             settled_crash: std::sync::atomic::AtomicBool::new(false),
+            split: None,
         }
+    }
+
+    /// Polls only the repositories `split` assigns this node, each cycle.
+    #[must_use]
+    pub fn with_work_split(mut self, split: Arc<dyn crate::WorkSplit>) -> Self {
+        self.split = Some(split);
+        self
     }
 
     /// The configuration.
@@ -213,6 +223,13 @@ impl Runner {
     }
 
     async fn run_cycle(&self, cycle: u64) -> Result<CycleReport, CycleError> {
+        if let Some(split) = &self.split {
+            let repos = split.assign().await?;
+            tracing::debug!(repos = repos.len(), "this node's share of the repositories");
+            for source in &self.sources {
+                source.restrict(Some(&repos));
+            }
+        }
         if !self.settled_crash.load(std::sync::atomic::Ordering::Relaxed) {
             // Settling a crash-left key needs the PR as it is now, not as a source remembers it.
             for key in self.store.unconfirmed(&self.config.node).await? {

@@ -15,6 +15,7 @@ mod recovery;
 mod run_loop;
 pub mod simulate;
 mod source_cache;
+mod work_split;
 
 pub use cycle::{
     ActionOutcome, ActionReport, CycleError, CycleReport, NEEDS_HUMAN_ACTION, Runner, RunnerConfig,
@@ -22,3 +23,4 @@ pub use cycle::{
 pub use pace::Pace;
 pub use run_loop::CycleEvent;
 pub use source_cache::StoreCache;
+pub use work_split::WorkSplit;

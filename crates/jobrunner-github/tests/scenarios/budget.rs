@@ -114,3 +114,25 @@ async fn a_base_branch_that_moved_while_the_node_was_down_is_noticed() {
     let signals = restarted.poll().await.expect("poll succeeds");
     assert_eq!(crate::world::signal_for(&signals, 13).mergeable, jobrunner_core::Mergeable::Conflicting);
 }
+
+#[tokio::test]
+async fn a_restricted_source_polls_only_its_repositories() {
+    let state = SimState::workload(3, 4);
+    let names: Vec<String> = state.repos().iter().map(jobrunner_github_sim::Repo::full_name).collect();
+    let world = World::start(state).await;
+    let leased = [jobrunner_core::RepoSlug::parse(&names[1]).unwrap()];
+    world.source.restrict(Some(&leased));
+    let signals = world.poll().await;
+    assert!(!signals.is_empty());
+    assert!(signals.iter().all(|s| s.repo() == leased[0]), "signals of leased repositories only");
+    let counters = world.sim.counters();
+    let polled: Vec<String> = counters.per_repo_requests().into_keys().collect();
+    assert_eq!(polled, [names[1].clone()], "{counters:#?}");
+
+    world.source.restrict(None);
+    let all = world.poll().await;
+    assert_eq!(
+        all.iter().map(jobrunner_core::PipelineSignal::repo).collect::<std::collections::BTreeSet<_>>().len(),
+        3
+    );
+}

@@ -257,3 +257,38 @@ async fn the_first_cycle_after_a_crash_has_the_unsettled_prs_read_afresh() {
     runner.cycle().await.unwrap();
     assert_eq!(*fixture.source.rechecks.lock().unwrap(), [7], "once, before the first poll");
 }
+
+struct Leased(Result<Vec<RepoSlug>, ()>);
+
+#[async_trait::async_trait]
+impl jobrunner_runner::WorkSplit for Leased {
+    async fn assign(&self) -> Result<Vec<RepoSlug>, jobrunner_store::StoreError> {
+        self.0
+            .clone()
+            .map_err(|()| jobrunner_store::StoreError::RegistrationLost { node_id: crate::fixture::node() })
+    }
+}
+
+#[tokio::test]
+async fn a_fleet_node_polls_only_the_repositories_it_leases() {
+    let fixture = Fixture::new().await;
+    fixture.source.set(vec![draft_pr()]);
+    let runner = fixture
+        .runner(Arc::new(RecordingForge::new()), false)
+        .with_work_split(Arc::new(Leased(Ok(vec![repo()]))));
+    runner.cycle().await.unwrap();
+    assert_eq!(*fixture.source.restricted_to.lock().unwrap(), [Some(vec![repo()])]);
+}
+
+#[tokio::test]
+async fn a_node_that_cannot_get_its_share_polls_and_performs_nothing() {
+    let fixture = Fixture::new().await;
+    fixture.source.set(vec![draft_pr()]);
+    fixture.source.charge_per_poll(1);
+    let forge = Arc::new(RecordingForge::new());
+    let runner = fixture.runner(Arc::clone(&forge), false).with_work_split(Arc::new(Leased(Err(()))));
+    assert!(matches!(runner.cycle().await, Err(CycleError::Store(_))));
+    assert!(forge.calls().is_empty(), "fails closed");
+    let cycles = fixture.store.recent_cycles(&crate::fixture::node(), 1).await.unwrap();
+    assert_eq!(cycles[0].end.as_ref().unwrap().points_spent, 0, "nothing was polled");
+}

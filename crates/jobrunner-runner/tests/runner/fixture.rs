@@ -20,6 +20,7 @@ pub(crate) struct ScriptedSource {
     signals: Mutex<Vec<PipelineSignal>>,
     pub(crate) reports: Mutex<Vec<(u64, &'static str)>>,
     pub(crate) rechecks: Mutex<Vec<u64>>,
+    pub(crate) restricted_to: Mutex<Vec<Option<Vec<jobrunner_core::RepoSlug>>>>,
     fail_with: Mutex<Option<FailureClass>>,
     /// Points each poll spends, and the total spent so far.
     points_per_poll: Mutex<u64>,
@@ -53,6 +54,10 @@ impl JobSource for ScriptedSource {
         }
         *self.spent.lock().unwrap() += *self.points_per_poll.lock().unwrap();
         Ok(self.signals.lock().unwrap().clone())
+    }
+
+    fn restrict(&self, repos: Option<&[jobrunner_core::RepoSlug]>) {
+        self.restricted_to.lock().unwrap().push(repos.map(<[_]>::to_vec));
     }
 
     async fn recheck(&self, _repo: &jobrunner_core::RepoSlug, pr: u64) {
