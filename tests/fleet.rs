@@ -75,6 +75,66 @@ async fn two_nodes_sharing_the_ledger_perform_each_action_once() {
     assert_eq!(again.code(), 0, "{}", again.stderr());
 }
 
+/// A headless fleet node polling `repos` every second, with a 4 s lease TTL.
+fn fleet_node(
+    sim: &SimHandle,
+    db: &TestDatabase,
+    dir: &Path,
+    repos: &[String],
+    id: &str,
+) -> std::process::Child {
+    let path = |name: &str| dir.join(id).join(name).to_string_lossy().into_owned();
+    let (data, journal, api, list) = (path("data"), path("journal"), sim.base_url(), repos.join(","));
+    let args = [
+        "--headless",
+        "--poll-interval",
+        "1s",
+        "--lease-ttl",
+        "4s",
+        "--heartbeat-interval",
+        "1s",
+        "--repos",
+        &list,
+        "--api-url",
+        &api,
+        "--data-dir",
+        &data,
+        "--journal-dir",
+        &journal,
+        "--node-id",
+        id,
+        "--mutation-gap",
+        "0s",
+    ];
+    // A token per node: GitHub's limits are per token, and the simulator tells who polled what.
+    let mut child = CoreIde::new(&args)
+        .env("CORE_GITHUB_TOKEN", format!("token-{id}"))
+        .env("CORE_DATABASE_URL", db.url())
+        .spawn();
+    // Drain the logs: a full pipe would stop the node at its next log line.
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    child
+}
+
+/// Counts of the actions the workload takes at most once per PR or issue, by (repo, number,
+/// kind): publishing, enabling auto-merge, a fix command, closing a child.
+fn once_per_target(
+    counters: &jobrunner_github_sim::Counters,
+) -> std::collections::BTreeMap<(String, u64, String), u32> {
+    use jobrunner_github_sim::MutationKind::{CloseIssue, Comment, EnableAutoMerge, MarkReady};
+    let mut once = std::collections::BTreeMap::new();
+    for m in counters
+        .mutation_log
+        .iter()
+        .filter(|m| matches!(m.kind, MarkReady | EnableAutoMerge | Comment | CloseIssue))
+    {
+        *once.entry((m.repo.clone(), m.number, format!("{:?}", m.kind))).or_insert(0) += 1;
+    }
+    once
+}
+
 fn epics_complete(sim: &SimHandle, repos: &[String], children: std::ops::RangeInclusive<u64>) -> bool {
     sim.with_state(|s| {
         repos.iter().all(|repo| {
@@ -139,15 +199,7 @@ async fn three_nodes_split_twelve_repositories_and_complete_every_epic_acting_on
     }
     assert!(epics_complete(&sim, &repos, children), "every epic completes");
 
-    // Publishing, enabling auto-merge, a fix command and closing a child happen at most once
-    // per PR or issue in this workload, whichever node saw it.
-    let mut once = std::collections::BTreeMap::new();
-    for m in whole_run.mutation_log.iter().filter(|m| {
-        use jobrunner_github_sim::MutationKind::{CloseIssue, Comment, EnableAutoMerge, MarkReady};
-        matches!(m.kind, MarkReady | EnableAutoMerge | Comment | CloseIssue)
-    }) {
-        *once.entry((m.repo.clone(), m.number, format!("{:?}", m.kind))).or_insert(0) += 1;
-    }
+    let once = once_per_target(&whole_run);
     assert!(!once.is_empty());
     assert!(once.values().all(|n| *n == 1), "an action performed twice: {once:?}");
     for repo in &repos {
@@ -163,4 +215,56 @@ async fn three_nodes_split_twelve_repositories_and_complete_every_epic_acting_on
         .map(|t| settled.per_repo_token.values().filter(|tokens| tokens.contains_key(*t)).count())
         .collect();
     assert_eq!(per_node, [4, 4, 4], "a fair share each");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_hands_its_repositories_to_the_survivors_and_nothing_is_done_twice() {
+    const PRS: usize = 9;
+    let db = TestDatabase::create().await;
+    let state = SimState::workload(12, PRS);
+    let repos: Vec<String> = state.repos().iter().map(jobrunner_github_sim::Repo::full_name).collect();
+    let sim = GitHubSim::start(state).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes: Vec<std::process::Child> = ["node-a", "node-b", "node-c"]
+        .iter()
+        .map(|id| fleet_node(&sim, &db, dir.path(), &repos, id))
+        .collect();
+
+    // Let the fleet split the work and start acting, then kill node-c mid-run.
+    let children = 2..=u64::try_from(PRS).unwrap() + 1;
+    for _ in 0..15 {
+        sim.with_state(SimState::parties_act);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let mut dead = nodes.pop().unwrap();
+    dead.kill().expect("SIGKILL");
+    let _ = dead.wait();
+    let mut rounds = 0;
+    while !epics_complete(&sim, &repos, children.clone()) && rounds < 600 {
+        sim.with_state(SimState::parties_act);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        rounds += 1;
+    }
+    let whole_run = sim.counters();
+    sim.reset_counters();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let settled = sim.counters();
+    for node in &mut nodes {
+        let _ = node.kill();
+        let _ = node.wait();
+    }
+    assert!(epics_complete(&sim, &repos, children), "every epic completes without node-c");
+    let once = once_per_target(&whole_run);
+    assert!(once.values().all(|n| *n == 1), "an action performed twice: {once:?}");
+    let survivors: Vec<usize> = ["token-node-a", "token-node-b"]
+        .iter()
+        .map(|t| settled.per_repo_token.values().filter(|tokens| tokens.contains_key(*t)).count())
+        .collect();
+    assert_eq!(
+        survivors,
+        [6, 6],
+        "node-c's repositories moved to the survivors: {:?}",
+        settled.per_repo_token
+    );
+    assert!(settled.per_repo_token.values().all(|tokens| tokens.len() == 1));
 }

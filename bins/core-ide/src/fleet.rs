@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use jobrunner_config::Settings;
-use jobrunner_core::RepoSlug;
+use jobrunner_core::{ActionKey, RepoSlug};
 use jobrunner_runner::WorkSplit;
 use jobrunner_store::{FleetStore, PgStore, StoreError};
 use tokio::task::JoinHandle;
@@ -72,5 +72,10 @@ struct Leases {
 impl WorkSplit for Leases {
     async fn assign(&self) -> Result<Vec<RepoSlug>, StoreError> {
         self.store.acquire_leases(&self.node, &self.repos, self.ttl).await
+    }
+
+    async fn orphaned(&self, leased: &[RepoSlug]) -> Result<Vec<ActionKey>, StoreError> {
+        let claims = self.store.orphaned_claims(self.ttl).await?;
+        Ok(claims.into_iter().map(|(_, key)| key).filter(|key| leased.contains(&key.repo)).collect())
     }
 }

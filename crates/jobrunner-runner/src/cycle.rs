@@ -223,11 +223,18 @@ impl Runner {
     }
 
     async fn run_cycle(&self, cycle: u64) -> Result<CycleReport, CycleError> {
+        let mut orphaned = Vec::new();
         if let Some(split) = &self.split {
             let repos = split.assign().await?;
             tracing::debug!(repos = repos.len(), "this node's share of the repositories");
             for source in &self.sources {
                 source.restrict(Some(&repos));
+            }
+            orphaned = split.orphaned(&repos).await?;
+            for key in &orphaned {
+                for source in &self.sources {
+                    source.recheck(&key.repo, key.pr).await;
+                }
             }
         }
         if !self.settled_crash.load(std::sync::atomic::Ordering::Relaxed) {
@@ -249,6 +256,7 @@ impl Runner {
             self.settle_unconfirmed(cycle, &polled).await?;
             self.settled_crash.store(true, std::sync::atomic::Ordering::Relaxed);
         }
+        self.settle_orphaned(&orphaned, &polled).await?;
         for ((index, signal), decision) in polled.iter().zip(decisions) {
             if let Some(action) = self.act(cycle, &self.sources[*index], signal, decision).await? {
                 report.actions.push(action);

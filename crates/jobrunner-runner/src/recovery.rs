@@ -73,6 +73,31 @@ impl Runner {
         Ok(())
     }
 
+    /// Settles keys a dead node of the fleet left claimed in repositories this node now
+    /// leases: from the fresh forge state only, as that node's journal is on its own machine.
+    /// A performed action is confirmed (its journal line, if any, is the dead node's); one
+    /// never performed is released, to be performed by this node.
+    pub(crate) async fn settle_orphaned(
+        &self,
+        orphaned: &[ActionKey],
+        polled: &[(usize, PipelineSignal)],
+    ) -> Result<(), CycleError> {
+        for key in orphaned {
+            let handler = self.handler_of(key);
+            match self.visible_effect(key, handler, polled).await? {
+                Verdict::NotPerformed => {
+                    tracing::warn!(key = %key, "claimed by a dead node, never performed: released");
+                    self.store.release(key).await?;
+                }
+                Verdict::Performed | Verdict::Journaled => {
+                    tracing::warn!(key = %key, "claimed by a dead node and performed: confirmed");
+                    self.store.confirm(key, Outcome::Done, Utc::now()).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// (repo, PR, handler) of every record this node journaled in a cycle that never ended,
     /// or ended in failure: the cycles a crash or an error may have cut short.
     async fn journaled_in_crashed_cycles(

@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use jobrunner_core::{NodeId, RepoSlug};
+use jobrunner_core::{ActionKey, NodeId, RepoSlug};
 
 use crate::{Store, StoreError};
 
@@ -96,6 +96,11 @@ pub trait FleetStore: Store {
 
     /// The nodes that heartbeated less than `ttl` ago, by id.
     async fn live_nodes(&self, ttl: Duration) -> Result<Vec<FleetMember>, StoreError>;
+
+    /// Keys claimed and never confirmed or released by nodes that are not live (no heartbeat
+    /// within `ttl`), with their node, oldest first: a dead node's actions in doubt, for the
+    /// node now leasing the repository to settle.
+    async fn orphaned_claims(&self, ttl: Duration) -> Result<Vec<(NodeId, ActionKey)>, StoreError>;
 
     /// Renews, takes and gives up leases so that `node` holds its fair share of `repos`, each
     /// lease valid for `ttl` from now, and returns the repositories `node` now holds, sorted:
@@ -167,6 +172,12 @@ pub(crate) const LIVE: &str = concat!(
 /// The ids of the nodes that heartbeated within `$1` microseconds.
 pub(crate) const LIVE_IDS: &str =
     "SELECT node FROM fleet_members WHERE heartbeat_at > now() - $1 * INTERVAL '1 microsecond'";
+
+/// Unconfirmed claims of nodes not live (crashed, or gone): `$1` the liveness TTL.
+pub(crate) const ORPHANED_CLAIMS: &str = "SELECT node, repo, pr, action, head_sha, review_at FROM ledger \
+     WHERE status = 'claimed' AND node NOT IN \
+     (SELECT node FROM fleet_members WHERE heartbeat_at > now() - $1 * INTERVAL '1 microsecond') \
+     ORDER BY claimed_at, repo, pr, action, head_sha, review_at";
 
 /// Serializes lease changes across the fleet for the rest of the transaction. EXCLUSIVE
 /// conflicts with itself and with every write, and lets plain reads (`leases()`) through.

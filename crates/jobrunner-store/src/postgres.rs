@@ -16,12 +16,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use jobrunner_core::{NodeId, RepoSlug};
+use jobrunner_core::{ActionKey, NodeId, RepoSlug};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection};
 
 use crate::columns::{parse_node, parse_timestamp, timestamp};
 use crate::fleet::{self, FleetMember, FleetStore, LeaseRow, RepoLease, micros, plan_leases};
+use crate::ledger::KeyColumns;
 use crate::migrations::{POSTGRES_SCHEMA_VERSION, postgres_migrator};
 use crate::postgres_url::{redact, scrub, scrubbed, secrets};
 use crate::{StoreError, identity};
@@ -262,6 +263,19 @@ impl FleetStore for PgStore {
                     registered_at: parse_timestamp("registration time", &registered_at)?,
                     heartbeat_at: parse_timestamp("heartbeat time", &heartbeat_at)?,
                 })
+            })
+            .collect()
+    }
+
+    async fn orphaned_claims(&self, ttl: Duration) -> Result<Vec<(NodeId, ActionKey)>, StoreError> {
+        let rows: Vec<(String, String, i64, String, String, String)> = sqlx::query_as(fleet::ORPHANED_CLAIMS)
+            .bind(micros("node TTL in microseconds", ttl)?)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.failed("list the claims of dead nodes"))?;
+        rows.into_iter()
+            .map(|(node, repo, pr, action, head_sha, review_at)| {
+                Ok((parse_node(&node)?, KeyColumns { repo, pr, action, head_sha, review_at }.into_key()?))
             })
             .collect()
     }

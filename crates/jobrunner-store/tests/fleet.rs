@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use jobrunner_core::{NodeId, RepoSlug};
 use jobrunner_store::testing::TestDatabase;
-use jobrunner_store::{FleetStore, PgStore, StoreError};
+use jobrunner_store::{FleetStore, PgStore, Store, StoreError};
 
 /// Long enough that nothing expires during a test that does not wait for it.
 const LONG: Duration = Duration::from_secs(600);
@@ -348,4 +348,32 @@ async fn the_database_clock_is_readable_to_measure_skew() {
     let later = store.database_now().await.unwrap();
     assert!(later >= now, "the clock advances");
     database.drop_database().await;
+}
+
+#[tokio::test]
+async fn claims_left_by_nodes_that_are_not_live_are_listed_for_the_survivors() {
+    let database = TestDatabase::create().await;
+    let live = connect(&database, "node-live").await;
+    live.register_node(&node("node-live"), Duration::from_secs(60)).await.unwrap();
+    let gone = connect(&database, "node-gone").await;
+    let key = |pr: u64, action: &str| jobrunner_core::ActionKey {
+        repo: RepoSlug::parse("org/app").unwrap(),
+        pr,
+        action: action.to_owned(),
+        head_sha: jobrunner_core::CommitSha::new("a".repeat(40)).unwrap(),
+        review_at: None,
+    };
+    let now = chrono::Utc::now();
+    live.claim(&key(1, "publish_draft"), &node("node-live"), now).await.unwrap();
+    // node-gone never registered (or its registration lapsed): nobody will settle its claim.
+    gone.claim(&key(2, "publish_draft"), &node("node-gone"), now).await.unwrap();
+    gone.claim(&key(3, "close_child"), &node("node-gone"), now).await.unwrap();
+    gone.confirm(&key(3, "close_child"), jobrunner_store::Outcome::Done, now).await.unwrap();
+
+    let orphaned = live.orphaned_claims(Duration::from_secs(60)).await.unwrap();
+    assert_eq!(
+        orphaned,
+        [(node("node-gone"), key(2, "publish_draft"))],
+        "unconfirmed claims of dead nodes only"
+    );
 }

@@ -258,7 +258,8 @@ async fn the_first_cycle_after_a_crash_has_the_unsettled_prs_read_afresh() {
     assert_eq!(*fixture.source.rechecks.lock().unwrap(), [7], "once, before the first poll");
 }
 
-struct Leased(Result<Vec<RepoSlug>, ()>);
+/// A work split: the repositories leased (or a failure), and a dead node's claims to settle.
+struct Leased(Result<Vec<RepoSlug>, ()>, Vec<ActionKey>);
 
 #[async_trait::async_trait]
 impl jobrunner_runner::WorkSplit for Leased {
@@ -266,6 +267,10 @@ impl jobrunner_runner::WorkSplit for Leased {
         self.0
             .clone()
             .map_err(|()| jobrunner_store::StoreError::RegistrationLost { node_id: crate::fixture::node() })
+    }
+
+    async fn orphaned(&self, _leased: &[RepoSlug]) -> Result<Vec<ActionKey>, jobrunner_store::StoreError> {
+        Ok(self.1.clone())
     }
 }
 
@@ -275,7 +280,7 @@ async fn a_fleet_node_polls_only_the_repositories_it_leases() {
     fixture.source.set(vec![draft_pr()]);
     let runner = fixture
         .runner(Arc::new(RecordingForge::new()), false)
-        .with_work_split(Arc::new(Leased(Ok(vec![repo()]))));
+        .with_work_split(Arc::new(Leased(Ok(vec![repo()]), Vec::new())));
     runner.cycle().await.unwrap();
     assert_eq!(*fixture.source.restricted_to.lock().unwrap(), [Some(vec![repo()])]);
 }
@@ -286,9 +291,25 @@ async fn a_node_that_cannot_get_its_share_polls_and_performs_nothing() {
     fixture.source.set(vec![draft_pr()]);
     fixture.source.charge_per_poll(1);
     let forge = Arc::new(RecordingForge::new());
-    let runner = fixture.runner(Arc::clone(&forge), false).with_work_split(Arc::new(Leased(Err(()))));
+    let runner =
+        fixture.runner(Arc::clone(&forge), false).with_work_split(Arc::new(Leased(Err(()), Vec::new())));
     assert!(matches!(runner.cycle().await, Err(CycleError::Store(_))));
     assert!(forge.calls().is_empty(), "fails closed");
     let cycles = fixture.store.recent_cycles(&crate::fixture::node(), 1).await.unwrap();
     assert_eq!(cycles[0].end.as_ref().unwrap().points_spent, 0, "nothing was polled");
+}
+
+#[tokio::test]
+async fn a_dead_nodes_unperformed_claim_is_released_and_performed_by_the_node_leasing_the_repo() {
+    let fixture = Fixture::new().await;
+    fixture.source.set(vec![draft_pr()]);
+    let key =
+        dispatcher(&HandlerSettings::default(), &HANDLER_NAMES).unwrap().decide(&draft_pr()).key.unwrap();
+    let dead = jobrunner_core::NodeId::new("node-dead").unwrap();
+    fixture.store.claim(&key, &dead, chrono::Utc::now()).await.unwrap();
+    let forge = Arc::new(RecordingForge::new());
+    let split = Arc::new(Leased(Ok(vec![repo()]), vec![key]));
+    let report = fixture.runner(Arc::clone(&forge), false).with_work_split(split).cycle().await.unwrap();
+    assert_eq!(report.actions[0].outcome, ActionOutcome::Performed);
+    assert_eq!(forge.calls(), [ForgeCall::MarkReady { repo: repo(), pr: 7 }]);
 }
