@@ -40,3 +40,20 @@ fn env_sample_names_every_variable_and_nothing_else() {
         );
     }
 }
+
+#[test]
+fn the_deployment_files_set_only_variables_the_binaries_read() {
+    let known: Vec<&str> = env_vars().iter().map(|v| v.name).collect();
+    for file in ["deploy/compose.yaml", "deploy/Dockerfile", "deploy/core-ide.service"] {
+        let text = repo_file(file);
+        let names = text
+            .split(|c: char| !(c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()))
+            .filter(|word| word.starts_with("CORE_") && word.len() > "CORE_".len());
+        let mut seen = 0;
+        for name in names {
+            seen += 1;
+            assert!(known.contains(&name), "{file} sets {name}, which no binary reads");
+        }
+        assert!(seen > 0, "{file} configures core-ide through CORE_* variables");
+    }
+}
