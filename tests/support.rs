@@ -42,19 +42,27 @@ pub struct CoreIde {
     pub home: tempfile::TempDir,
 }
 
+/// `binary` run from the workspace root with `home` as HOME and none of the variables that
+/// would let the developer's or CI's settings, token or log filter into a test.
+fn isolated(binary: &Path, home: &Path) -> Command {
+    let mut command = Command::new(binary);
+    command.current_dir(workspace_root()).env("HOME", home);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CORE_") || ["GITHUB_TOKEN", "RUST_LOG", "NO_COLOR"].contains(&name.as_ref()) {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
 impl CoreIde {
     /// `core-ide` with `args`.
     #[must_use]
     pub fn new(args: &[&str]) -> Self {
         let home = tempfile::tempdir().expect("temp home");
-        let mut command = Command::new(core_ide_bin());
-        command.args(args).current_dir(workspace_root()).env("HOME", home.path());
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            if name.starts_with("CORE_") || name == "GITHUB_TOKEN" {
-                command.env_remove(name.as_ref());
-            }
-        }
+        let mut command = isolated(core_ide_bin(), home.path());
+        command.args(args);
         Self { command, home }
     }
 
@@ -154,20 +162,8 @@ impl CoreStatus {
         let home = tempfile::tempdir().expect("temp home");
         let systemd_root = home.path().join("systemd");
         std::fs::create_dir_all(&systemd_root).expect("systemd root");
-        let mut command = Command::new(core_status_bin());
-        command
-            .arg("--systemd-root")
-            .arg(&systemd_root)
-            .args(args)
-            .current_dir(workspace_root())
-            .env("HOME", home.path());
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            if name.starts_with("CORE_") || ["GITHUB_TOKEN", "RUST_LOG", "NO_COLOR"].contains(&name.as_ref())
-            {
-                command.env_remove(name.as_ref());
-            }
-        }
+        let mut command = isolated(core_status_bin(), home.path());
+        command.arg("--systemd-root").arg(&systemd_root).args(args);
         Self { command, home }
     }
 
