@@ -3,6 +3,12 @@
 #
 #   scripts/postgres-for-tests.sh          start one (or reuse the one already running), print its URL
 #   scripts/postgres-for-tests.sh --stop   stop it and delete its data
+#   scripts/postgres-for-tests.sh --pause  stop it, keeping its data and port (an outage)
+#   scripts/postgres-for-tests.sh --resume start it again on the same port, after --pause
+#
+# With TMPDIR set to a directory of its own, a test gets a server of its own that it may
+# pause and resume (`jobrunner_store::testing::OwnServer`); the directory must be readable by
+# the `postgres` user when the script runs as root.
 #
 # The server: a fresh cluster (initdb) in a temporary directory, trust authentication, user
 # `postgres`, listening on 127.0.0.1 only, on the first free port from 55432, without fsync
@@ -105,6 +111,13 @@ stop() {
     say "stopped"
 }
 
+# Starts the cluster in $2/data with the programs in $1 on port $3.
+launch() {
+    as_owner "$1/pg_ctl" -D "$2/data" -l "$2/server.log" -w -t 30 \
+        -o "-c listen_addresses=127.0.0.1 -c port=$3 -c unix_socket_directories=$2 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+        start >&2
+}
+
 start() {
     if running; then
         cat "$url_file"
@@ -139,9 +152,7 @@ start() {
     local port started=""
     for ((port = first_port; port <= last_port; port++)); do
         port_free "$port" || continue
-        if as_owner "$bindir/pg_ctl" -D "$data/data" -l "$data/server.log" -w -t 30 \
-            -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$data -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-            start >&2; then
+        if launch "$bindir" "$data" "$port"; then
             started="$port"
             break
         fi
@@ -158,8 +169,32 @@ start() {
     printf '%s\n' "$url"
 }
 
+# Stops the server, keeping its data directory and URL for --resume.
+pause() {
+    [[ -s "$dir_file" ]] || die "no server to pause: start one first"
+    local bindir
+    bindir="$(find_bindir)" || die "initdb and pg_ctl cannot be found"
+    as_owner "$bindir/pg_ctl" -D "$(cat "$dir_file")/data" -m fast -w stop >&2
+    say "paused"
+}
+
+# Starts a paused server again on the port in its URL.
+resume() {
+    [[ -s "$dir_file" && -s "$url_file" ]] || die "no paused server to resume"
+    local bindir data url port
+    bindir="$(find_bindir)" || die "initdb and pg_ctl cannot be found"
+    data="$(cat "$dir_file")"
+    url="$(cat "$url_file")"
+    port="${url##*:}"
+    port="${port%%/*}"
+    launch "$bindir" "$data" "$port" || die "the server did not start again; see $data/server.log"
+    say "resumed on 127.0.0.1:$port"
+}
+
 case "${1:-}" in
 "") start ;;
 --stop) stop ;;
-*) die "usage: $0 [--stop]" ;;
+--pause) pause ;;
+--resume) resume ;;
+*) die "usage: $0 [--stop|--pause|--resume]" ;;
 esac

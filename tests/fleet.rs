@@ -6,7 +6,7 @@ use std::path::Path;
 
 use core_ide_e2e::{CoreIde, Run};
 use jobrunner_github_sim::{GitHubSim, SimHandle, SimState};
-use jobrunner_store::testing::TestDatabase;
+use jobrunner_store::testing::{OwnServer, TestDatabase};
 
 const TOKEN: &str = "ghp_fleet_token";
 
@@ -76,13 +76,7 @@ async fn two_nodes_sharing_the_ledger_perform_each_action_once() {
 }
 
 /// A headless fleet node polling `repos` every second, with a 4 s lease TTL.
-fn fleet_node(
-    sim: &SimHandle,
-    db: &TestDatabase,
-    dir: &Path,
-    repos: &[String],
-    id: &str,
-) -> std::process::Child {
+fn fleet_node(sim: &SimHandle, database_url: &str, dir: &Path, repos: &[String], id: &str) -> Node {
     let path = |name: &str| dir.join(id).join(name).to_string_lossy().into_owned();
     let (data, journal, api, list) = (path("data"), path("journal"), sim.base_url(), repos.join(","));
     let args = [
@@ -109,13 +103,49 @@ fn fleet_node(
     // A token per node: GitHub's limits are per token, and the simulator tells who polled what.
     let mut child = CoreIde::new(&args)
         .env("CORE_GITHUB_TOKEN", format!("token-{id}"))
-        .env("CORE_DATABASE_URL", db.url())
+        .env("CORE_DATABASE_URL", database_url)
         .spawn();
-    // Drain the logs: a full pipe would stop the node at its next log line.
-    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    // Drain the output (a full pipe would stop the node at its next log line), keeping the logs.
+    let (out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let log = NodeLog::default();
+    let lines = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            lines.push(line);
+        }
+    });
     std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-    child
+    Node { child, log }
+}
+
+/// A running node and its log lines.
+struct Node {
+    child: std::process::Child,
+    log: NodeLog,
+}
+
+/// A node's log lines as they arrive, to wait on.
+#[derive(Clone, Default)]
+struct NodeLog(std::sync::Arc<(std::sync::Mutex<Vec<String>>, std::sync::Condvar)>);
+
+impl NodeLog {
+    fn push(&self, line: String) {
+        self.0.0.lock().unwrap().push(line);
+        self.0.1.notify_all();
+    }
+
+    /// Waits until `times` lines contain `text`; false after `limit`.
+    fn wait_for(&self, text: &str, times: usize, limit: std::time::Duration) -> bool {
+        let (lines, arrived) = &*self.0;
+        let guard = lines.lock().unwrap();
+        let (guard, waited) = arrived
+            .wait_timeout_while(guard, limit, |lines| {
+                lines.iter().filter(|line| line.contains(text)).count() < times
+            })
+            .unwrap();
+        drop(guard);
+        !waited.timed_out()
+    }
 }
 
 /// Counts of the actions the workload takes at most once per PR or issue, by (repo, number,
@@ -147,14 +177,30 @@ fn epics_complete(sim: &SimHandle, repos: &[String], children: std::ops::RangeIn
     })
 }
 
+/// Where a fleet run keeps its state: a database of its own on the shared test server, or a
+/// server of its own that the test may stop.
+enum Database {
+    Shared(TestDatabase),
+    Own(OwnServer),
+}
+
+impl Database {
+    fn url(&self) -> &str {
+        match self {
+            Self::Shared(database) => database.url(),
+            Self::Own(server) => server.url(),
+        }
+    }
+}
+
 /// Fleet nodes on 12 repositories with an epic of 9 children each, the simulator's other
 /// parties acting every 200 ms while the test waits.
 struct FleetRun {
-    _db: TestDatabase,
+    db: Database,
     sim: SimHandle,
     _dir: tempfile::TempDir,
     repos: Vec<String>,
-    nodes: Vec<std::process::Child>,
+    nodes: Vec<Node>,
 }
 
 /// What a fleet run left: every mutation, the polls of the last 3 s, whether every epic completed.
@@ -178,7 +224,10 @@ impl FleetRun {
     const CHILDREN: std::ops::RangeInclusive<u64> = 2..=10;
 
     async fn start(ids: &[&str]) -> Self {
-        let db = TestDatabase::create().await;
+        Self::start_on(Database::Shared(TestDatabase::create().await), ids).await
+    }
+
+    async fn start_on(db: Database, ids: &[&str]) -> Self {
         // 108 PRs acted on by two or three tokens go past GitHub's 80 content-creating requests
         // a minute per token; the nodes honour it by waiting, which only slows this scenario.
         let state = SimState::workload(12, 9).with_limits(jobrunner_github_sim::Limits {
@@ -189,8 +238,8 @@ impl FleetRun {
         let repos: Vec<String> = state.repos().iter().map(jobrunner_github_sim::Repo::full_name).collect();
         let sim = GitHubSim::start(state).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let nodes = ids.iter().map(|id| fleet_node(&sim, &db, dir.path(), &repos, id)).collect();
-        Self { _db: db, sim, _dir: dir, repos, nodes }
+        let nodes = ids.iter().map(|id| fleet_node(&sim, db.url(), dir.path(), &repos, id)).collect();
+        Self { db, sim, _dir: dir, repos, nodes }
     }
 
     fn complete(&self) -> bool {
@@ -208,10 +257,21 @@ impl FleetRun {
         }
     }
 
+    /// Waits until every node's log has `times` lines containing `text` (a minute at most each).
+    async fn each_logged(&self, text: &str, times: usize) -> bool {
+        let logs: Vec<NodeLog> = self.nodes.iter().map(|node| node.log.clone()).collect();
+        let text = text.to_owned();
+        tokio::task::spawn_blocking(move || {
+            logs.iter().all(|log| log.wait_for(&text, times, std::time::Duration::from_secs(60)))
+        })
+        .await
+        .unwrap()
+    }
+
     fn kill(&mut self, index: usize) {
         let mut node = self.nodes.remove(index);
-        node.kill().expect("SIGKILL");
-        let _ = node.wait();
+        node.child.kill().expect("SIGKILL");
+        let _ = node.child.wait();
     }
 
     /// Plays until complete (2 minutes at most), watches 3 s of settled polling, stops the nodes.
@@ -258,4 +318,35 @@ async fn a_killed_node_hands_its_repositories_to_the_survivors_and_nothing_is_do
     let polled = &finished.settled.per_repo_token;
     assert!(polled.values().all(|tokens| tokens.len() == 1), "{polled:?}");
     assert_eq!(finished.repos_polled_by(&["token-node-a", "token-node-b"]), [6, 6], "node-c's share moved");
+}
+
+/// What a node logs each time a cycle finds the state database gone.
+const UNREACHABLE: &str = "state database unreachable";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_stops_polling_and_acting_and_the_nodes_resume_without_a_restart() {
+    let run = FleetRun::start_on(Database::Own(OwnServer::start()), &["node-a", "node-b"]).await;
+    run.play(10).await;
+    let Database::Own(server) = &run.db else { unreachable!() };
+    server.pause();
+    // Once every node noticed, whatever was in flight has finished.
+    assert!(run.each_logged(UNREACHABLE, 1).await, "every node reports the outage");
+    let down = run.sim.counters();
+    // The other parties go on; each node tries again, and fails again, while it is down.
+    let polled = run.each_logged(UNREACHABLE, 3);
+    let parties = run.play(25);
+    let (retried, ()) = tokio::join!(polled, parties);
+    assert!(retried, "the nodes keep retrying while the database is down");
+    let still_down = run.sim.counters();
+    assert_eq!(still_down.mutation_log.len(), down.mutation_log.len(), "no mutation while it is down");
+    let requests = |c: &jobrunner_github_sim::Counters| c.per_endpoint.values().sum::<u64>();
+    assert_eq!(requests(&still_down), requests(&down), "no polling while it is down");
+    assert!(!run.complete(), "the outage came mid-run");
+
+    server.resume();
+    assert!(run.each_logged("the state database answers again", 1).await, "every node resumes by itself");
+    let finished = run.finish().await;
+    assert!(finished.complete, "every epic completes after the outage");
+    let once = once_per_target(&finished.whole_run);
+    assert!(once.values().all(|n| *n == 1), "an action performed twice: {once:?}");
 }

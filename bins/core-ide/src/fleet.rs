@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jobrunner_config::Settings;
 use jobrunner_core::{ActionKey, RepoSlug};
 use jobrunner_runner::WorkSplit;
-use jobrunner_store::{FleetStore, PgStore, StoreError};
+use jobrunner_store::{CLOCK_SKEW_BOUND, FleetStore, PgStore, StoreError};
 use tokio::task::JoinHandle;
 
 use crate::InputError;
@@ -24,7 +24,8 @@ impl Membership {
     pub(crate) async fn join(settings: &Settings, url: &str) -> anyhow::Result<(Arc<PgStore>, Self)> {
         let node = settings.node_id.clone();
         let store = Arc::new(PgStore::connect(url, &node).await?);
-        store.register_node(&node, settings.lease_ttl).await.map_err(|error| match error {
+        let host = jobrunner_config::Host::current().hostname.unwrap_or_default();
+        store.register_node(&node, &host, settings.lease_ttl).await.map_err(|error| match error {
             StoreError::NodeIdTaken { .. } => anyhow::Error::from(InputError(error.to_string())),
             other => other.into(),
         })?;
@@ -48,13 +49,47 @@ impl Membership {
     }
 }
 
+/// Heartbeats every `every`. Logs what changes, not every beat: losing and regaining the
+/// database, losing the registration, a clock skew past [`CLOCK_SKEW_BOUND`] and its end.
 async fn beat(store: Arc<PgStore>, node: jobrunner_core::NodeId, every: std::time::Duration) {
     let mut ticks = tokio::time::interval(every);
-    ticks.tick().await;
+    let mut health = BeatHealth::default();
     loop {
         ticks.tick().await;
-        if let Err(error) = store.heartbeat(&node).await {
-            tracing::error!(error = %error, "fleet heartbeat failed");
+        health.observe(store.heartbeat(&node).await);
+    }
+}
+
+/// What the heartbeat last reported, so each change is logged once.
+#[derive(Default)]
+struct BeatHealth {
+    failing: bool,
+    skewed: bool,
+}
+
+impl BeatHealth {
+    fn observe(&mut self, beat: Result<chrono::TimeDelta, StoreError>) {
+        match beat {
+            Ok(skew) => {
+                if std::mem::replace(&mut self.failing, false) {
+                    tracing::info!("fleet heartbeat works again");
+                }
+                let off = skew.abs().to_std().unwrap_or_default();
+                let skew_ms = skew.num_milliseconds();
+                if off > CLOCK_SKEW_BOUND && !std::mem::replace(&mut self.skewed, true) {
+                    tracing::warn!(
+                        skew_ms,
+                        bound_ms = CLOCK_SKEW_BOUND.as_millis(),
+                        "this node's clock is off the database's: journal and cycle times will not line up across the fleet; run NTP (chrony, systemd-timesyncd)"
+                    );
+                } else if off <= CLOCK_SKEW_BOUND && std::mem::replace(&mut self.skewed, false) {
+                    tracing::info!(skew_ms, "this node's clock agrees with the database's again");
+                }
+            }
+            Err(error) if !std::mem::replace(&mut self.failing, true) => {
+                tracing::error!(error = %error, "fleet heartbeat failed");
+            }
+            Err(error) => tracing::debug!(error = %error, "fleet heartbeat still failing"),
         }
     }
 }
@@ -75,7 +110,15 @@ impl WorkSplit for Leases {
     }
 
     async fn orphaned(&self, leased: &[RepoSlug]) -> Result<Vec<ActionKey>, StoreError> {
-        let claims = self.store.orphaned_claims(self.ttl).await?;
-        Ok(claims.into_iter().map(|(_, key)| key).filter(|key| leased.contains(&key.repo)).collect())
+        let mut taken = Vec::new();
+        for (dead, key) in self.store.orphaned_claims(self.ttl).await? {
+            // Taken over first: should the "dead" node only have been cut off, it finds the
+            // key no longer its own and leaves it alone.
+            if leased.contains(&key.repo) && self.store.take_over_claim(&key, &dead).await? {
+                tracing::warn!(key = %key, from = %dead, "took over a claim of a node that stopped heartbeating");
+                taken.push(key);
+            }
+        }
+        Ok(taken)
     }
 }

@@ -75,7 +75,7 @@ impl SystemdNotifier {
                     actions = report.performed(),
                     "cycle done"
                 );
-                let mut states = vec![NotifyState::Watchdog];
+                let mut states = vec![NotifyState::Watchdog, NotifyState::Status("polling")];
                 if !self.ready {
                     states.push(NotifyState::Ready);
                     self.ready = true;
@@ -83,6 +83,18 @@ impl SystemdNotifier {
                 notify(&states);
             }
             CycleEvent::Failed(error) => tracing::error!(error = %error, "cycle failed"),
+            CycleEvent::StoreLost { error, down_for, retry_in } => {
+                let (down_for_s, retry_in_ms) = (down_for.as_secs(), retry_in.as_millis());
+                let message = "state database unreachable: not polling or acting until it answers";
+                if down_for.is_zero() {
+                    tracing::error!(error = %error, retry_in_ms, "{message}");
+                } else {
+                    tracing::warn!(error = %error, down_for_s, retry_in_ms, "{message}");
+                }
+                // Failing closed is the loop working as meant: keep the watchdog fed, and
+                // say why on `systemctl status`.
+                notify(&[NotifyState::Watchdog, NotifyState::Status("database unreachable: not acting")]);
+            }
         }
     }
 

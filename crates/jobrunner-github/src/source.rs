@@ -32,6 +32,9 @@ pub struct GitHubSource {
     cache: Option<Arc<dyn SourceCache>>,
     /// The repositories to poll when restricted (a fleet node's leases); all when `None`.
     active: std::sync::RwLock<Option<BTreeSet<RepoSlug>>>,
+    /// Repositories given back to this source after another node polled them: their state
+    /// here is stale, the cache holds that node's newer snapshot.
+    regained: std::sync::Mutex<BTreeSet<RepoSlug>>,
 }
 
 impl GitHubSource {
@@ -39,7 +42,13 @@ impl GitHubSource {
     #[must_use]
     pub fn new(client: Arc<GitHubClient>, repos: Vec<RepoSlug>) -> Self {
         let repos = repos.into_iter().map(|r| (r, Mutex::new(RepoState::default()))).collect();
-        Self { client, repos, cache: None, active: std::sync::RwLock::new(None) }
+        Self {
+            client,
+            repos,
+            cache: None,
+            active: std::sync::RwLock::new(None),
+            regained: std::sync::Mutex::default(),
+        }
     }
 
     /// Keeps each repository's ETags and structural state in `cache` across restarts (see
@@ -106,6 +115,9 @@ impl GitHubSource {
     async fn detect_repo(&self, index: usize) -> Result<(usize, Vec<(u64, StateFragment)>), ForgeError> {
         let (repo, state) = &self.repos[index];
         let mut state = state.lock().await;
+        if self.cache.is_some() && self.regained.lock().expect("regained lock").remove(repo) {
+            *state = RepoState::default();
+        }
         self.load(repo, &mut state).await?;
         Ok((index, self.detect(repo, &mut state).await?.into_iter().collect()))
     }
@@ -582,7 +594,13 @@ impl JobSource for GitHubSource {
     }
 
     fn restrict(&self, repos: Option<&[RepoSlug]>) {
-        *self.active.write().expect("active lock") = repos.map(|r| r.iter().cloned().collect());
+        let next: Option<BTreeSet<RepoSlug>> = repos.map(|r| r.iter().cloned().collect());
+        let mut active = self.active.write().expect("active lock");
+        if let (Some(before), Some(after)) = (active.as_ref(), next.as_ref()) {
+            // Polled by another node meanwhile: start again from its snapshot in the cache.
+            self.regained.lock().expect("regained lock").extend(after.difference(before).cloned());
+        }
+        *active = next;
     }
 
     fn budget(&self) -> Option<BudgetReading> {

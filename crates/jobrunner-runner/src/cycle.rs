@@ -140,7 +140,8 @@ pub struct Runner {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) journal: JournalWriter,
     pub(crate) config: RunnerConfig,
-    /// Claims a crash left unconfirmed are settled once, in the first successful cycle.
+    /// Claims a crash left unconfirmed are settled once, in the first successful cycle, and
+    /// again after any failed cycle.
     settled_crash: std::sync::atomic::AtomicBool,
     /// This node's share of the repositories, in a fleet.
     split: Option<Arc<dyn crate::WorkSplit>>,
@@ -187,6 +188,12 @@ impl Runner {
         let cycle = self.store.start_cycle(&self.config.node, Utc::now()).await?;
         let before = self.budget();
         let outcome = self.run_cycle(cycle).await;
+        if outcome.is_err() {
+            // The cycle stopped part-way, maybe between an action's effect and its
+            // confirmation, or before settling claims taken over from a dead node: settle
+            // this node's unconfirmed keys again before acting.
+            self.settled_crash.store(false, std::sync::atomic::Ordering::Relaxed);
+        }
         let after = self.budget();
         let (record, actions) = match &outcome {
             Ok(report) => (CycleOutcome::Ok, report.performed()),

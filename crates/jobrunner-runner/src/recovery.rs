@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use chrono::Utc;
 use jobrunner_core::{ActionKey, ActionResult, PipelineSignal, RepoSlug};
 use jobrunner_journal::{JournalRecord, ReadFilter, read_journal};
-use jobrunner_store::{CycleOutcome, Outcome};
+use jobrunner_store::{CycleOutcome, Outcome, StoreError};
 
 use crate::cycle::{CycleError, FIX_COMMAND, NEEDS_HUMAN_ACTION, Runner};
 
@@ -57,12 +57,12 @@ impl Runner {
             match verdict {
                 Verdict::Journaled => {
                     tracing::warn!(key = %key, "claimed before a crash, performed and journaled: confirmed");
-                    self.store.confirm(&key, Outcome::Done, Utc::now()).await?;
+                    unless_taken_over(&key, self.store.confirm(&key, Outcome::Done, Utc::now()).await)?;
                 }
                 Verdict::Performed => {
                     tracing::warn!(key = %key, "claimed before a crash and performed: journaled now");
                     self.journal_recovered(cycle, &key, handler, polled).await?;
-                    self.store.confirm(&key, Outcome::Done, Utc::now()).await?;
+                    unless_taken_over(&key, self.store.confirm(&key, Outcome::Done, Utc::now()).await)?;
                 }
                 Verdict::NotPerformed => {
                     tracing::warn!(key = %key, "claimed before a crash, never performed: released");
@@ -187,5 +187,19 @@ impl Runner {
             .find(|known| *known == name)
             // A handler this build no longer has: its records still need a valid name.
             .unwrap_or("unknown_handler")
+    }
+}
+
+/// A confirmation of a crash-left key, where a fleet node may have taken the key over while
+/// this node was cut off from the database (see `WorkSplit::orphaned`): then that node settles
+/// it, and this one leaves it alone. A release needs no such care: it only ever deletes this
+/// node's own claim.
+fn unless_taken_over(key: &ActionKey, confirmed: Result<(), StoreError>) -> Result<(), StoreError> {
+    match confirmed {
+        Err(StoreError::NotClaimed { .. } | StoreError::AlreadyConfirmed { .. }) => {
+            tracing::warn!(key = %key, "settled by another node of the fleet meanwhile: left to it");
+            Ok(())
+        }
+        other => other,
     }
 }

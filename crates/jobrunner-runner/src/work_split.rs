@@ -12,7 +12,8 @@ pub trait WorkSplit: Send + Sync {
     /// polled or performed: a node that cannot reach the fleet's database stops acting.
     async fn assign(&self) -> Result<Vec<RepoSlug>, StoreError>;
 
-    /// Keys in `leased` repositories that a node no longer alive claimed and never settled:
+    /// Keys in `leased` repositories that a node no longer alive claimed and never settled,
+    /// each already taken over (claimed now by this node, so no other node settles it too):
     /// this node settles them like its own crash leftovers. None by default.
     async fn orphaned(&self, leased: &[RepoSlug]) -> Result<Vec<ActionKey>, StoreError> {
         let _ = leased;

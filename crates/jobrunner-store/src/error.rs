@@ -199,6 +199,20 @@ pub enum StoreError {
         /// What the database reported.
         source: DatabaseCause,
     },
+    /// The connection to the fleet's PostgreSQL database is gone: the server stopped or
+    /// restarted, refuses connections, or cannot be reached. Transient: the node stops polling
+    /// and acting, and resumes once the database answers again
+    /// ([`is_connection_lost`](StoreError::is_connection_lost)).
+    #[error(
+        "lost the PostgreSQL store while trying to {operation}: {source}; the node polls and acts \
+         on nothing until the database answers again, and reconnects on its own"
+    )]
+    PostgresLost {
+        /// What the store was doing (`claim an action key`).
+        operation: &'static str,
+        /// What the connection reported.
+        source: DatabaseCause,
+    },
     /// Another live node is registered under the same id.
     #[error(
         "node id {node_id} is in use by a live node (it heartbeated within the TTL): give every \
@@ -245,5 +259,12 @@ impl StoreError {
 
     pub(crate) fn postgres(operation: &'static str, source: impl Into<DatabaseCause>) -> Self {
         Self::Postgres { operation, source: source.into() }
+    }
+
+    /// Whether the store lost its database connection ([`StoreError::PostgresLost`]): a
+    /// reason to stop acting until it answers again, not to stop the node.
+    #[must_use]
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(self, Self::PostgresLost { .. })
     }
 }

@@ -43,10 +43,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use jobrunner_core::{ActionKey, NodeId, RepoSlug};
 
 use crate::{Store, StoreError};
+
+/// How far a node's clock may be off the database's before it is reported (in the node's
+/// logs and by `core-status`). Coordination never reads node clocks, but journal lines,
+/// cycle records and logs carry them: past this, a fleet's records stop lining up.
+pub const CLOCK_SKEW_BOUND: Duration = Duration::from_secs(2);
 
 /// A live node, as its registration shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +62,10 @@ pub struct FleetMember {
     pub registered_at: DateTime<Utc>,
     /// Its latest heartbeat (database clock).
     pub heartbeat_at: DateTime<Utc>,
+    /// The machine the registration came from.
+    pub host: String,
+    /// The node's clock minus the database's at its latest heartbeat; `None` before the first.
+    pub clock_skew: Option<TimeDelta>,
 }
 
 /// A repository's lease.
@@ -79,16 +88,18 @@ pub trait FleetStore: Store {
     /// The database's clock (`clock_timestamp()`), to compare with the node's.
     async fn database_now(&self) -> Result<DateTime<Utc>, StoreError>;
 
-    /// Registers `node` with a fresh instance token held by this store handle. Refused with
+    /// Registers `node`, running on machine `host`, with a fresh instance token held by this
+    /// store handle. Refused with
     /// [`StoreError::NodeIdTaken`] while another registration of the same id heartbeated less
     /// than `ttl` ago; an expired one is taken over. Registering again through the same handle
     /// renews its own registration.
-    async fn register_node(&self, node: &NodeId, ttl: Duration) -> Result<(), StoreError>;
+    async fn register_node(&self, node: &NodeId, host: &str, ttl: Duration) -> Result<(), StoreError>;
 
-    /// Refreshes this handle's registration of `node`. [`StoreError::RegistrationLost`] when
-    /// the handle never registered it, or the registration was removed or taken over: the
-    /// node must stop acting.
-    async fn heartbeat(&self, node: &NodeId) -> Result<(), StoreError>;
+    /// Refreshes this handle's registration of `node`, records the node's clock skew and
+    /// returns it: this machine's clock minus the database's (one-way latency included).
+    /// [`StoreError::RegistrationLost`] when the handle never registered it, or the
+    /// registration was removed or taken over: the node must stop acting.
+    async fn heartbeat(&self, node: &NodeId) -> Result<TimeDelta, StoreError>;
 
     /// Removes this handle's registration of `node` and releases the node's leases, for a
     /// clean exit. Does nothing when the registration is not this handle's (any more).
@@ -101,6 +112,11 @@ pub trait FleetStore: Store {
     /// within `ttl`), with their node, oldest first: a dead node's actions in doubt, for the
     /// node now leasing the repository to settle.
     async fn orphaned_claims(&self, ttl: Duration) -> Result<Vec<(NodeId, ActionKey)>, StoreError>;
+
+    /// Makes `from`'s unconfirmed claim of `key` this store's node's, so that this node
+    /// settles it and `from` (should it come back) cannot: true when taken over, false when
+    /// `from` no longer holds it unconfirmed (it settled it, or another node took it first).
+    async fn take_over_claim(&self, key: &ActionKey, from: &NodeId) -> Result<bool, StoreError>;
 
     /// Renews, takes and gives up leases so that `node` holds its fair share of `repos`, each
     /// lease valid for `ttl` from now, and returns the repositories `node` now holds, sorted:
@@ -139,19 +155,22 @@ pub(crate) const NOW: &str = concat!("SELECT ", utc_text!("clock_timestamp()"));
 
 /// Registers node `$1` unless a registration heartbeated within `$2` microseconds and is not
 /// this handle's (instance `$3`, NULL when none); returns the new instance token, or no row
-/// when refused. One statement: of two processes registering one id, the second waits for the
+/// when refused; `$4` is the host. One statement: of two processes registering one id, the second waits for the
 /// first's row lock and then finds it live.
-pub(crate) const REGISTER: &str = "INSERT INTO fleet_members (node, instance, registered_at, heartbeat_at) \
-     VALUES ($1, gen_random_uuid()::text, now(), now()) \
+pub(crate) const REGISTER: &str = "INSERT INTO fleet_members (node, instance, registered_at, heartbeat_at, host) \
+     VALUES ($1, gen_random_uuid()::text, now(), now(), $4) \
      ON CONFLICT (node) DO UPDATE SET instance = excluded.instance, \
-     registered_at = excluded.registered_at, heartbeat_at = excluded.heartbeat_at \
+     registered_at = excluded.registered_at, heartbeat_at = excluded.heartbeat_at, \
+     host = excluded.host, clock_skew_ms = NULL \
      WHERE fleet_members.heartbeat_at <= now() - $2 * INTERVAL '1 microsecond' \
      OR fleet_members.instance = $3 \
      RETURNING instance";
 
-/// Refreshes the registration of node `$1` if it is still instance `$2`'s.
-pub(crate) const HEARTBEAT: &str =
-    "UPDATE fleet_members SET heartbeat_at = now() WHERE node = $1 AND instance = $2";
+/// Refreshes the registration of node `$1` if it is still instance `$2`'s, recording the
+/// node's clock `$3` (sent with the statement) minus the database's; returns that skew.
+pub(crate) const HEARTBEAT: &str = "UPDATE fleet_members SET heartbeat_at = now(), \
+     clock_skew_ms = round(extract(epoch FROM ($3::timestamptz - clock_timestamp())) * 1000)::bigint \
+     WHERE node = $1 AND instance = $2 RETURNING clock_skew_ms";
 
 /// Whether node `$1` is still registered by instance `$2`.
 pub(crate) const IS_REGISTERED: &str =
@@ -166,7 +185,8 @@ pub(crate) const LIVE: &str = concat!(
     utc_text!("registered_at"),
     ", ",
     utc_text!("heartbeat_at"),
-    " FROM fleet_members WHERE heartbeat_at > now() - $1 * INTERVAL '1 microsecond' ORDER BY node"
+    ", host, clock_skew_ms FROM fleet_members \
+     WHERE heartbeat_at > now() - $1 * INTERVAL '1 microsecond' ORDER BY node"
 );
 
 /// The ids of the nodes that heartbeated within `$1` microseconds.

@@ -66,12 +66,19 @@ pub(crate) const HOLDER: &str = "SELECT node, status, failure FROM ledger \
 /// Records the outcome of a claimed key; `$6` status, `$7` failure JSON, `$8` confirmed at.
 pub(crate) const CONFIRM: &str = "UPDATE ledger SET status = $6, failure = $7, confirmed_at = $8 \
      WHERE repo = $1 AND pr = $2 AND action = $3 AND head_sha = $4 AND review_at = $5 \
-     AND status = 'claimed'";
+     AND status = 'claimed' AND node = $9";
 
-/// Forgets a claimed key so a later cycle may claim it again. A confirmed key is never deleted.
+/// Forgets a key node `$6` claimed so a later cycle may claim it again. A confirmed key, or
+/// one another node holds (it took a dead node's claim over, see `TAKE_OVER`), is never deleted.
 pub(crate) const RELEASE: &str = "DELETE FROM ledger \
      WHERE repo = $1 AND pr = $2 AND action = $3 AND head_sha = $4 AND review_at = $5 \
-     AND status = 'claimed'";
+     AND status = 'claimed' AND node = $6";
+
+/// Moves an unconfirmed claim from node `$6` to node `$7`: a live node settling a dead node's
+/// claim first makes it its own, so the two can never both settle it.
+pub(crate) const TAKE_OVER: &str = "UPDATE ledger SET node = $7 \
+     WHERE repo = $1 AND pr = $2 AND action = $3 AND head_sha = $4 AND review_at = $5 \
+     AND status = 'claimed' AND node = $6";
 
 /// A node's claimed, unconfirmed keys, oldest claim first; `$1` node.
 pub(crate) const UNCONFIRMED: &str = "SELECT repo, pr, action, head_sha, review_at FROM ledger \

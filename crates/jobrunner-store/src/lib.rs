@@ -67,7 +67,7 @@ pub mod testing;
 pub use cycles::{CycleEnd, CycleOutcome, CycleRecord};
 pub use error::{DatabaseCause, StoreError};
 pub use etags::CachedEtag;
-pub use fleet::{FleetMember, FleetStore, RepoLease};
+pub use fleet::{CLOCK_SKEW_BOUND, FleetMember, FleetStore, RepoLease};
 pub use identity::NodeRecord;
 pub use ledger::{Claim, KeyStatus, Outcome};
 pub use migrations::{POSTGRES_SCHEMA_VERSION, SCHEMA_VERSION};

@@ -28,6 +28,7 @@ const SQLITE: Sequence = &[(1, "initial", include_str!("../migrations/0001_initi
 const POSTGRES: Sequence = &[
     (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
     (2, "fleet", include_str!("../migrations/postgres/0002_fleet.sql")),
+    (3, "member host and skew", include_str!("../migrations/postgres/0003_member_host_and_skew.sql")),
 ];
 
 /// The highest SQLite schema version this binary knows. A database above it was written by a

@@ -15,7 +15,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use jobrunner_core::{ActionKey, NodeId, RepoSlug};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection};
@@ -32,7 +32,7 @@ const MAX_CONNECTIONS: u32 = 4;
 
 /// How long connecting, or waiting for a pooled connection, may take before the store reports
 /// the database unreachable (and the node stops acting).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Server-side limits on every statement, so a node whose database hangs fails instead of
 /// waiting forever; the lock limit bounds the wait for another node's lease rebalance.
@@ -168,7 +168,13 @@ impl PgStore {
     /// Maps a failed statement to [`StoreError::Postgres`] naming what the store was doing.
     #[allow(clippy::unused_self)] // The shared `Store` implementation calls it on every store.
     fn failed(&self, operation: &'static str) -> impl Fn(sqlx::Error) -> StoreError + 'static {
-        move |error| StoreError::postgres(operation, error)
+        move |error| {
+            if connection_lost(&error) {
+                StoreError::PostgresLost { operation, source: error.into() }
+            } else {
+                StoreError::postgres(operation, error)
+            }
+        }
     }
 
     /// This handle's instance token for `node`.
@@ -202,11 +208,12 @@ impl FleetStore for PgStore {
         parse_timestamp("database time", &now)
     }
 
-    async fn register_node(&self, node: &NodeId, ttl: Duration) -> Result<(), StoreError> {
+    async fn register_node(&self, node: &NodeId, host: &str, ttl: Duration) -> Result<(), StoreError> {
         let instance: Option<String> = sqlx::query_scalar(fleet::REGISTER)
             .bind(node.as_str())
             .bind(micros("node TTL in microseconds", ttl)?)
             .bind(self.instance(node))
+            .bind(host)
             .fetch_optional(&self.pool)
             .await
             .map_err(self.failed("register the node"))?;
@@ -215,20 +222,20 @@ impl FleetStore for PgStore {
         Ok(())
     }
 
-    async fn heartbeat(&self, node: &NodeId) -> Result<(), StoreError> {
+    async fn heartbeat(&self, node: &NodeId) -> Result<TimeDelta, StoreError> {
         let instance = self.registered(node)?;
-        let updated = sqlx::query(fleet::HEARTBEAT)
+        let skew: Option<i64> = sqlx::query_scalar(fleet::HEARTBEAT)
             .bind(node.as_str())
             .bind(&instance)
-            .execute(&self.pool)
+            .bind(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true))
+            .fetch_optional(&self.pool)
             .await
-            .map_err(self.failed("heartbeat"))?
-            .rows_affected();
-        if updated == 0 {
+            .map_err(self.failed("heartbeat"))?;
+        let Some(skew) = skew else {
             self.set_instance(node, None);
             return Err(StoreError::RegistrationLost { node_id: node.clone() });
-        }
-        Ok(())
+        };
+        Ok(TimeDelta::milliseconds(skew))
     }
 
     async fn deregister(&self, node: &NodeId) -> Result<(), StoreError> {
@@ -251,17 +258,19 @@ impl FleetStore for PgStore {
     }
 
     async fn live_nodes(&self, ttl: Duration) -> Result<Vec<FleetMember>, StoreError> {
-        let rows: Vec<(String, String, String)> = sqlx::query_as(fleet::LIVE)
+        let rows: Vec<(String, String, String, String, Option<i64>)> = sqlx::query_as(fleet::LIVE)
             .bind(micros("node TTL in microseconds", ttl)?)
             .fetch_all(&self.pool)
             .await
             .map_err(self.failed("list the live nodes"))?;
         rows.into_iter()
-            .map(|(node, registered_at, heartbeat_at)| {
+            .map(|(node, registered_at, heartbeat_at, host, skew)| {
                 Ok(FleetMember {
                     node: parse_node(&node)?,
                     registered_at: parse_timestamp("registration time", &registered_at)?,
                     heartbeat_at: parse_timestamp("heartbeat time", &heartbeat_at)?,
+                    host,
+                    clock_skew: skew.map(TimeDelta::milliseconds),
                 })
             })
             .collect()
@@ -278,6 +287,23 @@ impl FleetStore for PgStore {
                 Ok((parse_node(&node)?, KeyColumns { repo, pr, action, head_sha, review_at }.into_key()?))
             })
             .collect()
+    }
+
+    async fn take_over_claim(&self, key: &ActionKey, from: &NodeId) -> Result<bool, StoreError> {
+        let columns = KeyColumns::of(key)?;
+        let moved = sqlx::query(crate::ledger::TAKE_OVER)
+            .bind(&columns.repo)
+            .bind(columns.pr)
+            .bind(&columns.action)
+            .bind(&columns.head_sha)
+            .bind(&columns.review_at)
+            .bind(from.as_str())
+            .bind(self.node.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(self.failed("take over a dead node's claim"))?
+            .rows_affected();
+        Ok(moved == 1)
     }
 
     async fn acquire_leases(
@@ -395,5 +421,22 @@ impl FleetStore for PgStore {
             .await
             .map_err(self.failed("list dead lease holders"))?;
         holders.iter().map(|holder| parse_node(holder)).collect()
+    }
+}
+
+/// Whether `error` means the server is gone rather than that the statement failed: no
+/// connection could be had or kept, or the server is shutting down, starting up or recovering
+/// (SQLSTATE class 08, and 57P01-57P03).
+fn connection_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(error) => error.code().is_some_and(|code| {
+            code.starts_with("08") || ["57P01", "57P02", "57P03"].contains(&code.as_ref())
+        }),
+        _ => false,
     }
 }

@@ -121,6 +121,7 @@ macro_rules! impl_store {
                         .bind(status)
                         .bind(failure)
                         .bind(timestamp(at))
+                        .bind(self.node.as_str())
                         .execute(&self.pool)
                         .await
                         .map_err(self.failed("confirm an action key"))?
@@ -137,6 +138,7 @@ macro_rules! impl_store {
                 async fn release(&self, key: &ActionKey) -> Result<(), StoreError> {
                     let columns = KeyColumns::of(key)?;
                     let deleted = bind_key!(sqlx::query(ledger::RELEASE), columns)
+                        .bind(self.node.as_str())
                         .execute(&self.pool)
                         .await
                         .map_err(self.failed("release an action key"))?

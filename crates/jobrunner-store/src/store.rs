@@ -26,14 +26,15 @@ pub trait Store: Send + Sync {
     /// claim nothing.
     async fn claim(&self, key: &ActionKey, node: &NodeId, at: DateTime<Utc>) -> Result<Claim, StoreError>;
 
-    /// Records the outcome of a claimed key. The key stays taken for good, so a permanently
-    /// failed action is skipped like a done one. Errors when the key is not claimed or already
-    /// confirmed.
+    /// Records the outcome of a key this store's node claimed. The key stays taken for good,
+    /// so a permanently failed action is skipped like a done one. Errors when the key is not
+    /// claimed by this node (any more) or already confirmed.
     async fn confirm(&self, key: &ActionKey, outcome: Outcome, at: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// Forgets a claimed, unconfirmed key so a later cycle may claim it again: for retryable
-    /// failures, and for crash leftovers the forge shows were never performed. Releasing a key
-    /// nobody holds does nothing; releasing a confirmed key is an error.
+    /// failures, and for crash leftovers the forge shows were never performed. Only this
+    /// store's node's claim is released: releasing a key nobody holds, or another node holds,
+    /// does nothing; releasing a confirmed key is an error.
     async fn release(&self, key: &ActionKey) -> Result<(), StoreError>;
 
     /// The keys `node` claimed and never confirmed or released, oldest first: after a crash,

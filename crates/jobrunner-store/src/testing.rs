@@ -151,6 +151,80 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A PostgreSQL server of one test's own, which it may stop and start again to play an
+/// outage: a throwaway cluster started by `scripts/postgres-for-tests.sh` (which installs
+/// PostgreSQL when it is missing) with its state in a directory of its own. Stopped and
+/// deleted when dropped. Unlike [`TestDatabase`], it needs PostgreSQL's server programs on
+/// this machine, not only a server to connect to.
+#[derive(Debug)]
+pub struct OwnServer {
+    dir: PathBuf,
+    url: String,
+}
+
+impl OwnServer {
+    /// Starts a fresh server on a free loopback port.
+    ///
+    /// # Panics
+    ///
+    /// When the script cannot start one, with its output.
+    #[must_use]
+    pub fn start() -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("core-ide-own-postgres-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a directory for the server");
+        // The cluster runs as `postgres` when the tests run as root: it must reach its data.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("server dir mode");
+        let mut server = Self { dir, url: String::new() };
+        server.url = server.script(None).trim().to_owned();
+        server
+    }
+
+    /// The URL of the server's `postgres` database (user `postgres`, trust authentication).
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Stops the server (a fast shutdown: sessions are ended, new connections refused),
+    /// keeping its data.
+    pub fn pause(&self) {
+        self.script(Some("--pause"));
+    }
+
+    /// Starts the paused server again on the same port, with the same data.
+    pub fn resume(&self) {
+        self.script(Some("--resume"));
+    }
+
+    /// `scripts/postgres-for-tests.sh [flag]` for this server.
+    fn command(&self, flag: Option<&str>) -> std::process::Command {
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/postgres-for-tests.sh");
+        let mut command = std::process::Command::new("bash");
+        command.arg(script).args(flag).env("TMPDIR", &self.dir);
+        command
+    }
+
+    fn script(&self, flag: Option<&str>) -> String {
+        let what = format!("scripts/postgres-for-tests.sh {}", flag.unwrap_or(""));
+        let output = self.command(flag).output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+        assert!(output.status.success(), "{what} failed: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        if !self.url.is_empty() {
+            let _ = self.command(Some("--stop")).output();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// The URL of a server that accepts us, found once per process.
 async fn server() -> Result<String, String> {
     static FOUND: OnceLock<String> = OnceLock::new();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jobrunner_core::{NodeId, RepoSlug};
-use jobrunner_store::testing::TestDatabase;
+use jobrunner_store::testing::{OwnServer, TestDatabase};
 use jobrunner_store::{FleetStore, PgStore, Store, StoreError};
 
 /// Long enough that nothing expires during a test that does not wait for it.
@@ -34,7 +34,7 @@ struct Member {
 impl Member {
     async fn join(database: &TestDatabase, id: &str, ttl: Duration) -> Self {
         let store = connect(database, id).await;
-        store.register_node(&node(id), ttl).await.unwrap();
+        store.register_node(&node(id), "test-host", ttl).await.unwrap();
         Self { id: node(id), store }
     }
 
@@ -191,7 +191,7 @@ async fn a_node_that_stops_renewing_loses_its_repos_after_the_ttl_and_the_surviv
     assert!(a.store.dead_lease_holders(ttl).await.unwrap().is_empty());
 
     // c comes back: it must register again (its registration expired, the id is free).
-    c.store.register_node(&c.id, ttl).await.unwrap();
+    c.store.register_node(&c.id, "test-host", ttl).await.unwrap();
     let rejoined = settle(&[&a, &b, &c], &repos, ttl).await;
     assert_eq!(counts(&rejoined), [4, 4, 4], "{rejoined:?}");
     database.drop_database().await;
@@ -238,7 +238,7 @@ async fn a_live_node_id_is_refused_to_a_second_process() {
     let database = TestDatabase::create().await;
     let first = Member::join(&database, "node-a", LONG).await;
     let second = connect(&database, "node-a").await;
-    let error = second.register_node(&node("node-a"), LONG).await.unwrap_err();
+    let error = second.register_node(&node("node-a"), "test-host", LONG).await.unwrap_err();
     assert!(matches!(&error, StoreError::NodeIdTaken { node_id } if *node_id == node("node-a")), "{error:?}");
     assert_eq!(
         error.to_string(),
@@ -248,7 +248,7 @@ async fn a_live_node_id_is_refused_to_a_second_process() {
     let refused = second.acquire_leases(&node("node-a"), &repos(2), LONG).await.unwrap_err();
     assert!(matches!(refused, StoreError::RegistrationLost { .. }), "{refused:?}");
     first.store.heartbeat(&first.id).await.unwrap();
-    first.store.register_node(&first.id, LONG).await.unwrap();
+    first.store.register_node(&first.id, "test-host", LONG).await.unwrap();
     first.store.heartbeat(&first.id).await.unwrap();
     database.drop_database().await;
 }
@@ -266,7 +266,7 @@ async fn of_processes_registering_one_id_at_once_exactly_one_wins() {
         let barrier = Arc::clone(&barrier);
         registering.spawn(async move {
             barrier.wait().await;
-            store.register_node(&node("node-a"), LONG).await
+            store.register_node(&node("node-a"), "test-host", LONG).await
         });
     }
     let results = registering.join_all().await;
@@ -332,6 +332,64 @@ async fn heartbeats_keep_a_node_live_and_deregistering_frees_its_id_and_repos() 
     database.drop_database().await;
 }
 
+#[tokio::test]
+async fn a_heartbeat_records_the_node_clock_skew_and_its_host() {
+    let database = TestDatabase::create().await;
+    let store = connect(&database, "node-a").await;
+    store.register_node(&node("node-a"), "build-07", LONG).await.unwrap();
+    let live = store.live_nodes(LONG).await.unwrap();
+    assert_eq!((live[0].host.as_str(), live[0].clock_skew), ("build-07", None), "no skew before a heartbeat");
+
+    // Node and database share this machine's clock: the skew is the statement's latency.
+    let skew = store.heartbeat(&node("node-a")).await.unwrap();
+    assert!(skew.num_milliseconds().abs() < 1_000, "{skew:?}");
+    assert_eq!(store.live_nodes(LONG).await.unwrap()[0].clock_skew, Some(skew), "recorded as returned");
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_dead_nodes_claim_taken_over_is_settled_by_the_new_holder_only() {
+    let database = TestDatabase::create().await;
+    let (dead, live) = (connect(&database, "node-dead").await, connect(&database, "node-live").await);
+    let key = jobrunner_core::ActionKey {
+        repo: RepoSlug::parse("octo/app").unwrap(),
+        pr: 7,
+        action: "publish_draft".into(),
+        head_sha: jobrunner_core::CommitSha::new("a".repeat(40)).unwrap(),
+        review_at: None,
+    };
+    dead.claim(&key, &node("node-dead"), chrono::Utc::now()).await.unwrap();
+
+    assert!(live.take_over_claim(&key, &node("node-dead")).await.unwrap());
+    assert!(!live.take_over_claim(&key, &node("node-dead")).await.unwrap(), "taken once");
+    assert_eq!(live.unconfirmed(&node("node-live")).await.unwrap(), [key.clone()]);
+    // The old holder, back from a partition, can neither release nor confirm it any more.
+    dead.release(&key).await.unwrap();
+    let error = dead.confirm(&key, jobrunner_store::Outcome::Done, chrono::Utc::now()).await.unwrap_err();
+    assert!(matches!(error, StoreError::NotClaimed { .. }), "{error:?}");
+    live.confirm(&key, jobrunner_store::Outcome::Done, chrono::Utc::now()).await.unwrap();
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_stopped_server_is_a_lost_connection_and_the_store_works_again_once_it_is_back() {
+    let server = OwnServer::start();
+    let store = PgStore::connect(server.url(), &node("node-a")).await.unwrap();
+    store.register_node(&node("node-a"), "test-host", LONG).await.unwrap();
+
+    server.pause();
+    let error = store.heartbeat(&node("node-a")).await.unwrap_err();
+    assert!(error.is_connection_lost(), "a stopped server is an outage, not a failure: {error:?}");
+    assert!(error.to_string().contains("heartbeat"), "names what the store was doing: {error}");
+    let error = store.acquire_leases(&node("node-a"), &repos(2), LONG).await.unwrap_err();
+    assert!(error.is_connection_lost(), "{error:?}");
+
+    server.resume();
+    store.heartbeat(&node("node-a")).await.expect("the pool reconnects on its own");
+    assert_eq!(store.acquire_leases(&node("node-a"), &repos(2), LONG).await.unwrap().len(), 2);
+    store.close().await;
+}
+
 // The clock.
 
 #[tokio::test]
@@ -354,7 +412,7 @@ async fn the_database_clock_is_readable_to_measure_skew() {
 async fn claims_left_by_nodes_that_are_not_live_are_listed_for_the_survivors() {
     let database = TestDatabase::create().await;
     let live = connect(&database, "node-live").await;
-    live.register_node(&node("node-live"), Duration::from_secs(60)).await.unwrap();
+    live.register_node(&node("node-live"), "test-host", Duration::from_secs(60)).await.unwrap();
     let gone = connect(&database, "node-gone").await;
     let key = |pr: u64, action: &str| jobrunner_core::ActionKey {
         repo: RepoSlug::parse("org/app").unwrap(),
