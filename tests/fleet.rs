@@ -8,6 +8,10 @@ use core_ide_e2e::{CoreIde, Run};
 use jobrunner_github_sim::{GitHubSim, SimHandle, SimState};
 use jobrunner_store::testing::{OwnServer, TestDatabase};
 
+#[path = "fleet_nodes.rs"]
+mod fleet_nodes;
+use fleet_nodes::{Node, NodeLog, fleet_node};
+
 const TOKEN: &str = "ghp_fleet_token";
 
 fn node(sim: &SimHandle, db: &TestDatabase, dir: &Path, id: &str, extra: &[&str]) -> CoreIde {
@@ -73,79 +77,6 @@ async fn two_nodes_sharing_the_ledger_perform_each_action_once() {
     // Leaving frees the id at once: the same id registers again without waiting for a TTL.
     let again = run(node(&sim, &db, dir.path(), "node-a", &["--once"])).await;
     assert_eq!(again.code(), 0, "{}", again.stderr());
-}
-
-/// A headless fleet node polling `repos` every second, with a 4 s lease TTL.
-fn fleet_node(sim: &SimHandle, database_url: &str, dir: &Path, repos: &[String], id: &str) -> Node {
-    let path = |name: &str| dir.join(id).join(name).to_string_lossy().into_owned();
-    let (data, journal, api, list) = (path("data"), path("journal"), sim.base_url(), repos.join(","));
-    let args = [
-        "--headless",
-        "--poll-interval",
-        "1s",
-        "--lease-ttl",
-        "4s",
-        "--heartbeat-interval",
-        "1s",
-        "--repos",
-        &list,
-        "--api-url",
-        &api,
-        "--data-dir",
-        &data,
-        "--journal-dir",
-        &journal,
-        "--node-id",
-        id,
-        "--mutation-gap",
-        "0s",
-    ];
-    // A token per node: GitHub's limits are per token, and the simulator tells who polled what.
-    let mut child = CoreIde::new(&args)
-        .env("CORE_GITHUB_TOKEN", format!("token-{id}"))
-        .env("CORE_DATABASE_URL", database_url)
-        .spawn();
-    // Drain the output (a full pipe would stop the node at its next log line), keeping the logs.
-    let (out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let log = NodeLog::default();
-    let lines = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            lines.push(line);
-        }
-    });
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-    Node { child, log }
-}
-
-/// A running node and its log lines.
-struct Node {
-    child: std::process::Child,
-    log: NodeLog,
-}
-
-/// A node's log lines as they arrive, to wait on.
-#[derive(Clone, Default)]
-struct NodeLog(std::sync::Arc<(std::sync::Mutex<Vec<String>>, std::sync::Condvar)>);
-
-impl NodeLog {
-    fn push(&self, line: String) {
-        self.0.0.lock().unwrap().push(line);
-        self.0.1.notify_all();
-    }
-
-    /// Waits until `times` lines contain `text`; false after `limit`.
-    fn wait_for(&self, text: &str, times: usize, limit: std::time::Duration) -> bool {
-        let (lines, arrived) = &*self.0;
-        let guard = lines.lock().unwrap();
-        let (guard, waited) = arrived
-            .wait_timeout_while(guard, limit, |lines| {
-                lines.iter().filter(|line| line.contains(text)).count() < times
-            })
-            .unwrap();
-        drop(guard);
-        !waited.timed_out()
-    }
 }
 
 /// Counts of the actions the workload takes at most once per PR or issue, by (repo, number,
@@ -238,7 +169,7 @@ impl FleetRun {
         let repos: Vec<String> = state.repos().iter().map(jobrunner_github_sim::Repo::full_name).collect();
         let sim = GitHubSim::start(state).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let nodes = ids.iter().map(|id| fleet_node(&sim, db.url(), dir.path(), &repos, id)).collect();
+        let nodes = ids.iter().map(|id| fleet_node(&sim, Some(db.url()), dir.path(), &repos, id)).collect();
         Self { db, sim, _dir: dir, repos, nodes }
     }
 

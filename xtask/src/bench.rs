@@ -17,6 +17,7 @@ const BENCHES: &[(&str, &str, &str)] = &[
     ("github", "jobrunner-github", "budget"),
     ("dispatch", "jobrunner-handlers", "dispatch"),
     ("rss", "core-ide-e2e", "idle_rss"),
+    ("fleet", "core-ide-e2e", "fleet"),
 ];
 
 pub(crate) fn run(root: &Path, requested: &[String]) -> Result<()> {
@@ -78,6 +79,22 @@ fn summarize(dir: &Path) -> Result<()> {
             r["repos"],
             r["peak_rss_mb"].as_f64().unwrap_or(f64::NAN),
             r["idle_rss_mb"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
+    if let Some(f) = summary.get("fleet") {
+        println!(
+            "{}-node fleet, {} repos: {} primary points vs {} for one node, ratio {:.3} (target <= 1.1)",
+            f["nodes"],
+            f["repos"],
+            f["fleet"]["primary_points"],
+            f["single"]["primary_points"],
+            f["points_ratio"].as_f64().unwrap_or(f64::NAN)
+        );
+        println!(
+            "killed fleet node's {} repos polled again after {:.1} s (lease TTL {} s)",
+            f["handover"]["repos"],
+            f["handover"]["seconds"].as_f64().unwrap_or(f64::NAN),
+            f["handover"]["lease_ttl_s"]
         );
     }
     std::fs::create_dir_all(dir)?;

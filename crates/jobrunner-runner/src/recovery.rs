@@ -57,12 +57,12 @@ impl Runner {
             match verdict {
                 Verdict::Journaled => {
                     tracing::warn!(key = %key, "claimed before a crash, performed and journaled: confirmed");
-                    unless_taken_over(&key, self.store.confirm(&key, Outcome::Done, Utc::now()).await)?;
+                    self.confirm_unless_taken_over(&key).await?;
                 }
                 Verdict::Performed => {
                     tracing::warn!(key = %key, "claimed before a crash and performed: journaled now");
                     self.journal_recovered(cycle, &key, handler, polled).await?;
-                    unless_taken_over(&key, self.store.confirm(&key, Outcome::Done, Utc::now()).await)?;
+                    self.confirm_unless_taken_over(&key).await?;
                 }
                 Verdict::NotPerformed => {
                     tracing::warn!(key = %key, "claimed before a crash, never performed: released");
@@ -96,6 +96,19 @@ impl Runner {
             }
         }
         Ok(())
+    }
+
+    /// Confirms a crash-left key, unless a fleet node took it over while this node was cut
+    /// off from the database (see `WorkSplit::orphaned`): that node settles it then, and this
+    /// one leaves it alone. A release needs no such care: it only deletes this node's claim.
+    async fn confirm_unless_taken_over(&self, key: &ActionKey) -> Result<(), CycleError> {
+        match self.store.confirm(key, Outcome::Done, Utc::now()).await {
+            Err(StoreError::NotClaimed { .. } | StoreError::AlreadyConfirmed { .. }) => {
+                tracing::warn!(key = %key, "settled by another node of the fleet meanwhile: left to it");
+                Ok(())
+            }
+            other => Ok(other?),
+        }
     }
 
     /// (repo, PR, handler) of every record this node journaled in a cycle that never ended,
@@ -187,19 +200,5 @@ impl Runner {
             .find(|known| *known == name)
             // A handler this build no longer has: its records still need a valid name.
             .unwrap_or("unknown_handler")
-    }
-}
-
-/// A confirmation of a crash-left key, where a fleet node may have taken the key over while
-/// this node was cut off from the database (see `WorkSplit::orphaned`): then that node settles
-/// it, and this one leaves it alone. A release needs no such care: it only ever deletes this
-/// node's own claim.
-fn unless_taken_over(key: &ActionKey, confirmed: Result<(), StoreError>) -> Result<(), StoreError> {
-    match confirmed {
-        Err(StoreError::NotClaimed { .. } | StoreError::AlreadyConfirmed { .. }) => {
-            tracing::warn!(key = %key, "settled by another node of the fleet meanwhile: left to it");
-            Ok(())
-        }
-        other => other,
     }
 }
