@@ -178,7 +178,7 @@ impl OwnServer {
         // The cluster runs as `postgres` when the tests run as root: it must reach its data.
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("server dir mode");
         let mut server = Self { dir, url: String::new() };
-        server.url = server.script(None).trim().to_owned();
+        server.script(None).trim().clone_into(&mut server.url);
         server
     }
 
