@@ -316,3 +316,94 @@ fn a_webhook_url_sent_in_clear_over_the_network_is_refused_without_showing_it() 
     );
     assert!(!(run.stdout() + &run.stderr()).contains("plainsecret"));
 }
+
+/// A password no output may show; trust authentication ignores it.
+const DB_PASSWORD: &str = "pw-e2e-never-shown-91c2";
+
+/// `url` with [`DB_PASSWORD`] as its password (a URL with a password keeps its own), and the
+/// password it carries.
+fn with_db_password(url: &str) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let Some((userinfo, _)) = authority.rsplit_once('@') else {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        return (format!("{url}{separator}password={DB_PASSWORD}"), DB_PASSWORD.into());
+    };
+    if let Some((_, password)) = userinfo.split_once(':') {
+        return (url.to_owned(), password.to_owned());
+    }
+    (format!("{scheme}://{userinfo}:{DB_PASSWORD}{}", &rest[userinfo.len()..]), DB_PASSWORD.into())
+}
+
+/// core-status for fleet node `e2e-node` of the database at `url`, data under `dir`.
+fn fleet_status(dir: &Path, url: &str, args: &[&str]) -> Run {
+    let data = dir.join("data").to_string_lossy().into_owned();
+    let journal = dir.join("journal").to_string_lossy().into_owned();
+    let mut all =
+        vec!["--env-file", "/nonexistent/core-ide.env", "--data-dir", &data, "--journal-dir", &journal];
+    all.extend(args);
+    CoreStatus::new(&all)
+        .env("CORE_DATABASE_URL", url)
+        .env("CORE_NODE_ID", "e2e-node")
+        .env("CORE_REPOS", "octo/app")
+        .env("CORE_GITHUB_TOKEN", TOKEN)
+        .run()
+}
+
+#[test]
+fn a_fleet_node_reads_its_fleet_from_the_database_and_reports_its_id_live_elsewhere() {
+    use jobrunner_store::{FleetStore, PgStore};
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let database = runtime.block_on(jobrunner_store::testing::TestDatabase::create());
+    let (url, password) = with_db_password(database.url());
+    let node = jobrunner_core::NodeId::new("e2e-node").unwrap();
+    let ttl = Duration::from_secs(180);
+    let other = runtime.block_on(async {
+        let other = PgStore::connect(database.url(), &node).await.unwrap();
+        other.register_node(&node, "another-machine.example", ttl).await.unwrap();
+        other.heartbeat(&node).await.unwrap();
+        other
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let run = fleet_status(dir.path(), &url, &["--json"]);
+    assert_eq!(run.code(), 1, "fleet.E004 is an error: {}", run.stderr());
+    assert!(!(run.stdout() + &run.stderr()).contains(&password), "the password shows");
+    let report: Value = serde_json::from_str(&run.stdout()).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join("docs/schema/status.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let ids: Vec<&str> =
+        report["checks"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"fleet.E004"), "{ids:?}");
+    assert_eq!(report["profile"]["role"], "fleet");
+    assert_eq!(report["pipeline"]["store"], "ok");
+    assert_eq!(report["pipeline"]["fleet"]["live_nodes"], serde_json::json!(["e2e-node"]));
+    runtime.block_on(async {
+        other.close().await;
+        database.drop_database().await;
+    });
+}
+
+#[test]
+fn a_fleet_database_that_cannot_be_reached_is_one_error_without_the_password() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgres://core:{DB_PASSWORD}@127.0.0.1:{port}/core");
+    let dir = tempfile::tempdir().unwrap();
+    let run = fleet_status(dir.path(), &url, &["--verbose"]);
+    let out = run.stdout();
+    assert_eq!(run.code(), 1, "{out}{}", run.stderr());
+    assert!(
+        out.contains(&format!(
+            "{:<17} cannot reach the fleet's database postgres://core:***@127.0.0.1:{port}/core: ",
+            "fleet.E003"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("store.E001"), "reported once: {out}");
+    assert!(out.contains("unknown: the fleet's database cannot be reached (see fleet.E003)"), "{out}");
+    assert!(!(out + &run.stderr()).contains(DB_PASSWORD), "the password shows");
+}

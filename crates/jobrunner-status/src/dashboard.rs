@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::checks::runtime::projection;
-use crate::inputs::{Inputs, PRIMARY_BUDGET_PER_HOUR, StoreSnapshot};
+use crate::inputs::{FleetDatabase, Inputs, PRIMARY_BUDGET_PER_HOUR, StoreProblem, StoreSnapshot};
 
 /// Who the node is and how it is configured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
@@ -48,6 +48,9 @@ pub struct Profile {
 pub struct Pipeline {
     /// The state store's condition.
     pub store: StoreState,
+    /// The fleet as its database shows it: only for a fleet node whose database was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetView>,
     /// The latest cycle, if any.
     pub last_cycle: Option<CycleView>,
     /// Actions performed today (UTC), by handler, from the journal (dry-run records excluded).
@@ -80,6 +83,8 @@ pub enum StoreState {
     OtherNode,
     /// It cannot be used: unopenable, damaged, or at another schema version.
     Unusable,
+    /// A fleet node's database cannot be reached.
+    Unreachable,
 }
 
 impl StoreState {
@@ -88,11 +93,44 @@ impl StoreState {
     pub fn of(inputs: &Inputs) -> Self {
         match &inputs.store {
             StoreSnapshot::NotCreated { .. } => Self::NotCreated,
+            StoreSnapshot::Unusable { problem: StoreProblem::Unreachable, .. } => Self::Unreachable,
             StoreSnapshot::Unusable { .. } => Self::Unusable,
             StoreSnapshot::Open { node, .. } if *node != inputs.settings.node_id => Self::OtherNode,
-            store if store.is_ok(&inputs.settings.node_id) => Self::Ok,
+            store if store.is_ok(&inputs.settings.node_id, inputs.role()) => Self::Ok,
             StoreSnapshot::Open { .. } => Self::Unusable,
         }
+    }
+}
+
+/// A fleet node's view of its fleet, from the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct FleetView {
+    /// The live nodes (a heartbeat within the lease TTL), by id.
+    pub live_nodes: Vec<String>,
+    /// The repositories this node holds an unexpired lease of, this cycle's share.
+    pub leased_here: Vec<String>,
+    /// The configured repositories some node holds an unexpired lease of.
+    pub repos_leased: usize,
+    /// The configured repositories.
+    pub repos: usize,
+}
+
+impl FleetView {
+    /// The fleet `inputs` show, when its database was read.
+    #[must_use]
+    pub fn of(inputs: &Inputs) -> Option<Self> {
+        let FleetDatabase::Read(read) = &inputs.fleet.as_ref()?.database else { return None };
+        let repos = &inputs.settings.repos;
+        Some(Self {
+            live_nodes: read.live.iter().map(|m| m.node.to_string()).collect(),
+            leased_here: read
+                .valid_leases()
+                .filter(|l| l.holder == inputs.settings.node_id)
+                .map(|l| l.repo.to_string())
+                .collect(),
+            repos_leased: read.valid_leases().filter(|l| repos.contains(&l.repo)).count(),
+            repos: repos.len(),
+        })
     }
 }
 
@@ -241,6 +279,7 @@ impl Pipeline {
         let channels = [("slack", &settings.slack_webhook_url), ("discord", &settings.discord_webhook_url)];
         Self {
             store: StoreState::of(inputs),
+            fleet: FleetView::of(inputs),
             last_cycle: cycles.first().map(CycleView::from),
             actions_today_total: actions_today.values().sum(),
             actions_today,

@@ -1,23 +1,24 @@
 //! Filling [`Inputs`] from the machine: the only module here that reads files, the
-//! environment, the store and the clock.
+//! environment, the store, the fleet's database and the clock.
 
 use std::collections::BTreeSet;
 use std::io::ErrorKind;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Days, Utc};
 use jobrunner_config::{ConfigArgs, Host, Secret, Settings};
 use jobrunner_core::NodeId;
 use jobrunner_journal::{ReadFilter, read_journal};
-use jobrunner_store::{STATE_DB_FILE, SqliteStore, Store, StoreError};
+use jobrunner_store::{CycleRecord, FleetStore, PgStore, STATE_DB_FILE, SqliteStore, Store, StoreError};
 
 use crate::StatusError;
 use crate::checks::runtime::PROJECTION_CYCLES;
 use crate::env_file::EnvFile;
 use crate::inputs::{
-    Access, Assigned, EnvFileInput, EnvInputs, FileState, Inputs, Installation, JournalSnapshot,
-    JournalWindow, KnownVar, StoreProblem, StoreSnapshot,
+    Access, Assigned, EnvFileInput, EnvInputs, FileState, FleetDatabase, FleetRead, FleetSnapshot, Inputs,
+    Installation, JournalSnapshot, JournalWindow, KnownVar, StoreProblem, StoreSnapshot,
 };
 use crate::systemd::{Systemd, UnitFile};
 
@@ -27,6 +28,16 @@ pub const DEFAULT_ENV_FILE: &str = "deploy/core-ide.env";
 
 /// Days of journal files read for torn lines (today's also give the actions of the day).
 const JOURNAL_DAYS: u64 = 7;
+
+/// How long connecting to a fleet node's database (migrations included) and reading it may
+/// take in all. The store gives up on a connection attempt after 5 s by itself, but a server
+/// that accepts the connection and then stops answering would hold core-status for as long as
+/// the network lets it, and core-status must answer.
+const FLEET_DATABASE_LIMIT: Duration = Duration::from_secs(20);
+
+/// The fleet's database in messages when the store could not say its URL (it only ever shows
+/// it with the password masked, and core-status never shows it otherwise).
+const UNNAMED_DATABASE: &str = "the database CORE_DATABASE_URL names";
 
 /// Where core-status looks, beyond the settings.
 #[derive(Debug, Clone)]
@@ -52,8 +63,11 @@ pub struct GatherOptions {
 /// service sees them: the env file and the unit's `Environment=` sit below the process
 /// environment and the flags.
 ///
-/// Opening the state store applies pending migrations, as a starting core-ide would; nothing
-/// else is written (the writability probes create and remove a temporary file).
+/// Opening the state store applies pending migrations, as a starting core-ide would; for a
+/// fleet node that store is the PostgreSQL database of `CORE_DATABASE_URL`, where connecting
+/// also records the node id, as a starting core-ide does, and where the fleet's members and
+/// leases are read (core-status never registers, heartbeats nor leases). Nothing else is
+/// written (the writability probes create and remove a temporary file).
 pub async fn gather(options: GatherOptions) -> Result<Inputs, StatusError> {
     let systemd = Systemd::read(&options.systemd_root);
     let env_path =
@@ -78,6 +92,14 @@ pub async fn gather(options: GatherOptions) -> Result<Inputs, StatusError> {
         host.token = service_token(env_file.file(), systemd.unit.as_ref());
     }
     let settings = Settings::load_on(&args, &host)?;
+    let (store, fleet) = match &settings.database_url {
+        None => (probe_store(&settings.data_dir, &settings.node_id).await, None),
+        Some(url) => {
+            let hostname = host.hostname.clone().filter(|h| !h.is_empty());
+            let (store, fleet) = probe_fleet(url.expose(), &settings, hostname).await;
+            (store, Some(fleet))
+        }
+    };
 
     let binary = find_binary(&options, systemd.unit.as_ref())?;
     let env = EnvInputs {
@@ -90,7 +112,8 @@ pub async fn gather(options: GatherOptions) -> Result<Inputs, StatusError> {
         known: options.known,
     };
     Ok(Inputs {
-        store: probe_store(&settings.data_dir, &settings.node_id).await,
+        store,
+        fleet,
         journal: read_recent_journal(&settings.journal_dir, options.now),
         install: Installation {
             data_dir: probe_dir(&settings.data_dir),
@@ -219,8 +242,9 @@ fn probe_dir(path: &Path) -> Access {
 /// recorded for another node is read as that node's, so the mismatch can be reported.
 async fn probe_store(data_dir: &Path, node: &NodeId) -> StoreSnapshot {
     let path = data_dir.join(STATE_DB_FILE);
+    let location = path.display().to_string();
     if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == ErrorKind::NotFound) {
-        return StoreSnapshot::NotCreated { path };
+        return StoreSnapshot::NotCreated { location };
     }
     let opened = match SqliteStore::open(data_dir, node).await {
         Err(StoreError::NodeMismatch { recorded, .. }) => SqliteStore::open(data_dir, &recorded).await,
@@ -234,24 +258,159 @@ async fn probe_store(data_dir: &Path, node: &NodeId) -> StoreSnapshot {
                 StoreError::Migrate { .. } => StoreProblem::NotMigrated,
                 _ => StoreProblem::Unopenable,
             };
-            return StoreSnapshot::Unusable { path, problem, detail: error.to_string() };
+            return StoreSnapshot::Unusable { location, problem, detail: error.to_string() };
         }
     };
-    let read = async {
-        let schema_version = store.schema_version().await?;
-        let node = store.node().await?.id;
-        let limit = u32::try_from(PROJECTION_CYCLES).unwrap_or(u32::MAX);
-        let cycles = store.recent_cycles(&node, limit).await?;
-        Ok::<_, StoreError>((schema_version, node, cycles))
-    }
-    .await;
+    let read = read_store(&store).await;
     // Closing only folds the write-ahead log in; a failure there changes nothing read.
     let _ = store.close().await;
+    snapshot(location, read)
+}
+
+/// What the checks read of a store: its schema version, its node and that node's latest cycles.
+type StoreRead = (i64, NodeId, Vec<CycleRecord>);
+
+async fn read_store(store: &dyn Store) -> Result<StoreRead, StoreError> {
+    let schema_version = store.schema_version().await?;
+    let node = store.node().await?.id;
+    let limit = u32::try_from(PROJECTION_CYCLES).unwrap_or(u32::MAX);
+    let cycles = store.recent_cycles(&node, limit).await?;
+    Ok((schema_version, node, cycles))
+}
+
+fn snapshot(location: String, read: Result<StoreRead, StoreError>) -> StoreSnapshot {
     match read {
-        Ok((schema_version, node, cycles)) => StoreSnapshot::Open { path, schema_version, node, cycles },
+        Ok((schema_version, node, cycles)) => StoreSnapshot::Open { location, schema_version, node, cycles },
         Err(error) => {
-            StoreSnapshot::Unusable { path, problem: StoreProblem::Unopenable, detail: error.to_string() }
+            let problem =
+                if error.is_connection_lost() { StoreProblem::Unreachable } else { StoreProblem::Unopenable };
+            StoreSnapshot::Unusable { location, problem, detail: error.to_string() }
         }
+    }
+}
+
+/// Connects to a fleet node's database the way a starting core-ide does, reads the node's
+/// store and the fleet's members and leases through that one connection, and closes it.
+///
+/// One outcome, two views: a database that cannot be reached is
+/// [`FleetDatabase::Unreachable`] and [`StoreProblem::Unreachable`] together (so the fleet
+/// checks report it once), one the store refuses is [`FleetDatabase::Refused`] and the store's
+/// own problem.
+async fn probe_fleet(
+    url: &str,
+    settings: &Settings,
+    hostname: Option<String>,
+) -> (StoreSnapshot, FleetSnapshot) {
+    let deadline = tokio::time::Instant::now() + FLEET_DATABASE_LIMIT;
+    let (url, store, database) =
+        match tokio::time::timeout_at(deadline, PgStore::connect(url, &settings.node_id)).await {
+            Ok(Ok(pg)) => read_connected(pg, settings, deadline).await,
+            Ok(Err(error)) => not_connected(&error),
+            Err(_) => timed_out(UNNAMED_DATABASE.to_owned()),
+        };
+    (store, FleetSnapshot { url, hostname, database })
+}
+
+/// What a connected store gives by `deadline`, with the URL it shows.
+async fn read_connected(
+    pg: PgStore,
+    settings: &Settings,
+    deadline: tokio::time::Instant,
+) -> (String, StoreSnapshot, FleetDatabase) {
+    let shown = pg.url().to_owned();
+    match tokio::time::timeout_at(deadline, read_fleet_database(&pg, settings)).await {
+        Ok((store, database)) => {
+            pg.close().await;
+            (shown, store, database)
+        }
+        // Whatever still waits on the server is dropped with the handle.
+        Err(_) => timed_out(shown),
+    }
+}
+
+/// The database at `shown` did not answer within [`FLEET_DATABASE_LIMIT`].
+fn timed_out(shown: String) -> (String, StoreSnapshot, FleetDatabase) {
+    let detail = format!("no answer within {}", crate::render::duration(FLEET_DATABASE_LIMIT));
+    let store = StoreSnapshot::Unusable {
+        location: shown.clone(),
+        problem: StoreProblem::Unreachable,
+        detail: detail.clone(),
+    };
+    (shown, store, FleetDatabase::Unreachable { detail })
+}
+
+/// Why connecting failed, as the store and the fleet see it, with the URL the error shows.
+fn not_connected(error: &StoreError) -> (String, StoreSnapshot, FleetDatabase) {
+    let shown = database_url_of(error).unwrap_or(UNNAMED_DATABASE).to_owned();
+    let problem = match error {
+        StoreError::PostgresNewerSchema { .. } => StoreProblem::NewerSchema,
+        StoreError::PostgresMigrate { .. } => StoreProblem::NotMigrated,
+        // It answered, with tables of something else or a failed statement.
+        StoreError::PostgresForeign { .. } | StoreError::Postgres { .. } => StoreProblem::Unopenable,
+        _ => StoreProblem::Unreachable,
+    };
+    let database = if problem == StoreProblem::Unreachable {
+        FleetDatabase::Unreachable { detail: unreachable_cause(error) }
+    } else {
+        FleetDatabase::Refused
+    };
+    let store = StoreSnapshot::Unusable { location: shown.clone(), problem, detail: error.to_string() };
+    (shown, store, database)
+}
+
+/// The node's store, then the fleet; a lost connection while reading the store is reported by
+/// the fleet, the store saying only that it cannot be reached.
+async fn read_fleet_database(pg: &PgStore, settings: &Settings) -> (StoreSnapshot, FleetDatabase) {
+    let store = snapshot(pg.url().to_owned(), read_store(pg).await);
+    if let StoreSnapshot::Unusable { problem: StoreProblem::Unreachable, detail, .. } = &store {
+        let database = FleetDatabase::Unreachable { detail: detail.clone() };
+        return (store, database);
+    }
+    let database = match read_fleet(pg, settings.lease_ttl).await {
+        Ok(read) => FleetDatabase::Read(read),
+        Err(error) => FleetDatabase::Unreachable { detail: error.to_string() },
+    };
+    (store, database)
+}
+
+/// Members and leases, liveness judged by `ttl` as the nodes judge it.
+async fn read_fleet(pg: &PgStore, ttl: Duration) -> Result<FleetRead, StoreError> {
+    let now = Utc::now();
+    let asked = Instant::now();
+    let database_now = pg.database_now().await?;
+    let round_trip = asked.elapsed();
+    Ok(FleetRead {
+        database_now,
+        now,
+        round_trip,
+        live: pg.live_nodes(ttl).await?,
+        leases: pg.leases().await?,
+        dead_holders: pg.dead_lease_holders(ttl).await?,
+    })
+}
+
+/// The password-masked URL a connection error names, when it names one.
+fn database_url_of(error: &StoreError) -> Option<&str> {
+    match error {
+        StoreError::PostgresUrl { url, .. }
+        | StoreError::PostgresUnreachable { url, .. }
+        | StoreError::PostgresForeign { url, .. }
+        | StoreError::PostgresNewerSchema { url, .. }
+        | StoreError::PostgresMigrate { url, .. } => Some(url),
+        _ => None,
+    }
+}
+
+/// Why the database cannot be reached, without the URL and advice the fleet check gives
+/// itself. The store scrubs the password from a connection attempt's cause as from its own
+/// messages.
+fn unreachable_cause(error: &StoreError) -> String {
+    match error {
+        StoreError::PostgresUnreachable { source, .. } if source.is::<tokio::time::error::Elapsed>() => {
+            "no answer to the connection attempt (timed out)".to_owned()
+        }
+        StoreError::PostgresUnreachable { source, .. } => source.to_string(),
+        other => other.to_string(),
     }
 }
 

@@ -1,8 +1,8 @@
 //! Everything the checks and the dashboard look at, as plain data.
 //!
 //! [`gather`](crate::gather()) fills an [`Inputs`] from the machine: files, the environment,
-//! the settings, the store, the clock and the systemd unit. Checks only read it, so a test
-//! builds one directly and states the scenario in its fields.
+//! the settings, the store, the fleet's database, the clock and the systemd unit. Checks only
+//! read it, so a test builds one directly and states the scenario in its fields.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use jobrunner_config::{Environment, Settings};
 use jobrunner_core::NodeId;
 use jobrunner_journal::{JournalRecord, ReadWarning};
-use jobrunner_store::CycleRecord;
+use jobrunner_store::{CycleRecord, FleetMember, RepoLease};
 
 use crate::env_file::EnvFile;
 use crate::systemd::Systemd;
@@ -35,14 +35,16 @@ pub struct Inputs {
     pub env: EnvInputs,
     /// The systemd unit.
     pub systemd: Systemd,
-    /// The state store.
+    /// The state store: `state.db` for a standalone node, the fleet's database for a fleet node.
     pub store: StoreSnapshot,
+    /// The fleet as its database shows it; `None` for a standalone node.
+    pub fleet: Option<FleetSnapshot>,
     /// The recent journal.
     pub journal: JournalSnapshot,
     /// Writable directories and the binary.
     pub install: Installation,
-    /// Nodes spending the same token's budget: 1 for a standalone node. The fleet's checks
-    /// will fill it from the database's live nodes.
+    /// Nodes spending the same token's budget. [`gather`](crate::gather()) sets 1 for every
+    /// node: a fleet node's share is not yet divided among the live nodes of [`Self::fleet`].
     pub nodes_sharing_token: u32,
     /// A display (`DISPLAY` or `WAYLAND_DISPLAY`) is present, for `mode = auto`.
     pub display_present: bool,
@@ -101,6 +103,67 @@ impl Role {
             Self::Standalone => "standalone",
             Self::Fleet => "fleet",
         }
+    }
+
+    /// The schema version this release migrates the role's store to: SQLite and PostgreSQL
+    /// number their migrations apart.
+    #[must_use]
+    pub fn schema_version(self) -> i64 {
+        match self {
+            Self::Standalone => jobrunner_store::SCHEMA_VERSION,
+            Self::Fleet => jobrunner_store::POSTGRES_SCHEMA_VERSION,
+        }
+    }
+}
+
+/// What core-status read of a fleet node's PostgreSQL database, through one connection that
+/// also gave the [`StoreSnapshot`].
+#[derive(Debug, Clone)]
+pub struct FleetSnapshot {
+    /// The database URL with its password masked: the only form of it kept.
+    pub url: String,
+    /// This machine's host name, as a node started here registers it; `None` when unknown.
+    pub hostname: Option<String>,
+    /// What the database gave.
+    pub database: FleetDatabase,
+}
+
+/// What asking the fleet's database gave.
+#[derive(Debug, Clone)]
+pub enum FleetDatabase {
+    /// It could not be reached (refused, timed out, no login, or an unusable URL).
+    Unreachable {
+        /// The store's explanation, the password masked.
+        detail: String,
+    },
+    /// It answered but the store refuses it (another application's tables, a newer schema,
+    /// failed migrations): the store checks report why, and nothing of the fleet was read.
+    Refused,
+    /// The fleet was read.
+    Read(FleetRead),
+}
+
+/// The fleet's membership and leases, read at one moment.
+#[derive(Debug, Clone)]
+pub struct FleetRead {
+    /// The database's clock, the one coordination runs on.
+    pub database_now: DateTime<Utc>,
+    /// core-status's clock just before it asked for `database_now`.
+    pub now: DateTime<Utc>,
+    /// How long that question took: the database read its clock within it.
+    pub round_trip: Duration,
+    /// The nodes that heartbeated within the lease TTL, by id.
+    pub live: Vec<FleetMember>,
+    /// Every lease, expired ones included, by repository.
+    pub leases: Vec<RepoLease>,
+    /// Nodes holding a lease without a live registration, by id.
+    pub dead_holders: Vec<NodeId>,
+}
+
+impl FleetRead {
+    /// The leases that have not expired by the database's clock.
+    pub fn valid_leases(&self) -> impl Iterator<Item = &RepoLease> {
+        self.leases.iter().filter(|lease| lease.expires_at > self.database_now)
     }
 }
 
@@ -197,18 +260,19 @@ impl KnownVar {
     }
 }
 
-/// What opening the state store gave.
+/// What opening the state store gave. `location` is what messages name it by: the database
+/// file of a standalone node, the password-masked URL of a fleet node's database.
 #[derive(Debug, Clone)]
 pub enum StoreSnapshot {
-    /// No database file yet: the node never ran with this data directory.
+    /// No database file yet: the node never ran with this data directory (standalone only).
     NotCreated {
         /// Where it would be.
-        path: PathBuf,
+        location: String,
     },
     /// The database exists but cannot be used.
     Unusable {
-        /// The database file.
-        path: PathBuf,
+        /// The database.
+        location: String,
         /// What is wrong.
         problem: StoreProblem,
         /// The store's own one-line explanation.
@@ -216,8 +280,8 @@ pub enum StoreSnapshot {
     },
     /// The database was read.
     Open {
-        /// The database file.
-        path: PathBuf,
+        /// The database.
+        location: String,
         /// The schema version it is migrated to.
         schema_version: i64,
         /// The node the store records (it may differ from the configured node id).
@@ -228,11 +292,12 @@ pub enum StoreSnapshot {
 }
 
 impl StoreSnapshot {
-    /// True when the store opened and serves the configured node.
+    /// True when the store opened, is at the schema this release gives `role`'s store, and
+    /// serves the configured node.
     #[must_use]
-    pub fn is_ok(&self, node: &NodeId) -> bool {
+    pub fn is_ok(&self, node: &NodeId, role: Role) -> bool {
         matches!(self, Self::Open { node: recorded, schema_version, .. }
-            if recorded == node && *schema_version >= jobrunner_store::SCHEMA_VERSION)
+            if recorded == node && *schema_version >= role.schema_version())
     }
 }
 
@@ -245,6 +310,9 @@ pub enum StoreProblem {
     NewerSchema,
     /// Its migrations cannot be applied.
     NotMigrated,
+    /// A fleet node's database cannot be reached: reported once, as the fleet's "database
+    /// unreachable", not again by the store checks.
+    Unreachable,
 }
 
 /// The recent journal.

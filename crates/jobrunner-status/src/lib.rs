@@ -3,7 +3,8 @@
 //!
 //! [`gather()`] reads the machine once into [`Inputs`] — the settings as the node's service
 //! sees them (env file and systemd unit included), the env file and its sample, the variables
-//! the binaries read, the state store, the recent journal, the systemd unit, writable
+//! the binaries read, the state store (for a fleet node, its PostgreSQL database, where the
+//! fleet's members and leases are read too), the recent journal, the systemd unit, writable
 //! directories — and everything else is a function of that data: each [`checks`] module turns
 //! it into [`CheckResult`]s with stable ids (documented in docs/status-checks.md), the
 //! [`dashboard`] into the profile, pipeline state and handler chains, and a [`StatusReport`]
@@ -11,8 +12,9 @@
 //!
 //! This crate is *not* the runner's health: it never polls the forge, performs or decides an
 //! action, nor sends notifications (that is `jobrunner-notify`, wired by the `core-status`
-//! binary). It writes nothing except what [`gather()`] documents (a starting core-ide's
-//! migrations, writability probes) and what [`cleanup`] is asked to delete.
+//! binary), nor registers, heartbeats or leases in a fleet. It writes nothing except what
+//! [`gather()`] documents (a starting core-ide's migrations and node record, writability
+//! probes) and what [`cleanup`] is asked to delete.
 #![deny(missing_docs)]
 
 mod check;
@@ -32,7 +34,8 @@ pub use env_file::{EnvEntry, EnvFile};
 pub use error::StatusError;
 pub use gather::{DEFAULT_ENV_FILE, GatherOptions, gather};
 pub use inputs::{
-    Access, Assigned, EnvFileInput, EnvInputs, FileState, IDLE_INTERVAL, Inputs, Installation,
-    JournalSnapshot, JournalWindow, KnownVar, PRIMARY_BUDGET_PER_HOUR, Role, StoreProblem, StoreSnapshot,
+    Access, Assigned, EnvFileInput, EnvInputs, FileState, FleetDatabase, FleetRead, FleetSnapshot,
+    IDLE_INTERVAL, Inputs, Installation, JournalSnapshot, JournalWindow, KnownVar, PRIMARY_BUDGET_PER_HOUR,
+    Role, StoreProblem, StoreSnapshot,
 };
 pub use report::{StatusReport, report_schema};

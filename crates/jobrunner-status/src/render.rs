@@ -88,6 +88,9 @@ fn pipeline_section(out: &mut String, paint: Paint, p: &Pipeline, now: DateTime<
     let last = match (&p.last_cycle, p.store) {
         (None, StoreState::Ok) => "none recorded".to_owned(),
         (None, StoreState::NotCreated) => "none: no state database yet".to_owned(),
+        (None, StoreState::Unreachable) => {
+            "unknown: the fleet's database cannot be reached (see fleet.E003)".to_owned()
+        }
         (None, _) => "unknown: the store could not be read (see the store checks)".to_owned(),
         (Some(c), store) => {
             let mut line = cycle_line(c, now);
@@ -98,6 +101,20 @@ fn pipeline_section(out: &mut String, paint: Paint, p: &Pipeline, now: DateTime<
         }
     };
     row(out, "last cycle", last);
+    if let Some(fleet) = &p.fleet {
+        let live = match fleet.live_nodes.len() {
+            0 => "no live node".to_owned(),
+            n => {
+                format!("{n} live {}: {}", if n == 1 { "node" } else { "nodes" }, fleet.live_nodes.join(", "))
+            }
+        };
+        let here = if fleet.leased_here.is_empty() {
+            "none leased here".to_owned()
+        } else {
+            format!("here {}", fleet.leased_here.join(", "))
+        };
+        row(out, "fleet", format!("{live}; {} of {} repos leased, {here}", fleet.repos_leased, fleet.repos));
+    }
     row(
         out,
         "actions today",

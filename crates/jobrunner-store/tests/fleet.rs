@@ -362,7 +362,7 @@ async fn a_dead_nodes_claim_taken_over_is_settled_by_the_new_holder_only() {
 
     assert!(live.take_over_claim(&key, &node("node-dead")).await.unwrap());
     assert!(!live.take_over_claim(&key, &node("node-dead")).await.unwrap(), "taken once");
-    assert_eq!(live.unconfirmed(&node("node-live")).await.unwrap(), [key.clone()]);
+    assert_eq!(live.unconfirmed(&node("node-live")).await.unwrap(), std::slice::from_ref(&key));
     // The old holder, back from a partition, can neither release nor confirm it any more.
     dead.release(&key).await.unwrap();
     let error = dead.confirm(&key, jobrunner_store::Outcome::Done, chrono::Utc::now()).await.unwrap_err();

@@ -1,4 +1,8 @@
 //! The state store, the journal, and what the node did last.
+//!
+//! The state store is `state.db` for a standalone node and the fleet's PostgreSQL database for
+//! a fleet node. A fleet database that cannot be reached is the fleet's `fleet.E003` alone:
+//! the checks here that need the store stay quiet then, so one outage is one error.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,7 +12,7 @@ use jobrunner_journal::ReadWarning;
 
 use crate::check::{Category, Check, CheckResult};
 use crate::checks::env::line_numbers;
-use crate::inputs::{IDLE_INTERVAL, Inputs, StoreProblem, StoreSnapshot};
+use crate::inputs::{IDLE_INTERVAL, Inputs, Role, StoreProblem, StoreSnapshot};
 use crate::render::{ago, duration};
 
 const C: Category = Category::Store;
@@ -70,42 +74,59 @@ pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
     }
     results.extend(journal(inputs));
     if results.is_empty() {
-        results.push(C.ok(match &inputs.store {
-            StoreSnapshot::Open { path, schema_version, .. } => {
-                format!("{} at schema version {schema_version}, journal readable", path.display())
-            }
-            _ => "store and journal readable".to_owned(),
-        }));
+        results.push(
+            C.ok(match &inputs.store {
+                StoreSnapshot::Open { location, schema_version, .. } => {
+                    format!("{location} at schema version {schema_version}, journal readable")
+                }
+                StoreSnapshot::Unusable { problem: StoreProblem::Unreachable, .. } => {
+                    "journal readable; the state store, the fleet's database, cannot be reached (fleet.E003)"
+                        .to_owned()
+                }
+                _ => "store and journal readable".to_owned(),
+            }),
+        );
     }
     results
 }
 
 fn database(inputs: &Inputs) -> Vec<CheckResult> {
+    let role = inputs.role();
     match &inputs.store {
-        StoreSnapshot::NotCreated { path } => vec![NOT_CREATED.result(
-            format!("no state database at {}: the node has not run with this data directory", path.display()),
+        StoreSnapshot::NotCreated { location } => vec![NOT_CREATED.result(
+            format!("no state database at {location}: the node has not run with this data directory"),
             "start core-ide (or check CORE_DATA_DIR points at the node's data directory)",
         )],
-        StoreSnapshot::Unusable { path, problem, detail } => {
+        StoreSnapshot::Unusable { location, problem, detail } => {
+            let fleet = role == Role::Fleet;
             let (check, hint) = match problem {
+                // Reported once, by the fleet's checks (fleet.E003).
+                StoreProblem::Unreachable => return Vec::new(),
+                StoreProblem::Unopenable if fleet => (
+                    UNOPENABLE,
+                    "see the message: check the database user's rights, or point CORE_DATABASE_URL at the fleet's own database",
+                ),
                 StoreProblem::Unopenable => (UNOPENABLE, "see the message: check the file, or move it aside"),
                 StoreProblem::NewerSchema => {
                     (NEWER_SCHEMA, "upgrade core-ide and core-status to the newer release")
                 }
+                StoreProblem::NotMigrated if fleet => (
+                    NOT_MIGRATED,
+                    "check that the database user may create tables, or restore the database from a backup",
+                ),
                 StoreProblem::NotMigrated => {
                     (NOT_MIGRATED, "restore the database from a backup, or move it aside")
                 }
             };
-            vec![check.result(format!("state database {}: {detail}", path.display()), hint)]
+            vec![check.result(format!("state database {location}: {detail}"), hint)]
         }
-        StoreSnapshot::Open { path, schema_version, node, .. } => {
+        StoreSnapshot::Open { location, schema_version, node, .. } => {
             let mut results = Vec::new();
-            if *schema_version < jobrunner_store::SCHEMA_VERSION {
+            if *schema_version < role.schema_version() {
                 results.push(NOT_MIGRATED.result(
                     format!(
-                        "state database {} is at schema version {schema_version}, this core-ide needs {}",
-                        path.display(),
-                        jobrunner_store::SCHEMA_VERSION
+                        "state database {location} is at schema version {schema_version}, this core-ide needs {}",
+                        role.schema_version()
                     ),
                     "start core-ide once: it migrates the database on start",
                 ));
@@ -113,10 +134,8 @@ fn database(inputs: &Inputs) -> Vec<CheckResult> {
             if *node != inputs.settings.node_id {
                 results.push(OTHER_NODE.result(
                     format!(
-                        "state database {} belongs to node {node}, but the node id is {} (from {})",
-                        path.display(),
-                        inputs.settings.node_id,
-                        inputs.settings.sources["node_id"]
+                        "state database {location} belongs to node {node}, but the node id is {} (from {})",
+                        inputs.settings.node_id, inputs.settings.sources["node_id"]
                     ),
                     format!(
                         "set CORE_NODE_ID={node}, or point CORE_DATA_DIR at this node's own data directory"

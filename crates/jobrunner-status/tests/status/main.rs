@@ -5,6 +5,7 @@ mod cleanup;
 mod docs;
 mod env;
 mod fleet;
+mod fleet_database;
 mod gather;
 mod installation;
 mod report;

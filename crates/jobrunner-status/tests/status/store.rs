@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 
 use chrono::TimeDelta;
-use jobrunner_config::Environment;
+use jobrunner_config::{Environment, Secret};
 use jobrunner_core::NodeId;
 use jobrunner_journal::ReadWarning;
+use jobrunner_status::dashboard::StoreState;
 use jobrunner_status::systemd::{Systemd, UnitFile};
 use jobrunner_status::{Category, Inputs, JournalWindow, StoreProblem, StoreSnapshot, checks};
 
@@ -17,7 +18,7 @@ const DB: &str = "/var/lib/core-ide/data/state.db";
 fn unusable(problem: StoreProblem) -> Inputs {
     let mut inputs = healthy();
     inputs.store =
-        StoreSnapshot::Unusable { path: PathBuf::from(DB), problem, detail: "what the store said".into() };
+        StoreSnapshot::Unusable { location: DB.into(), problem, detail: "what the store said".into() };
     inputs
 }
 
@@ -179,6 +180,77 @@ fn a_journal_without_skipped_lines_is_quiet() {
 #[test]
 fn no_database_yet_is_an_info() {
     let mut inputs = healthy();
-    inputs.store = StoreSnapshot::NotCreated { path: PathBuf::from(DB) };
+    inputs.store = StoreSnapshot::NotCreated { location: DB.into() };
     assert_eq!(findings(STORE, &inputs), ["store.I003"]);
+}
+
+/// The healthy node as a fleet node: its store is the fleet's database.
+fn fleet_node(store: StoreSnapshot) -> Inputs {
+    let mut inputs = healthy();
+    inputs.settings.database_url = Some(Secret::new("postgres://core:pw@db/core".into()));
+    inputs.store = store;
+    inputs
+}
+
+const FLEET_DB: &str = "postgres://core:***@db/core";
+
+fn fleet_store(schema_version: i64) -> StoreSnapshot {
+    StoreSnapshot::Open {
+        location: FLEET_DB.into(),
+        schema_version,
+        node: NodeId::new("node-a").unwrap(),
+        cycles: vec![cycle(7, TimeDelta::seconds(30), 2)],
+    }
+}
+
+#[test]
+fn a_fleet_nodes_store_is_its_database_at_postgresqls_schema_version() {
+    let inputs = fleet_node(fleet_store(jobrunner_store::POSTGRES_SCHEMA_VERSION));
+    assert_eq!(
+        message(STORE, &inputs, "store.ok"),
+        format!(
+            "{FLEET_DB} at schema version {}, journal readable",
+            jobrunner_store::POSTGRES_SCHEMA_VERSION
+        )
+    );
+    assert_eq!(StoreState::of(&inputs), StoreState::Ok);
+}
+
+#[test]
+fn a_fleet_database_below_postgresqls_schema_version_is_an_error() {
+    let below = jobrunner_store::POSTGRES_SCHEMA_VERSION - 1;
+    let inputs = fleet_node(fleet_store(below));
+    assert_eq!(findings(STORE, &inputs), ["store.E003"]);
+    assert_eq!(StoreState::of(&inputs), StoreState::Unusable);
+}
+
+#[test]
+fn an_unreachable_fleet_database_is_left_to_fleet_e003() {
+    let inputs = fleet_node(StoreSnapshot::Unusable {
+        location: FLEET_DB.into(),
+        problem: StoreProblem::Unreachable,
+        detail: "Connection refused (os error 111)".into(),
+    });
+    assert_eq!(findings(STORE, &inputs), Vec::<&str>::new());
+    assert_eq!(
+        message(STORE, &inputs, "store.ok"),
+        "journal readable; the state store, the fleet's database, cannot be reached (fleet.E003)"
+    );
+    assert_eq!(StoreState::of(&inputs), StoreState::Unreachable);
+}
+
+#[test]
+fn a_fleet_database_the_store_refuses_is_an_error_pointing_at_the_database_url() {
+    let mut inputs = fleet_node(StoreSnapshot::Unusable {
+        location: FLEET_DB.into(),
+        problem: StoreProblem::Unopenable,
+        detail: "what the store said".into(),
+    });
+    assert_eq!(findings(STORE, &inputs), ["store.E001"]);
+    let result = checks::run_category(STORE, &inputs).remove(0);
+    assert_eq!(result.message, format!("state database {FLEET_DB}: what the store said"));
+    assert!(result.hint.unwrap().contains("CORE_DATABASE_URL"));
+    inputs.settings.database_url = None;
+    let standalone = checks::run_category(STORE, &inputs).remove(0);
+    assert_eq!(standalone.hint.as_deref(), Some("see the message: check the file, or move it aside"));
 }

@@ -86,7 +86,7 @@ pub(crate) fn cycle(number: u64, ago: TimeDelta, points: u64) -> CycleRecord {
 
 pub(crate) fn open_store(cycles: Vec<CycleRecord>) -> StoreSnapshot {
     StoreSnapshot::Open {
-        path: PathBuf::from("/var/lib/core-ide/data/state.db"),
+        location: "/var/lib/core-ide/data/state.db".to_owned(),
         schema_version: jobrunner_store::SCHEMA_VERSION,
         node: NodeId::new(NODE).unwrap(),
         cycles,
@@ -108,6 +108,7 @@ pub(crate) fn healthy() -> Inputs {
         },
         systemd: Systemd::default(),
         store: open_store(vec![cycle(7, TimeDelta::seconds(30), 2)]),
+        fleet: None,
         journal: JournalSnapshot {
             dir: PathBuf::from("/var/lib/core-ide/journal"),
             read: Ok(JournalWindow::default()),
