@@ -60,6 +60,21 @@ async fn a_node_started_with_a_taken_node_id_exits_2_naming_it() {
     assert!(!second.stderr().contains(TOKEN));
 }
 
+#[test]
+fn a_fleet_node_whose_lease_ttl_is_not_over_twice_the_poll_interval_refuses_to_start() {
+    let run = CoreIde::new(&["--once", "--repos", "octo/app", "--poll-interval", "30s", "--lease-ttl", "1m"])
+        .env("CORE_GITHUB_TOKEN", TOKEN)
+        // Refused before connecting: nothing listens here.
+        .env("CORE_DATABASE_URL", "postgres://core@127.0.0.1:9/core_ide")
+        .run();
+    assert_eq!(run.code(), 2, "stderr: {}", run.stderr());
+    assert!(
+        run.stderr().contains("lease_ttl 1m must be more than twice poll_interval 30s"),
+        "{}",
+        run.stderr()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_sharing_the_ledger_perform_each_action_once() {
     let db = TestDatabase::create().await;

@@ -22,6 +22,9 @@ pub(crate) struct Membership {
 impl Membership {
     /// Connects to the fleet's database and registers this node.
     pub(crate) async fn join(settings: &Settings, url: &str) -> anyhow::Result<(Arc<PgStore>, Self)> {
+        if let Some(problem) = settings.fleet_timing_problem() {
+            return Err(InputError(problem).into());
+        }
         let node = settings.node_id.clone();
         let store = Arc::new(PgStore::connect(url, &node).await?);
         let host = jobrunner_config::Host::current().hostname.unwrap_or_default();

@@ -219,6 +219,32 @@ pub fn default_config_path(home: Option<&Path>) -> Option<PathBuf> {
 }
 
 impl Settings {
+    /// Why this node's fleet timing cannot work, if it cannot: a lease TTL not above twice the
+    /// poll interval lets leases lapse between cycles, and a heartbeat not shorter than the
+    /// TTL lets a live node expire. Only a fleet node (with `database_url`) uses them, so the
+    /// settings load either way; `core-ide` refuses to join a fleet with them, and
+    /// `core-status` reports them (fleet.E001, fleet.E002).
+    #[must_use]
+    pub fn fleet_timing_problem(&self) -> Option<String> {
+        let (ttl, poll, beat) = (self.lease_ttl, self.poll_interval, self.heartbeat_interval);
+        let show = |d: Duration| humantime::format_duration(d).to_string();
+        if ttl <= poll.saturating_mul(2) {
+            return Some(format!(
+                "lease_ttl {} must be more than twice poll_interval {}: set CORE_LEASE_TTL to more than {}, or shorten CORE_POLL_INTERVAL",
+                show(ttl),
+                show(poll),
+                show(poll.saturating_mul(2))
+            ));
+        }
+        (beat >= ttl).then(|| {
+            format!(
+                "heartbeat_interval {} must be shorter than lease_ttl {}: set CORE_HEARTBEAT_INTERVAL to a third of it or less",
+                show(beat),
+                show(ttl)
+            )
+        })
+    }
+
     /// Loads the settings of this process: the config file named by the args (or the default
     /// one, when it exists), then the args, on the current host.
     pub fn load(args: &ConfigArgs) -> Result<Self, ConfigError> {

@@ -54,6 +54,18 @@ fn defaults_need_no_file_and_no_flags() {
 }
 
 #[test]
+fn fleet_timing_needs_a_lease_ttl_over_twice_the_poll_interval_and_a_faster_heartbeat() {
+    assert_eq!(load(None, &[]).unwrap().fleet_timing_problem(), None, "the defaults work");
+    let short = load(None, &["--poll-interval", "1m", "--lease-ttl", "2m"]).unwrap();
+    let problem = short.fleet_timing_problem().expect("exactly twice is too short");
+    assert!(problem.starts_with("lease_ttl 2m must be more than twice poll_interval 1m"), "{problem}");
+    assert!(problem.contains("CORE_LEASE_TTL"), "says how to fix it: {problem}");
+    let slow = load(None, &["--lease-ttl", "3m", "--heartbeat-interval", "3m"]).unwrap();
+    let problem = slow.fleet_timing_problem().expect("a heartbeat as slow as the TTL");
+    assert!(problem.contains("CORE_HEARTBEAT_INTERVAL"), "{problem}");
+}
+
+#[test]
 fn file_overrides_defaults_and_flags_override_the_file() {
     let file = r#"
         poll_interval = "5m"

@@ -111,14 +111,14 @@ fn node_id(inputs: &Inputs) -> Option<CheckResult> {
 fn lease_ttl(inputs: &Inputs) -> Option<CheckResult> {
     let (ttl, poll) = (inputs.settings.lease_ttl, inputs.settings.poll_interval);
     let minimum = poll.saturating_mul(2);
-    (ttl < minimum).then(|| {
+    (ttl <= minimum).then(|| {
         LEASE_TOO_SHORT.result(
             format!(
-                "lease TTL {} is shorter than twice the poll interval {}: leases lapse between cycles and repositories change hands",
+                "lease TTL {} is not more than twice the poll interval {}: leases lapse between cycles and repositories change hands; core-ide refuses to start with it",
                 duration(ttl),
                 duration(poll)
             ),
-            format!("set CORE_LEASE_TTL to at least {}, or shorten CORE_POLL_INTERVAL", duration(minimum)),
+            format!("set CORE_LEASE_TTL to more than {}, or shorten CORE_POLL_INTERVAL", duration(minimum)),
         )
     })
 }

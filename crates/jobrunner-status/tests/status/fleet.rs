@@ -56,20 +56,20 @@ fn a_standalone_node_may_use_its_host_name_as_node_id() {
 }
 
 #[test]
-fn a_lease_ttl_under_twice_the_poll_interval_is_an_error() {
+fn a_lease_ttl_of_exactly_twice_the_poll_interval_is_an_error() {
     let mut inputs = fleet_node();
-    inputs.settings.lease_ttl = Duration::from_secs(119);
+    inputs.settings.lease_ttl = Duration::from_secs(120);
     assert_eq!(findings(FLEET, &inputs), ["fleet.E001"]);
     assert!(
         message(FLEET, &inputs, "fleet.E001")
-            .starts_with("lease TTL 1m 59s is shorter than twice the poll interval 1m")
+            .starts_with("lease TTL 2m is not more than twice the poll interval 1m")
     );
 }
 
 #[test]
-fn a_lease_ttl_of_exactly_twice_the_poll_interval_is_quiet() {
+fn a_lease_ttl_just_over_twice_the_poll_interval_is_quiet() {
     let mut inputs = fleet_node();
-    inputs.settings.lease_ttl = Duration::from_secs(120);
+    inputs.settings.lease_ttl = Duration::from_secs(121);
     assert_eq!(findings(FLEET, &inputs), Vec::<&str>::new());
 }
 

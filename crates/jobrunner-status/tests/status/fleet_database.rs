@@ -180,13 +180,13 @@ async fn the_node_id_live_from_another_machine_is_a_duplicate() {
 #[tokio::test]
 async fn a_node_that_stopped_heartbeating_while_its_lease_is_held_is_reported() {
     let database = TestDatabase::create().await;
-    // Liveness by a 2 s TTL (the node's settings), the lease taken for an hour.
-    let short = Duration::from_secs(2);
+    // Liveness by a 3 s TTL (the node's settings), the lease taken for an hour.
+    let short = Duration::from_secs(3);
     let b = join(database.url(), "node-b", "build-8", short).await;
     b.acquire_leases(&id("node-b"), &repos(&["octo/app"]), Duration::from_secs(3600)).await.unwrap();
     let node = Node::new(
         database.url(),
-        &["CORE_LEASE_TTL=2s", "CORE_POLL_INTERVAL=1s", "CORE_HEARTBEAT_INTERVAL=1s"],
+        &["CORE_LEASE_TTL=3s", "CORE_POLL_INTERVAL=1s", "CORE_HEARTBEAT_INTERVAL=1s"],
     );
     // Liveness runs on the database's clock: only waiting past the TTL makes node-b dead.
     tokio::time::sleep(short + Duration::from_millis(500)).await;
