@@ -125,3 +125,36 @@ impl WorkSplit for Leases {
         Ok(taken)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    fn lost() -> StoreError {
+        StoreError::RegistrationLost { node_id: jobrunner_core::NodeId::new("node-a").unwrap() }
+    }
+
+    #[test]
+    fn a_failing_heartbeat_is_one_episode_until_a_beat_works_again() {
+        let mut health = BeatHealth::default();
+        health.observe(Err(lost()));
+        health.observe(Err(lost()));
+        assert!(health.failing);
+        health.observe(Ok(TimeDelta::zero()));
+        assert!(!health.failing, "a working beat ends the episode");
+    }
+
+    #[test]
+    fn a_skew_past_the_bound_either_way_is_noticed_and_its_end_too() {
+        let mut health = BeatHealth::default();
+        let bound = TimeDelta::from_std(CLOCK_SKEW_BOUND).unwrap();
+        health.observe(Ok(bound));
+        assert!(!health.skewed, "the bound itself is fine");
+        health.observe(Ok(-bound - TimeDelta::milliseconds(1)));
+        assert!(health.skewed, "a clock behind counts like one ahead");
+        health.observe(Ok(TimeDelta::milliseconds(40)));
+        assert!(!health.skewed);
+    }
+}
