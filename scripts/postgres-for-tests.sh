@@ -8,7 +8,8 @@
 #
 # With TMPDIR set to a directory of its own, a test gets a server of its own that it may
 # pause and resume (`jobrunner_store::testing::OwnServer`); the directory must be readable by
-# the `postgres` user when the script runs as root.
+# the `postgres` user when the script runs as root. CORE_TEST_POSTGRES_FIRST_PORT moves the
+# range of ports tried (default 55432 to 55532).
 #
 # The server: a fresh cluster (initdb) in a temporary directory, trust authentication, user
 # `postgres`, listening on 127.0.0.1 only, on the first free port from 55432, without fsync
@@ -24,8 +25,10 @@ tmp="${TMPDIR:-/tmp}"
 tmp="${tmp%/}"
 url_file="$tmp/core-ide-test-postgres.url"
 dir_file="$tmp/core-ide-test-postgres.dir"
-first_port=55432
-last_port=55532
+# A test's own server (`testing::OwnServer`) picks another range, so that a port it frees by
+# pausing is not taken meanwhile by a server another test starts.
+first_port="${CORE_TEST_POSTGRES_FIRST_PORT:-55432}"
+last_port=$((first_port + 100))
 
 say() { printf 'postgres-for-tests: %s\n' "$*" >&2; }
 die() {

@@ -1,6 +1,7 @@
 //! Fleet nodes on one PostgreSQL database (a real server: see `jobrunner_store::testing`):
 //! node ids are exclusive while live, and actions are performed once across nodes.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
@@ -214,6 +215,21 @@ impl FleetRun {
         .unwrap()
     }
 
+    /// The nodes' warnings and errors, and their last lines, for a failure message.
+    fn logs(&self) -> String {
+        let mut shown = String::new();
+        for (index, node) in self.nodes.iter().enumerate() {
+            let lines = node.log.lines();
+            let tail = lines.len().saturating_sub(5);
+            for (at, line) in lines.iter().enumerate() {
+                if at >= tail || line.contains("\"WARN\"") || line.contains("\"ERROR\"") {
+                    let _ = writeln!(shown, "node {index}: {line}");
+                }
+            }
+        }
+        shown
+    }
+
     fn kill(&mut self, index: usize) {
         let mut node = self.nodes.remove(index);
         node.child.kill().expect("SIGKILL");
@@ -276,13 +292,13 @@ async fn a_database_outage_stops_polling_and_acting_and_the_nodes_resume_without
     let Database::Own(server) = &run.db else { unreachable!() };
     server.pause();
     // Once every node noticed, whatever was in flight has finished.
-    assert!(run.each_logged(UNREACHABLE, 1).await, "every node reports the outage");
+    assert!(run.each_logged(UNREACHABLE, 1).await, "every node reports the outage:\n{}", run.logs());
     let down = run.sim.counters();
     // The other parties go on; each node tries again, and fails again, while it is down.
     let polled = run.each_logged(UNREACHABLE, 3);
     let parties = run.play(25);
     let (retried, ()) = tokio::join!(polled, parties);
-    assert!(retried, "the nodes keep retrying while the database is down");
+    assert!(retried, "the nodes keep retrying while the database is down:\n{}", run.logs());
     let still_down = run.sim.counters();
     assert_eq!(still_down.mutation_log.len(), down.mutation_log.len(), "no mutation while it is down");
     let requests = |c: &jobrunner_github_sim::Counters| c.per_endpoint.values().sum::<u64>();
@@ -290,7 +306,11 @@ async fn a_database_outage_stops_polling_and_acting_and_the_nodes_resume_without
     assert!(!run.complete(), "the outage came mid-run");
 
     server.resume();
-    assert!(run.each_logged("the state database answers again", 1).await, "every node resumes by itself");
+    assert!(
+        run.each_logged("the state database answers again", 1).await,
+        "every node resumes by itself:\n{}",
+        run.logs()
+    );
     let finished = run.finish().await;
     assert!(finished.complete, "every epic completes after the outage");
     let once = once_per_target(&finished.whole_run);

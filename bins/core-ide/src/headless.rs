@@ -59,10 +59,13 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
 }
 
 /// Tells systemd (when `NOTIFY_SOCKET` is set) READY after the first good cycle, WATCHDOG
-/// after every good cycle, STOPPING on the way out; logs every cycle.
+/// after every good cycle and every attempt while the database is gone, a STATUS line while
+/// it is gone (cleared by the next good cycle), STOPPING on the way out; logs every cycle.
 #[derive(Default)]
 struct SystemdNotifier {
     ready: bool,
+    /// A STATUS line about the database is showing.
+    database_status: bool,
 }
 
 impl SystemdNotifier {
@@ -75,7 +78,10 @@ impl SystemdNotifier {
                     actions = report.performed(),
                     "cycle done"
                 );
-                let mut states = vec![NotifyState::Watchdog, NotifyState::Status("polling")];
+                let mut states = vec![NotifyState::Watchdog];
+                if std::mem::replace(&mut self.database_status, false) {
+                    states.push(NotifyState::Status("database reachable again: polling"));
+                }
                 if !self.ready {
                     states.push(NotifyState::Ready);
                     self.ready = true;
@@ -93,6 +99,7 @@ impl SystemdNotifier {
                 }
                 // Failing closed is the loop working as meant: keep the watchdog fed, and
                 // say why on `systemctl status`.
+                self.database_status = true;
                 notify(&[NotifyState::Watchdog, NotifyState::Status("database unreachable: not acting")]);
             }
         }

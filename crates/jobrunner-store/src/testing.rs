@@ -160,6 +160,9 @@ impl Drop for TestDatabase {
 pub struct OwnServer {
     dir: PathBuf,
     url: String,
+    /// The first port tried: a range of this server's own, so that while it is paused no
+    /// other test's server takes its port (its clients would reconnect to a stranger).
+    first_port: u16,
 }
 
 impl OwnServer {
@@ -177,7 +180,7 @@ impl OwnServer {
         std::fs::create_dir_all(&dir).expect("a directory for the server");
         // The cluster runs as `postgres` when the tests run as root: it must reach its data.
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("server dir mode");
-        let mut server = Self { dir, url: String::new() };
+        let mut server = Self { dir, url: String::new(), first_port: own_port_range(n) };
         server.script(None).trim().clone_into(&mut server.url);
         server
     }
@@ -204,7 +207,11 @@ impl OwnServer {
         let script =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/postgres-for-tests.sh");
         let mut command = std::process::Command::new("bash");
-        command.arg(script).args(flag).env("TMPDIR", &self.dir);
+        command
+            .arg(script)
+            .args(flag)
+            .env("TMPDIR", &self.dir)
+            .env("CORE_TEST_POSTGRES_FIRST_PORT", self.first_port.to_string());
         command
     }
 
@@ -223,6 +230,14 @@ impl Drop for OwnServer {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The first port an own server tries: spread over 20000-32099 by process and server, away
+/// from the shared server's 55432, from other processes' own servers, and below Linux's
+/// ephemeral ports (32768 up), which a client socket could take while the server is paused.
+fn own_port_range(n: u64) -> u16 {
+    let spread = (u64::from(std::process::id()) * 7919 + n * 101 + unix_millis() % 97) % 120;
+    20_000 + u16::try_from(spread * 100).expect("under 12000")
 }
 
 /// The URL of a server that accepts us, found once per process.
