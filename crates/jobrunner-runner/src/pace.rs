@@ -54,7 +54,7 @@ impl Pace {
         retry_after.map_or(self.interval, |wait| wait.max(self.interval))
     }
 
-    /// The wait after a cycle that found the state database gone: [`FIRST_RECONNECT`], then
+    /// The wait after a cycle that found the state database gone: 1 s (`FIRST_RECONNECT`), then
     /// doubling, with jitter so a fleet does not reconnect in step, up to the poll interval;
     /// back to the normal schedule after the next completed cycle.
     pub fn after_store_lost(&mut self) -> Duration {

@@ -313,3 +313,54 @@ async fn a_dead_nodes_unperformed_claim_is_released_and_performed_by_the_node_le
     assert_eq!(report.actions[0].outcome, ActionOutcome::Performed);
     assert_eq!(forge.calls(), [ForgeCall::MarkReady { repo: repo(), pr: 7 }]);
 }
+
+/// A fleet split whose database is gone for its first `0` calls.
+struct Outage(std::sync::atomic::AtomicU32);
+
+#[async_trait::async_trait]
+impl jobrunner_runner::WorkSplit for Outage {
+    async fn assign(&self) -> Result<Vec<RepoSlug>, jobrunner_store::StoreError> {
+        let down = self.0.fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            |left| left.checked_sub(1),
+        );
+        match down {
+            Ok(_) => Err(jobrunner_store::StoreError::PostgresLost {
+                operation: "lease repositories",
+                source: "connection refused".into(),
+            }),
+            Err(_) => Ok(vec![repo()]),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_lost_database_fails_closed_and_the_loop_resumes_once_it_answers() {
+    use jobrunner_runner::{CycleEvent, Pace};
+
+    let fixture = Fixture::new().await;
+    fixture.source.set(vec![draft_pr()]);
+    let forge = Arc::new(RecordingForge::new());
+    let runner = fixture
+        .runner(Arc::clone(&forge), false)
+        .with_work_split(Arc::new(Outage(std::sync::atomic::AtomicU32::new(2))));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut events = Vec::new();
+    let pace = Pace::new(std::time::Duration::from_millis(50), std::time::Duration::from_millis(50), 3);
+    let outcome = runner
+        .run(pace, stopped, &mut |event| {
+            events.push(match event {
+                CycleEvent::StoreLost { down_for, .. } => format!("lost, down {}", !down_for.is_zero()),
+                CycleEvent::Completed(report) => format!("completed, {} performed", report.performed()),
+                CycleEvent::Failed(error) => format!("failed: {error}"),
+            });
+            if matches!(event, CycleEvent::Completed(_)) {
+                let _ = stop.send(true);
+            }
+        })
+        .await;
+    assert!(outcome.is_ok(), "an outage does not stop the node: {outcome:?}");
+    assert_eq!(events, ["lost, down false", "lost, down true", "completed, 1 performed"]);
+    assert_eq!(forge.calls(), [ForgeCall::MarkReady { repo: repo(), pr: 7 }], "acts only once it is back");
+}
