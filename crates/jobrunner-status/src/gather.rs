@@ -11,7 +11,9 @@ use chrono::{DateTime, Days, Utc};
 use jobrunner_config::{ConfigArgs, Host, Secret, Settings};
 use jobrunner_core::NodeId;
 use jobrunner_journal::{ReadFilter, read_journal};
-use jobrunner_store::{CycleRecord, FleetStore, PgStore, STATE_DB_FILE, SqliteStore, Store, StoreError};
+use jobrunner_store::{
+    CycleRecord, FleetStore, POSTGRES_SCHEMA_VERSION, PgStore, STATE_DB_FILE, SqliteStore, Store, StoreError,
+};
 
 use crate::StatusError;
 use crate::checks::runtime::PROJECTION_CYCLES;
@@ -289,8 +291,10 @@ fn snapshot(location: String, read: Result<StoreRead, StoreError>) -> StoreSnaps
     }
 }
 
-/// Connects to a fleet node's database the way a starting core-ide does, reads the node's
-/// store and the fleet's members and leases through that one connection, and closes it.
+/// Connects to a fleet node's database to read it (`PgStore::inspect`: refused like a starting
+/// core-ide refuses it, but never migrated nor written to, so a newer core-status cannot
+/// migrate the fleet's database under its older nodes), reads the node's store and the
+/// fleet's members and leases through that one connection, and closes it.
 ///
 /// One outcome, two views: a database that cannot be reached is
 /// [`FleetDatabase::Unreachable`] and [`StoreProblem::Unreachable`] together (so the fleet
@@ -303,8 +307,8 @@ async fn probe_fleet(
 ) -> (StoreSnapshot, FleetSnapshot) {
     let deadline = tokio::time::Instant::now() + FLEET_DATABASE_LIMIT;
     let (url, store, database) =
-        match tokio::time::timeout_at(deadline, PgStore::connect(url, &settings.node_id)).await {
-            Ok(Ok(pg)) => read_connected(pg, settings, deadline).await,
+        match tokio::time::timeout_at(deadline, PgStore::inspect(url, &settings.node_id)).await {
+            Ok(Ok((pg, version))) => read_connected(pg, version, settings, deadline).await,
             Ok(Err(error)) => not_connected(&error),
             Err(_) => timed_out(UNNAMED_DATABASE.to_owned()),
         };
@@ -314,11 +318,12 @@ async fn probe_fleet(
 /// What a connected store gives by `deadline`, with the URL it shows.
 async fn read_connected(
     pg: PgStore,
+    version: i64,
     settings: &Settings,
     deadline: tokio::time::Instant,
 ) -> (String, StoreSnapshot, FleetDatabase) {
     let shown = pg.url().to_owned();
-    match tokio::time::timeout_at(deadline, read_fleet_database(&pg, settings)).await {
+    match tokio::time::timeout_at(deadline, read_fleet_database(&pg, version, settings)).await {
         Ok((store, database)) => {
             pg.close().await;
             (shown, store, database)
@@ -344,7 +349,6 @@ fn not_connected(error: &StoreError) -> (String, StoreSnapshot, FleetDatabase) {
     let shown = database_url_of(error).unwrap_or(UNNAMED_DATABASE).to_owned();
     let problem = match error {
         StoreError::PostgresNewerSchema { .. } => StoreProblem::NewerSchema,
-        StoreError::PostgresMigrate { .. } => StoreProblem::NotMigrated,
         // It answered, with tables of something else or a failed statement.
         StoreError::PostgresForeign { .. } | StoreError::Postgres { .. } => StoreProblem::Unopenable,
         _ => StoreProblem::Unreachable,
@@ -359,18 +363,55 @@ fn not_connected(error: &StoreError) -> (String, StoreSnapshot, FleetDatabase) {
 }
 
 /// The node's store, then the fleet; a lost connection while reading the store is reported by
-/// the fleet, the store saying only that it cannot be reached.
-async fn read_fleet_database(pg: &PgStore, settings: &Settings) -> (StoreSnapshot, FleetDatabase) {
-    let store = snapshot(pg.url().to_owned(), read_store(pg).await);
+/// the fleet, the store saying only that it cannot be reached. A database at `version` 0 was
+/// never used by a node: no store yet, and an empty fleet. One below this binary's schema
+/// waits for a node of this version to migrate it: the store checks say so, and the fleet's
+/// tables are not read (they may lack what this binary reads).
+async fn read_fleet_database(
+    pg: &PgStore,
+    version: i64,
+    settings: &Settings,
+) -> (StoreSnapshot, FleetDatabase) {
+    let location = pg.url().to_owned();
+    let node = settings.node_id.clone();
+    let store = match version {
+        0 => StoreSnapshot::NotCreated { location },
+        older if older < POSTGRES_SCHEMA_VERSION => {
+            StoreSnapshot::Open { location, schema_version: older, node, cycles: Vec::new() }
+        }
+        current => {
+            // A fleet's database records every node that ever connected; the store reads this
+            // node's cycles, none when it never ran.
+            let limit = u32::try_from(PROJECTION_CYCLES).unwrap_or(u32::MAX);
+            let cycles = pg.recent_cycles(&node, limit).await;
+            snapshot(location, cycles.map(|cycles| (current, node, cycles)))
+        }
+    };
     if let StoreSnapshot::Unusable { problem: StoreProblem::Unreachable, detail, .. } = &store {
         let database = FleetDatabase::Unreachable { detail: detail.clone() };
         return (store, database);
     }
-    let database = match read_fleet(pg, settings.lease_ttl).await {
-        Ok(read) => FleetDatabase::Read(read),
-        Err(error) => FleetDatabase::Unreachable { detail: error.to_string() },
+    let database = match version {
+        0 => empty_fleet(pg).await,
+        older if older < POSTGRES_SCHEMA_VERSION => Ok(FleetDatabase::Refused),
+        _ => read_fleet(pg, settings.lease_ttl).await.map(FleetDatabase::Read),
     };
-    (store, database)
+    (store, database.unwrap_or_else(|error| FleetDatabase::Unreachable { detail: error.to_string() }))
+}
+
+/// A fleet nobody joined yet: its database's clock, and no member or lease.
+async fn empty_fleet(pg: &PgStore) -> Result<FleetDatabase, StoreError> {
+    let now = Utc::now();
+    let asked = Instant::now();
+    let database_now = pg.database_now().await?;
+    Ok(FleetDatabase::Read(FleetRead {
+        database_now,
+        now,
+        round_trip: asked.elapsed(),
+        live: Vec::new(),
+        leases: Vec::new(),
+        dead_holders: Vec::new(),
+    }))
 }
 
 /// Members and leases, liveness judged by `ttl` as the nodes judge it.
@@ -395,8 +436,7 @@ fn database_url_of(error: &StoreError) -> Option<&str> {
         StoreError::PostgresUrl { url, .. }
         | StoreError::PostgresUnreachable { url, .. }
         | StoreError::PostgresForeign { url, .. }
-        | StoreError::PostgresNewerSchema { url, .. }
-        | StoreError::PostgresMigrate { url, .. } => Some(url),
+        | StoreError::PostgresNewerSchema { url, .. } => Some(url),
         _ => None,
     }
 }

@@ -68,6 +68,35 @@ impl PgStore {
     /// for `node`, applies the embedded PostgreSQL migrations (once, whichever node comes
     /// first) and records the node. Errors name the URL with its password masked.
     pub async fn connect(url: &str, node: &NodeId) -> Result<Self, StoreError> {
+        let (store, secrets) = Self::open(url, node).await?;
+        match store.prepare(&secrets).await {
+            Ok(()) => Ok(store),
+            Err(error) => {
+                store.pool.close().await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Connects to read the database only, as `core-status` does: a database of something
+    /// else, or one migrated by a newer binary, is refused as by [`connect`](Self::connect),
+    /// but nothing is migrated and nothing recorded, so a newer tool never migrates a fleet's
+    /// database under its older nodes. Returns the store with the schema version it found (0
+    /// for a database no node has used yet).
+    pub async fn inspect(url: &str, node: &NodeId) -> Result<(Self, i64), StoreError> {
+        let (store, _) = Self::open(url, node).await?;
+        match store.check_schema().await {
+            Ok(version) => Ok((store, version)),
+            Err(error) => {
+                store.pool.close().await;
+                Err(error)
+            }
+        }
+    }
+
+    /// A pool on `url` for `node`, after one connection proved the server answers; with the
+    /// secrets to scrub from later errors.
+    async fn open(url: &str, node: &NodeId) -> Result<(Self, Vec<String>), StoreError> {
         let secrets = secrets(url);
         // The password is masked wherever it shows, not only where it stands as the password.
         let shown = scrub(&redact(url), &secrets);
@@ -91,14 +120,7 @@ impl PgStore {
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(CONNECT_TIMEOUT)
             .connect_lazy_with(options);
-        let store = Self { pool, url: shown, node: node.clone(), registrations: Mutex::default() };
-        match store.prepare(&secrets).await {
-            Ok(()) => Ok(store),
-            Err(error) => {
-                store.pool.close().await;
-                Err(error)
-            }
-        }
+        Ok((Self { pool, url: shown, node: node.clone(), registrations: Mutex::default() }, secrets))
     }
 
     /// The database URL, its password replaced by `***`.
@@ -132,8 +154,8 @@ impl PgStore {
     }
 
     /// Refuses a database of something else, and one migrated by a newer binary, before the
-    /// migrator writes anything to it.
-    async fn check_schema(&self) -> Result<(), StoreError> {
+    /// migrator writes anything to it; returns the schema version found (0: empty).
+    async fn check_schema(&self) -> Result<i64, StoreError> {
         let tables: Vec<String> = sqlx::query_scalar(
             "SELECT table_name::text FROM information_schema.tables \
              WHERE table_schema = current_schema() ORDER BY table_name",
@@ -142,7 +164,7 @@ impl PgStore {
         .await
         .map_err(self.failed("read the schema"))?;
         if tables.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         if !tables.iter().any(|table| table == "_sqlx_migrations") {
             let mut shown = tables.iter().take(TABLES_SHOWN).cloned().collect::<Vec<_>>().join(", ");
@@ -161,7 +183,7 @@ impl PgStore {
                 found,
                 known: POSTGRES_SCHEMA_VERSION,
             }),
-            _ => Ok(()),
+            found => Ok(found.unwrap_or(0)),
         }
     }
 

@@ -372,6 +372,26 @@ async fn a_dead_nodes_claim_taken_over_is_settled_by_the_new_holder_only() {
 }
 
 #[tokio::test]
+async fn inspecting_reads_the_schema_version_and_writes_nothing() {
+    let database = TestDatabase::create().await;
+    let (empty, version) = PgStore::inspect(database.url(), &node("node-status")).await.unwrap();
+    assert_eq!(version, 0, "no node used it yet");
+    empty.close().await;
+    let (again, version) = PgStore::inspect(database.url(), &node("node-status")).await.unwrap();
+    assert_eq!(version, 0, "inspecting migrated nothing");
+    again.close().await;
+
+    let a = Member::join(&database, "node-a", LONG).await;
+    let (inspected, version) = PgStore::inspect(database.url(), &node("node-status")).await.unwrap();
+    assert_eq!(version, jobrunner_store::POSTGRES_SCHEMA_VERSION);
+    assert!(inspected.node().await.is_err(), "the inspecting handle recorded no node");
+    assert_eq!(inspected.live_nodes(LONG).await.unwrap().len(), 1, "and reads the fleet");
+    inspected.close().await;
+    a.store.close().await;
+    database.drop_database().await;
+}
+
+#[tokio::test]
 async fn a_stopped_server_is_a_lost_connection_and_the_store_works_again_once_it_is_back() {
     let server = OwnServer::start();
     let store = PgStore::connect(server.url(), &node("node-a")).await.unwrap();

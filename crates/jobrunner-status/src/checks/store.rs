@@ -93,6 +93,10 @@ pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
 fn database(inputs: &Inputs) -> Vec<CheckResult> {
     let role = inputs.role();
     match &inputs.store {
+        StoreSnapshot::NotCreated { location } if role == Role::Fleet => vec![NOT_CREATED.result(
+            format!("the fleet's database {location} is empty: no node has used it yet"),
+            "start core-ide: the first node creates the tables (core-status only reads)",
+        )],
         StoreSnapshot::NotCreated { location } => vec![NOT_CREATED.result(
             format!("no state database at {location}: the node has not run with this data directory"),
             "start core-ide (or check CORE_DATA_DIR points at the node's data directory)",

@@ -232,3 +232,19 @@ async fn a_database_on_a_closed_port_is_one_error_and_never_shows_the_password()
     let output = all_output(&inputs);
     assert!(output.contains("fleet.E003") && !output.contains(PASSWORD), "{output}");
 }
+
+#[tokio::test]
+async fn a_database_no_node_used_yet_is_read_without_being_migrated() {
+    let database = TestDatabase::create().await;
+    let inputs = Node::new(database.url(), &[]).gather().await;
+    assert!(matches!(inputs.store, StoreSnapshot::NotCreated { .. }), "{:?}", inputs.store);
+    assert!(findings(STORE, &inputs).contains(&"store.I003"), "{:?}", findings(STORE, &inputs));
+    assert!(message(STORE, &inputs, "store.I003").contains("no node has used it yet"));
+    assert_eq!(findings(FLEET, &inputs), Vec::<&str>::new());
+    assert!(message(FLEET, &inputs, "fleet.ok").contains("0 live nodes"));
+    // Version 0 means no table at all: core-status neither migrated nor recorded anything.
+    let (pg, version) = PgStore::inspect(database.url(), &id("node-a")).await.unwrap();
+    pg.close().await;
+    assert_eq!(version, 0, "core-status wrote to the fleet's database");
+    database.drop_database().await;
+}
