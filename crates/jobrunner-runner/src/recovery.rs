@@ -91,16 +91,18 @@ impl Runner {
                 }
                 Verdict::Performed | Verdict::Journaled => {
                     tracing::warn!(key = %key, "claimed by a dead node and performed: confirmed");
-                    self.store.confirm(key, Outcome::Done, Utc::now()).await?;
+                    self.confirm_unless_taken_over(key).await?;
                 }
             }
         }
         Ok(())
     }
 
-    /// Confirms a crash-left key, unless a fleet node took it over while this node was cut
-    /// off from the database (see `WorkSplit::orphaned`): that node settles it then, and this
-    /// one leaves it alone. A release needs no such care: it only deletes this node's claim.
+    /// Confirms a crash-left or taken-over key, unless it was settled meanwhile: a fleet node
+    /// took it over while this node was cut off from the database (see
+    /// `WorkSplit::orphaned`), and settles it then, or this node settled it already. Either
+    /// way this confirmation is left out. A release needs no such care: it only deletes this
+    /// node's own claim.
     async fn confirm_unless_taken_over(&self, key: &ActionKey) -> Result<(), CycleError> {
         match self.store.confirm(key, Outcome::Done, Utc::now()).await {
             Err(StoreError::NotClaimed { .. } | StoreError::AlreadyConfirmed { .. }) => {

@@ -110,7 +110,9 @@ pub trait FleetStore: Store {
 
     /// Keys claimed and never confirmed or released by nodes that are not live (no heartbeat
     /// within `ttl`), with their node, oldest first: a dead node's actions in doubt, for the
-    /// node now leasing the repository to settle.
+    /// node now leasing the repository to settle. Never this store's own node's keys, even
+    /// when its own heartbeat is stale (after an outage longer than `ttl`): those it settles
+    /// as its own.
     async fn orphaned_claims(&self, ttl: Duration) -> Result<Vec<(NodeId, ActionKey)>, StoreError>;
 
     /// Makes `from`'s unconfirmed claim of `key` this store's node's, so that this node
@@ -193,9 +195,10 @@ pub(crate) const LIVE: &str = concat!(
 pub(crate) const LIVE_IDS: &str =
     "SELECT node FROM fleet_members WHERE heartbeat_at > now() - $1 * INTERVAL '1 microsecond'";
 
-/// Unconfirmed claims of nodes not live (crashed, or gone): `$1` the liveness TTL.
+/// Unconfirmed claims of nodes not live (crashed, or gone) other than `$2`, the asking node:
+/// `$1` the liveness TTL.
 pub(crate) const ORPHANED_CLAIMS: &str = "SELECT node, repo, pr, action, head_sha, review_at FROM ledger \
-     WHERE status = 'claimed' AND node NOT IN \
+     WHERE status = 'claimed' AND node <> $2 AND node NOT IN \
      (SELECT node FROM fleet_members WHERE heartbeat_at > now() - $1 * INTERVAL '1 microsecond') \
      ORDER BY claimed_at, repo, pr, action, head_sha, review_at";
 

@@ -246,11 +246,14 @@ impl FleetStore for PgStore {
 
     async fn heartbeat(&self, node: &NodeId) -> Result<TimeDelta, StoreError> {
         let instance = self.registered(node)?;
+        // A connection first: the node's clock is read when the statement leaves, so a wait
+        // for a pooled connection (after an outage, say) is not counted as skew.
+        let mut connection = self.pool.acquire().await.map_err(self.failed("heartbeat"))?;
         let skew: Option<i64> = sqlx::query_scalar(fleet::HEARTBEAT)
             .bind(node.as_str())
             .bind(&instance)
             .bind(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *connection)
             .await
             .map_err(self.failed("heartbeat"))?;
         let Some(skew) = skew else {
@@ -301,6 +304,7 @@ impl FleetStore for PgStore {
     async fn orphaned_claims(&self, ttl: Duration) -> Result<Vec<(NodeId, ActionKey)>, StoreError> {
         let rows: Vec<(String, String, i64, String, String, String)> = sqlx::query_as(fleet::ORPHANED_CLAIMS)
             .bind(micros("node TTL in microseconds", ttl)?)
+            .bind(self.node.as_str())
             .fetch_all(&self.pool)
             .await
             .map_err(self.failed("list the claims of dead nodes"))?;

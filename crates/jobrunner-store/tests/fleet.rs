@@ -454,4 +454,7 @@ async fn claims_left_by_nodes_that_are_not_live_are_listed_for_the_survivors() {
         [(node("node-gone"), key(2, "publish_draft"))],
         "unconfirmed claims of dead nodes only"
     );
+    // node-gone asking, as a node whose heartbeat an outage left stale would: its own claims
+    // are its to settle, never orphans (and node-live's are a live node's).
+    assert_eq!(gone.orphaned_claims(Duration::from_secs(60)).await.unwrap(), []);
 }
