@@ -53,9 +53,12 @@ fn main() {
     );
     for (name, run) in [("1 node", &single), ("12-node fleet", &fleet)] {
         println!(
-            "  {name:<18} {:>6} primary points {:>7} requests {:>4} actions  {:>5.1} s",
+            "  {name:<18} {:>6} primary points ({} REST, {} GraphQL) {:>7} requests ({} answered 304) {:>4} actions  {:>5.1} s",
             run.points,
+            run.rest_points,
+            run.graphql_points,
             run.requests,
+            run.not_modified,
             run.mutations,
             run.wall.as_secs_f64()
         );
@@ -72,8 +75,8 @@ fn main() {
     );
     let report = json!({
         "repos": REPOS, "prs_per_repo": PRS, "nodes": NODES,
-        "single": { "primary_points": single.points, "requests": single.requests, "mutations": single.mutations, "wall_s": single.wall.as_secs_f64() },
-        "fleet": { "primary_points": fleet.points, "requests": fleet.requests, "mutations": fleet.mutations, "wall_s": fleet.wall.as_secs_f64() },
+        "single": single.json(),
+        "fleet": fleet.json(),
         "points_ratio": ratio, "target_ratio": TARGET_RATIO, "met": met,
         "handover": { "repos": handover.repos, "seconds": handover.after.as_secs_f64(), "lease_ttl_s": LEASE_TTL.as_secs() },
     });
@@ -93,7 +96,10 @@ struct Run {
     nodes: Vec<Node>,
     _dir: tempfile::TempDir,
     points: u64,
+    rest_points: u64,
+    graphql_points: u64,
     requests: u64,
+    not_modified: u64,
     mutations: usize,
     wall: Duration,
 }
@@ -140,7 +146,10 @@ async fn run(nodes: usize, database_url: &str) -> Run {
     let counters = sim.counters();
     Run {
         points: counters.primary_points(),
+        rest_points: counters.rest_points,
+        graphql_points: counters.graphql_points,
         requests: counters.per_endpoint.values().sum(),
+        not_modified: counters.not_modified,
         mutations: counters.mutation_log.len(),
         wall,
         sim,
@@ -161,6 +170,15 @@ fn idle_cycles(lines: &[String]) -> usize {
 }
 
 impl Run {
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "primary_points": self.points, "rest_points": self.rest_points,
+            "graphql_points": self.graphql_points, "requests": self.requests,
+            "not_modified": self.not_modified, "mutations": self.mutations,
+            "wall_s": self.wall.as_secs_f64(),
+        })
+    }
+
     /// Kills the last node and waits until another node polled each repository it polled.
     fn kill_one(&mut self) -> Handover {
         // Who polls what now: the repositories polled during two poll intervals.
