@@ -11,28 +11,13 @@ use jobrunner_store::testing::{OwnServer, TestDatabase};
 
 #[path = "fleet_nodes.rs"]
 mod fleet_nodes;
-use fleet_nodes::{Node, NodeLog, fleet_node};
+use fleet_nodes::{Node, NodeLog, fleet_node, sim_node_args};
 
 const TOKEN: &str = "ghp_fleet_token";
 
 fn node(sim: &SimHandle, db: &TestDatabase, dir: &Path, id: &str, extra: &[&str]) -> CoreIde {
-    let path = |name: &str| dir.join(id).join(name).to_string_lossy().into_owned();
-    let (data, journal, api) = (path("data"), path("journal"), sim.base_url());
-    let base = [
-        "--repos",
-        "octo/app",
-        "--api-url",
-        &api,
-        "--data-dir",
-        &data,
-        "--journal-dir",
-        &journal,
-        "--node-id",
-        id,
-        "--mutation-gap",
-        "0s",
-    ];
-    let args: Vec<&str> = extra.iter().copied().chain(base).collect();
+    let base = sim_node_args(sim, dir, id, "octo/app");
+    let args: Vec<&str> = extra.iter().copied().chain(base.iter().map(String::as_str)).collect();
     CoreIde::new(&args).env("CORE_GITHUB_TOKEN", TOKEN).env("CORE_DATABASE_URL", db.url())
 }
 

@@ -16,29 +16,12 @@ pub(crate) fn fleet_node(
     repos: &[String],
     id: &str,
 ) -> Node {
-    let path = |name: &str| dir.join(id).join(name).to_string_lossy().into_owned();
-    let (data, journal, api, list) = (path("data"), path("journal"), sim.base_url(), repos.join(","));
-    let args = [
-        "--headless",
-        "--poll-interval",
-        "1s",
-        "--lease-ttl",
-        "4s",
-        "--heartbeat-interval",
-        "1s",
-        "--repos",
-        &list,
-        "--api-url",
-        &api,
-        "--data-dir",
-        &data,
-        "--journal-dir",
-        &journal,
-        "--node-id",
-        id,
-        "--mutation-gap",
-        "0s",
-    ];
+    let mut args: Vec<String> =
+        ["--headless", "--poll-interval", "1s", "--lease-ttl", "4s", "--heartbeat-interval", "1s"]
+            .map(String::from)
+            .into();
+    args.extend(sim_node_args(sim, dir, id, &repos.join(",")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // A token per node: GitHub's limits are per token, and the simulator tells who polled what.
     let mut command = CoreIde::new(&args).env("CORE_GITHUB_TOKEN", format!("token-{id}"));
     if let Some(url) = database_url {
@@ -56,6 +39,29 @@ pub(crate) fn fleet_node(
     });
     std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
     Node { child, log }
+}
+
+/// What points node `id` at the simulator, with its state under `dir/<id>`: the repositories
+/// (comma-separated), the API URL, data and journal directories, the node id, and no gap
+/// between mutations.
+pub(crate) fn sim_node_args(sim: &SimHandle, dir: &Path, id: &str, repos: &str) -> Vec<String> {
+    let path = |name: &str| dir.join(id).join(name).to_string_lossy().into_owned();
+    [
+        "--repos",
+        repos,
+        "--api-url",
+        &sim.base_url(),
+        "--data-dir",
+        &path("data"),
+        "--journal-dir",
+        &path("journal"),
+        "--node-id",
+        id,
+        "--mutation-gap",
+        "0s",
+    ]
+    .map(String::from)
+    .into()
 }
 
 /// A running node and its log lines.
