@@ -79,13 +79,7 @@ fn the_json_report_of_the_demo_validates_against_the_shipped_schema() {
     let dir = tempfile::tempdir().unwrap();
     let summary = run_demo(dir.path());
     let report: Value = serde_json::from_str(&status_of_demo(dir.path(), &["--json"]).success()).unwrap();
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(workspace_root().join("docs/schema/status.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    assert_valid_report(&report);
     assert_eq!(report["pipeline"]["actions_today"], summary["actions"]);
     let recorded = recorded_rate_limit(dir.path());
     assert_eq!(report["pipeline"]["rate_limit_left"], serde_json::json!(recorded.map(|(left, _)| left)));
@@ -320,19 +314,16 @@ fn a_webhook_url_sent_in_clear_over_the_network_is_refused_without_showing_it() 
 /// A password no output may show; trust authentication ignores it.
 const DB_PASSWORD: &str = "pw-e2e-never-shown-91c2";
 
-/// `url` with [`DB_PASSWORD`] as its password (a URL with a password keeps its own), and the
-/// password it carries.
-fn with_db_password(url: &str) -> (String, String) {
-    let (scheme, rest) = url.split_once("://").expect("a URL");
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    let Some((userinfo, _)) = authority.rsplit_once('@') else {
-        let separator = if url.contains('?') { '&' } else { '?' };
-        return (format!("{url}{separator}password={DB_PASSWORD}"), DB_PASSWORD.into());
-    };
-    if let Some((_, password)) = userinfo.split_once(':') {
-        return (url.to_owned(), password.to_owned());
-    }
-    (format!("{scheme}://{userinfo}:{DB_PASSWORD}{}", &rest[userinfo.len()..]), DB_PASSWORD.into())
+/// Fails unless `report` validates against the shipped docs/schema/status.json.
+#[track_caller]
+fn assert_valid_report(report: &Value) {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join("docs/schema/status.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(report).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
 }
 
 /// core-status for fleet node `e2e-node` of the database at `url`, data under `dir`.
@@ -355,7 +346,7 @@ fn a_fleet_node_reads_its_fleet_from_the_database_and_reports_its_id_live_elsewh
     use jobrunner_store::{FleetStore, PgStore};
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let database = runtime.block_on(jobrunner_store::testing::TestDatabase::create());
-    let (url, password) = with_db_password(database.url());
+    let (url, password) = jobrunner_store::testing::with_password(database.url(), DB_PASSWORD);
     let node = jobrunner_core::NodeId::new("e2e-node").unwrap();
     let ttl = Duration::from_secs(180);
     let other = runtime.block_on(async {
@@ -369,13 +360,7 @@ fn a_fleet_node_reads_its_fleet_from_the_database_and_reports_its_id_live_elsewh
     assert_eq!(run.code(), 1, "fleet.E004 is an error: {}", run.stderr());
     assert!(!(run.stdout() + &run.stderr()).contains(&password), "the password shows");
     let report: Value = serde_json::from_str(&run.stdout()).unwrap();
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(workspace_root().join("docs/schema/status.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    assert_valid_report(&report);
     let ids: Vec<&str> =
         report["checks"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert!(ids.contains(&"fleet.E004"), "{ids:?}");

@@ -151,6 +151,23 @@ impl Drop for TestDatabase {
     }
 }
 
+/// `url` carrying `password`, for tests that check a password never shows (trust
+/// authentication ignores it), and the password the URL carries: a URL with one keeps its own.
+/// A URL without a user gets it as the `password` query parameter.
+#[must_use]
+pub fn with_password(url: &str, password: &str) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let Some((userinfo, _)) = authority.rsplit_once('@') else {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        return (format!("{url}{separator}password={password}"), password.to_owned());
+    };
+    if let Some((_, kept)) = userinfo.split_once(':') {
+        return (url.to_owned(), kept.to_owned());
+    }
+    (format!("{scheme}://{userinfo}:{password}{}", &rest[userinfo.len()..]), password.to_owned())
+}
+
 /// A PostgreSQL server of one test's own, which it may stop and start again to play an
 /// outage: a throwaway cluster started by `scripts/postgres-for-tests.sh` (which installs
 /// PostgreSQL when it is missing) with its state in a directory of its own. Stopped and

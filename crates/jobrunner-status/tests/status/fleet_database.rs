@@ -14,7 +14,7 @@ use jobrunner_status::{
     Category, FleetDatabase, GatherOptions, Inputs, KnownVar, Level, StatusReport, StoreSnapshot, checks,
     gather,
 };
-use jobrunner_store::testing::TestDatabase;
+use jobrunner_store::testing::{TestDatabase, with_password};
 use jobrunner_store::{CycleEnd, CycleOutcome, FleetStore, PgStore, Store};
 
 use crate::support::{findings, message};
@@ -70,21 +70,6 @@ impl Node {
     }
 }
 
-/// `url` carrying a password, and that password: trust authentication ignores it, and it must
-/// appear in no output. A URL that has one already keeps it.
-fn with_password(url: &str) -> (String, String) {
-    let (scheme, rest) = url.split_once("://").expect("a URL");
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    let Some((userinfo, _)) = authority.rsplit_once('@') else {
-        let separator = if url.contains('?') { '&' } else { '?' };
-        return (format!("{url}{separator}password={PASSWORD}"), PASSWORD.into());
-    };
-    if let Some((_, password)) = userinfo.split_once(':') {
-        return (url.to_owned(), password.to_owned());
-    }
-    (format!("{scheme}://{userinfo}:{PASSWORD}{}", &rest[userinfo.len()..]), PASSWORD.into())
-}
-
 fn id(node: &str) -> NodeId {
     NodeId::new(node).unwrap()
 }
@@ -111,7 +96,7 @@ fn all_output(inputs: &Inputs) -> String {
 #[tokio::test]
 async fn a_fleet_nodes_store_and_fleet_are_read_from_its_database_without_showing_the_password() {
     let database = TestDatabase::create().await;
-    let (url, password) = with_password(database.url());
+    let (url, password) = with_password(database.url(), PASSWORD);
     let here = Host::current().hostname.unwrap_or_default();
     let a = join(&url, "node-a", &here, TTL).await;
     let b = join(database.url(), "node-b", "build-8", TTL).await;
