@@ -89,6 +89,7 @@ async fn wire(
     journal_dir: &Path,
 ) -> anyhow::Result<Runner> {
     let mut github = GitHubConfig::new(sim.base_url(), "demo-token");
+    github.scope = crate::headless::scope_of(settings);
     // The simulator has no secondary limits to respect at this pace; a snappy demo.
     github.min_mutation_gap = Duration::from_millis(100);
     let target = Target { github, repos: vec![RepoSlug::parse(REPO)?], data_dir, journal_dir };

@@ -1,7 +1,7 @@
 //! Signals for scenario tests: one realistic open PR in an epic, changed with `with_*` steps.
 
 use chrono::{DateTime, TimeZone, Utc};
-use jobrunner_core::{
+use jobrunner_core::{MergeStateStatus, 
     CheckStatus, CommitSha, Mergeable, PipelineSignal, PrState, RepoName, RepoOwner, ThreadId,
     UnresolvedThread,
 };
@@ -33,6 +33,17 @@ pub(crate) fn open_pr() -> PipelineSignal {
         auto_merge_enabled: false,
         has_fix_commit_after_review: false,
         unresolved_threads: Vec::new(),
+        merge_state: MergeStateStatus::Clean,
+        required_checks: None,
+        optional_checks_failing: false,
+        review_decision: None,
+        auto_merge_allowed: true,
+        auto_merge_ours: false,
+        merge_queue: false,
+        in_merge_queue: false,
+        author_is_agent: false,
+        scope_label: false,
+        stop_label: false,
     }
 }
 
