@@ -130,7 +130,8 @@ fn untouchable(signal: &PipelineSignal) -> Option<String> {
     if signal.stop_label {
         return Some("stopped: a stop label is on the PR; remove it to let the pipeline act".to_owned());
     }
-    if !signal.in_scope() {
+    // A merged or closed PR outside any epic has nothing left to do anyway: say that instead.
+    if !signal.in_scope() && signal.pr_state == PrState::Open {
         return Some(
             "out of scope: closes no child of an open epic, not authored by an agent in agent_logins, no scope_label"
                 .to_owned(),
