@@ -67,6 +67,7 @@
 
 mod accounting;
 mod actions;
+mod checks;
 mod clock;
 mod error;
 mod etag;
@@ -75,9 +76,12 @@ mod gate;
 mod graphql;
 mod ids;
 mod marker;
+mod merge_queue;
+mod merge_state;
 mod model;
 mod pagination;
 mod parties;
+mod protection;
 mod reply;
 mod rest;
 mod routes;
@@ -89,17 +93,21 @@ mod spec;
 mod state;
 
 pub use accounting::{Counters, Limits, MutationKind, MutationRecord};
+pub use checks::{CheckKind, LEGACY_CHECK, NamedCheck};
 pub use clock::LogicalClock;
 pub use faults::{Fault, FaultRule, RequestMatcher, Trigger};
+pub use merge_queue::{QueueEntry, QueueState};
+pub use merge_state::{MergeStatus, ReviewDecision, is_behind, merge_status, review_decision};
 pub use model::{
     AutoMerge, CheckState, Comment, Commit, Issue, IssueState, MergeMethod, PrState, PullRequest, Repo,
     Review, ReviewComment, ReviewState, ReviewThread, StateReason, Timestamp,
 };
 pub use parties::PartyMove;
+pub use protection::Protection;
 pub use seed::DEFAULT_REPO;
 pub use server::{GitHubSim, SimHandle};
 pub use spec::{PrSpec, ThreadSpec};
-pub use state::SimState;
+pub use state::{AGENT_LOGIN, HUMAN_LOGIN, SimState, VIEWER_LOGIN};
 
 /// The SDL of the modelled subset of GitHub's GraphQL schema, as the executor serves it.
 #[must_use]

@@ -62,7 +62,10 @@ impl SimState {
             }
         }
         for (repo, pr) in &open {
-            if self.pr(repo, *pr).is_open() && self.auto_merge_merges(repo, *pr) {
+            // GitHub's auto-merge reacts to the checks of a new head; the simulator gives it the
+            // next turn, so a fix pushed now is never merged before its checks ran.
+            let pushed_now = moves.contains(&PartyMove::AgentPushed { repo: repo.clone(), pr: *pr });
+            if !pushed_now && self.pr(repo, *pr).is_open() && self.auto_merge_merges(repo, *pr) {
                 moves.push(PartyMove::AutoMerged { repo: repo.clone(), pr: *pr });
             }
         }

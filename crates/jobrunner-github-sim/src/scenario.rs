@@ -8,40 +8,112 @@
 use jobrunner_core::RepoSlug;
 use jobrunner_core::checklist::{self, TickOutcome};
 
+use crate::checks::{self, NamedCheck};
 use crate::ids;
 use crate::marker::TextKind;
-use crate::model::{CheckState, Commit, PrState, Timestamp};
+use crate::merge_state::merge_status;
+use crate::model::{CheckState, Commit, PrState, Review, ReviewState, Timestamp};
 use crate::spec::ThreadSpec;
-use crate::state::SimState;
+use crate::state::{AGENT_LOGIN, REVIEWER, SimState};
 
 impl SimState {
     /// The agent pushes a fix commit to PR `pr`: a new head SHA and commit message, committed
-    /// now, checks PENDING on the new SHA, mergeability UNKNOWN for the next
-    /// `unknown_reads_after_change` reads and then MERGEABLE (the fix resolves conflicts), and
-    /// the PR's `updated_at` bumped. Returns the new head SHA.
+    /// now by [`AGENT_LOGIN`], the same checks as the old head running again (PENDING; none
+    /// when the repository has no CI), mergeability UNKNOWN for the next
+    /// `unknown_reads_after_change` reads and then MERGEABLE (the fix merges the base branch,
+    /// resolving conflicts and bringing the head up to date), and the PR's `updated_at`
+    /// bumped. Returns the new head SHA.
     pub fn agent_pushes_fix(&mut self, repo: &str, pr: u64) -> String {
+        let message = self.text(TextKind::CommitMessage, "Address the review and merge the base branch");
+        self.push_commit(repo, pr, AGENT_LOGIN, message)
+    }
+
+    /// A new head commit on PR `pr` that contains the base branch's head, with the old
+    /// head's checks re-running; returns its SHA.
+    pub(crate) fn push_commit(&mut self, repo: &str, pr: u64, author: &str, message: String) -> String {
         let at = self.tick();
         let unknown = self.limits().unknown_reads_after_change;
-        let message = self.text(TextKind::CommitMessage, "Address the review and merge the base branch");
+        let base_ref = self.pr(repo, pr).base_ref.clone();
+        let base_sha = self.repo(repo).branches.get(&base_ref).cloned().unwrap_or_default();
+        let old_head = self.pr(repo, pr).head_sha().to_owned();
+        let rerun = checks::rerun(self.repo(repo).checks_of(&old_head).unwrap_or_default());
         let target = self.pr_mut(repo, pr);
         let sha = ids::sha(&format!("{repo}#{pr}@{}", target.commits.len()));
-        target.commits.push(Commit { sha: sha.clone(), message, committed_at: at });
+        target.commits.push(Commit {
+            sha: sha.clone(),
+            author: author.to_owned(),
+            message,
+            committed_at: at,
+        });
         target.updated_at = at;
         target.mergeable = Some(true);
         target.unknown_reads = unknown;
+        target.base_sha = base_sha;
         let head_ref = target.head_ref.clone();
         let repo = self.repo_mut(repo);
-        repo.checks.insert(sha.clone(), CheckState::Pending);
+        repo.checks.insert(sha.clone(), rerun);
         repo.branches.insert(head_ref, sha.clone());
         sha
     }
 
-    /// CI finishes on the head commit of PR `pr` with `conclusion`. The PR's `updated_at` does
-    /// not move.
+    /// CI finishes on the head commit of PR `pr`: every check on it concludes `conclusion`
+    /// (a head without CI gets the one check `ci`). The PR's `updated_at` does not move.
     pub fn checks_finish(&mut self, repo: &str, pr: u64, conclusion: CheckState) {
         self.tick();
         let sha = self.pr(repo, pr).head_sha().to_owned();
-        self.repo_mut(repo).checks.insert(sha, conclusion);
+        let checks = self.repo_mut(repo).checks.entry(sha).or_default();
+        if checks.is_empty() {
+            checks.push(NamedCheck::legacy(conclusion));
+        }
+        for check in checks {
+            check.state = conclusion;
+        }
+    }
+
+    /// One named check on the head of PR `pr` concludes (or reports) `state`; a name the head
+    /// has not seen yet is added as a check run. The PR's `updated_at` does not move.
+    pub fn check_run_finishes(&mut self, repo: &str, pr: u64, name: &str, state: CheckState) {
+        self.tick();
+        let sha = self.pr(repo, pr).head_sha().to_owned();
+        let checks = self.repo_mut(repo).checks.entry(sha).or_default();
+        match checks.iter_mut().find(|c| c.name == name) {
+            Some(check) => check.state = state,
+            None => checks.push(NamedCheck::check_run(name, state)),
+        }
+    }
+
+    /// A reviewer (`reviewer`) approves PR `pr` on its head commit; bumps `updated_at`.
+    pub fn review_approves(&mut self, repo: &str, pr: u64, reviewer: &str) {
+        self.add_verdict(repo, pr, reviewer, ReviewState::Approved, "Looks good to me.");
+    }
+
+    /// The reviewer requests changes on PR `pr`'s head commit without opening threads; bumps
+    /// `updated_at`.
+    pub fn review_requests_changes(&mut self, repo: &str, pr: u64) {
+        self.add_verdict(repo, pr, REVIEWER, ReviewState::ChangesRequested, "Please change this first.");
+    }
+
+    /// The lines every thread of PR `pr` comments on changed: GitHub marks them outdated.
+    pub fn threads_become_outdated(&mut self, repo: &str, pr: u64) {
+        self.tick();
+        for thread in &mut self.pr_mut(repo, pr).threads {
+            thread.outdated = true;
+        }
+    }
+
+    fn add_verdict(&mut self, repo: &str, pr: u64, reviewer: &str, state: ReviewState, body: &str) {
+        let at = self.tick();
+        let review = Review {
+            id: self.next_id(),
+            state,
+            body: self.text(TextKind::Comment, body),
+            author: reviewer.to_owned(),
+            submitted_at: at,
+            commit_sha: self.pr(repo, pr).head_sha().to_owned(),
+        };
+        let target = self.pr_mut(repo, pr);
+        target.reviews.push(review);
+        target.updated_at = at;
     }
 
     /// A reviewer submits a review now that opens `n` unresolved threads with one comment
@@ -51,7 +123,8 @@ impl SimState {
         let offset = self.pr(repo, pr).threads.len();
         let spec = ThreadSpec { resolved: false, comment_at: Some(at) };
         let threads: Vec<_> = (0..n).map(|i| self.build_thread(offset + i, &spec, Some(at))).collect();
-        let review = self.build_review(&threads, at);
+        let head = self.pr(repo, pr).head_sha().to_owned();
+        let review = self.build_review(&threads, at, &head);
         let target = self.pr_mut(repo, pr);
         target.threads.extend(threads);
         target.reviews.push(review);
@@ -73,19 +146,19 @@ impl SimState {
         }
     }
 
-    /// GitHub's auto-merge acts on PR `pr`: when it is open, ready, auto-merge is on, it is
-    /// MERGEABLE and its head's checks are SUCCESS, it merges now (`merged_at`, `closed_at`
-    /// and `updated_at` set), its base branch moves (other open PRs on that base read UNKNOWN
-    /// for a while), and its linked issues close as completed when it merged into the default
-    /// branch and [`SimState::with_closes_linked_on_merge`] is on. Returns whether it merged.
+    /// GitHub's auto-merge acts on PR `pr`: when it is open, auto-merge is on and its merge
+    /// state under its base branch's protection is one GitHub merges in (`CLEAN`, `HAS_HOOKS`, or
+    /// `UNSTABLE`: required reviews and checks are met, only checks that are not required fail
+    /// or run; mergeability as GitHub has computed it, whatever clients have read), it merges
+    /// now (`merged_at`, `closed_at` and `updated_at` set), its base branch moves (other open
+    /// PRs on that base read UNKNOWN for a while), and its linked issues close as completed
+    /// when it merged into the default branch and [`SimState::with_closes_linked_on_merge`]
+    /// is on. On a merge-queue branch it is queued instead (see `merge_queue_runs`). Returns
+    /// whether it merged.
     pub fn auto_merge_merges(&mut self, repo: &str, pr: u64) -> bool {
         let target = self.pr(repo, pr);
-        let checks = self.repo(repo).check(target.head_sha());
-        let ready = target.is_open()
-            && !target.draft
-            && target.auto_merge.is_some()
-            && target.mergeable == Some(true)
-            && checks == Some(CheckState::Success);
+        let status = merge_status(self.repo(repo), target, target.mergeable);
+        let ready = target.is_open() && target.auto_merge.is_some() && status.is_immediately_mergeable();
         if ready {
             self.merge(repo, pr);
         }
@@ -110,7 +183,7 @@ impl SimState {
         self
     }
 
-    fn merge(&mut self, repo: &str, pr: u64) {
+    pub(crate) fn merge(&mut self, repo: &str, pr: u64) {
         let at = self.tick();
         let target = self.pr_mut(repo, pr);
         target.state = PrState::Merged;
@@ -118,6 +191,8 @@ impl SimState {
         target.closed_at = Some(at);
         target.updated_at = at;
         target.auto_merge = None;
+        target.auto_merge_by = None;
+        target.queue_entry = None;
         let (base, closes) = (target.base_ref.clone(), target.closes.clone());
         if base == self.repo(repo).default_branch {
             self.move_default_branch(repo, at);
@@ -132,7 +207,7 @@ impl SimState {
     fn move_default_branch(&mut self, repo: &str, at: Timestamp) {
         let target = self.repo_mut(repo);
         let sha = ids::sha(&format!("{repo}@{}#{at}", target.default_branch));
-        target.checks.insert(sha.clone(), CheckState::Success);
+        target.checks.insert(sha.clone(), vec![NamedCheck::legacy(CheckState::Success)]);
         let branch = target.default_branch.clone();
         target.branches.insert(branch, sha);
     }

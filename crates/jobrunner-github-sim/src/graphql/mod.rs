@@ -5,6 +5,8 @@
 // read a snapshot.
 #![allow(clippy::unused_async)]
 
+pub(crate) mod actor;
+pub(crate) mod checks;
 pub(crate) mod connection;
 pub(crate) mod cost;
 pub(crate) mod endpoint;

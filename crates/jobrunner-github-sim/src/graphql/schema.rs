@@ -5,6 +5,7 @@
 use async_graphql::{Context, EmptySubscription, Object, Result, Schema, SimpleObject};
 use chrono::{TimeZone, Utc};
 
+use super::actor::User;
 use super::mutation::MutationRoot;
 use super::scalars::DateTime;
 use super::types::{RepoRef, Repository, scope, shared, typed_error};
@@ -24,6 +25,7 @@ pub(crate) const CONNECTION_FIELDS: &[&str] = &[
     "closingIssuesReferences",
     "comments",
     "commits",
+    "contexts",
     "issues",
     "labels",
     "pullRequests",
@@ -40,6 +42,11 @@ impl QueryRoot {
         let found = shared(ctx).state().find_repo(&format!("{owner}/{name}")).map(RepoRef::of);
         let message = || format!("Could not resolve to a Repository with the name '{owner}/{name}'.");
         found.map(|repo| Some(Repository(repo))).ok_or_else(|| typed_error("NOT_FOUND", message()))
+    }
+
+    /// The token's user.
+    async fn viewer(&self, ctx: &Context<'_>) -> User {
+        User::new(shared(ctx).state().viewer())
     }
 
     async fn rate_limit(&self, ctx: &Context<'_>) -> Option<RateLimit> {

@@ -5,8 +5,9 @@ use chrono::SecondsFormat;
 use serde_json::{Value, json};
 
 use crate::ids;
+use crate::merge_state::merge_status;
 use crate::model::{
-    CheckState, Comment, Issue, IssueState, MergeMethod, PrState, PullRequest, Repo, StateReason, Timestamp,
+    Comment, Issue, IssueState, MergeMethod, PrState, PullRequest, Repo, StateReason, Timestamp,
 };
 
 /// RFC 3339 with seconds and `Z`, as GitHub serves times.
@@ -141,12 +142,11 @@ pub(crate) fn pull(urls: Urls<'_>, pr: &PullRequest) -> Value {
 /// (`mergeable` is the value of this read: `None` serves `null`).
 pub(crate) fn pull_detail(urls: Urls<'_>, pr: &PullRequest, mergeable: Option<bool>) -> Value {
     let mut value = pull(urls, pr);
-    let checks = urls.repo.check(pr.head_sha());
     let extra = json!({
         "merged": pr.state == PrState::Merged,
         "mergeable": mergeable,
         "rebaseable": mergeable,
-        "mergeable_state": mergeable_state(pr, mergeable, checks),
+        "mergeable_state": merge_status(urls.repo, pr, mergeable).as_rest(),
         "merged_by": pr.merged_at.map(|_| user(urls.base, "github-actions")),
         "comments": pr.comments.len(),
         "review_comments": pr.threads.iter().map(|t| t.comments.len()).sum::<usize>(),
@@ -160,17 +160,6 @@ pub(crate) fn pull_detail(urls: Urls<'_>, pr: &PullRequest, mergeable: Option<bo
         map.extend(extra);
     }
     value
-}
-
-/// GitHub's `mergeable_state`: why a PR can or cannot merge right now.
-fn mergeable_state(pr: &PullRequest, mergeable: Option<bool>, checks: Option<CheckState>) -> &'static str {
-    match mergeable {
-        None => "unknown",
-        Some(false) => "dirty",
-        Some(true) if pr.draft => "draft",
-        Some(true) if checks == Some(CheckState::Success) => "clean",
-        Some(true) => "unstable",
-    }
 }
 
 fn branch_ref(urls: Urls<'_>, name: &str, sha: &str) -> Value {

@@ -6,6 +6,7 @@ mod conditional;
 mod faults;
 mod graphql;
 mod marker;
+mod merge_state;
 mod mergeability;
 mod mutations;
 mod pagination;
