@@ -4,5 +4,6 @@
 mod budget;
 mod effects;
 mod faults;
+mod merge_step;
 mod privacy;
 mod world;
