@@ -346,6 +346,11 @@ pub struct PullRequest {
     pub updated_at: Timestamp,
     /// When it merged.
     pub merged_at: Option<Timestamp>,
+    /// Who merged it through the API (REST `merged_by`); `None` for GitHub's auto-merge and
+    /// the merge queue, and for PRs built merged.
+    pub merged_by: Option<String>,
+    /// The merge method a client merged it with.
+    pub merged_with: Option<MergeMethod>,
     /// When it closed (also set on merge).
     pub closed_at: Option<Timestamp>,
 }

@@ -2,7 +2,8 @@
 //!
 //! The coding agent answers a comment posted after a PR's head commit with a fix commit; CI
 //! finishes the checks of every head still pending (green); GitHub's auto-merge merges every PR
-//! that asked for it and is ready. Each move is returned so a narrator can tell it.
+//! that asked for it and is ready (or queues it on a merge-queue branch), and the merge queues
+//! merge what passed. Each move is returned so a narrator can tell it.
 
 use crate::model::CheckState;
 use crate::state::SimState;
@@ -24,7 +25,7 @@ pub enum PartyMove {
         /// The PR.
         pr: u64,
     },
-    /// GitHub's auto-merge merged the PR.
+    /// GitHub merged the PR: its auto-merge, or the merge queue.
     AutoMerged {
         /// `owner/name`.
         repo: String,
@@ -67,6 +68,13 @@ impl SimState {
             let pushed_now = moves.contains(&PartyMove::AgentPushed { repo: repo.clone(), pr: *pr });
             if !pushed_now && self.pr(repo, *pr).is_open() && self.auto_merge_merges(repo, *pr) {
                 moves.push(PartyMove::AutoMerged { repo: repo.clone(), pr: *pr });
+            }
+        }
+        // GitHub's merge queues; a PR the queue merged is reported as merged by GitHub.
+        let repos: Vec<String> = self.repos().iter().map(crate::model::Repo::full_name).collect();
+        for repo in repos {
+            for pr in self.merge_queue_runs(&repo).merged {
+                moves.push(PartyMove::AutoMerged { repo: repo.clone(), pr });
             }
         }
         moves

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::gate::gate;
 use crate::graphql::endpoint as graphql;
 use crate::reply::not_found_handler;
-use crate::rest::{branches, commits, issues, pulls, rate_limit};
+use crate::rest::{branches, commits, issues, merge, pulls, rate_limit};
 use crate::shared::Shared;
 
 /// Every route, behind the gate.
@@ -19,6 +19,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/repos/{owner}/{repo}/pulls", get(pulls::list))
         .route("/repos/{owner}/{repo}/pulls/{number}", get(pulls::get_one))
+        .route("/repos/{owner}/{repo}/pulls/{number}/merge", put(merge::merge))
+        .route("/repos/{owner}/{repo}/pulls/{number}/update-branch", put(merge::update_branch))
         .route("/repos/{owner}/{repo}/issues", get(issues::list))
         .route("/repos/{owner}/{repo}/issues/{number}", get(issues::get_one).patch(issues::edit))
         .route(

@@ -49,6 +49,8 @@ impl SimState {
         target.mergeable = Some(true);
         target.unknown_reads = unknown;
         target.base_sha = base_sha;
+        // A push removes the PR from the merge queue: the queued head is gone.
+        target.queue_entry = None;
         let head_ref = target.head_ref.clone();
         let repo = self.repo_mut(repo);
         repo.checks.insert(sha.clone(), rerun);
@@ -159,10 +161,21 @@ impl SimState {
         let target = self.pr(repo, pr);
         let status = merge_status(self.repo(repo), target, target.mergeable);
         let ready = target.is_open() && target.auto_merge.is_some() && status.is_immediately_mergeable();
-        if ready {
-            self.merge(repo, pr);
+        if !ready {
+            return false;
         }
-        ready
+        let queue = self.repo(repo).protection(&target.base_ref).is_some_and(|p| p.merge_queue);
+        if queue {
+            // "Merge when ready" on a merge-queue branch: GitHub adds the PR to the queue once
+            // its requirements are met; the queue merges it.
+            if target.queue_entry.is_none() {
+                let by = target.auto_merge_by.clone().unwrap_or_else(|| self.viewer().to_owned());
+                self.join_queue(repo, pr, &by, false);
+            }
+            return false;
+        }
+        self.merge(repo, pr);
+        true
     }
 
     /// A human ticks `child`'s box in epic `epic` (the runner's `tick_parent`, done by hand).

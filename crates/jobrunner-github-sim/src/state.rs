@@ -469,6 +469,8 @@ impl SimState {
             created_at,
             updated_at,
             merged_at: ended_at.filter(|_| spec.state == PrState::Merged),
+            merged_by: None,
+            merged_with: None,
             closed_at: ended_at,
         }
     }

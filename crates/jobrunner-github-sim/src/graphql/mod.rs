@@ -11,6 +11,7 @@ pub(crate) mod connection;
 pub(crate) mod cost;
 pub(crate) mod endpoint;
 pub(crate) mod enums;
+pub(crate) mod merge;
 pub(crate) mod mutation;
 pub(crate) mod scalars;
 pub(crate) mod schema;

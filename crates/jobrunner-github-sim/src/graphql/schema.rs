@@ -8,14 +8,14 @@ use chrono::{TimeZone, Utc};
 use super::actor::User;
 use super::mutation::MutationRoot;
 use super::scalars::DateTime;
-use super::types::{RepoRef, Repository, scope, shared, typed_error};
+use super::types::{RepoRef, Repository, null_on_error, scope, shared, typed_error};
 
 /// The schema type the endpoint executes.
 pub(crate) type SimSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema (cheap; once per simulator).
 pub(crate) fn build_schema() -> SimSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish()
+    Schema::build(QueryRoot, MutationRoot::new(), EmptySubscription).finish()
 }
 
 /// The fields of the modelled subset that are connections: the cost walk counts them, and
@@ -41,7 +41,9 @@ impl QueryRoot {
     async fn repository(&self, ctx: &Context<'_>, name: String, owner: String) -> Result<Option<Repository>> {
         let found = shared(ctx).state().find_repo(&format!("{owner}/{name}")).map(RepoRef::of);
         let message = || format!("Could not resolve to a Repository with the name '{owner}/{name}'.");
-        found.map(|repo| Some(Repository(repo))).ok_or_else(|| typed_error("NOT_FOUND", message()))
+        let result =
+            found.map(|repo| Some(Repository(repo))).ok_or_else(|| typed_error("NOT_FOUND", message()));
+        Ok(null_on_error(ctx, result))
     }
 
     /// The token's user.

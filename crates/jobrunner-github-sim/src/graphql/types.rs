@@ -42,6 +42,19 @@ pub(crate) fn scope<'a>(ctx: &Context<'a>) -> &'a Scope {
     ctx.data_unchecked::<Scope>()
 }
 
+/// GitHub's answer to a field that fails: the field is `null` and the error is listed with
+/// its path, while the rest of the document still answers (async-graphql would otherwise
+/// null the whole `data`).
+pub(crate) fn null_on_error<T>(ctx: &Context<'_>, result: Result<Option<T>>) -> Option<T> {
+    match result {
+        Ok(value) => value,
+        Err(error) => {
+            ctx.add_error(ctx.set_error_path(error.into_server_error(ctx.item.pos)));
+            None
+        }
+    }
+}
+
 /// A GitHub-style error with a top-level `type` (moved there from `extensions` on the way out).
 pub(crate) fn typed_error(kind: &'static str, message: String) -> Error {
     Error::new(message).extend_with(|_, e| e.set("type", kind))
@@ -154,7 +167,7 @@ impl Repository {
             Some(PullRequest::snapshot(repo, pr, &shared(ctx).base_url))
         });
         let message = || format!("Could not resolve to a PullRequest with the number of {number}.");
-        found.map(Some).ok_or_else(|| typed_error("NOT_FOUND", message()))
+        Ok(null_on_error(ctx, found.map(Some).ok_or_else(|| typed_error("NOT_FOUND", message()))))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -191,7 +204,7 @@ impl Repository {
             Some(Issue { repo: self.0.id, issue: issue.clone() })
         });
         let message = || format!("Could not resolve to an Issue with the number of {number}.");
-        found.map(Some).ok_or_else(|| typed_error("NOT_FOUND", message()))
+        Ok(null_on_error(ctx, found.map(Some).ok_or_else(|| typed_error("NOT_FOUND", message()))))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -4,6 +4,7 @@
 pub(crate) mod branches;
 pub(crate) mod commits;
 pub(crate) mod issues;
+pub(crate) mod merge;
 pub(crate) mod pulls;
 pub(crate) mod rate_limit;
 pub(crate) mod shapes;

@@ -96,7 +96,8 @@ pub(crate) fn pull(urls: Urls<'_>, pr: &PullRequest) -> Value {
     let html = format!("{}/pull/{}", urls.html(), pr.number);
     let repo = urls.repo;
     let auto_merge = pr.auto_merge.map_or(Value::Null, |a| {
-        json!({"enabled_by": user(urls.base, crate::actions::CLIENT), "merge_method": merge_method(a.method),
+        let by = pr.auto_merge_by.as_deref().unwrap_or(crate::VIEWER_LOGIN);
+        json!({"enabled_by": user(urls.base, by), "merge_method": merge_method(a.method),
                "commit_title": null, "commit_message": null})
     });
     json!({
@@ -147,7 +148,7 @@ pub(crate) fn pull_detail(urls: Urls<'_>, pr: &PullRequest, mergeable: Option<bo
         "mergeable": mergeable,
         "rebaseable": mergeable,
         "mergeable_state": merge_status(urls.repo, pr, mergeable).as_rest(),
-        "merged_by": pr.merged_at.map(|_| user(urls.base, "github-actions")),
+        "merged_by": pr.merged_at.map(|_| user(urls.base, pr.merged_by.as_deref().unwrap_or("github-actions"))),
         "comments": pr.comments.len(),
         "review_comments": pr.threads.iter().map(|t| t.comments.len()).sum::<usize>(),
         "maintainer_can_modify": false,

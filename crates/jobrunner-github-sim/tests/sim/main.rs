@@ -7,6 +7,7 @@ mod faults;
 mod graphql;
 mod marker;
 mod merge_state;
+mod merge_step;
 mod mergeability;
 mod mutations;
 mod pagination;
