@@ -25,6 +25,13 @@ pub enum PartyMove {
         /// The PR.
         pr: u64,
     },
+    /// The reviewer who requested changes approved: the fix is in and every thread resolved.
+    ReviewerApproved {
+        /// `owner/name`.
+        repo: String,
+        /// The PR.
+        pr: u64,
+    },
     /// GitHub merged the PR: its auto-merge, or the merge queue.
     AutoMerged {
         /// `owner/name`.
@@ -63,6 +70,12 @@ impl SimState {
             }
         }
         for (repo, pr) in &open {
+            if self.reviewer_is_satisfied(repo, *pr) {
+                self.review_approves(repo, *pr, crate::state::REVIEWER);
+                moves.push(PartyMove::ReviewerApproved { repo: repo.clone(), pr: *pr });
+            }
+        }
+        for (repo, pr) in &open {
             // GitHub's auto-merge reacts to the checks of a new head; the simulator gives it the
             // next turn, so a fix pushed now is never merged before its checks ran.
             let pushed_now = moves.contains(&PartyMove::AgentPushed { repo: repo.clone(), pr: *pr });
@@ -78,6 +91,18 @@ impl SimState {
             }
         }
         moves
+    }
+
+    /// A change request stays in force until its reviewer approves (or it is dismissed): the
+    /// simulated reviewer approves once a commit followed the request and no thread is open.
+    fn reviewer_is_satisfied(&self, repo: &str, pr: u64) -> bool {
+        let target = self.pr(repo, pr);
+        let latest = target.reviews.iter().rev().find(|r| r.author == crate::state::REVIEWER);
+        latest.is_some_and(|review| {
+            review.state == crate::model::ReviewState::ChangesRequested
+                && target.head().committed_at > review.submitted_at
+                && target.unresolved_threads() == 0
+        })
     }
 }
 
