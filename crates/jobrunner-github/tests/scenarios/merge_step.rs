@@ -138,3 +138,35 @@ async fn a_repository_without_ci_completes_its_epic() {
         assert!(s.repo(REPO).open_pr_numbers().is_empty(), "both PRs merged");
     });
 }
+
+#[tokio::test]
+async fn renamed_missing_and_forbidden_repositories_beside_a_healthy_one_never_stop_the_poll() {
+    const OLD: &str = "octo/old-name";
+    let mut state = SimState::empty()
+        .with_repo("octo", "app")
+        .with_epic(REPO, 1, &[2])
+        .with_pr(REPO, PrSpec::new(5).closes(&[2]))
+        .with_repo("octo", "old-name")
+        .with_pr(OLD, PrSpec::new(7))
+        .with_repo("octo", "locked")
+        .with_pr("octo/locked", PrSpec::new(9));
+    state.rename_repo(OLD, "octo/new-name");
+    state.forbid_repo("octo/locked");
+    let world = World::start_repos(state, &[REPO, OLD, "octo/missing", "octo/locked"]).await;
+    world.settle(10).await;
+    world.sim.with_state(|s| {
+        assert_eq!(s.is_ticked(REPO, 1, 2), Some(true), "the healthy repository completed its epic");
+        assert_eq!(s.pr("octo/new-name", 7).state, PrState::Merged, "the renamed one is followed");
+    });
+    let mut unhealthy: Vec<(String, jobrunner_core::FailureClass)> =
+        world.source.unhealthy().into_iter().map(|(repo, u)| (repo.to_string(), u.class)).collect();
+    unhealthy.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        unhealthy,
+        [
+            ("octo/locked".to_owned(), jobrunner_core::FailureClass::Forbidden),
+            ("octo/missing".to_owned(), jobrunner_core::FailureClass::NotFound),
+        ]
+    );
+    assert!(world.sim.counters().mutations("octo/locked", 9).is_empty());
+}

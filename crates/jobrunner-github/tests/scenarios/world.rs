@@ -59,6 +59,13 @@ impl World {
         GitHubSource::new(client, repos).with_cache(cache)
     }
 
+    /// A world whose source is configured with `repos`, which need not be the simulator's
+    /// (a renamed, missing or forbidden one).
+    pub(crate) async fn start_repos(state: SimState, repos: &[&str]) -> Self {
+        let repos = repos.iter().map(|r| RepoSlug::parse(r).expect("valid test repo names")).collect();
+        Self::start_configured(state, repos, |_| {}, None).await
+    }
+
     async fn start_full(
         state: SimState,
         tune: impl FnOnce(&mut GitHubConfig),
@@ -69,6 +76,15 @@ impl World {
             .iter()
             .map(|r| RepoSlug::parse(&r.full_name()).expect("sim repo names are valid"))
             .collect();
+        Self::start_configured(state, repos, tune, cache).await
+    }
+
+    async fn start_configured(
+        state: SimState,
+        repos: Vec<RepoSlug>,
+        tune: impl FnOnce(&mut GitHubConfig),
+        cache: Option<Arc<MemoryCache>>,
+    ) -> Self {
         let sim = GitHubSim::start(state).await.expect("simulator starts on loopback");
         let mut config = test_config(sim.base_url());
         tune(&mut config);
