@@ -41,6 +41,8 @@ pub struct SimState {
     repos: Vec<Repo>,
     /// Lower-cased `owner/name` to index in `repos`: GitHub resolves names case-insensitively.
     index: HashMap<String, usize>,
+    /// Lower-cased former `owner/name`s to index in `repos`: renamed repositories.
+    renamed: HashMap<String, usize>,
     clock: LogicalClock,
     next_id: u64,
     marker: Option<String>,
@@ -57,6 +59,7 @@ impl SimState {
         Self {
             repos: Vec::new(),
             index: HashMap::new(),
+            renamed: HashMap::new(),
             clock: LogicalClock::default(),
             next_id: 1000,
             marker: None,
@@ -189,6 +192,40 @@ impl SimState {
     #[must_use]
     pub fn viewer(&self) -> &str {
         &self.viewer
+    }
+
+    /// The owner renames repository `old` to `new` (both `owner/name`; a new owner is a
+    /// transfer). From now on REST requests naming `old` are redirected to
+    /// `/repositories/{id}/…` and GraphQL resolves `old` to the repository (unless asked not
+    /// to follow renames); state helpers take the new name. Panics when `old` is missing or
+    /// `new` is taken.
+    pub fn rename_repo(&mut self, old: &str, new: &str) {
+        let index = self.index_of(old).unwrap_or_else(|| panic!("the simulator has no repository {old}"));
+        assert!(self.index_of(new).is_none(), "repository {new} already exists");
+        let (owner, name) =
+            new.split_once('/').unwrap_or_else(|| panic!("repository {new} is not owner/name"));
+        let target = &mut self.repos[index];
+        let former = target.full_name();
+        owner.clone_into(&mut target.owner);
+        name.clone_into(&mut target.name);
+        target.former_names.push(former.clone());
+        self.tick();
+        self.index.remove(&former.to_ascii_lowercase());
+        self.index.insert(new.to_ascii_lowercase(), index);
+        self.renamed.remove(&new.to_ascii_lowercase());
+        self.renamed.insert(former.to_ascii_lowercase(), index);
+    }
+
+    /// Every request about repository `repo` is refused from now on: REST `403 Resource not
+    /// accessible by integration`, GraphQL `FORBIDDEN` (a token or app that lost access).
+    pub fn forbid_repo(&mut self, repo: &str) {
+        self.repo_mut(repo).forbidden = true;
+    }
+
+    /// The repository that used to be called `old`, if it was renamed.
+    #[must_use]
+    pub fn renamed_from(&self, old: &str) -> Option<&Repo> {
+        self.renamed.get(&old.to_ascii_lowercase()).map(|&i| &self.repos[i])
     }
 
     /// Current logical time.

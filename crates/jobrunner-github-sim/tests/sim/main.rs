@@ -11,6 +11,7 @@ mod merge_step;
 mod mergeability;
 mod mutations;
 mod pagination;
+mod repo_access;
 mod rest;
 mod schema_compat;
 mod secondary;
