@@ -107,6 +107,7 @@ impl SimState {
         let closes_linked = pr.state == PrState::Merged && self.closes_on_merge_into(repo, &pr.base_ref);
         let (merged_at, closes) = (pr.merged_at, pr.closes.clone());
         let target = self.repo_mut(repo);
+        let checks = if target.has_ci { checks } else { Vec::new() };
         target.checks.insert(pr.head_sha().to_owned(), checks);
         target.branches.insert(pr.head_ref.clone(), pr.head_sha().to_owned());
         target.pulls.insert(pr.number, pr);
@@ -169,6 +170,20 @@ impl SimState {
     pub fn with_auto_merge_allowed(mut self, repo: &str, allowed: bool) -> Self {
         self.ensure_repo(repo);
         self.repo_mut(repo).auto_merge_allowed = allowed;
+        self
+    }
+
+    /// `repo` (created if missing) has no CI: no commit in it, existing or future, has a
+    /// check run or a status (whatever the PR specs say), so GraphQL's `statusCheckRollup` is
+    /// `null` and REST's check-runs and combined status are empty.
+    #[must_use]
+    pub fn with_no_ci(mut self, repo: &str) -> Self {
+        self.ensure_repo(repo);
+        let target = self.repo_mut(repo);
+        target.has_ci = false;
+        for checks in target.checks.values_mut() {
+            checks.clear();
+        }
         self
     }
 
@@ -390,6 +405,7 @@ impl SimState {
             pre_receive_hooks: false,
             former_names: Vec::new(),
             forbidden: false,
+            has_ci: true,
             issues: BTreeMap::new(),
             pulls: BTreeMap::new(),
         });

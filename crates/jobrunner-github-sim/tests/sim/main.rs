@@ -10,6 +10,7 @@ mod merge_state;
 mod merge_step;
 mod mergeability;
 mod mutations;
+mod no_ci;
 mod pagination;
 mod repo_access;
 mod rest;
