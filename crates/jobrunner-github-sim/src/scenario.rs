@@ -53,6 +53,7 @@ impl SimState {
         target.queue_entry = None;
         let head_ref = target.head_ref.clone();
         let repo = self.repo_mut(repo);
+        repo.pushed_at = Some(at);
         repo.checks.insert(sha.clone(), rerun);
         repo.branches.insert(head_ref, sha.clone());
         sha
@@ -226,6 +227,7 @@ impl SimState {
         let sha = ids::sha(&format!("{repo}@{}#{at}", target.default_branch));
         let checks = if target.has_ci { vec![NamedCheck::legacy(CheckState::Success)] } else { Vec::new() };
         target.checks.insert(sha.clone(), checks);
+        target.pushed_at = Some(at);
         let branch = target.default_branch.clone();
         target.branches.insert(branch, sha);
     }

@@ -106,7 +106,9 @@ impl SimState {
         let pr = self.build_pr(repo, spec);
         let closes_linked = pr.state == PrState::Merged && self.closes_on_merge_into(repo, &pr.base_ref);
         let (merged_at, closes) = (pr.merged_at, pr.closes.clone());
+        let pushed_at = pr.head().committed_at;
         let target = self.repo_mut(repo);
+        target.pushed_at = target.pushed_at.max(Some(pushed_at));
         let checks = if target.has_ci { checks } else { Vec::new() };
         target.checks.insert(pr.head_sha().to_owned(), checks);
         target.branches.insert(pr.head_ref.clone(), pr.head_sha().to_owned());
@@ -406,6 +408,7 @@ impl SimState {
             former_names: Vec::new(),
             forbidden: false,
             has_ci: true,
+            pushed_at: None,
             issues: BTreeMap::new(),
             pulls: BTreeMap::new(),
         });

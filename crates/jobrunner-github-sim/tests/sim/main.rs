@@ -11,6 +11,7 @@ mod merge_step;
 mod mergeability;
 mod mutations;
 mod no_ci;
+mod openapi;
 mod pagination;
 mod repo_access;
 mod rest;
