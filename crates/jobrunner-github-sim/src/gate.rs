@@ -15,6 +15,7 @@ use http::{HeaderMap, Method, StatusCode};
 use crate::accounting::{Resource, SecondaryCost};
 use crate::faults::{Fault, RequestInfo};
 use crate::reply::{self, Refusal};
+use crate::repo_access;
 use crate::shared::Shared;
 
 /// What the gate learned about a request, for its handler.
@@ -99,6 +100,11 @@ async fn admit_and_run(shared: &Shared, mut request: Request, next: Next) -> Res
         && let Err(refusal) = admit_rest(shared, &token, &route.method)
     {
         return rate_headers(shared, &token, route.resource, refusal.into_response());
+    }
+    let refused = repo_access::refusal(&shared.state(), &shared.base_url, &route.method, request.uri());
+    if let Some(answer) = refused {
+        account(shared, &token, route.charged(), false);
+        return rate_headers(shared, &token, route.resource, answer);
     }
     let mergeable_null = fault == Some(Fault::MergeableNull);
     request.extensions_mut().insert(RequestCtx { token: token.clone(), mergeable_null });

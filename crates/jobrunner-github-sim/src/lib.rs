@@ -91,6 +91,7 @@ mod pagination;
 mod parties;
 mod protection;
 mod reply;
+mod repo_access;
 mod rest;
 mod routes;
 mod scenario;

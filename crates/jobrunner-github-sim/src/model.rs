@@ -135,6 +135,11 @@ pub struct Repo {
     pub former_names: Vec<String>,
     /// Every request to this repository is refused `403` (REST) or `FORBIDDEN` (GraphQL).
     pub forbidden: bool,
+    /// The last push to any of its branches (REST `pushed_at`).
+    pub pushed_at: Option<Timestamp>,
+    /// The repository runs CI: new commits get checks. Without CI no commit has a check run
+    /// or a status.
+    pub has_ci: bool,
     /// Issues by number (pull requests live in [`Repo::pulls`]; the two share numbers).
     pub issues: BTreeMap<u64, Issue>,
     /// Pull requests by number.

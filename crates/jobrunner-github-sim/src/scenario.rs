@@ -53,15 +53,20 @@ impl SimState {
         target.queue_entry = None;
         let head_ref = target.head_ref.clone();
         let repo = self.repo_mut(repo);
+        repo.pushed_at = Some(at);
         repo.checks.insert(sha.clone(), rerun);
         repo.branches.insert(head_ref, sha.clone());
         sha
     }
 
     /// CI finishes on the head commit of PR `pr`: every check on it concludes `conclusion`
-    /// (a head without CI gets the one check `ci`). The PR's `updated_at` does not move.
+    /// (a head without checks gets the one check `ci`, unless the repository has no CI at
+    /// all). The PR's `updated_at` does not move.
     pub fn checks_finish(&mut self, repo: &str, pr: u64, conclusion: CheckState) {
         self.tick();
+        if !self.repo(repo).has_ci {
+            return;
+        }
         let sha = self.pr(repo, pr).head_sha().to_owned();
         let checks = self.repo_mut(repo).checks.entry(sha).or_default();
         if checks.is_empty() {
@@ -220,7 +225,9 @@ impl SimState {
     fn move_default_branch(&mut self, repo: &str, at: Timestamp) {
         let target = self.repo_mut(repo);
         let sha = ids::sha(&format!("{repo}@{}#{at}", target.default_branch));
-        target.checks.insert(sha.clone(), vec![NamedCheck::legacy(CheckState::Success)]);
+        let checks = if target.has_ci { vec![NamedCheck::legacy(CheckState::Success)] } else { Vec::new() };
+        target.checks.insert(sha.clone(), checks);
+        target.pushed_at = Some(at);
         let branch = target.default_branch.clone();
         target.branches.insert(branch, sha);
     }

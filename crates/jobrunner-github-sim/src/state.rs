@@ -41,6 +41,8 @@ pub struct SimState {
     repos: Vec<Repo>,
     /// Lower-cased `owner/name` to index in `repos`: GitHub resolves names case-insensitively.
     index: HashMap<String, usize>,
+    /// Lower-cased former `owner/name`s to index in `repos`: renamed repositories.
+    renamed: HashMap<String, usize>,
     clock: LogicalClock,
     next_id: u64,
     marker: Option<String>,
@@ -57,6 +59,7 @@ impl SimState {
         Self {
             repos: Vec::new(),
             index: HashMap::new(),
+            renamed: HashMap::new(),
             clock: LogicalClock::default(),
             next_id: 1000,
             marker: None,
@@ -103,7 +106,10 @@ impl SimState {
         let pr = self.build_pr(repo, spec);
         let closes_linked = pr.state == PrState::Merged && self.closes_on_merge_into(repo, &pr.base_ref);
         let (merged_at, closes) = (pr.merged_at, pr.closes.clone());
+        let pushed_at = pr.head().committed_at;
         let target = self.repo_mut(repo);
+        target.pushed_at = target.pushed_at.max(Some(pushed_at));
+        let checks = if target.has_ci { checks } else { Vec::new() };
         target.checks.insert(pr.head_sha().to_owned(), checks);
         target.branches.insert(pr.head_ref.clone(), pr.head_sha().to_owned());
         target.pulls.insert(pr.number, pr);
@@ -169,6 +175,20 @@ impl SimState {
         self
     }
 
+    /// `repo` (created if missing) has no CI: no commit in it, existing or future, has a
+    /// check run or a status (whatever the PR specs say), so GraphQL's `statusCheckRollup` is
+    /// `null` and REST's check-runs and combined status are empty.
+    #[must_use]
+    pub fn with_no_ci(mut self, repo: &str) -> Self {
+        self.ensure_repo(repo);
+        let target = self.repo_mut(repo);
+        target.has_ci = false;
+        for checks in target.checks.values_mut() {
+            checks.clear();
+        }
+        self
+    }
+
     /// Pre-receive hooks run on merges into `repo` (GitHub Enterprise Server): PRs that would
     /// read `CLEAN` read `HAS_HOOKS`.
     #[must_use]
@@ -189,6 +209,40 @@ impl SimState {
     #[must_use]
     pub fn viewer(&self) -> &str {
         &self.viewer
+    }
+
+    /// The owner renames repository `old` to `new` (both `owner/name`; a new owner is a
+    /// transfer). From now on REST requests naming `old` are redirected to
+    /// `/repositories/{id}/…` and GraphQL resolves `old` to the repository (unless asked not
+    /// to follow renames); state helpers take the new name. Panics when `old` is missing or
+    /// `new` is taken.
+    pub fn rename_repo(&mut self, old: &str, new: &str) {
+        let index = self.index_of(old).unwrap_or_else(|| panic!("the simulator has no repository {old}"));
+        assert!(self.index_of(new).is_none(), "repository {new} already exists");
+        let (owner, name) =
+            new.split_once('/').unwrap_or_else(|| panic!("repository {new} is not owner/name"));
+        let target = &mut self.repos[index];
+        let former = target.full_name();
+        owner.clone_into(&mut target.owner);
+        name.clone_into(&mut target.name);
+        target.former_names.push(former.clone());
+        self.tick();
+        self.index.remove(&former.to_ascii_lowercase());
+        self.index.insert(new.to_ascii_lowercase(), index);
+        self.renamed.remove(&new.to_ascii_lowercase());
+        self.renamed.insert(former.to_ascii_lowercase(), index);
+    }
+
+    /// Every request about repository `repo` is refused from now on: REST `403 Resource not
+    /// accessible by integration`, GraphQL `FORBIDDEN` (a token or app that lost access).
+    pub fn forbid_repo(&mut self, repo: &str) {
+        self.repo_mut(repo).forbidden = true;
+    }
+
+    /// The repository that used to be called `old`, if it was renamed.
+    #[must_use]
+    pub fn renamed_from(&self, old: &str) -> Option<&Repo> {
+        self.renamed.get(&old.to_ascii_lowercase()).map(|&i| &self.repos[i])
     }
 
     /// Current logical time.
@@ -353,6 +407,8 @@ impl SimState {
             pre_receive_hooks: false,
             former_names: Vec::new(),
             forbidden: false,
+            has_ci: true,
+            pushed_at: None,
             issues: BTreeMap::new(),
             pulls: BTreeMap::new(),
         });

@@ -89,6 +89,7 @@ impl PullRequestMutations {
                 return Err(unresolvable(&input.thread_id));
             };
             let slug = slug_of(shared, repo).ok_or_else(|| unresolvable(&input.thread_id))?;
+            forbidden_check(shared, &slug)?;
             let records = shared
                 .state()
                 .resolve_thread(&slug, number, thread)
@@ -114,8 +115,17 @@ pub(crate) fn pull_request(shared: &Shared, id: &ID) -> Result<(String, u64)> {
         return Err(unresolvable(id));
     };
     let slug = slug_of(shared, repo).ok_or_else(|| unresolvable(id))?;
+    forbidden_check(shared, &slug)?;
     let exists = shared.state().repo(&slug).pulls.contains_key(&number);
     if exists { Ok((slug, number)) } else { Err(unresolvable(id)) }
+}
+
+/// GitHub's `FORBIDDEN` for a change in a repository the token may not touch.
+fn forbidden_check(shared: &Shared, slug: &str) -> Result<()> {
+    if shared.state().repo(slug).forbidden {
+        return Err(typed_error("FORBIDDEN", crate::repo_access::NOT_ACCESSIBLE.to_owned()));
+    }
+    Ok(())
 }
 
 fn slug_of(shared: &Shared, repo: u64) -> Option<String> {

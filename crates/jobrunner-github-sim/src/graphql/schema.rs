@@ -9,6 +9,7 @@ use super::actor::User;
 use super::mutation::MutationRoot;
 use super::scalars::DateTime;
 use super::types::{RepoRef, Repository, null_on_error, scope, shared, typed_error};
+use crate::repo_access::NOT_ACCESSIBLE;
 
 /// The schema type the endpoint executes.
 pub(crate) type SimSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -38,11 +39,29 @@ pub(crate) struct QueryRoot;
 
 #[Object(name = "Query")]
 impl QueryRoot {
-    async fn repository(&self, ctx: &Context<'_>, name: String, owner: String) -> Result<Option<Repository>> {
-        let found = shared(ctx).state().find_repo(&format!("{owner}/{name}")).map(RepoRef::of);
-        let message = || format!("Could not resolve to a Repository with the name '{owner}/{name}'.");
-        let result =
-            found.map(|repo| Some(Repository(repo))).ok_or_else(|| typed_error("NOT_FOUND", message()));
+    /// By name, following renames unless `followRenames: false` (GitHub's default is to
+    /// follow); a forbidden repository is `FORBIDDEN`.
+    async fn repository(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(true)")] follow_renames: Option<bool>,
+        name: String,
+        owner: String,
+    ) -> Result<Option<Repository>> {
+        let slug = format!("{owner}/{name}");
+        let found = {
+            let state = shared(ctx).state();
+            let renamed = || state.renamed_from(&slug).filter(|_| follow_renames != Some(false));
+            state.find_repo(&slug).or_else(renamed).map(|repo| (RepoRef::of(repo), repo.forbidden))
+        };
+        let result = match found {
+            Some((_, true)) => Err(typed_error("FORBIDDEN", NOT_ACCESSIBLE.to_owned())),
+            Some((repo, false)) => Ok(Some(Repository(repo))),
+            None => Err(typed_error(
+                "NOT_FOUND",
+                format!("Could not resolve to a Repository with the name '{owner}/{name}'."),
+            )),
+        };
         Ok(null_on_error(ctx, result))
     }
 

@@ -364,6 +364,12 @@ impl PullRequest {
         Some(Actor::user(&self.pr.author))
     }
 
+    /// The head commit's rollup (`null` without checks), without the `commits` connection.
+    async fn status_check_rollup(&self) -> Option<StatusCheckRollup> {
+        let head = self.pr.commits.len().checked_sub(1)?;
+        StatusCheckRollup::of(self.repo.id, self.pr.head_sha(), self.checks[head].as_deref())
+    }
+
     async fn base_ref_oid(&self, ctx: &Context<'_>) -> GitObjectId {
         let state = shared(ctx).state();
         let base = state.repo_by_id(self.repo.id).and_then(|r| r.branches.get(&self.pr.base_ref).cloned());

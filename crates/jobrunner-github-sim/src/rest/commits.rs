@@ -102,6 +102,8 @@ fn check_run(base: &str, repo: &Repo, commit: &CheckedCommit<'_>, check: &NamedC
                     "annotations_url": format!("{api}/check-runs/{id}/annotations") },
         "name": check.name,
         "check_suite": { "id": id },
+        // The GitHub App that created the run; the simulator names none.
+        "app": null,
         "pull_requests": commit.pulls.iter().map(|pr| pr_ref(base, repo, pr)).collect::<Vec<_>>(),
     })
 }
@@ -109,12 +111,14 @@ fn check_run(base: &str, repo: &Repo, commit: &CheckedCommit<'_>, check: &NamedC
 /// The minimal PR object check runs carry.
 fn pr_ref(base: &str, repo: &Repo, pr: &crate::model::PullRequest) -> Value {
     let api = format!("{base}/repos/{}/{}", repo.owner, repo.name);
+    let urls = Urls { base, repo };
     json!({
         "url": format!("{api}/pulls/{}", pr.number),
         "id": pr.id,
         "number": pr.number,
-        "head": { "ref": pr.head_ref, "sha": pr.head_sha() },
-        "base": { "ref": pr.base_ref, "sha": repo.branches.get(&pr.base_ref).cloned().unwrap_or_default() },
+        "head": { "ref": pr.head_ref, "sha": pr.head_sha(), "repo": shapes::repository_ref(urls) },
+        "base": { "ref": pr.base_ref, "sha": repo.branches.get(&pr.base_ref).cloned().unwrap_or_default(),
+                  "repo": shapes::repository_ref(urls) },
     })
 }
 
@@ -182,6 +186,7 @@ fn combined(urls: Urls<'_>, commit: &CheckedCommit<'_>) -> Value {
         "sha": commit.sha,
         "total_count": statuses.len(),
         "statuses": statuses,
+        "repository": shapes::repository(urls),
         "commit_url": format!("{api}/commits/{}", commit.sha),
         "url": format!("{api}/commits/{}/status", commit.sha),
     })

@@ -182,3 +182,15 @@ async fn a_head_without_ci_has_no_rollup_and_githubs_empty_answers() {
     sim.with_state(|s| s.agent_pushes_fix(REPO, 20));
     assert_eq!(*rollup(&read(&api, 20).await), Value::Null, "a new head of a repository without CI");
 }
+
+#[tokio::test]
+async fn the_pull_requests_own_rollup_is_its_heads() {
+    let (sim, api) = start(SimState::default().with_pr(REPO, PrSpec::new(20).no_checks())).await;
+    let query = "query($n: Int!) { repository(owner: \"octo\", name: \"app\") { pullRequest(number: $n) { \
+                 statusCheckRollup { state } } } }";
+    sim.with_state(|s| s.checks_finish(REPO, 13, CheckState::Failure));
+    let failing = api.query(query, json!({ "n": 13 })).await;
+    assert_eq!(failing["repository"]["pullRequest"]["statusCheckRollup"]["state"], "FAILURE");
+    let none = api.query(query, json!({ "n": 20 })).await;
+    assert_eq!(none["repository"]["pullRequest"]["statusCheckRollup"], Value::Null);
+}
