@@ -114,7 +114,9 @@ fn describe(party: &PartyMove) -> String {
         PartyMove::AgentPushed { pr, .. } => format!("agent      #{pr:<3} pushes a fix commit"),
         PartyMove::ChecksPassed { pr, .. } => format!("CI         #{pr:<3} checks pass"),
         PartyMove::ReviewerApproved { pr, .. } => format!("reviewer   #{pr:<3} approves the fix"),
-        PartyMove::AutoMerged { pr, .. } => format!("GitHub     #{pr:<3} merges the PR (auto-merge or queue)"),
+        PartyMove::AutoMerged { pr, .. } => {
+            format!("GitHub     #{pr:<3} merges the PR (auto-merge or queue)")
+        }
     }
 }
 

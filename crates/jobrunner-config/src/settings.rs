@@ -582,7 +582,9 @@ fn parse_label(value: &str) -> Result<String, String> {
 }
 
 fn parse_labels(value: &str) -> Result<Vec<String>, String> {
-    split_list(value).map(|l| parse_label(l).map_err(|_| "comma-separated label names of 1 to 50 characters".to_owned())).collect()
+    split_list(value)
+        .map(|l| parse_label(l).map_err(|_| "comma-separated label names of 1 to 50 characters".to_owned()))
+        .collect()
 }
 
 /// GitHub logins: letters, digits and single hyphens, at most 39 characters; an app's bot
@@ -602,7 +604,8 @@ fn parse_logins(value: &str) -> Result<Vec<String>, String> {
             if valid(login) {
                 Ok(login.to_owned())
             } else {
-                Err("comma-separated GitHub logins (letters, digits, hyphens; an app's as name[bot])".to_owned())
+                Err("comma-separated GitHub logins (letters, digits, hyphens; an app's as name[bot])"
+                    .to_owned())
             }
         })
         .collect()

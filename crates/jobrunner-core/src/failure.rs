@@ -127,7 +127,8 @@ pub fn classify_failure(evidence: &FailureEvidence, now: DateTime<Utc>) -> Failu
 fn rate_limit_wait(evidence: &FailureEvidence, now: DateTime<Utc>) -> Option<Duration> {
     let limited_status = matches!(evidence.status, Some(403 | 429));
     // GitHub's docs spell it RATE_LIMITED; answers also carry RATE_LIMIT.
-    let graphql_limited = matches!(evidence.graphql_error_type.as_deref(), Some("RATE_LIMITED" | "RATE_LIMIT"));
+    let graphql_limited =
+        matches!(evidence.graphql_error_type.as_deref(), Some("RATE_LIMITED" | "RATE_LIMIT"));
     let exhausted = evidence.rate_limit_remaining == Some(0);
     if !(evidence.status == Some(429)
         || graphql_limited
@@ -307,9 +308,13 @@ mod tests {
         assert!(FailureClass::Transient.is_retryable());
         assert!(FailureClass::RateLimited { retry_after: Duration::ZERO }.is_retryable());
         assert!(FailureClass::Conflict.is_retryable());
-        for class in
-            [FailureClass::Auth, FailureClass::Forbidden, FailureClass::NotFound, FailureClass::Validation, FailureClass::Permanent]
-        {
+        for class in [
+            FailureClass::Auth,
+            FailureClass::Forbidden,
+            FailureClass::NotFound,
+            FailureClass::Validation,
+            FailureClass::Permanent,
+        ] {
             assert!(!class.is_retryable(), "{class}");
         }
     }

@@ -68,8 +68,13 @@ pub trait Forge: Send + Sync {
     async fn disable_auto_merge(&self, repo: &RepoSlug, pr: u64) -> Result<(), ForgeError>;
 
     /// Merges the PR now, pinned to `head`: GitHub refuses when the head moved.
-    async fn merge(&self, repo: &RepoSlug, pr: u64, head: &CommitSha, method: MergeMethod)
-    -> Result<(), ForgeError>;
+    async fn merge(
+        &self,
+        repo: &RepoSlug,
+        pr: u64,
+        head: &CommitSha,
+        method: MergeMethod,
+    ) -> Result<(), ForgeError>;
 
     /// Adds the PR to its base branch's merge queue, pinned to `head` (the queue sets the
     /// merge method).

@@ -36,8 +36,8 @@ pub use names::{CommitSha, NameError, NodeId, RepoName, RepoOwner, RepoSlug, Thr
 pub use recording_forge::{ForgeCall, RecordingForge};
 pub use registry::{HandlerRegistry, RegistryError};
 pub use signal::{
-    CheckStatus, MergeStateStatus, Mergeable, PipelineSignal, PrState, RequiredChecks, ReviewDecision, SignalError,
-    UnresolvedThread,
+    CheckStatus, MergeStateStatus, Mergeable, PipelineSignal, PrState, RequiredChecks, ReviewDecision,
+    SignalError, UnresolvedThread,
 };
 pub use source::{BudgetReading, CacheError, JobSource, SourceCache};
 

@@ -523,7 +523,11 @@ pub(crate) fn graphql_error(
     if kind == "UNPROCESSABLE"
         && let Some(refusal) = error.refusal
     {
-        return ForgeError::new(operation, refusal.class(), format!("GraphQL error {kind}: {}", refusal.describe()));
+        return ForgeError::new(
+            operation,
+            refusal.class(),
+            format!("GraphQL error {kind}: {}", refusal.describe()),
+        );
     }
     let text = |name: &str| headers.and_then(|h| h.get(name)).and_then(|v| v.to_str().ok());
     let evidence = FailureEvidence {

@@ -98,14 +98,15 @@ impl Forge for GitHubForge {
         method: MergeMethod,
     ) -> Result<(), ForgeError> {
         let id = self.client.pr_node_id("enable_auto_merge", repo, pr).await?;
-        let variables =
-            json!({ "pullRequestId": id, "expectedHeadOid": head.as_str(), "mergeMethod": method.as_graphql() });
+        let variables = json!({ "pullRequestId": id, "expectedHeadOid": head.as_str(), "mergeMethod": method.as_graphql() });
         self.client.graphql_mutation("enable_auto_merge", ENABLE_AUTO_MERGE, variables).await
     }
 
     async fn disable_auto_merge(&self, repo: &RepoSlug, pr: u64) -> Result<(), ForgeError> {
         let id = self.client.pr_node_id("disable_auto_merge", repo, pr).await?;
-        self.client.graphql_mutation("disable_auto_merge", DISABLE_AUTO_MERGE, json!({ "pullRequestId": id })).await
+        self.client
+            .graphql_mutation("disable_auto_merge", DISABLE_AUTO_MERGE, json!({ "pullRequestId": id }))
+            .await
     }
 
     async fn merge(
@@ -116,8 +117,7 @@ impl Forge for GitHubForge {
         method: MergeMethod,
     ) -> Result<(), ForgeError> {
         let id = self.client.pr_node_id("merge", repo, pr).await?;
-        let variables =
-            json!({ "pullRequestId": id, "expectedHeadOid": head.as_str(), "mergeMethod": method.as_graphql() });
+        let variables = json!({ "pullRequestId": id, "expectedHeadOid": head.as_str(), "mergeMethod": method.as_graphql() });
         self.client.graphql_mutation("merge", MERGE_PULL_REQUEST, variables).await
     }
 

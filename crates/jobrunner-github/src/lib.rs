@@ -19,15 +19,17 @@ mod client;
 mod documents;
 mod forge;
 mod link;
-mod refusal;
 mod persist;
+mod refusal;
 mod routes;
 mod scope;
 mod source;
 mod state;
 
 pub use client::{GitHubClient, GitHubConfig, RateLimitSnapshot};
-pub use documents::{FIXED_DOCUMENTS, MAX_PRS_PER_QUERY, StateFragment, pull_request_states_query, resolve_threads_mutation};
+pub use documents::{
+    FIXED_DOCUMENTS, MAX_PRS_PER_QUERY, StateFragment, pull_request_states_query, resolve_threads_mutation,
+};
 pub use forge::GitHubForge;
 pub use scope::Scope;
 pub use source::{GitHubSource, Unhealthy};

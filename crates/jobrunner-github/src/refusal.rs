@@ -51,7 +51,9 @@ impl Refusal {
     pub(crate) fn class(self) -> FailureClass {
         match self {
             Self::AlreadyMergeable | Self::HeadMoved | Self::NotMergeableYet => FailureClass::Conflict,
-            Self::AutoMergeNotAllowed | Self::MergeMethodNotAllowed | Self::NoMergeQueue => FailureClass::Permanent,
+            Self::AutoMergeNotAllowed | Self::MergeMethodNotAllowed | Self::NoMergeQueue => {
+                FailureClass::Permanent
+            }
         }
     }
 

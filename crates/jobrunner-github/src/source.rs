@@ -464,7 +464,8 @@ impl GitHubSource {
             }
             return;
         }
-        match serde_json::from_value::<PrNode>(value.clone()).ok().map(|node| node.into_detail(repo, context)) {
+        match serde_json::from_value::<PrNode>(value.clone()).ok().map(|node| node.into_detail(repo, context))
+        {
             Some(Ok(detail)) => {
                 self.client.remember_node_id(repo, number, &detail.node_id);
                 // Still settling after a fresh read: forget the settle ETags so the next cycle
@@ -686,10 +687,8 @@ impl JobSource for GitHubSource {
     async fn poll(&self) -> Result<Vec<PipelineSignal>, ForgeError> {
         let concurrency = self.client.config().repo_concurrency.max(1);
         let polled: Vec<usize> = self.polled_indices().into_iter().filter(|i| self.due(*i)).collect();
-        let detections: Vec<_> = polled
-            .iter()
-            .map(|index| async move { (*index, self.detect_repo(*index).await) })
-            .collect();
+        let detections: Vec<_> =
+            polled.iter().map(|index| async move { (*index, self.detect_repo(*index).await) }).collect();
         let results: Vec<_> = stream::iter(detections).buffer_unordered(concurrency).collect().await;
         let mut wanted = Vec::new();
         for (index, result) in results {
@@ -701,7 +700,9 @@ impl JobSource for GitHubSource {
                     }
                 }
                 // A bad token or an exhausted budget is everyone's problem: stop the poll.
-                Err(error) if matches!(error.class, FailureClass::Auth | FailureClass::RateLimited { .. }) => {
+                Err(error)
+                    if matches!(error.class, FailureClass::Auth | FailureClass::RateLimited { .. }) =>
+                {
                     return Err(error);
                 }
                 Err(error) => self.mark_unhealthy(index, &error),

@@ -465,7 +465,8 @@ impl PrDetail {
         self.mergeable = node.mergeable;
         self.merge_state = node.merge_state_status;
         self.in_merge_queue = node.is_in_merge_queue;
-        let rollup = node.commits.nodes.into_iter().flatten().last().and_then(|c| c.commit.status_check_rollup);
+        let rollup =
+            node.commits.nodes.into_iter().flatten().last().and_then(|c| c.commit.status_check_rollup);
         (self.check_status, self.required_checks, self.optional_checks_failing) = checks_of(rollup.as_ref());
         true
     }

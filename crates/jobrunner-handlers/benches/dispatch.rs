@@ -7,9 +7,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use jobrunner_core::{MergeStateStatus, 
-    CheckStatus, CommitSha, Mergeable, PipelineSignal, PrState, RepoName, RepoOwner, ThreadId,
-    UnresolvedThread,
+use jobrunner_core::{
+    CheckStatus, CommitSha, MergeStateStatus, Mergeable, PipelineSignal, PrState, RepoName, RepoOwner,
+    ThreadId, UnresolvedThread,
 };
 use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
 use serde_json::json;

@@ -13,8 +13,8 @@
 
 use async_trait::async_trait;
 use jobrunner_core::{
-    ActionKey, Forge, ForgeError, JobHandler, Match, MergeMethod, MergeStateStatus, Mergeable, PipelineSignal,
-    PrState, RequiredChecks, ReviewDecision,
+    ActionKey, Forge, ForgeError, JobHandler, Match, MergeMethod, MergeStateStatus, Mergeable,
+    PipelineSignal, PrState, RequiredChecks, ReviewDecision,
 };
 
 /// The merge step. Its name stays `enable_auto_merge` (configuration and journals name it
@@ -117,10 +117,12 @@ impl EnableAutoMerge {
                     Ok((Step::Merge, format!("{state}, checks pass: merge now ({})", self.method)))
                 }
             }
-            MergeStateStatus::Clean | MergeStateStatus::HasHooks | MergeStateStatus::Unstable => Err(format!(
-                "merge waits for checks (required checks {}; GitHub refuses auto-merge on a {state} PR)",
-                signal.deciding_checks()
-            )),
+            MergeStateStatus::Clean | MergeStateStatus::HasHooks | MergeStateStatus::Unstable => {
+                Err(format!(
+                    "merge waits for checks (required checks {}; GitHub refuses auto-merge on a {state} PR)",
+                    signal.deciding_checks()
+                ))
+            }
             MergeStateStatus::Behind if self.update_branch => {
                 Ok((Step::UpdateBranch, "BEHIND its base: update the branch".to_owned()))
             }
@@ -128,7 +130,9 @@ impl EnableAutoMerge {
             MergeStateStatus::Unknown => {
                 Err("merge state UNKNOWN: GitHub is still computing it; looking again next cycle".to_owned())
             }
-            MergeStateStatus::Dirty | MergeStateStatus::Draft => Err(format!("merge waits: GitHub says {state}")),
+            MergeStateStatus::Dirty | MergeStateStatus::Draft => {
+                Err(format!("merge waits: GitHub says {state}"))
+            }
         }
     }
 
@@ -173,7 +177,8 @@ impl JobHandler for EnableAutoMerge {
         }
         if signal.mergeable == Mergeable::Unknown {
             return Match::Wait {
-                reason: "mergeability UNKNOWN: GitHub is still computing it; looking again next cycle".to_owned(),
+                reason: "mergeability UNKNOWN: GitHub is still computing it; looking again next cycle"
+                    .to_owned(),
             };
         }
         match self.decide(signal) {

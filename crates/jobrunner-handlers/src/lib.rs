@@ -95,7 +95,11 @@ pub fn registry(settings: &HandlerSettings) -> HandlerRegistry {
         Box::new(SendFixCommand::new(&settings.conflict_command, &settings.review_command)),
         Box::new(ResolveThreads),
         Box::new(PublishDraft::new(settings.require_checks)),
-        Box::new(EnableAutoMerge::new(settings.merge_method, settings.update_branch, settings.require_checks)),
+        Box::new(EnableAutoMerge::new(
+            settings.merge_method,
+            settings.update_branch,
+            settings.require_checks,
+        )),
     ];
     for handler in handlers {
         registry.register(handler).expect("built-in handler names are unique");

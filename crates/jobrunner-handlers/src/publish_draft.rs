@@ -2,7 +2,9 @@
 //! review.
 
 use async_trait::async_trait;
-use jobrunner_core::{ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState, RequiredChecks};
+use jobrunner_core::{
+    ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState, RequiredChecks,
+};
 
 /// Marks a draft PR ready for review once its checks succeed.
 #[derive(Debug, Clone, Copy, Default)]

@@ -110,10 +110,14 @@ async fn an_unknown_repository_is_unhealthy_as_not_found_and_the_poll_goes_on() 
     );
     let repos = vec![RepoSlug::parse("octo/missing").unwrap(), RepoSlug::parse(crate::world::REPO).unwrap()];
     let source = jobrunner_github::GitHubSource::new(client, repos);
-    let signals = jobrunner_core::JobSource::poll(&source).await.expect("one missing repository fails no poll");
+    let signals =
+        jobrunner_core::JobSource::poll(&source).await.expect("one missing repository fails no poll");
     assert!(!signals.is_empty(), "the healthy repository's signals are there");
     assert!(signals.iter().all(|s| s.repo().to_string() == crate::world::REPO));
     let unhealthy = source.unhealthy();
     assert_eq!(unhealthy.len(), 1);
-    assert_eq!((unhealthy[0].0.to_string(), unhealthy[0].1.class), ("octo/missing".to_owned(), FailureClass::NotFound));
+    assert_eq!(
+        (unhealthy[0].0.to_string(), unhealthy[0].1.class),
+        ("octo/missing".to_owned(), FailureClass::NotFound)
+    );
 }

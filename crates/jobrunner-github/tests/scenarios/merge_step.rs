@@ -44,13 +44,20 @@ async fn a_blocked_pr_with_pending_checks_gets_auto_merge_early_and_github_merge
     });
     world.sim.with_state(|s| assert_eq!(s.pr(REPO, 5).state, PrState::Merged, "GitHub merged it"));
     world.settle(5).await;
-    assert_eq!(world.sim.counters().mutations(REPO, 5), [MutationKind::EnableAutoMerge], "nothing more was sent");
+    assert_eq!(
+        world.sim.counters().mutations(REPO, 5),
+        [MutationKind::EnableAutoMerge],
+        "nothing more was sent"
+    );
 }
 
 #[tokio::test]
 async fn a_merge_queue_branch_gets_an_enqueue_and_the_queue_merges() {
     let queue = Protection { merge_queue: true, ..Protection::default() };
-    let state = SimState::empty().with_repo("octo", "app").with_protection(REPO, "main", queue).with_pr(REPO, PrSpec::new(5));
+    let state = SimState::empty()
+        .with_repo("octo", "app")
+        .with_protection(REPO, "main", queue)
+        .with_pr(REPO, PrSpec::new(5));
     let world = World::start(state).await;
     let signals = world.poll().await;
     assert!(signal_for(&signals, 5).merge_queue);

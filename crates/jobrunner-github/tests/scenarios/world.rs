@@ -154,8 +154,12 @@ impl World {
         match self.source.poll().await {
             Err(error) => error,
             Ok(_) => {
-                let (repo, unhealthy) =
-                    self.source.unhealthy().into_iter().next().expect("the poll fails or a repository is unhealthy");
+                let (repo, unhealthy) = self
+                    .source
+                    .unhealthy()
+                    .into_iter()
+                    .next()
+                    .expect("the poll fails or a repository is unhealthy");
                 ForgeError::new("poll", unhealthy.class, format!("{repo} unhealthy"))
             }
         }

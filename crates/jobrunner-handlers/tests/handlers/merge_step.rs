@@ -1,10 +1,10 @@
 //! The merge step and the scope gate: "given what GitHub says of the PR, the step is X".
 
+use jobrunner_core::JobHandler as _;
 use jobrunner_core::{
     ActionKey, CheckStatus, Decision, Dispatcher, MergeStateStatus as State, PipelineSignal, RequiredChecks,
 };
 use jobrunner_handlers::{EnableAutoMerge, HANDLER_NAMES, HandlerSettings, dispatcher};
-use jobrunner_core::JobHandler as _;
 
 use crate::support::{SignalExt, open_pr};
 
@@ -85,7 +85,8 @@ fn auto_merge_we_armed_is_disarmed_when_a_blocker_appears() {
     let decision = decide(&threads);
     // The review command comes first; with the threads answered by a push it is the disarm.
     assert_eq!(decision.action, Some("send_fix_command"), "{}", decision.reason);
-    let failing = open_pr().merge_state(State::Blocked).armed_by_us().deciding_checks(RequiredChecks::Failure);
+    let failing =
+        open_pr().merge_state(State::Blocked).armed_by_us().deciding_checks(RequiredChecks::Failure);
     assert_step(&failing, "enable_auto_merge/disarm");
     let changes = open_pr().merge_state(State::Blocked).armed_by_us().changes_requested();
     assert_step(&changes, "enable_auto_merge/disarm");
@@ -127,7 +128,11 @@ fn unknown_merge_state_waits() {
 
 #[test]
 fn a_persons_pr_outside_any_epic_is_out_of_scope_for_every_handler() {
-    for signal in [open_pr().no_epic(), open_pr().no_epic().draft(), open_pr().no_epic().mergeable(jobrunner_core::Mergeable::Conflicting)] {
+    for signal in [
+        open_pr().no_epic(),
+        open_pr().no_epic().draft(),
+        open_pr().no_epic().mergeable(jobrunner_core::Mergeable::Conflicting),
+    ] {
         let decision = decide(&signal);
         assert_eq!(decision.action, None);
         assert!(decision.reason.starts_with("out of scope"), "{}", decision.reason);
@@ -137,7 +142,11 @@ fn a_persons_pr_outside_any_epic_is_out_of_scope_for_every_handler() {
 
 #[test]
 fn a_stop_label_halts_every_handler_even_on_an_epic_child() {
-    for signal in [open_pr().with_stop_label(), open_pr().merged().with_stop_label(), open_pr().draft().with_stop_label()] {
+    for signal in [
+        open_pr().with_stop_label(),
+        open_pr().merged().with_stop_label(),
+        open_pr().draft().with_stop_label(),
+    ] {
         let decision = decide(&signal);
         assert_eq!(decision.action, None);
         assert!(decision.reason.starts_with("stopped: a stop label"), "{}", decision.reason);

@@ -1,9 +1,9 @@
 //! Signals for scenario tests: one realistic open PR in an epic, changed with `with_*` steps.
 
 use chrono::{DateTime, TimeZone, Utc};
-use jobrunner_core::{MergeStateStatus, RequiredChecks, ReviewDecision, 
-    CheckStatus, CommitSha, Mergeable, PipelineSignal, PrState, RepoName, RepoOwner, ThreadId,
-    UnresolvedThread,
+use jobrunner_core::{
+    CheckStatus, CommitSha, MergeStateStatus, Mergeable, PipelineSignal, PrState, RepoName, RepoOwner,
+    RequiredChecks, ReviewDecision, ThreadId, UnresolvedThread,
 };
 
 pub(crate) fn at(minute: u32) -> DateTime<Utc> {

@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
-use jobrunner_core::{MergeStateStatus, 
-    ActionResult, BudgetReading, CheckStatus, CommitSha, FailureClass, ForgeError, JobSource, Mergeable,
-    NodeId, PipelineSignal, PrState, RecordingForge, RepoName, RepoOwner,
+use jobrunner_core::{
+    ActionResult, BudgetReading, CheckStatus, CommitSha, FailureClass, ForgeError, JobSource,
+    MergeStateStatus, Mergeable, NodeId, PipelineSignal, PrState, RecordingForge, RepoName, RepoOwner,
 };
 use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
 use jobrunner_journal::{FsyncPolicy, JournalRecord, JournalWriter, ReadFilter, read_journal};
