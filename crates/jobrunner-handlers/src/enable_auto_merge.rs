@@ -82,7 +82,7 @@ impl EnableAutoMerge {
     }
 
     /// The deciding checks pass: success, or no CI at all unless checks are required.
-    fn checks_pass(&self, signal: &PipelineSignal) -> bool {
+    fn checks_pass(self, signal: &PipelineSignal) -> bool {
         match signal.deciding_checks() {
             RequiredChecks::Success => true,
             RequiredChecks::NoneConfigured => !self.require_checks,
@@ -90,7 +90,7 @@ impl EnableAutoMerge {
         }
     }
 
-    fn decide(&self, signal: &PipelineSignal) -> Result<(Step, String), String> {
+    fn decide(self, signal: &PipelineSignal) -> Result<(Step, String), String> {
         if let Some(blocker) = Self::blocker(signal) {
             if signal.auto_merge_enabled && signal.auto_merge_ours {
                 return Ok((Step::Disarm, format!("{blocker}: withdraw the auto-merge this pipeline armed")));
@@ -137,7 +137,7 @@ impl EnableAutoMerge {
     }
 
     /// Auto-merge armed early on a PR GitHub cannot merge yet, where the repository allows it.
-    fn arm(&self, signal: &PipelineSignal) -> Result<(Step, String), String> {
+    fn arm(self, signal: &PipelineSignal) -> Result<(Step, String), String> {
         let state = signal.merge_state;
         if !signal.auto_merge_allowed {
             let fix = if state == MergeStateStatus::Behind {

@@ -151,18 +151,12 @@ impl World {
     /// The poll's failure: the poll's own error, or the class a repository's failure left it
     /// unhealthy with (a repository's errors no longer fail the others' poll).
     pub(crate) async fn poll_error(&self) -> ForgeError {
-        match self.source.poll().await {
-            Err(error) => error,
-            Ok(_) => {
-                let (repo, unhealthy) = self
-                    .source
-                    .unhealthy()
-                    .into_iter()
-                    .next()
-                    .expect("the poll fails or a repository is unhealthy");
-                ForgeError::new("poll", unhealthy.class, format!("{repo} unhealthy"))
-            }
+        if let Err(error) = self.source.poll().await {
+            return error;
         }
+        let (repo, unhealthy) =
+            self.source.unhealthy().into_iter().next().expect("the poll fails or a repository is unhealthy");
+        ForgeError::new("poll", unhealthy.class, format!("{repo} unhealthy"))
     }
 }
 
