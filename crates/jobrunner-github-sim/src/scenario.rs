@@ -16,6 +16,9 @@ use crate::model::{CheckState, Commit, PrState, Review, ReviewState, Timestamp};
 use crate::spec::ThreadSpec;
 use crate::state::{AGENT_LOGIN, REVIEWER, SimState};
 
+/// Login of a contributor without write access to the repository.
+const OUTSIDER_LOGIN: &str = "outside-contributor";
+
 impl SimState {
     /// The agent pushes a fix commit to PR `pr`: a new head SHA and commit message, committed
     /// now by [`AGENT_LOGIN`], the same checks as the old head running again (PENDING; none
@@ -26,6 +29,19 @@ impl SimState {
     pub fn agent_pushes_fix(&mut self, repo: &str, pr: u64) -> String {
         let message = self.text(TextKind::CommitMessage, "Address the review and merge the base branch");
         self.push_commit(repo, pr, AGENT_LOGIN, message)
+    }
+
+    /// Someone without write access to the repository (a fork's contributor) pushes a commit
+    /// to PR `pr`: like [`SimState::agent_pushes_fix`], and GitHub disables auto-merge ("if
+    /// someone who does not have write permissions to the repository pushes new changes to
+    /// the head branch … auto-merge will be disabled", GitHub's docs). Returns the new head.
+    pub fn outsider_pushes(&mut self, repo: &str, pr: u64) -> String {
+        let message = self.text(TextKind::CommitMessage, "Tweak the change");
+        let sha = self.push_commit(repo, pr, OUTSIDER_LOGIN, message);
+        let target = self.pr_mut(repo, pr);
+        target.auto_merge = None;
+        target.auto_merge_by = None;
+        sha
     }
 
     /// A new head commit on PR `pr` that contains the base branch's head, with the old

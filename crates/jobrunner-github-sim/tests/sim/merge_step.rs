@@ -319,3 +319,15 @@ async fn updating_the_branch_brings_a_behind_head_up_to_date() {
     assert_eq!(accepted.json()["message"], "Updating pull request branch.");
     assert_eq!(sim.counters().mutations(REPO, 13), [MutationKind::UpdateBranch, MutationKind::UpdateBranch]);
 }
+
+#[tokio::test]
+async fn a_push_without_write_access_disables_auto_merge() {
+    let (sim, api) = start(SimState::default().with_protection(REPO, "main", review_required())).await;
+    assert!(run(&api, ENABLE, 13, None).await.get("errors").is_none());
+    sim.with_state(|s| {
+        s.agent_pushes_fix(REPO, 13);
+        assert!(s.pr(REPO, 13).auto_merge.is_some(), "the agent has write access");
+        s.outsider_pushes(REPO, 13);
+        assert!(s.pr(REPO, 13).auto_merge.is_none(), "GitHub disabled it");
+    });
+}
