@@ -331,3 +331,31 @@ async fn a_push_without_write_access_disables_auto_merge() {
         assert!(s.pr(REPO, 13).auto_merge.is_none(), "GitHub disabled it");
     });
 }
+
+#[tokio::test]
+async fn a_merge_into_any_branch_moves_it_and_leaves_strict_prs_on_it_behind() {
+    let strict = Protection { strict: true, ..Protection::default() };
+    let limits = jobrunner_github_sim::Limits { unknown_reads_after_change: 0, ..Default::default() };
+    let state = SimState::default()
+        .with_limits(limits)
+        .with_protection(REPO, "release", strict)
+        .with_pr(REPO, PrSpec::new(20).base("release"))
+        .with_pr(REPO, PrSpec::new(21).base("release"));
+    let (sim, api) = start(state).await;
+    let release = sim.with_state(|s| s.repo(REPO).branches["release"].clone());
+    assert_eq!(release, sim.with_state(|s| s.repo(REPO).default_head().to_owned()), "branched off main");
+    assert_eq!(run(&api, MERGE, 20, None).await["data"]["mergePullRequest"]["pullRequest"]["merged"], true);
+    sim.with_state(|s| {
+        assert_ne!(s.repo(REPO).branches["release"], release, "the merge moved release");
+        let pr = s.pr(REPO, 21);
+        assert_eq!(
+            jobrunner_github_sim::merge_status(s.repo(REPO), pr, pr.mergeable),
+            jobrunner_github_sim::MergeStatus::Behind
+        );
+        assert_eq!(
+            s.issue(REPO, 2).state,
+            IssueState::Open,
+            "only merges into the default branch close issues"
+        );
+    });
+}
