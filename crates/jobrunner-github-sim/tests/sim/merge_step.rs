@@ -359,3 +359,20 @@ async fn a_merge_into_any_branch_moves_it_and_leaves_strict_prs_on_it_behind() {
         );
     });
 }
+
+#[tokio::test]
+async fn dequeue_removes_a_queued_pr_and_refuses_one_that_is_not() {
+    const DEQUEUE: &str =
+        "mutation($id: ID!) { dequeuePullRequest(input: {id: $id}) { mergeQueueEntry { state } } }";
+    let (sim, api) = start(queue_state()).await;
+    assert_refused(
+        &run(&api, DEQUEUE, 13, None).await,
+        "dequeuePullRequest",
+        "Pull request is not in the merge queue",
+    );
+    assert!(run(&api, ENQUEUE, 13, None).await.get("errors").is_none());
+    let dequeued = run(&api, DEQUEUE, 13, None).await;
+    assert_eq!(dequeued["data"]["dequeuePullRequest"]["mergeQueueEntry"]["state"], "QUEUED");
+    sim.with_state(|s| assert!(s.pr(REPO, 13).queue_entry.is_none()));
+    assert_eq!(sim.counters().mutations(REPO, 13), [MutationKind::Enqueue, MutationKind::Dequeue]);
+}
