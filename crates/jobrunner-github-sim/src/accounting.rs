@@ -66,6 +66,8 @@ pub enum MutationKind {
     Merge,
     /// GraphQL `enqueuePullRequest`.
     Enqueue,
+    /// GraphQL `dequeuePullRequest`.
+    Dequeue,
     /// GraphQL `updatePullRequestBranch` or REST `PUT …/pulls/{n}/update-branch`.
     UpdateBranch,
     /// REST `POST …/issues/{n}/comments`.

@@ -94,7 +94,11 @@ async fn admit_and_run(shared: &Shared, mut request: Request, next: Next) -> Res
     }
     let fault = pick_fault(shared, &route);
     if let Some(answer) = fault_answer(fault).await {
-        return rate_headers(shared, &token, route.resource, answer);
+        let mut answer = rate_headers(shared, &token, route.resource, answer);
+        if fault == Some(Fault::GraphqlRateLimitVariant) {
+            answer.headers_mut().insert("x-ratelimit-remaining", http::HeaderValue::from(0));
+        }
+        return answer;
     }
     if route.charged()
         && let Err(refusal) = admit_rest(shared, &token, &route.method)
@@ -140,6 +144,11 @@ async fn fault_answer(fault: Option<Fault>) -> Option<Response> {
             tokio::time::sleep(delay).await;
             None
         }
+        Fault::GraphqlRateLimitVariant => Some(reply::graphql_errors(&serde_json::json!({
+            "type": "RATE_LIMIT",
+            "code": "graphql_rate_limit",
+            "message": "API rate limit already exceeded for user ID 1.",
+        }))),
         Fault::MalformedJson | Fault::MergeableNull => None,
     }
 }

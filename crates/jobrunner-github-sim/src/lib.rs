@@ -64,7 +64,7 @@
 //!
 //! # Endpoints
 //!
-//! REST: `GET /repos/{owner}/{repo}/pulls`, `GET …/pulls/{number}`, `PUT …/pulls/{number}/merge`,
+//! REST: `GET /repos/{owner}/{repo}`, `GET /repos/{owner}/{repo}/pulls`, `GET …/pulls/{number}`, `PUT …/pulls/{number}/merge`,
 //! `PUT …/pulls/{number}/update-branch`, `GET …/issues`,
 //! `GET|PATCH …/issues/{number}`, `POST …/issues/{number}/comments`,
 //! `POST …/issues/{number}/labels`, `GET …/branches/{branch}`,

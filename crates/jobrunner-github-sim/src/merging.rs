@@ -38,6 +38,8 @@ pub(crate) const IN_QUEUE: &str = "Pull Request is in the merge queue";
 pub(crate) const BASE_MODIFIED: &str = "Base branch was modified. Review and try the merge again.";
 /// Queueing on a branch without a merge queue (no recorded answer; see docs/github.md).
 pub(crate) const NO_MERGE_QUEUE: &str = "Merge queue is not enabled for this branch";
+/// Dequeueing a PR that is not queued (no recorded answer; see docs/github.md).
+pub(crate) const NOT_QUEUED: &str = "Pull request is not in the merge queue";
 /// Updating the branch of a queued PR.
 pub(crate) const QUEUED_CANNOT_UPDATE: &str = "Branches that are queued for merging cannot be updated";
 /// Updating the branch with a stale expected head (REST 422).
@@ -189,6 +191,20 @@ impl SimState {
             self.join_queue(repo, number, &viewer, jump);
         }
         Ok(self.merge_records(repo, number, MutationKind::Enqueue))
+    }
+
+    /// GraphQL `dequeuePullRequest`: the PR leaves its merge queue. Answers the entry it had.
+    pub(crate) fn dequeue(
+        &mut self,
+        repo: &str,
+        number: u64,
+    ) -> Result<(QueueEntry, Vec<MutationRecord>), ApiError> {
+        let (_, pr) = self.find_pr(repo, number)?;
+        let Some(entry) = pr.queue_entry.clone() else {
+            return Err(ApiError::Unprocessable(NOT_QUEUED.to_owned()));
+        };
+        self.queue_drops(repo, number);
+        Ok((entry, self.merge_records(repo, number, MutationKind::Dequeue)))
     }
 
     /// GraphQL `updatePullRequestBranch` and REST `PUT …/pulls/{n}/update-branch`: a new head

@@ -13,7 +13,7 @@ use crate::gate::gate;
 use crate::graphql::endpoint as graphql;
 use crate::reply::not_found_handler;
 use crate::repo_access;
-use crate::rest::{branches, commits, issues, merge, pulls, rate_limit};
+use crate::rest::{branches, commits, issues, merge, pulls, rate_limit, repos};
 use crate::shared::Shared;
 
 /// Every route, behind the gate; `/repositories/{id}/…` paths are first rewritten to the
@@ -33,6 +33,7 @@ async fn by_id(State(shared): State<Arc<Shared>>, mut request: Request) -> Reque
 
 fn routes(shared: Arc<Shared>) -> Router {
     Router::new()
+        .route("/repos/{owner}/{repo}", get(repos::get_one))
         .route("/repos/{owner}/{repo}/pulls", get(pulls::list))
         .route("/repos/{owner}/{repo}/pulls/{number}", get(pulls::get_one))
         .route("/repos/{owner}/{repo}/pulls/{number}/merge", put(merge::merge))

@@ -16,6 +16,9 @@ use crate::model::{CheckState, Commit, PrState, Review, ReviewState, Timestamp};
 use crate::spec::ThreadSpec;
 use crate::state::{AGENT_LOGIN, REVIEWER, SimState};
 
+/// Login of a contributor without write access to the repository.
+const OUTSIDER_LOGIN: &str = "outside-contributor";
+
 impl SimState {
     /// The agent pushes a fix commit to PR `pr`: a new head SHA and commit message, committed
     /// now by [`AGENT_LOGIN`], the same checks as the old head running again (PENDING; none
@@ -26,6 +29,19 @@ impl SimState {
     pub fn agent_pushes_fix(&mut self, repo: &str, pr: u64) -> String {
         let message = self.text(TextKind::CommitMessage, "Address the review and merge the base branch");
         self.push_commit(repo, pr, AGENT_LOGIN, message)
+    }
+
+    /// Someone without write access to the repository (a fork's contributor) pushes a commit
+    /// to PR `pr`: like [`SimState::agent_pushes_fix`], and GitHub disables auto-merge ("if
+    /// someone who does not have write permissions to the repository pushes new changes to
+    /// the head branch … auto-merge will be disabled", GitHub's docs). Returns the new head.
+    pub fn outsider_pushes(&mut self, repo: &str, pr: u64) -> String {
+        let message = self.text(TextKind::CommitMessage, "Tweak the change");
+        let sha = self.push_commit(repo, pr, OUTSIDER_LOGIN, message);
+        let target = self.pr_mut(repo, pr);
+        target.auto_merge = None;
+        target.auto_merge_by = None;
+        sha
     }
 
     /// A new head commit on PR `pr` that contains the base branch's head, with the old
@@ -143,7 +159,8 @@ impl SimState {
     /// `conflicting` compute CONFLICTING and the others MERGEABLE. No `updated_at` moves.
     pub fn base_moves(&mut self, repo: &str, conflicting: &[u64]) {
         let at = self.tick();
-        self.move_default_branch(repo, at);
+        let branch = self.repo(repo).default_branch.clone();
+        self.move_branch(repo, &branch, at);
         let unknown = self.limits().unknown_reads_after_change;
         let target = self.repo_mut(repo);
         let base = target.default_branch.clone();
@@ -212,24 +229,22 @@ impl SimState {
         target.auto_merge_by = None;
         target.queue_entry = None;
         let (base, closes) = (target.base_ref.clone(), target.closes.clone());
-        if base == self.repo(repo).default_branch {
-            self.move_default_branch(repo, at);
-            self.recompute_mergeability(repo, &base);
-        }
+        // The merge commit moves the base branch, whichever it is.
+        self.move_branch(repo, &base, at);
+        self.recompute_mergeability(repo, &base);
         if self.closes_on_merge_into(repo, &base) {
             self.close_issues(repo, &closes, at);
         }
     }
 
-    /// The default branch gets a new head commit (with green checks).
-    fn move_default_branch(&mut self, repo: &str, at: Timestamp) {
+    /// Branch `branch` gets a new head commit (with green checks where there is CI).
+    fn move_branch(&mut self, repo: &str, branch: &str, at: Timestamp) {
         let target = self.repo_mut(repo);
-        let sha = ids::sha(&format!("{repo}@{}#{at}", target.default_branch));
+        let sha = ids::sha(&format!("{repo}@{branch}#{at}"));
         let checks = if target.has_ci { vec![NamedCheck::legacy(CheckState::Success)] } else { Vec::new() };
         target.checks.insert(sha.clone(), checks);
         target.pushed_at = Some(at);
-        let branch = target.default_branch.clone();
-        target.branches.insert(branch, sha);
+        target.branches.insert(branch.to_owned(), sha);
     }
 
     /// Open PRs on `base` go back to UNKNOWN for a while, keeping what they will compute.

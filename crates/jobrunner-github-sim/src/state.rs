@@ -499,6 +499,9 @@ impl SimState {
             latest(created_at, &commit, &threads, review_at.max(verdicts_at), auto_merge, ended_at);
         let (title, body, head) = (pr_title(&spec), pr_body(&spec), head_ref(&spec));
         let base = spec.base.clone().unwrap_or_else(|| self.repo(repo).default_branch.clone());
+        // A base branch named by a spec starts where the default branch is.
+        let default_head = self.repo(repo).default_head().to_owned();
+        self.repo_mut(repo).branches.entry(base.clone()).or_insert(default_head);
         let auto_merge_by = auto_merge.map(|_| self.viewer.clone());
         PullRequest {
             number: spec.number,

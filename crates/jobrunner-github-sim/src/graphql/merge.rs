@@ -1,6 +1,6 @@
 //! The merge step's mutations, with GitHub's inputs (every field GitHub accepts) and payloads:
 //! `enablePullRequestAutoMerge`, `disablePullRequestAutoMerge`, `mergePullRequest`,
-//! `enqueuePullRequest` and `updatePullRequestBranch`. Refusals are `UNPROCESSABLE` with
+//! `enqueuePullRequest`, `dequeuePullRequest` and `updatePullRequestBranch`. Refusals are `UNPROCESSABLE` with
 //! GitHub's messages (see [`crate::merging`]).
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
@@ -57,6 +57,22 @@ pub(crate) struct EnqueuePullRequestInput {
     expected_head_oid: Option<GitObjectId>,
     jump: Option<bool>,
     pull_request_id: ID,
+}
+
+/// `DequeuePullRequestInput` (the PR's id is `id`, as GitHub names it).
+#[derive(InputObject, Debug)]
+#[graphql(name = "DequeuePullRequestInput")]
+pub(crate) struct DequeuePullRequestInput {
+    client_mutation_id: Option<String>,
+    id: ID,
+}
+
+/// `DequeuePullRequestPayload`.
+#[derive(SimpleObject)]
+#[graphql(name = "DequeuePullRequestPayload")]
+pub(crate) struct DequeuePullRequestPayload {
+    client_mutation_id: Option<String>,
+    merge_queue_entry: Option<MergeQueueEntry>,
 }
 
 /// `PullRequestBranchUpdateMethod`.
@@ -229,6 +245,26 @@ impl MergeMutations {
             Ok(Some(EnqueuePullRequestPayload {
                 client_mutation_id: input.client_mutation_id,
                 merge_queue_entry: entry,
+            }))
+        }
+        .await;
+        Ok(null_on_error(ctx, result))
+    }
+
+    async fn dequeue_pull_request(
+        &self,
+        ctx: &Context<'_>,
+        input: DequeuePullRequestInput,
+    ) -> Result<Option<DequeuePullRequestPayload>> {
+        let result: Result<Option<DequeuePullRequestPayload>> = async {
+            let shared = shared(ctx);
+            let (slug, number) = pull_request(shared, &input.id)?;
+            let (entry, records) = shared.state().dequeue(&slug, number).map_err(refused)?;
+            shared.record(records);
+            let repo = shared.state().repo(&slug).database_id;
+            Ok(Some(DequeuePullRequestPayload {
+                client_mutation_id: input.client_mutation_id,
+                merge_queue_entry: Some(MergeQueueEntry { repo, number, entry, position: 0 }),
             }))
         }
         .await;

@@ -31,7 +31,9 @@ pub(crate) async fn get_one(
     let protection = target.protection(&branch);
     let at = target.pushed_at.map_or_else(|| shapes::time(LogicalClock::epoch()), shapes::time);
     let message = mark(state.marker(), TextKind::CommitMessage, &format!("Update {branch}"));
-    let git_user = json!({ "name": "The Octocat", "email": "octocat@users.noreply.github.com", "date": at });
+    // A commit's author name is free text on GitHub: it carries the marker like the message.
+    let name = mark(state.marker(), TextKind::Title, "The Octocat");
+    let git_user = json!({ "name": name, "email": "octocat@users.noreply.github.com", "date": at });
     let required = protection.map(|p| p.required_checks.clone()).unwrap_or_default();
     let value = json!({
         "name": branch,

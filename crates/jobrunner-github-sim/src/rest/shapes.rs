@@ -208,6 +208,12 @@ fn merge_method(method: MergeMethod) -> &'static str {
 
 /// A pull request as the list endpoint serves it (no mergeability).
 pub(crate) fn pull(urls: Urls<'_>, pr: &PullRequest) -> Value {
+    pull_in(urls, pr, &repository(urls))
+}
+
+/// [`pull`] with the repository object already built (a list embeds the same one in every
+/// item twice; building it once per page keeps large lists cheap).
+pub(crate) fn pull_in(urls: Urls<'_>, pr: &PullRequest, repository: &Value) -> Value {
     let api = format!("{}/pulls/{}", urls.api(), pr.number);
     let html = format!("{}/pull/{}", urls.html(), pr.number);
     let repo = urls.repo;
@@ -258,8 +264,8 @@ pub(crate) fn pull(urls: Urls<'_>, pr: &PullRequest) -> Value {
         "assignees": [],
         "requested_reviewers": [],
         "requested_teams": [],
-        "head": branch_ref(urls, &pr.head_ref, pr.head_sha()),
-        "base": branch_ref(urls, &pr.base_ref, repo.branches.get(&pr.base_ref).map_or("", String::as_str)),
+        "head": branch_ref(urls, &pr.head_ref, pr.head_sha(), repository),
+        "base": branch_ref(urls, &pr.base_ref, repo.branches.get(&pr.base_ref).map_or("", String::as_str), repository),
         "author_association": "MEMBER",
         "auto_merge": auto_merge,
         "draft": pr.draft,
@@ -291,13 +297,13 @@ pub(crate) fn pull_detail(urls: Urls<'_>, pr: &PullRequest, mergeable: Option<bo
     value
 }
 
-fn branch_ref(urls: Urls<'_>, name: &str, sha: &str) -> Value {
+fn branch_ref(urls: Urls<'_>, name: &str, sha: &str, repository: &Value) -> Value {
     json!({
         "label": format!("{}:{name}", urls.repo.owner),
         "ref": name,
         "sha": sha,
         "user": user(urls.base, &urls.repo.owner),
-        "repo": repository(urls),
+        "repo": repository,
     })
 }
 

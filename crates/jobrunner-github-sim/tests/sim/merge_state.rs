@@ -194,3 +194,14 @@ async fn the_pull_requests_own_rollup_is_its_heads() {
     let none = api.query(query, json!({ "n": 20 })).await;
     assert_eq!(none["repository"]["pullRequest"]["statusCheckRollup"], Value::Null);
 }
+
+#[tokio::test]
+async fn blocked_wins_over_behind_when_both_apply() {
+    let limits = Limits { unknown_reads_after_change: 0, ..Limits::default() };
+    let protection = Protection { strict: true, required_approvals: 1, ..Protection::default() };
+    let state = protected(protection).with_limits(limits).with_pr(REPO, PrSpec::new(20).approvals(1));
+    let (sim, api) = start(state).await;
+    sim.with_state(|s| s.base_moves(REPO, &[]));
+    assert_eq!(pr(&read(&api, 13).await)["mergeStateStatus"], "BLOCKED", "behind and unapproved");
+    assert_eq!(pr(&read(&api, 20).await)["mergeStateStatus"], "BEHIND", "behind, approved");
+}

@@ -319,3 +319,60 @@ async fn updating_the_branch_brings_a_behind_head_up_to_date() {
     assert_eq!(accepted.json()["message"], "Updating pull request branch.");
     assert_eq!(sim.counters().mutations(REPO, 13), [MutationKind::UpdateBranch, MutationKind::UpdateBranch]);
 }
+
+#[tokio::test]
+async fn a_push_without_write_access_disables_auto_merge() {
+    let (sim, api) = start(SimState::default().with_protection(REPO, "main", review_required())).await;
+    assert!(run(&api, ENABLE, 13, None).await.get("errors").is_none());
+    sim.with_state(|s| {
+        s.agent_pushes_fix(REPO, 13);
+        assert!(s.pr(REPO, 13).auto_merge.is_some(), "the agent has write access");
+        s.outsider_pushes(REPO, 13);
+        assert!(s.pr(REPO, 13).auto_merge.is_none(), "GitHub disabled it");
+    });
+}
+
+#[tokio::test]
+async fn a_merge_into_any_branch_moves_it_and_leaves_strict_prs_on_it_behind() {
+    let strict = Protection { strict: true, ..Protection::default() };
+    let limits = jobrunner_github_sim::Limits { unknown_reads_after_change: 0, ..Default::default() };
+    let state = SimState::default()
+        .with_limits(limits)
+        .with_protection(REPO, "release", strict)
+        .with_pr(REPO, PrSpec::new(20).base("release"))
+        .with_pr(REPO, PrSpec::new(21).base("release"));
+    let (sim, api) = start(state).await;
+    let release = sim.with_state(|s| s.repo(REPO).branches["release"].clone());
+    assert_eq!(release, sim.with_state(|s| s.repo(REPO).default_head().to_owned()), "branched off main");
+    assert_eq!(run(&api, MERGE, 20, None).await["data"]["mergePullRequest"]["pullRequest"]["merged"], true);
+    sim.with_state(|s| {
+        assert_ne!(s.repo(REPO).branches["release"], release, "the merge moved release");
+        let pr = s.pr(REPO, 21);
+        assert_eq!(
+            jobrunner_github_sim::merge_status(s.repo(REPO), pr, pr.mergeable),
+            jobrunner_github_sim::MergeStatus::Behind
+        );
+        assert_eq!(
+            s.issue(REPO, 2).state,
+            IssueState::Open,
+            "only merges into the default branch close issues"
+        );
+    });
+}
+
+#[tokio::test]
+async fn dequeue_removes_a_queued_pr_and_refuses_one_that_is_not() {
+    const DEQUEUE: &str =
+        "mutation($id: ID!) { dequeuePullRequest(input: {id: $id}) { mergeQueueEntry { state } } }";
+    let (sim, api) = start(queue_state()).await;
+    assert_refused(
+        &run(&api, DEQUEUE, 13, None).await,
+        "dequeuePullRequest",
+        "Pull request is not in the merge queue",
+    );
+    assert!(run(&api, ENQUEUE, 13, None).await.get("errors").is_none());
+    let dequeued = run(&api, DEQUEUE, 13, None).await;
+    assert_eq!(dequeued["data"]["dequeuePullRequest"]["mergeQueueEntry"]["state"], "QUEUED");
+    sim.with_state(|s| assert!(s.pr(REPO, 13).queue_entry.is_none()));
+    assert_eq!(sim.counters().mutations(REPO, 13), [MutationKind::Enqueue, MutationKind::Dequeue]);
+}

@@ -90,6 +90,7 @@ async fn every_rest_answer_validates_against_githubs_response_schema() {
             "GET /repos/{owner}/{repo}/commits/{ref}/status",
         ),
         ("/rate_limit", "GET /rate_limit"),
+        ("/repos/octo/app", "GET /repos/{owner}/{repo}"),
     ];
     for (path, endpoint) in gets {
         found.extend(check(&api, &spec, Method::GET, path, endpoint, None).await);

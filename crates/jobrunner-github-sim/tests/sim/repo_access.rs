@@ -32,6 +32,13 @@ async fn a_renamed_repository_redirects_rest_and_graphql_follows_the_rename() {
     assert_eq!(followed.json(), current.json());
     assert_eq!(followed.header("etag"), current.header("etag"));
     assert_eq!(api.get("/repositories/1/pulls/13").await.json()["number"], 13);
+    let root = api.get("/repos/octo/app").await;
+    assert_eq!(
+        (root.status, root.header("location")),
+        (StatusCode::MOVED_PERMANENTLY, Some(format!("{base}/repositories/1").as_str())),
+        "the recorded rename: GET /repos/{{old}} answers 301 to /repositories/{{id}}"
+    );
+    assert_eq!(api.get("/repositories/1").await.json()["full_name"], "octo/web");
 
     let write = api
         .send(Method::POST, "/repos/octo/app/issues/11/comments", &[], Some(&json!({ "body": "hi" })))
