@@ -52,11 +52,11 @@ pub const MAX_PRS_PER_QUERY: usize = 100;
 /// Which fragment a PR is read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum StateFragment {
-    /// Everything a signal of an open PR needs (54 requests by GitHub's formula).
+    /// Everything a signal of an open PR needs (56 requests by GitHub's formula).
     Open,
     /// What a merged or closed PR still needs (2 requests).
     Closed,
-    /// Mergeability and check rollup of a PR still settling (1 request).
+    /// Mergeability, merge state and checks of a PR still settling (2 requests).
     Settling,
 }
 
@@ -126,14 +126,14 @@ pub fn pull_request_states_query(prs: &[(RepoSlug, Vec<(u64, StateFragment)>)]) 
     query
 }
 
-/// The head commit's checks with whether each is required for PR `number`: `isRequired`
-/// takes the PR as an argument, so this part of the selection is written per PR (GraphQL
-/// merges it with the fragment's `commits`).
+/// The head commit, with its checks and whether each is required for PR `number`:
+/// `isRequired` takes the PR as an argument, so this part of the selection is written per PR,
+/// beside the fragment, as one `commits` connection.
 fn push_check_contexts(query: &mut String, number: u64) {
     let _ = writeln!(
         query,
-        "      commits(last: 1) {{ nodes {{ commit {{ statusCheckRollup {{ contexts(first: 100) {{ totalCount nodes {{ \
-         __typename ... on CheckRun {{ status conclusion isRequired(pullRequestNumber: {number}) }} \
+        "      commits(last: 1) {{ nodes {{ commit {{ ...HeadCommit statusCheckRollup {{ contexts(first: 100) {{ \
+         totalCount nodes {{ __typename ... on CheckRun {{ status conclusion isRequired(pullRequestNumber: {number}) }} \
          ... on StatusContext {{ state isRequired(pullRequestNumber: {number}) }} }} }} }} }} }} }}"
     );
 }
