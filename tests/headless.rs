@@ -80,6 +80,32 @@ async fn one_cycle_acts_once_per_pr_and_a_second_run_repeats_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repository_spelled_in_another_case_is_acted_on_once() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for spelling in ["Octo/App", "octo/APP"] {
+        // An operator editing the case of a configured repository (or two fleet nodes spelling
+        // it differently): GitHub sees one repository, so the ledger must too.
+        let args: Vec<String> = node_args(&sim, dir.path(), &["--once"])
+            .into_iter()
+            .map(|a| if a == "octo/app" { spelling.to_owned() } else { a })
+            .collect();
+        let run = tokio::task::spawn_blocking(move || core_ide(&args).run()).await.unwrap();
+        assert_eq!(run.code(), 0, "stderr: {}", run.stderr());
+    }
+    let counters = sim.counters();
+    for pr in [11, 12, 13] {
+        assert_eq!(counters.mutations("octo/app", pr).len(), 1, "PR {pr} mutated once across both spellings");
+    }
+    let owners: Vec<String> = std::fs::read_dir(dir.path().join("journal"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(owners, ["octo"], "one journal directory per GitHub repository");
+    assert!(dir.path().join("journal/octo/app").is_dir());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_token_it_exits_2_saying_how_to_set_one() {
     let run =
         tokio::task::spawn_blocking(|| CoreIde::new(&["--once", "--repos", "octo/app"]).run()).await.unwrap();

@@ -482,16 +482,25 @@ fn split_list(value: &str) -> impl Iterator<Item = &str> {
 }
 
 fn parse_repos(value: &str) -> Result<Vec<RepoSlug>, String> {
-    let mut repos: Vec<RepoSlug> = Vec::new();
+    let mut repos: Vec<(RepoSlug, &str)> = Vec::new();
     for item in split_list(value) {
         let repo = RepoSlug::parse(item).map_err(|e| {
             format!("comma-separated owner/name entries, for example octo/app,octo/lib ({e})")
         })?;
-        if !repos.contains(&repo) {
-            repos.push(repo);
+        match repos.iter().find(|(seen, _)| *seen == repo) {
+            None => repos.push((repo, item)),
+            Some((_, first)) if *first == item => {}
+            // GitHub names are case-insensitive: both spellings are one repository. Refusing
+            // says which entry to drop rather than guessing which spelling the operator meant.
+            Some((_, first)) => {
+                return Err(format!(
+                    "each repository once: {first} and {item} differ only in case and name the same \
+                     GitHub repository, keep one"
+                ));
+            }
         }
     }
-    Ok(repos)
+    Ok(repos.into_iter().map(|(repo, _)| repo).collect())
 }
 
 fn parse_bool(value: &str) -> Result<bool, String> {

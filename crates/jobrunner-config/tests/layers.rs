@@ -151,6 +151,19 @@ fn every_kind_of_bad_value_is_rejected() {
 }
 
 #[test]
+fn repositories_differing_only_in_case_are_refused_as_one_github_repository() {
+    let message = error(None, &["--repos", "octo/app,OCTO/app"]);
+    assert!(message.starts_with("invalid value \"octo/app,OCTO/app\" for repos (from --repos)"), "{message}");
+    assert!(message.contains("octo/app and OCTO/app differ only in case"), "{message}");
+    let settings = load(None, &["--repos", "Octo/App,octo/lib,Octo/App"]).unwrap();
+    assert_eq!(
+        settings.repos.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["octo/app", "octo/lib"],
+        "an exact repetition is harmless; names are held in GitHub's case-insensitive canonical form"
+    );
+}
+
+#[test]
 fn unknown_file_key_lists_the_known_keys() {
     let message = error(Some("pol_interval = \"60s\""), &[]);
     assert!(

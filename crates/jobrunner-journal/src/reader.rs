@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use jobrunner_core::RepoSlug;
 
 use crate::JournalError;
-use crate::path::repo_dir;
 use crate::record::JournalRecord;
 
 /// Which records to read.
@@ -75,12 +74,19 @@ pub fn read_journal(journal_dir: &Path, filter: &ReadFilter) -> Result<ReadOutco
 }
 
 fn journal_files(journal_dir: &Path, filter: &ReadFilter) -> Result<Vec<PathBuf>, JournalError> {
-    let repo_dirs = match &filter.repo {
-        Some(repo) => vec![repo_dir(journal_dir, repo.owner.as_str(), repo.name.as_str())?],
-        None => {
-            subdirs(journal_dir)?.iter().map(|owner| subdirs(owner)).collect::<Result<Vec<_>, _>>()?.concat()
+    let mut repo_dirs = Vec::new();
+    for owner in subdirs(journal_dir)? {
+        // GitHub names are case-insensitive and a journal written before names were held in
+        // lower case may sit under `Octo/App`: the filter matches directories in any case.
+        if filter.repo.as_ref().is_some_and(|r| !dir_name_is(&owner, r.owner.as_str())) {
+            continue;
         }
-    };
+        for repo in subdirs(&owner)? {
+            if filter.repo.as_ref().is_none_or(|r| dir_name_is(&repo, r.name.as_str())) {
+                repo_dirs.push(repo);
+            }
+        }
+    }
     let mut files = Vec::new();
     for dir in repo_dirs {
         for entry in list(&dir)? {
@@ -96,6 +102,10 @@ fn journal_files(journal_dir: &Path, filter: &ReadFilter) -> Result<Vec<PathBuf>
     }
     files.sort();
     Ok(files)
+}
+
+fn dir_name_is(dir: &Path, name: &str) -> bool {
+    dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.eq_ignore_ascii_case(name))
 }
 
 fn subdirs(dir: &Path) -> Result<Vec<PathBuf>, JournalError> {

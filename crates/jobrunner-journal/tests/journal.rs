@@ -73,6 +73,24 @@ fn filters_by_repo_and_since_date() {
 }
 
 #[test]
+fn repository_names_are_one_repository_in_any_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = JournalWriter::new(dir.path(), FsyncPolicy::Never);
+    let path = writer.append(&record("Octo/App", 1, ts(20, 0))).unwrap();
+    assert_eq!(path, dir.path().join("octo/app/2026-11-20.jsonl"), "one directory per GitHub repository");
+    // A journal a release before canonical names wrote under its configured spelling.
+    let old = dir.path().join("OCTO/APP");
+    std::fs::create_dir_all(&old).unwrap();
+    let line =
+        serde_json::to_string(&record("octo/app", 2, ts(21, 0))).unwrap().replace("octo/app", "OCTO/APP");
+    std::fs::write(old.join("2026-11-21.jsonl"), line + "\n").unwrap();
+    let filter = ReadFilter { repo: Some(RepoSlug::parse("Octo/app").unwrap()), since: None };
+    let outcome = read_journal(dir.path(), &filter).unwrap();
+    let read: Vec<(u64, String)> = outcome.records.iter().map(|r| (r.pr, r.repo.to_string())).collect();
+    assert_eq!(read, [(1, "octo/app".to_owned()), (2, "octo/app".to_owned())]);
+}
+
+#[test]
 fn a_missing_journal_reads_as_empty() {
     let dir = tempfile::tempdir().unwrap();
     let (records, warnings) = read_all(&dir.path().join("never-written"));
