@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use core_ide_e2e::{CoreIde, Run};
-use jobrunner_github_sim::{GitHubSim, SimHandle, SimState};
+use http::Method;
+use jobrunner_github_sim::{Fault, FaultRule, GitHubSim, SimHandle, SimState};
 use jobrunner_journal::{ReadFilter, read_journal};
 
 const MARKER: &str = "MARKER-e2e-41c7";
@@ -103,6 +104,40 @@ async fn a_repository_spelled_in_another_case_is_acted_on_once() {
         .collect();
     assert_eq!(owners, ["octo"], "one journal directory per GitHub repository");
     assert!(dir.path().join("journal/octo/app").is_dir());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_github_posted_whose_answer_was_lost_is_never_posted_again() {
+    for (fault, what) in [
+        (Fault::AnswerLost, "connection dropped after the 201"),
+        (Fault::ServerErrorAfterEffect(502), "502 after posting"),
+    ] {
+        let sim = GitHubSim::start(SimState::default()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for pr in [11, 12] {
+            sim.inject(FaultRule::once(
+                Method::POST,
+                &format!("/repos/octo/app/issues/{pr}/comments"),
+                fault,
+            ));
+        }
+        let first = once(&sim, dir.path()).await;
+        assert_eq!(first.code(), 0, "{what}: {}", first.stderr());
+        assert_eq!(
+            sim.counters().faults_injected,
+            2,
+            "{what}: both comments were posted, their answers lost"
+        );
+        let second = once(&sim, dir.path()).await;
+        assert_eq!(second.code(), 0, "{what}: {}", second.stderr());
+        let counters = sim.counters();
+        for pr in [11, 12] {
+            assert_eq!(counters.mutations("octo/app", pr).len(), 1, "{what}: PR {pr} commented once");
+        }
+        let commands: Vec<u64> =
+            journal(dir.path()).iter().filter(|r| r.action == "send_fix_command").map(|r| r.pr).collect();
+        assert_eq!(commands.len(), 2, "{what}: each posted command journaled once: {commands:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

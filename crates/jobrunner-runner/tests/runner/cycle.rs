@@ -74,6 +74,36 @@ async fn a_transient_failure_is_retried_next_cycle() {
 }
 
 #[tokio::test]
+async fn a_comment_whose_answer_was_lost_is_not_posted_again_when_its_marker_shows() {
+    let fixture = Fixture::new().await;
+    fixture.source.set(vec![conflicting_pr('1')]);
+    let lost = Arc::new(RecordingForge::new().failing_with(FailureClass::Transient));
+    let report = fixture.runner(lost, false).cycle().await.unwrap();
+    assert_eq!(report.actions[0].outcome, ActionOutcome::Failed(FailureClass::Transient));
+    // GitHub did post it: only the answer was lost.
+    let forge = Arc::new(RecordingForge::new());
+    let posted = format!("fix merge conflict\n\n{}", report.actions[0].key.comment_marker());
+    forge.comment(&repo(), 7, &posted).await.unwrap();
+
+    let next = fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
+    assert_eq!(next.actions[0].outcome, ActionOutcome::AlreadyClaimed, "settled from the marker");
+    assert_eq!(forge.calls().len(), 1, "never posted twice: {:?}", forge.calls());
+    assert_eq!(fixture.journal().len(), 1, "journaled once, when settled");
+}
+
+#[tokio::test]
+async fn a_comment_that_failed_and_was_not_posted_is_posted_next_cycle() {
+    let fixture = Fixture::new().await;
+    fixture.source.set(vec![conflicting_pr('1')]);
+    let failing = Arc::new(RecordingForge::new().failing_with(FailureClass::Transient));
+    fixture.runner(failing, false).cycle().await.unwrap();
+    let forge = Arc::new(RecordingForge::new());
+    let next = fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
+    assert_eq!(next.actions[0].outcome, ActionOutcome::Performed);
+    assert_eq!(forge.calls().len(), 1, "{:?}", forge.calls());
+}
+
+#[tokio::test]
 async fn a_permanent_failure_is_recorded_and_never_retried() {
     let fixture = Fixture::new().await;
     fixture.source.set(vec![draft_pr()]);
