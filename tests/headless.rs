@@ -185,6 +185,51 @@ async fn sigterm_stops_the_loop_cleanly_with_systemd_notifications() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_on_the_data_dir_exits_2_naming_the_pid_holding_it() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
+    let service = node_args(&sim, dir.path(), &["--headless", "--poll-interval", "1s"]);
+    let beside = node_args(&sim, dir.path(), &["--once"]);
+    let (pid, second, status) = tokio::task::spawn_blocking(move || {
+        let child = core_ide(&service).env("NOTIFY_SOCKET", &socket_path).spawn();
+        // READY: the service holds its store. The operator's `--once` beside it:
+        let ready = notification(&socket);
+        assert!(ready.contains("READY=1"), "{ready}");
+        let second = core_ide(&beside).run();
+        let pid = child.id();
+        std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+        let output = child.wait_with_output().unwrap();
+        (pid, second, output.status)
+    })
+    .await
+    .unwrap();
+    assert_eq!(second.code(), 2, "stderr: {}", second.stderr());
+    let data = dir.path().join("data");
+    assert!(
+        second.stderr().contains(&format!(
+            "the data directory {} is in use by another core-ide process (PID {pid})",
+            data.display()
+        )),
+        "{}",
+        second.stderr()
+    );
+    assert_eq!(status.code(), Some(0), "the service was not disturbed");
+    let counters = sim.counters();
+    for pr in [11, 12, 13] {
+        assert_eq!(counters.mutations("octo/app", pr).len(), 1, "PR {pr} acted on once, by the service");
+    }
+    let mut journaled: Vec<(u64, String)> =
+        journal(dir.path()).iter().map(|r| (r.pr, r.action.clone())).collect();
+    let all = journaled.len();
+    journaled.sort();
+    journaled.dedup();
+    assert_eq!(journaled.len(), all, "each action journaled once: {journaled:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_mutates_nothing_and_journals_nothing() {
     let sim = GitHubSim::start(SimState::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -153,8 +153,9 @@ async fn wire(settings: &Settings) -> anyhow::Result<(Runner, Option<Membership>
 
 /// The embedded store of a standalone node.
 pub(crate) async fn open_sqlite(settings: &Settings, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
-    let store =
-        SqliteStore::open(data_dir, &settings.node_id).await.map_err(|e| InputError(e.to_string()))?;
+    let store = SqliteStore::open_exclusive(data_dir, &settings.node_id)
+        .await
+        .map_err(|e| InputError(e.to_string()))?;
     Ok(Arc::new(store))
 }
 

@@ -16,7 +16,7 @@ use sqlx::sqlite::{
 
 use crate::columns::{parse_node, timestamp};
 use crate::migrations::{SCHEMA_VERSION, migrator};
-use crate::{StoreError, identity};
+use crate::{DataDirLock, StoreError, identity};
 
 /// The database file inside the data directory.
 pub const STATE_DB_FILE: &str = "state.db";
@@ -45,6 +45,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     path: PathBuf,
     node: NodeId,
+    /// The data directory's lock, held while the store is open ([`SqliteStore::open_exclusive`]).
+    _lock: Option<DataDirLock>,
 }
 
 impl SqliteStore {
@@ -53,6 +55,24 @@ impl SqliteStore {
     /// store's node; a later open by another node is [`StoreError::NodeMismatch`].
     pub async fn open(data_dir: &Path, node: &NodeId) -> Result<Self, StoreError> {
         create_data_dir(data_dir)?;
+        Self::open_created(data_dir, node, None).await
+    }
+
+    /// [`SqliteStore::open`], holding the data directory's [`DataDirLock`] as long as the
+    /// store is open: a second process on the same directory is refused with
+    /// [`StoreError::DataDirBusy`] before it reads or writes anything. What a node's process
+    /// uses; tests that reopen a store in one process use `open`.
+    pub async fn open_exclusive(data_dir: &Path, node: &NodeId) -> Result<Self, StoreError> {
+        create_data_dir(data_dir)?;
+        let lock = DataDirLock::acquire(data_dir)?;
+        Self::open_created(data_dir, node, Some(lock)).await
+    }
+
+    async fn open_created(
+        data_dir: &Path,
+        node: &NodeId,
+        lock: Option<DataDirLock>,
+    ) -> Result<Self, StoreError> {
         let path = data_dir.join(STATE_DB_FILE);
         let exists = check_header(&path)?;
         let options = SqliteConnectOptions::new()
@@ -68,7 +88,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| open_error(&path, e))?;
-        Self::prepare(Self { pool, path, node: node.clone() }).await
+        Self::prepare(Self { pool, path, node: node.clone(), _lock: lock }).await
     }
 
     /// A store in memory, gone when dropped: for tests and for runs that must leave no files.
@@ -85,7 +105,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| open_error(Path::new(":memory:"), e))?;
-        Self::prepare(Self { pool, path: PathBuf::from(":memory:"), node: node.clone() }).await
+        Self::prepare(Self { pool, path: PathBuf::from(":memory:"), node: node.clone(), _lock: None }).await
     }
 
     /// The database file (`:memory:` for an in-memory store).
