@@ -432,7 +432,7 @@ fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
         },
         fix_command_limit: field(raw, "fix_command_limit", parse_fix_command_limit)?,
         needs_human_label: field(raw, "needs_human_label", parse_label)?,
-        github_token: host.token.clone(),
+        github_token: checked_token(host.token.as_ref())?,
         environment: field(raw, "environment", parse_environment)?,
         database_url: secret_field(raw, "database_url", parse_database_url)?,
         lease_ttl: field(raw, "lease_ttl", parse_duration)?,
@@ -443,6 +443,36 @@ fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
         config_file: None,
         sources: BTreeMap::new(),
     })
+}
+
+/// The token, refused unless it can be sent as an HTTP header: a CR or LF (an env file with
+/// Windows line endings, read by something that keeps the CR) would otherwise make the HTTP
+/// client panic when it builds the `Authorization` header. GitHub's tokens are visible ASCII.
+fn checked_token(
+    token: Option<&(&'static str, Secret)>,
+) -> Result<Option<(&'static str, Secret)>, ConfigError> {
+    let Some((var, secret)) = token else { return Ok(None) };
+    if let Some(problem) = token_problem(secret.expose()) {
+        return Err(ConfigError::InvalidSecret {
+            key: "the GitHub token",
+            origin: Source::Env(var),
+            expected: format!("a GitHub token of visible ASCII characters; this one {problem}"),
+        });
+    }
+    Ok(Some((var, secret.clone())))
+}
+
+/// What makes `token` unusable in an HTTP header, if anything; never the token itself.
+fn token_problem(token: &str) -> Option<&'static str> {
+    if token.contains(['\r', '\n']) {
+        Some(
+            "contains a carriage return or line feed (an env file with Windows line endings? convert it with dos2unix)",
+        )
+    } else if token.chars().any(|c| !c.is_ascii_graphic()) {
+        Some("contains a space, a control character or a non-ASCII character")
+    } else {
+        None
+    }
 }
 
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(24 * 3600);

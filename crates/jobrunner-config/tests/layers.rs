@@ -164,6 +164,22 @@ fn repositories_differing_only_in_case_are_refused_as_one_github_repository() {
 }
 
 #[test]
+fn a_token_with_a_carriage_return_is_refused_at_load_without_showing_it() {
+    for token in ["ghp_crlf_secret\r", "ghp_crlf\nsecret", "ghp crlf secret"] {
+        let host = Host { token: Some(("CORE_GITHUB_TOKEN", Secret::new(token.into()))), ..host() };
+        let message = Settings::from_layers(None, &args(&[]), &host).unwrap_err().to_string();
+        assert!(
+            message
+                .starts_with("invalid value for the GitHub token (from CORE_GITHUB_TOKEN; value not shown"),
+            "{message}"
+        );
+        assert!(!message.contains("secret\r") && !message.contains("crlf"), "{message}");
+        assert!(!message.contains('\n') && !message.contains('\r'), "one line: {message}");
+    }
+    assert!(load(None, &[]).is_ok(), "no token loads; the runner says how to set one");
+}
+
+#[test]
 fn unknown_file_key_lists_the_known_keys() {
     let message = error(Some("pol_interval = \"60s\""), &[]);
     assert!(

@@ -171,6 +171,16 @@ impl GitHubClient {
                 "no GitHub token: set CORE_GITHUB_TOKEN or GITHUB_TOKEN",
             ));
         }
+        if !config.token.bytes().all(|b| b.is_ascii_graphic()) {
+            // octocrab panics building an `Authorization` header from a CR or LF; a caller
+            // that skipped the settings' check gets an error instead.
+            return Err(ForgeError::new(
+                "connect",
+                FailureClass::Auth,
+                "the GitHub token holds a space, CR, LF or other character a header cannot carry: \
+                 set CORE_GITHUB_TOKEN to the token alone",
+            ));
+        }
         let octo = Octocrab::builder()
             .base_uri(config.api_url.as_str())
             .map_err(|_| {
@@ -535,6 +545,14 @@ mod tests {
     fn debug_output_never_shows_the_token() {
         let config = GitHubConfig::new("https://api.github.com", "ghp_secret_value");
         assert!(!format!("{config:?}").contains("ghp_secret_value"));
+    }
+
+    #[test]
+    fn a_token_with_a_line_ending_is_an_error_not_a_panic() {
+        let err =
+            GitHubClient::new(GitHubConfig::new("https://api.github.com", "ghp_secret\r\n")).unwrap_err();
+        assert_eq!(err.class, FailureClass::Auth);
+        assert!(!err.to_string().contains("ghp_secret"), "{err}");
     }
 
     #[test]
