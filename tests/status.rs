@@ -203,7 +203,8 @@ fn a_token_with_a_line_ending_is_called_invalid_by_both_binaries_without_showing
         let stderr = run.stderr();
         assert_eq!(run.code(), 2, "{name}, not a panic's 101: {stderr}");
         assert!(
-            stderr.starts_with(&format!("{name}: invalid value for the GitHub token (from CORE_GITHUB_TOKEN")),
+            stderr
+                .starts_with(&format!("{name}: invalid value for the GitHub token (from CORE_GITHUB_TOKEN")),
             "{stderr}"
         );
         assert!(stderr.contains("carriage return or line feed"), "{stderr}");

@@ -338,10 +338,7 @@ fn defaults(host: &Host) -> Vec<(&'static str, String)> {
 
 /// The file's values as raw strings, so one parser per key serves every layer.
 fn file_values(path: &Path, text: &str) -> Result<Vec<(&'static str, String)>, ConfigError> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
-        path: path.to_owned(),
-        message: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
-    })?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| syntax_error(path, text, &e))?;
     let source = Source::File(path.to_owned());
     table
         .into_iter()
@@ -378,6 +375,38 @@ fn file_values(path: &Path, text: &str) -> Result<Vec<(&'static str, String)>, C
             Ok((key.name, raw))
         })
         .collect()
+}
+
+/// A TOML syntax error as its position and the parser's short message, never the text: the
+/// file may be an env file given to `--config` by mistake, or a line may hold a password, and
+/// `toml`'s full `Display` quotes the offending line.
+fn syntax_error(path: &Path, text: &str, error: &toml::de::Error) -> ConfigError {
+    let position = error.span().map(|span| {
+        let before = text.get(..span.start).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!("line {line}, column {column}: ")
+    });
+    // The short message names what was expected. Its backquoted parts are the expected
+    // tokens (`=`, `"`) but may also quote the input (a duplicate key): only a part of one or
+    // two characters is kept.
+    let message: String = error
+        .message()
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| match i % 2 {
+            0 => part.to_owned(),
+            _ if part.chars().count() <= 2 => format!("`{part}`"),
+            _ => "`…`".to_owned(),
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    ConfigError::Syntax {
+        path: path.to_owned(),
+        message: format!("{}{message}", position.unwrap_or_default()),
+    }
 }
 
 fn value_text(items: &[toml::Value]) -> String {

@@ -198,6 +198,32 @@ fn toml_syntax_error_is_one_line() {
 }
 
 #[test]
+fn toml_syntax_errors_give_the_position_never_the_line_that_may_hold_a_secret() {
+    let files = [
+        // An env file given to --config by mistake.
+        "CORE_REPOS=octo/app\nCORE_GITHUB_TOKEN=ghp_leaked0123456789\n",
+        "CORE_GITHUB_TOKEN=\"ghp_leaked0123456789\"\nCORE_GITHUB_TOKEN=\"x\"\n",
+        // A malformed database_url line.
+        "poll_interval = \"60s\"\ndatabase_url = postgres://core:hunter2leaked@db/core\n",
+        "database_url = \"postgres://core:hunter2leaked@db/core\n",
+        "ghp_leaked0123456789\n",
+        "[ghp_leaked0123456789\n",
+        "x = \"\\q ghp_leaked0123456789\"\n",
+    ];
+    for text in files {
+        let message = error(Some(text), &[]);
+        assert!(message.starts_with("config file /etc/core-ide.toml is not valid TOML: line "), "{message}");
+        assert!(!message.contains("leaked"), "{message}");
+        assert!(!message.contains('\n'), "{message}");
+    }
+    assert!(
+        error(Some("a = 1\nb = \n"), &[]).contains("line 2, column 5"),
+        "{}",
+        error(Some("a = 1\nb = \n"), &[])
+    );
+}
+
+#[test]
 fn wrong_toml_types_are_named() {
     assert!(error(Some("repos = [1, 2]"), &[]).contains("expected an array of strings"));
     assert!(error(Some("[poll_interval]\nx = 1"), &[]).contains("expected a string, number or boolean"));
