@@ -224,6 +224,25 @@ fn toml_syntax_errors_give_the_position_never_the_line_that_may_hold_a_secret() 
 }
 
 #[test]
+fn rendering_lines_over_65535_characters_does_not_panic() {
+    let command = "x".repeat(65_536);
+    let repos: Vec<String> = (0..10_000).map(|i| format!("octo/repo-{i}")).collect();
+    let settings = load(None, &["--conflict-command", &command, "--repos", &repos.join(",")]).unwrap();
+    let text = settings.render_toml();
+    let line = text.lines().find(|l| l.starts_with("conflict_command = ")).unwrap();
+    assert!(
+        line.contains(&command) && line.ends_with("\"  # --conflict-command"),
+        "{}",
+        &line[line.len() - 40..]
+    );
+    let repos_line = text.lines().find(|l| l.starts_with("repos = ")).unwrap();
+    assert!(repos_line.len() > 65_535 && repos_line.ends_with("  # --repos"));
+    let short = text.lines().find(|l| l.starts_with("dry_run = ")).unwrap();
+    let node = text.lines().find(|l| l.starts_with("node_id = ")).unwrap();
+    assert_eq!(short.find("  # "), node.find("  # "), "short lines stay aligned:\n{short}\n{node}");
+}
+
+#[test]
 fn wrong_toml_types_are_named() {
     assert!(error(Some("repos = [1, 2]"), &[]).contains("expected an array of strings"));
     assert!(error(Some("[poll_interval]\nx = 1"), &[]).contains("expected a string, number or boolean"));
