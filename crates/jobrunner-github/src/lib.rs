@@ -24,7 +24,7 @@ mod routes;
 mod source;
 mod state;
 
-pub use client::{GitHubClient, GitHubConfig, RateLimitSnapshot};
+pub use client::{GitHubClient, GitHubConfig, MAX_RESPONSE_BYTES, RateLimitSnapshot};
 pub use documents::{MAX_PRS_PER_QUERY, StateFragment, pull_request_states_query, resolve_threads_mutation};
 pub use forge::GitHubForge;
 pub use source::GitHubSource;

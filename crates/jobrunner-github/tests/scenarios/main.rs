@@ -4,5 +4,6 @@
 mod budget;
 mod effects;
 mod faults;
+mod limits;
 mod privacy;
 mod world;
