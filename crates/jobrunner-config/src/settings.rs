@@ -442,7 +442,10 @@ fn secret_field(
 
 fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
     Ok(Settings {
-        api_url: field(raw, "api_url", parse_api_url)?,
+        api_url: {
+            api_url_credentials(raw)?;
+            field(raw, "api_url", parse_api_url)?
+        },
         epic_label: field(raw, "epic_label", parse_label)?,
         poll_interval: field(raw, "poll_interval", parse_duration)?,
         mutation_gap: field(raw, "mutation_gap", parse_gap)?,
@@ -611,15 +614,43 @@ fn parse_handlers(value: &str) -> Result<Vec<String>, String> {
 
 fn parse_api_url(value: &str) -> Result<String, String> {
     let url = value.trim().trim_end_matches('/');
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !host.starts_with('/') && !url.contains(char::is_whitespace) => {
-            Ok(url.to_owned())
-        }
-        _ => {
-            Err("an http(s) URL such as https://api.github.com or https://ghe.example.com/api/v3".to_owned())
-        }
+    let expected =
+        || "an http(s) URL such as https://api.github.com or https://ghe.example.com/api/v3".to_owned();
+    let (authority, _) = split_url(url, &["https", "http"]).ok_or_else(expected)?;
+    if authority.is_empty() {
+        return Err(expected());
     }
+    // The token travels in a header of every request: over plain http anyone on the path reads
+    // it. Only a loopback host (a simulator, a local proxy) may be plain.
+    let plain = url.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://"));
+    if plain && !is_loopback(authority) {
+        return Err(
+            "an https URL: http:// sends the token in clear, and is accepted only for a loopback host (127.0.0.1, localhost, [::1])"
+                .to_owned(),
+        );
+    }
+    Ok(url.to_owned())
+}
+
+/// Refuses `user:password@` in the API URL before the value can reach an error message or
+/// `core-ide config`: the token has its own variable, and a URL is printed.
+fn api_url_credentials(raw: &Raw) -> Result<(), ConfigError> {
+    let (value, source) = raw.get("api_url").expect("every key has a default");
+    let authority = value.split_once("://").map_or(value.as_str(), |(_, rest)| rest);
+    let authority = authority.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(ConfigError::CredentialsInUrl { key: "api_url", origin: source.clone() });
+    }
+    Ok(())
+}
+
+/// Whether a URL's `host[:port]` names this machine.
+fn is_loopback(authority: &str) -> bool {
+    let host = authority.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()));
+    let host = host.map_or(authority, |(host, _)| host);
+    host.eq_ignore_ascii_case("localhost")
+        || host == "[::1]"
+        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn parse_label(value: &str) -> Result<String, String> {

@@ -243,6 +243,35 @@ fn rendering_lines_over_65535_characters_does_not_panic() {
 }
 
 #[test]
+fn plain_http_api_urls_are_refused_unless_the_host_is_loopback() {
+    let message = error(None, &["--api-url", "http://ghe.example.com/api/v3"]);
+    assert!(message.contains("expected an https URL: http:// sends the token in clear"), "{message}");
+    assert!(error(None, &["--api-url", "http://127.0.0.1.evil.example"]).contains("in clear"));
+    for local in
+        ["http://127.0.0.1:9", "http://localhost:8080/api/v3", "http://[::1]:80", "HTTPS://ghe.example.com"]
+    {
+        assert!(load(None, &["--api-url", local]).is_ok(), "{local}");
+    }
+}
+
+#[test]
+fn credentials_in_the_api_url_are_refused_without_showing_them() {
+    for url in [
+        "https://x-access-token:ghp_inurl0123@api.github.com",
+        "http://op:hunter2@127.0.0.1:9/api",
+        "https://ghp_inurl0123@ghe.example.com/api/v3",
+    ] {
+        let message = error(None, &["--api-url", url]);
+        assert!(message.starts_with("api_url (from --api-url) holds credentials"), "{message}");
+        assert!(!message.contains("ghp_inurl") && !message.contains("hunter2"), "{message}");
+    }
+    assert!(
+        load(None, &["--api-url", "https://ghe.example.com/api/v3/users/@me"]).is_ok(),
+        "an @ in the path is not a credential"
+    );
+}
+
+#[test]
 fn wrong_toml_types_are_named() {
     assert!(error(Some("repos = [1, 2]"), &[]).contains("expected an array of strings"));
     assert!(error(Some("[poll_interval]\nx = 1"), &[]).contains("expected a string, number or boolean"));
