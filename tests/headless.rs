@@ -141,6 +141,24 @@ async fn a_comment_github_posted_whose_answer_was_lost_is_never_posted_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusable_journal_directory_stops_the_node_before_it_acts() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("journal"), "a file where the directory should be").unwrap();
+    let args: Vec<String> = node_args(&sim, dir.path(), &["--once"])
+        .into_iter()
+        .map(|a| if a.ends_with("/journal") { format!("{a}/inner") } else { a })
+        .collect();
+    let run = tokio::task::spawn_blocking(move || core_ide(&args).run()).await.unwrap();
+    let stderr = run.stderr();
+    assert_eq!(run.code(), 2, "{stderr}");
+    assert!(stderr.starts_with("core-ide: journal create directory "), "{stderr}");
+    assert_eq!(stderr.matches("os error").count(), 1, "the OS error once: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(sim.counters().mutation_log.is_empty(), "nothing performed without a journal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_token_it_exits_2_saying_how_to_set_one() {
     let run =
         tokio::task::spawn_blocking(|| CoreIde::new(&["--once", "--repos", "octo/app"]).run()).await.unwrap();

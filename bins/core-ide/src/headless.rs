@@ -181,6 +181,10 @@ pub(crate) async fn build_runner(
     let forge: Arc<dyn Forge> = Arc::new(GitHubForge::new(client));
     let dispatcher = jobrunner_handlers::dispatcher(&settings.handlers, &settings.enabled_handlers)?;
     let journal = JournalWriter::new(target.journal_dir, settings.journal_fsync);
+    if !settings.dry_run {
+        // Found now, not after the first action, which would be performed but not journaled.
+        journal.check_writable().map_err(|e| InputError(e.to_string()))?;
+    }
     let config = RunnerConfig {
         node: settings.node_id.clone(),
         dry_run: settings.dry_run,

@@ -91,6 +91,29 @@ fn repository_names_are_one_repository_in_any_case() {
 }
 
 #[test]
+fn an_unusable_journal_directory_is_found_before_any_append_and_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "").unwrap();
+    let writer = JournalWriter::new(file.join("journal"), FsyncPolicy::PerRecord);
+    let error = writer.check_writable().unwrap_err();
+    let chain: Vec<String> = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+        .map(ToString::to_string)
+        .collect();
+    let line = chain.join(": ");
+    assert!(
+        line.starts_with(&format!("journal create directory {}: ", file.join("journal").display())),
+        "{line}"
+    );
+    assert_eq!(line.matches("os error").count(), 1, "the OS error once: {line}");
+    assert!(line.contains("--journal-dir"), "{line}");
+
+    let usable = JournalWriter::new(dir.path().join("journal"), FsyncPolicy::PerRecord);
+    usable.check_writable().unwrap();
+    assert_eq!(std::fs::read_dir(dir.path().join("journal")).unwrap().count(), 0, "the probe is removed");
+}
+
+#[test]
 fn a_missing_journal_reads_as_empty() {
     let dir = tempfile::tempdir().unwrap();
     let (records, warnings) = read_all(&dir.path().join("never-written"));
