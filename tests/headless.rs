@@ -4,7 +4,7 @@ use std::path::Path;
 
 use core_ide_e2e::{CoreIde, Run};
 use http::Method;
-use jobrunner_github_sim::{Fault, FaultRule, GitHubSim, SimHandle, SimState};
+use jobrunner_github_sim::{Fault, FaultRule, GitHubSim, RequestMatcher, SimHandle, SimState, Trigger};
 use jobrunner_journal::{ReadFilter, read_journal};
 
 const MARKER: &str = "MARKER-e2e-41c7";
@@ -181,25 +181,87 @@ async fn sigterm_stops_the_loop_cleanly_with_systemd_notifications() {
     let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
     socket.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
     let args = node_args(&sim, dir.path(), &["--headless", "--poll-interval", "1s"]);
-    let (first, second, status, stdout) = tokio::task::spawn_blocking(move || {
+    let (ready, first_cycle, last, status, stdout) = tokio::task::spawn_blocking(move || {
         let child = core_ide(&args).env("NOTIFY_SOCKET", &socket_path).spawn();
-        // READY arrives after the first good cycle: the event to wait on, no sleeping.
-        let first = notification(&socket);
+        // READY once the node is up; WATCHDOG after its first cycle: the events to wait on.
+        let ready = notification(&socket);
+        let first_cycle = notification(&socket);
         let terminated =
             std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
         assert!(terminated.success());
-        let second = notification(&socket);
+        let mut last = notification(&socket);
+        while last != "STOPPING=1\n" {
+            last = notification(&socket);
+        }
         let output = child.wait_with_output().unwrap();
-        (first, second, output.status, String::from_utf8_lossy(&output.stdout).into_owned())
+        (ready, first_cycle, last, output.status, String::from_utf8_lossy(&output.stdout).into_owned())
     })
     .await
     .unwrap();
-    assert_eq!(first, "WATCHDOG=1\nREADY=1\n");
-    assert!(second == "STOPPING=1\n" || second == "WATCHDOG=1\n", "{second}");
+    assert_eq!(ready, "READY=1\nSTATUS=up: polling\n");
+    assert_eq!(first_cycle, "WATCHDOG=1\n");
+    assert_eq!(last, "STOPPING=1\n");
     assert_eq!(status.code(), Some(0), "clean exit after SIGTERM; stdout: {stdout}");
     assert!(stdout.contains("stopping after the current cycle"), "{stdout}");
     let records = journal(dir.path());
-    assert_eq!(records.len(), 5, "the first cycle's actions all completed and were journaled");
+    assert!(records.len() >= 5, "the first cycle's actions all completed and were journaled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_the_api_hangs_exits_within_seconds() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let hang = Fault::Delay(std::time::Duration::from_secs(600));
+    sim.inject(FaultRule::new(RequestMatcher::any(), Trigger::EveryNth(1), hang));
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
+    let args = node_args(&sim, dir.path(), &["--headless"]);
+    let (ready, took, status) = tokio::task::spawn_blocking(move || {
+        let child = core_ide(&args).env("NOTIFY_SOCKET", &socket_path).spawn();
+        // READY comes while the first poll hangs: being up does not wait on GitHub.
+        let ready = notification(&socket);
+        let asked = std::time::Instant::now();
+        std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        let output = child.wait_with_output().unwrap();
+        (ready, asked.elapsed(), output.status)
+    })
+    .await
+    .unwrap();
+    assert!(ready.starts_with("READY=1\n"), "{ready}");
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        took < std::time::Duration::from_secs(20),
+        "exited {took:?} after SIGTERM, not after the retries' timeouts"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_at_boot_is_reported_through_status_and_the_node_keeps_running() {
+    let sim = GitHubSim::start(SimState::default().with_tokens(&["the-right-token"])).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
+    let args = node_args(&sim, dir.path(), &["--headless", "--poll-interval", "1s"]);
+    let (ready, trouble, again, status) = tokio::task::spawn_blocking(move || {
+        let child = core_ide(&args).env("NOTIFY_SOCKET", &socket_path).spawn();
+        let ready = notification(&socket);
+        let trouble = notification(&socket);
+        // A second failed cycle: the node did not exit on the refusal.
+        let again = notification(&socket);
+        std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        let output = child.wait_with_output().unwrap();
+        (ready, trouble, again, output.status)
+    })
+    .await
+    .unwrap();
+    assert!(ready.starts_with("READY=1\n"), "READY does not wait for GitHub: {ready}");
+    let refused = "WATCHDOG=1\nSTATUS=GitHub refuses the token: not acting; fix CORE_GITHUB_TOKEN\n";
+    assert_eq!(trouble, refused);
+    assert_eq!(again, refused);
+    assert_eq!(status.code(), Some(0));
+    assert!(sim.counters().mutation_log.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,6 +279,9 @@ async fn a_second_process_on_the_data_dir_exits_2_naming_the_pid_holding_it() {
         let ready = notification(&socket);
         assert!(ready.contains("READY=1"), "{ready}");
         let second = core_ide(&beside).run();
+        // The service's first cycle is done (its WATCHDOG) before it is stopped.
+        let first_cycle = notification(&socket);
+        assert_eq!(first_cycle, "WATCHDOG=1\n");
         let pid = child.id();
         std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
         let output = child.wait_with_output().unwrap();
