@@ -38,6 +38,12 @@ pub enum ReadWarning {
         /// Why it does not parse.
         error: String,
     },
+    /// An entry named like a journal file that is not a regular file (a directory, a socket):
+    /// skipped, so it cannot fail the whole read.
+    NotAFile {
+        /// The entry.
+        path: PathBuf,
+    },
 }
 
 impl std::fmt::Display for ReadWarning {
@@ -48,6 +54,9 @@ impl std::fmt::Display for ReadWarning {
             }
             Self::UnreadableLine { path, line, error } => {
                 write!(f, "skipped unreadable line {line} of {}: {error}", path.display())
+            }
+            Self::NotAFile { path } => {
+                write!(f, "skipped {}: named like a journal file but not a regular file", path.display())
             }
         }
     }
@@ -67,7 +76,12 @@ pub struct ReadOutcome {
 pub fn read_journal(journal_dir: &Path, filter: &ReadFilter) -> Result<ReadOutcome, JournalError> {
     let mut outcome = ReadOutcome::default();
     for file in journal_files(journal_dir, filter)? {
-        read_file(&file, &mut outcome)?;
+        // `is_file` follows symlinks, as reading does.
+        if file.is_file() {
+            read_file(&file, &mut outcome)?;
+        } else {
+            outcome.warnings.push(ReadWarning::NotAFile { path: file });
+        }
     }
     outcome.records.sort_by_key(|r| r.ts);
     Ok(outcome)

@@ -114,6 +114,18 @@ fn an_unusable_journal_directory_is_found_before_any_append_and_named_once() {
 }
 
 #[test]
+fn a_directory_named_like_a_journal_file_is_skipped_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = JournalWriter::new(dir.path(), FsyncPolicy::Never);
+    writer.append(&record("octo/app", 1, ts(21, 0))).unwrap();
+    let odd = dir.path().join("octo/app/2026-11-22.jsonl");
+    std::fs::create_dir(&odd).unwrap();
+    let (records, warnings) = read_all(dir.path());
+    assert_eq!(records.len(), 1, "the other files are still read");
+    assert_eq!(warnings, vec![ReadWarning::NotAFile { path: odd }]);
+}
+
+#[test]
 fn a_missing_journal_reads_as_empty() {
     let dir = tempfile::tempdir().unwrap();
     let (records, warnings) = read_all(&dir.path().join("never-written"));
