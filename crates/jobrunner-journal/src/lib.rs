@@ -17,7 +17,7 @@ mod record;
 pub mod writer;
 
 pub use path::{journal_file, repo_dir};
-pub use reader::{ReadFilter, ReadOutcome, ReadWarning, read_journal};
+pub use reader::{ReadFilter, ReadOutcome, ReadWarning, read_journal, read_lines};
 pub use record::{JournalRecord, RecordResult, SignalSnapshot};
 pub use writer::{FsyncPolicy, JournalWriter};
 

@@ -136,6 +136,14 @@ fn list(dir: &Path) -> Result<Vec<PathBuf>, JournalError> {
 
 fn read_file(path: &Path, outcome: &mut ReadOutcome) -> Result<(), JournalError> {
     let bytes = fs::read(path).map_err(JournalError::io("read", path))?;
+    read_lines(path, &bytes, outcome);
+    Ok(())
+}
+
+/// The records of one journal file's `bytes` (named `path` in warnings), appended to
+/// `outcome` in file order: what [`read_journal`] does with each file, without the
+/// filesystem (the journal reader's fuzz target calls it).
+pub fn read_lines(path: &Path, bytes: &[u8], outcome: &mut ReadOutcome) {
     let ends_with_newline = bytes.last() == Some(&b'\n');
     let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
     // `split` yields an empty tail after a final newline: it is not a line.
@@ -157,5 +165,4 @@ fn read_file(path: &Path, outcome: &mut ReadOutcome) -> Result<(), JournalError>
             }),
         }
     }
-    Ok(())
 }
