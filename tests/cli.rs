@@ -38,6 +38,14 @@ fn simulate_decides_the_example_file_as_the_handler_table_says() {
         (22, None),
         (23, Some("publish_draft")),
         (24, None),
+        (25, Some("enable_auto_merge")),
+        (26, Some("enable_auto_merge")),
+        (27, Some("enable_auto_merge")),
+        (28, Some("enable_auto_merge")),
+        (29, None),
+        (30, None),
+        (31, Some("publish_draft")),
+        (32, None),
     ];
     let expected: Vec<_> = expected.iter().map(|(pr, a)| (*pr, a.map(str::to_owned))).collect();
     assert_eq!(actions, expected);
@@ -70,14 +78,27 @@ fn simulate_prints_decisions_and_effects_for_people() {
     octo/app#17  publish_draft      draft with checks SUCCESS
                                     -> mark ready for review
     octo/app#18  -                  draft waits for checks SUCCESS (checks PENDING)
-    octo/app#19  enable_auto_merge  MERGEABLE, checks SUCCESS, all threads resolved: auto-merge (squash)
-                                    -> enable auto-merge (squash)
+    octo/app#19  enable_auto_merge  CLEAN, checks pass: merge now (squash)
+                                    -> merge (squash) at 0000000000000000000000000000000000024bbd
     octo/app#20  -                  mergeability UNKNOWN: GitHub is still computing it; looking again next cycle
-    octo/app#21  -                  auto-merge waits for checks SUCCESS (checks PENDING)
-    octo/app#22  -                  auto-merge enabled: waiting for GitHub to merge
+    octo/app#21  -                  merge waits for checks (required checks PENDING; GitHub refuses auto-merge on a UNSTABLE PR)
+    octo/app#22  -                  auto-merge armed: waiting for GitHub to merge
     octo/app#23  publish_draft      draft with checks SUCCESS
                                     -> mark ready for review
     octo/app#24  -                  flow complete: PR merged, epic ticked, child closed
+    octo/app#25  enable_auto_merge  BLOCKED: arm auto-merge (squash) so GitHub merges once it can
+                                    -> enable auto-merge (squash) at 1919191919191919191919191919191919191919
+    octo/app#26  enable_auto_merge  CLEAN, checks pass: add to the merge queue
+                                    -> add to the merge queue at 1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a
+    octo/app#27  enable_auto_merge  BEHIND its base: update the branch
+                                    -> update the branch from 1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b
+    octo/app#28  enable_auto_merge  a reviewer requested changes: withdraw the auto-merge this pipeline armed
+                                    -> disable auto-merge
+    octo/app#29  -                  stopped: a stop label is on the PR; remove it to let the pipeline act
+    octo/app#30  -                  out of scope: closes no child of an open epic, not authored by an agent in agent_logins, no scope_label
+    octo/app#31  publish_draft      draft with no checks configured
+                                    -> mark ready for review
+    octo/app#32  -                  BLOCKED and the repository does not allow auto-merge: waiting (allow auto-merge in the repository's settings to have GitHub merge it)
     "#);
 }
 
@@ -90,7 +111,8 @@ fn simulate_uses_configured_handlers_texts_and_merge_method() {
             .run()
             .success();
     assert!(out.contains("-> comment on #14: \"@agent please rebase\""), "{out}");
-    assert!(out.contains("-> enable auto-merge (merge)"), "{out}");
+    assert!(out.contains("-> merge (merge) at "), "{out}");
+    assert!(out.contains("-> enable auto-merge (merge) at "), "{out}");
     assert!(out.contains("publish_draft would act (draft with checks SUCCESS) but is disabled"), "{out}");
 }
 

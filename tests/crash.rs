@@ -5,7 +5,9 @@
 //! other parties acting between cycles. A seed picks a crash point (see
 //! `jobrunner_core::crash_point`), the cycle from which it is armed and which pass through it
 //! crashes; the process announces the point and hangs, and the test kills it with SIGKILL.
-//! CI runs the fixed seeds 1 to 20, which cover every point four times.
+//! CI runs the fixed seeds 1 to 20, which cover every point four times, on the demo project,
+//! and seeds 1 to 10 on a project of protected branches, whose PRs need the merge step's
+//! other mutations: a branch update, an enqueue, arming and disarming auto-merge.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -13,7 +15,9 @@ use std::path::Path;
 
 use core_ide_e2e::CoreIde;
 use jobrunner_core::crash_point;
-use jobrunner_github_sim::{GitHubSim, IssueState, MutationKind, SimHandle, SimState};
+use jobrunner_github_sim::{
+    CheckState, GitHubSim, IssueState, MutationKind, PrSpec, Protection, SimHandle, SimState,
+};
 use jobrunner_journal::{ReadFilter, read_journal};
 
 const REPO: &str = "octo/app";
@@ -32,6 +36,18 @@ struct Crash {
 }
 
 impl Crash {
+    /// The crash of `seed` in `project`: a project with fewer actions per run crashes at an
+    /// earlier pass and run, so that every seed's crash fires.
+    fn for_project(project: Project, seed: u64) -> Self {
+        let crash = Self::from_seed(seed);
+        match project {
+            Project::Demo => crash,
+            Project::MergeSteps => {
+                Self { from_run: 1 + (crash.from_run - 1) % 2, pass: 1 + (crash.pass - 1) % 2, ..crash }
+            }
+        }
+    }
+
     fn from_seed(seed: u64) -> Self {
         // splitmix64: a fixed, well-mixed function of the seed.
         let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -57,24 +73,94 @@ struct Outcome {
     data_dir: tempfile::TempDir,
 }
 
-/// The demo project driven to a complete epic, crashing once as `crash` says.
-async fn drive(crash: Option<Crash>) -> Outcome {
-    let state = SimState::default().with_closes_linked_on_merge(false).with_marker(MARKER);
-    let sim = GitHubSim::start(state).await.expect("simulator starts");
+/// A forge state to drive to a complete epic, and the people who play their part in it.
+#[derive(Debug, Clone, Copy)]
+enum Project {
+    /// The demo's epic: every stage of the flow.
+    Demo,
+    /// Protected branches: a strict up-to-date rule, a merge queue, a required check that
+    /// fails once after auto-merge was armed.
+    MergeSteps,
+}
+
+impl Project {
+    fn state(self) -> SimState {
+        match self {
+            Self::Demo => SimState::default().with_closes_linked_on_merge(false).with_marker(MARKER),
+            Self::MergeSteps => merge_steps_state(),
+        }
+    }
+
+    fn children(self) -> std::ops::RangeInclusive<u64> {
+        match self {
+            Self::Demo => 2..=6,
+            Self::MergeSteps => 2..=4,
+        }
+    }
+
+    /// What people other than the agent, CI and GitHub's merge do between two runs, decided
+    /// from the forge state alone so a crashed run and an uninterrupted one see the same.
+    fn people_act(self, state: &mut SimState) {
+        if let Self::MergeSteps = self {
+            // #22's required check fails once after auto-merge was armed on it, and is re-run
+            // green once the pipeline withdrew the auto-merge.
+            let pr = state.pr(REPO, 22);
+            let (armed, open) = (pr.auto_merge.is_some(), pr.is_open());
+            let sha = pr.head_sha().to_owned();
+            let check = state.repo(REPO).check(&sha);
+            if open && armed && check == Some(CheckState::Pending) {
+                state.checks_finish(REPO, 22, CheckState::Failure);
+            } else if open && !armed && check == Some(CheckState::Failure) {
+                state.checks_finish(REPO, 22, CheckState::Success);
+            }
+        }
+    }
+}
+
+/// Three children, each PR on a protected branch of its own: #20 falls behind `main`'s strict
+/// rule (branch update), #21 targets a merge-queue branch (enqueue), #22 waits on a required
+/// check on `release` (auto-merge armed early, then disarmed when the check fails).
+fn merge_steps_state() -> SimState {
+    let required =
+        |strict: bool| Protection { required_checks: vec!["ci".to_owned()], strict, ..Protection::default() };
+    let mut state = SimState::empty().with_repo("octo", "app").with_marker(MARKER);
+    let head = state.repo(REPO).default_head().to_owned();
+    for branch in ["queue", "release"] {
+        state.repo_mut(REPO).branches.insert(branch.to_owned(), head.clone());
+    }
+    let mut state = state
+        .with_closes_linked_on_merge(false)
+        .with_epic(REPO, 1, &[2, 3, 4])
+        .with_protection(REPO, "main", required(true))
+        .with_protection(REPO, "queue", Protection { merge_queue: true, ..required(false) })
+        .with_protection(REPO, "release", required(false))
+        .with_pr(REPO, PrSpec::new(20).closes(&[2]))
+        .with_pr(REPO, PrSpec::new(21).closes(&[3]).base("queue"))
+        .with_pr(REPO, PrSpec::new(22).closes(&[4]).base("release").checks(CheckState::Pending));
+    state.base_moves(REPO, &[]);
+    state
+}
+
+/// `project` driven to a complete epic, crashing once as `crash` says.
+async fn drive(project: Project, crash: Option<Crash>) -> Outcome {
+    let sim = GitHubSim::start(project.state()).await.expect("simulator starts");
     let dir = tempfile::tempdir().unwrap();
     let (mut crashed, mut outputs) = (false, String::new());
     for run in 1..=MAX_RUNS {
-        if epic_complete(&sim) {
+        if epic_complete(&sim, project) {
             break;
         }
         let armed = crash.filter(|c| !crashed && run >= c.from_run);
         let (hit, output) = once(&sim, dir.path(), armed).await;
         crashed |= hit;
         outputs.push_str(&output);
-        sim.with_state(SimState::parties_act);
+        sim.with_state(|s| {
+            project.people_act(s);
+            s.parties_act();
+        });
     }
     assert!(
-        epic_complete(&sim),
+        epic_complete(&sim, project),
         "the epic was not complete after {MAX_RUNS} runs ({crash:?}): {}",
         outputs
             .lines()
@@ -154,11 +240,11 @@ async fn once(sim: &SimHandle, dir: &Path, crash: Option<Crash>) -> (bool, Strin
     .unwrap()
 }
 
-fn epic_complete(sim: &SimHandle) -> bool {
+fn epic_complete(sim: &SimHandle, project: Project) -> bool {
     sim.with_state(|s| {
         s.repo(REPO).open_pr_numbers().is_empty()
-            && (2..=6).all(|c| s.is_ticked(REPO, 1, c) == Some(true))
-            && (2..=6).all(|c| s.issue(REPO, c).state == IssueState::Closed)
+            && project.children().all(|c| s.is_ticked(REPO, 1, c) == Some(true))
+            && project.children().all(|c| s.issue(REPO, c).state == IssueState::Closed)
     })
 }
 
@@ -166,11 +252,19 @@ fn kind_name(kind: MutationKind) -> String {
     format!("{kind:?}")
 }
 
-/// Everything a crash must leave as an uninterrupted run does.
-fn assert_like_an_uninterrupted_run(outcome: &Outcome, reference: &Outcome, crash: Crash) {
+/// Everything a crash must leave as an uninterrupted run does. In the demo project the same
+/// mutations happen; where the order of people and pipeline can change the path (a crash
+/// delays arming auto-merge until CI already passed, so the PR is merged directly), each
+/// mutation still happens at most once and each has its one journal record.
+fn assert_like_an_uninterrupted_run(project: Project, outcome: &Outcome, reference: &Outcome, crash: Crash) {
     assert!(outcome.crashed, "{crash:?} never fired: the crash point is not reached");
-    assert_eq!(outcome.mutations, reference.mutations, "mutations after {crash:?}");
-    assert_eq!(outcome.journal, reference.journal, "journal records after {crash:?}");
+    match project {
+        Project::Demo => {
+            assert_eq!(outcome.mutations, reference.mutations, "mutations after {crash:?}");
+            assert_eq!(outcome.journal, reference.journal, "journal records after {crash:?}");
+        }
+        Project::MergeSteps => assert_each_mutation_once_and_journaled(outcome, crash),
+    }
     let torn = usize::from(crash.point == crash_point::MID_JOURNAL_APPEND);
     assert_eq!(outcome.journal_warnings, torn, "only the torn half line is skipped ({crash:?})");
     assert!(!outcome.outputs.contains(MARKER) && !outcome.outputs.contains(TOKEN), "{}", outcome.outputs);
@@ -180,28 +274,88 @@ fn assert_like_an_uninterrupted_run(outcome: &Outcome, reference: &Outcome, cras
     }
 }
 
-async fn reference() -> Outcome {
-    let reference = drive(None).await;
-    assert!(reference.journal.values().all(|n| *n == 1), "each (PR, handler) once: {:?}", reference.journal);
+/// No PR mutated twice the same way, every child ticked and closed once, and the journal has
+/// one record per mutation (the merge step's per PR, `tick_parent` and `close_child` per child).
+fn assert_each_mutation_once_and_journaled(outcome: &Outcome, crash: Crash) {
+    let children = Project::MergeSteps.children().count();
+    for ((number, kind), count) in &outcome.mutations {
+        let expected = if (*number, kind.as_str()) == (1, "EditIssueBody") { children } else { 1 };
+        assert_eq!(*count, expected, "#{number} {kind} after {crash:?}: {:?}", outcome.mutations);
+    }
+    let steps = ["Merge", "Enqueue", "UpdateBranch", "EnableAutoMerge", "DisableAutoMerge"];
+    for pr in [20, 21, 22] {
+        let performed =
+            steps.iter().filter(|k| outcome.mutations.contains_key(&(pr, (**k).to_owned()))).count();
+        let journaled = outcome.journal.get(&(pr, "enable_auto_merge".to_owned())).copied().unwrap_or(0);
+        assert_eq!(journaled, performed, "#{pr}: one journal record per merge-step mutation ({crash:?})");
+    }
+    let journaled = |action: &str| {
+        outcome.journal.iter().filter(|((_, a), _)| a == action).map(|(_, n)| n).sum::<usize>()
+    };
+    assert_eq!((journaled("tick_parent"), journaled("close_child")), (children, children), "{crash:?}");
+}
+
+async fn reference(project: Project) -> Outcome {
+    let reference = drive(project, None).await;
+    if let Project::Demo = project {
+        assert!(
+            reference.journal.values().all(|n| *n == 1),
+            "each (PR, handler) once: {:?}",
+            reference.journal
+        );
+    }
     reference
 }
 
-async fn crash_with_seed(seed: u64) {
-    let crash = Crash::from_seed(seed);
-    let outcome = drive(Some(crash)).await;
-    assert_like_an_uninterrupted_run(&outcome, &reference().await, crash);
+async fn crash_with_seed(project: Project, seed: u64) {
+    let crash = Crash::for_project(project, seed);
+    let outcome = drive(project, Some(crash)).await;
+    assert_like_an_uninterrupted_run(project, &outcome, &reference(project).await, crash);
 }
 
 macro_rules! seeds {
-    ($($name:ident = $seed:literal),* $(,)?) => {$(
+    ($project:expr; $($name:ident = $seed:literal),* $(,)?) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
-            crash_with_seed($seed).await;
+            crash_with_seed($project, $seed).await;
         }
     )*};
 }
 
-seeds!(
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_merge_steps_project_uses_every_merge_mutation_each_once() {
+    let reference = reference(Project::MergeSteps).await;
+    for (pr, kind) in [
+        (20, "UpdateBranch"),
+        (20, "Merge"),
+        (21, "Enqueue"),
+        (22, "EnableAutoMerge"),
+        (22, "DisableAutoMerge"),
+        (22, "Merge"),
+    ] {
+        assert_eq!(
+            reference.mutations.get(&(pr, kind.to_owned())),
+            Some(&1),
+            "#{pr} {kind}: {:?}",
+            reference.mutations
+        );
+    }
+}
+
+seeds!(Project::MergeSteps;
+    merge_steps_seed_01 = 1,
+    merge_steps_seed_02 = 2,
+    merge_steps_seed_03 = 3,
+    merge_steps_seed_04 = 4,
+    merge_steps_seed_05 = 5,
+    merge_steps_seed_06 = 6,
+    merge_steps_seed_07 = 7,
+    merge_steps_seed_08 = 8,
+    merge_steps_seed_09 = 9,
+    merge_steps_seed_10 = 10,
+);
+
+seeds!(Project::Demo;
     crash_seed_01 = 1,
     crash_seed_02 = 2,
     crash_seed_03 = 3,

@@ -89,6 +89,7 @@ async fn wire(
     journal_dir: &Path,
 ) -> anyhow::Result<Runner> {
     let mut github = GitHubConfig::new(sim.base_url(), "demo-token");
+    github.scope = crate::headless::scope_of(settings);
     // The simulator has no secondary limits to respect at this pace; a snappy demo.
     github.min_mutation_gap = Duration::from_millis(100);
     let target = Target { github, repos: vec![RepoSlug::parse(REPO)?], data_dir, journal_dir };
@@ -112,7 +113,10 @@ fn describe(party: &PartyMove) -> String {
     match party {
         PartyMove::AgentPushed { pr, .. } => format!("agent      #{pr:<3} pushes a fix commit"),
         PartyMove::ChecksPassed { pr, .. } => format!("CI         #{pr:<3} checks pass"),
-        PartyMove::AutoMerged { pr, .. } => format!("GitHub     #{pr:<3} auto-merge merges the PR"),
+        PartyMove::ReviewerApproved { pr, .. } => format!("reviewer   #{pr:<3} approves the fix"),
+        PartyMove::AutoMerged { pr, .. } => {
+            format!("GitHub     #{pr:<3} merges the PR (auto-merge or queue)")
+        }
     }
 }
 

@@ -158,6 +158,7 @@ async fn wire(settings: &Settings) -> anyhow::Result<(Runner, Option<Membership>
     }
     let mut github = GitHubConfig::new(settings.api_url.clone(), token.expose());
     github.epic_label.clone_from(&settings.epic_label);
+    github.scope = scope_of(settings);
     github.min_mutation_gap = settings.mutation_gap;
     let target = Target {
         github,
@@ -240,4 +241,13 @@ pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stdout).try_init();
+}
+
+/// The PRs the GitHub source puts in scope besides epic children, and the stop labels.
+pub(crate) fn scope_of(settings: &Settings) -> jobrunner_github::Scope {
+    jobrunner_github::Scope {
+        agent_logins: settings.agent_logins.clone(),
+        scope_label: settings.scope_label.clone(),
+        stop_labels: settings.stop_labels.clone(),
+    }
 }

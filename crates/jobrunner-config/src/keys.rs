@@ -129,6 +129,41 @@ pub const KEYS: &[Key] = &[
         "LABEL",
         "Label for PRs the agent could not fix [default: needs-human]",
     ),
+    key(
+        "agent_logins",
+        "CORE_AGENT_LOGINS",
+        "agent-logins",
+        "LOGIN,...",
+        "Coding agents' GitHub logins whose PRs are in scope besides epic children, comma separated",
+    ),
+    key(
+        "scope_label",
+        "CORE_SCOPE_LABEL",
+        "scope-label",
+        "LABEL",
+        "A label that puts any PR in scope besides epic children [default: none]",
+    ),
+    key(
+        "stop_labels",
+        "CORE_STOP_LABELS",
+        "stop-labels",
+        "LABEL,...",
+        "Labels that stop every handler on a PR, comma separated [default: needs-human,do-not-merge]",
+    ),
+    key(
+        "update_branch",
+        "CORE_UPDATE_BRANCH",
+        "update-branch",
+        "BOOL",
+        "Update a PR that fell behind a base requiring up-to-date branches [default: true]",
+    ),
+    key(
+        "require_checks",
+        "CORE_REQUIRE_CHECKS",
+        "require-checks",
+        "BOOL",
+        "Treat a head without any check or status as not passing [default: false]",
+    ),
     Key {
         name: "environment",
         // The conventional short spelling (like RAILS_ENV or NODE_ENV), not CORE_ENVIRONMENT.

@@ -190,6 +190,12 @@ pub struct Settings {
     pub fix_command_limit: u32,
     /// The label for PRs the agent could not fix.
     pub needs_human_label: String,
+    /// Logins of the coding agents whose PRs are in scope besides epic children.
+    pub agent_logins: Vec<String>,
+    /// A label that puts a PR in scope besides epic children.
+    pub scope_label: Option<String>,
+    /// Labels that stop every handler on a PR.
+    pub stop_labels: Vec<String>,
     /// The GitHub token, with the variable it came from.
     pub github_token: Option<(&'static str, Secret)>,
     /// Development, staging or production.
@@ -326,6 +332,11 @@ fn defaults(host: &Host) -> Vec<(&'static str, String)> {
         ("review_command", DEFAULT_REVIEW_COMMAND.into()),
         ("fix_command_limit", "3".into()),
         ("needs_human_label", "needs-human".into()),
+        ("agent_logins", String::new()),
+        ("scope_label", String::new()),
+        ("stop_labels", "needs-human,do-not-merge".into()),
+        ("update_branch", "true".into()),
+        ("require_checks", "false".into()),
         ("environment", "development".into()),
         ("database_url", String::new()),
         ("lease_ttl", "3m".into()),
@@ -461,9 +472,16 @@ fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
             conflict_command: field(raw, "conflict_command", parse_command)?,
             review_command: field(raw, "review_command", parse_command)?,
             merge_method: field(raw, "merge_method", |v| v.trim().parse::<MergeMethod>())?,
+            update_branch: field(raw, "update_branch", parse_bool)?,
+            require_checks: field(raw, "require_checks", parse_bool)?,
         },
         fix_command_limit: field(raw, "fix_command_limit", parse_fix_command_limit)?,
         needs_human_label: field(raw, "needs_human_label", parse_label)?,
+        agent_logins: field(raw, "agent_logins", parse_logins)?,
+        scope_label: field(raw, "scope_label", |v| {
+            if v.trim().is_empty() { Ok(None) } else { parse_label(v).map(Some) }
+        })?,
+        stop_labels: field(raw, "stop_labels", parse_labels)?,
         github_token: checked_token(host.token.as_ref())?,
         environment: field(raw, "environment", parse_environment)?,
         database_url: secret_field(raw, "database_url", parse_database_url)?,
@@ -660,6 +678,36 @@ fn parse_label(value: &str) -> Result<String, String> {
         return Err("a label name of 1 to 50 characters without commas".to_owned());
     }
     Ok(label.to_owned())
+}
+
+fn parse_labels(value: &str) -> Result<Vec<String>, String> {
+    split_list(value)
+        .map(|l| parse_label(l).map_err(|_| "comma-separated label names of 1 to 50 characters".to_owned()))
+        .collect()
+}
+
+/// GitHub logins: letters, digits and single hyphens, at most 39 characters; an app's bot
+/// account adds `[bot]` (`my-app[bot]`).
+fn parse_logins(value: &str) -> Result<Vec<String>, String> {
+    let valid = |login: &str| {
+        let name = login.strip_suffix("[bot]").unwrap_or(login);
+        !name.is_empty()
+            && name.len() <= 39
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !name.starts_with('-')
+            && !name.ends_with('-')
+            && !name.contains("--")
+    };
+    split_list(value)
+        .map(|login| {
+            if valid(login) {
+                Ok(login.to_owned())
+            } else {
+                Err("comma-separated GitHub logins (letters, digits, hyphens; an app's as name[bot])"
+                    .to_owned())
+            }
+        })
+        .collect()
 }
 
 fn parse_fix_command_limit(value: &str) -> Result<u32, String> {

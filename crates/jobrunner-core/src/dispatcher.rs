@@ -48,6 +48,9 @@ impl Dispatcher {
     /// wait (or disabled match) in priority order explains why nothing happens.
     #[must_use]
     pub fn decide(&self, signal: &PipelineSignal) -> Decision {
+        if let Some(reason) = untouchable(signal) {
+            return decision(signal, None, reason, None);
+        }
         let mut explanation: Option<String> = None;
         for (handler, enabled) in self.registry.iter() {
             match handler.matches(signal) {
@@ -118,6 +121,23 @@ fn decision(
     key: Option<ActionKey>,
 ) -> Decision {
     Decision { repo: signal.repo(), pr: signal.pr_number, action, reason, key }
+}
+
+/// Why no handler may even look at the PR: a person stopped the pipeline on it, or it is
+/// not the pipeline's work. Checked before any handler, so neither gets a comment, a label
+/// or a mutation.
+fn untouchable(signal: &PipelineSignal) -> Option<String> {
+    if signal.stop_label {
+        return Some("stopped: a stop label is on the PR; remove it to let the pipeline act".to_owned());
+    }
+    // A merged or closed PR outside any epic has nothing left to do anyway: say that instead.
+    if !signal.in_scope() && signal.pr_state == PrState::Open {
+        return Some(
+            "out of scope: closes no child of an open epic, not authored by an agent in agent_logins, no scope_label"
+                .to_owned(),
+        );
+    }
+    None
 }
 
 /// Why nothing happens when no handler even waits on the signal.

@@ -58,8 +58,11 @@ pub enum FailureClass {
         #[serde(with = "duration_secs")]
         retry_after: Duration,
     },
-    /// The token is missing, expired or lacks permission: stop acting and tell the operator.
+    /// The token is missing, expired or revoked (401): stop acting and tell the operator.
     Auth,
+    /// The token may not do this here (a 403 that is no rate limit, GraphQL `FORBIDDEN`):
+    /// the repository or the action is refused, the node goes on with everything else.
+    Forbidden,
     /// The PR, issue or thread is gone: skip the key.
     NotFound,
     /// The forge state moved under us (stale head, not in a mergeable state): re-read it next
@@ -86,7 +89,8 @@ impl fmt::Display for FailureClass {
             Self::RateLimited { retry_after } => {
                 write!(f, "rate limited, retry after {}s", retry_after.as_secs())
             }
-            Self::Auth => f.write_str("authentication or permission"),
+            Self::Auth => f.write_str("authentication"),
+            Self::Forbidden => f.write_str("forbidden"),
             Self::NotFound => f.write_str("not found"),
             Self::Conflict => f.write_str("conflict or stale state"),
             Self::Validation => f.write_str("validation"),
@@ -110,7 +114,8 @@ pub fn classify_failure(evidence: &FailureEvidence, now: DateTime<Utc>) -> Failu
         return class;
     }
     match evidence.status {
-        Some(401 | 403) => FailureClass::Auth,
+        Some(401) => FailureClass::Auth,
+        Some(403) => FailureClass::Forbidden,
         Some(404 | 410) => FailureClass::NotFound,
         Some(405 | 409 | 412) => FailureClass::Conflict,
         Some(400 | 422) => FailureClass::Validation,
@@ -121,7 +126,9 @@ pub fn classify_failure(evidence: &FailureEvidence, now: DateTime<Utc>) -> Failu
 
 fn rate_limit_wait(evidence: &FailureEvidence, now: DateTime<Utc>) -> Option<Duration> {
     let limited_status = matches!(evidence.status, Some(403 | 429));
-    let graphql_limited = evidence.graphql_error_type.as_deref() == Some("RATE_LIMITED");
+    // GitHub's docs spell it RATE_LIMITED; answers also carry RATE_LIMIT.
+    let graphql_limited =
+        matches!(evidence.graphql_error_type.as_deref(), Some("RATE_LIMITED" | "RATE_LIMIT"));
     let exhausted = evidence.rate_limit_remaining == Some(0);
     if !(evidence.status == Some(429)
         || graphql_limited
@@ -142,8 +149,11 @@ fn rate_limit_wait(evidence: &FailureEvidence, now: DateTime<Utc>) -> Option<Dur
 fn classify_graphql_type(kind: &str) -> Option<FailureClass> {
     Some(match kind {
         "NOT_FOUND" => FailureClass::NotFound,
-        "FORBIDDEN" | "UNAUTHORIZED" => FailureClass::Auth,
-        "UNPROCESSABLE" => FailureClass::Conflict,
+        "UNAUTHORIZED" => FailureClass::Auth,
+        "FORBIDDEN" => FailureClass::Forbidden,
+        // The adapter tells GitHub's transient refusals (head moved, state changed) from
+        // the rest by their message; an unrecognised one is not retried on the same head.
+        "UNPROCESSABLE" => FailureClass::Permanent,
         "BAD_REQUEST" | "INVALID_ARGUMENT" => FailureClass::Validation,
         "INTERNAL" | "SERVICE_UNAVAILABLE" | "TIMEOUT" => FailureClass::Transient,
         _ => return None,
@@ -256,9 +266,9 @@ mod tests {
     }
 
     #[test]
-    fn plain_403_is_a_permission_problem_not_a_rate_limit() {
+    fn plain_403_is_forbidden_not_a_rate_limit_nor_a_bad_token() {
         let evidence = FailureEvidence { rate_limit_remaining: Some(4999), ..status(403) };
-        assert_eq!(classify_failure(&evidence, now()), FailureClass::Auth);
+        assert_eq!(classify_failure(&evidence, now()), FailureClass::Forbidden);
         assert_eq!(classify_failure(&status(401), now()), FailureClass::Auth);
     }
 
@@ -282,12 +292,14 @@ mod tests {
             ..FailureEvidence::default()
         };
         assert_eq!(classify_failure(&graphql("NOT_FOUND"), now()), FailureClass::NotFound);
-        assert_eq!(classify_failure(&graphql("FORBIDDEN"), now()), FailureClass::Auth);
-        assert_eq!(classify_failure(&graphql("UNPROCESSABLE"), now()), FailureClass::Conflict);
-        assert_eq!(
-            classify_failure(&graphql("RATE_LIMITED"), now()),
-            FailureClass::RateLimited { retry_after: DEFAULT_RATE_LIMIT_WAIT }
-        );
+        assert_eq!(classify_failure(&graphql("FORBIDDEN"), now()), FailureClass::Forbidden);
+        assert_eq!(classify_failure(&graphql("UNPROCESSABLE"), now()), FailureClass::Permanent);
+        for kind in ["RATE_LIMITED", "RATE_LIMIT"] {
+            assert_eq!(
+                classify_failure(&graphql(kind), now()),
+                FailureClass::RateLimited { retry_after: DEFAULT_RATE_LIMIT_WAIT }
+            );
+        }
         assert_eq!(classify_failure(&graphql("SOMETHING_NEW"), now()), FailureClass::Permanent);
     }
 
@@ -296,9 +308,13 @@ mod tests {
         assert!(FailureClass::Transient.is_retryable());
         assert!(FailureClass::RateLimited { retry_after: Duration::ZERO }.is_retryable());
         assert!(FailureClass::Conflict.is_retryable());
-        for class in
-            [FailureClass::Auth, FailureClass::NotFound, FailureClass::Validation, FailureClass::Permanent]
-        {
+        for class in [
+            FailureClass::Auth,
+            FailureClass::Forbidden,
+            FailureClass::NotFound,
+            FailureClass::Validation,
+            FailureClass::Permanent,
+        ] {
             assert!(!class.is_retryable(), "{class}");
         }
     }

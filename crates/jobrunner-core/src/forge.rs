@@ -5,7 +5,7 @@ use chrono::Utc;
 
 use crate::failure::{FailureClass, FailureEvidence, classify_failure};
 use crate::handler::MergeMethod;
-use crate::names::{RepoSlug, ThreadId};
+use crate::names::{CommitSha, RepoSlug, ThreadId};
 
 /// A failed forge operation: which one, its class, and a detail free of tokens and forge text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,13 +54,34 @@ pub trait Forge: Send + Sync {
     /// Resolves review threads, all in one request.
     async fn resolve_threads(&self, repo: &RepoSlug, threads: &[ThreadId]) -> Result<(), ForgeError>;
 
-    /// Requests auto-merge with the given method.
+    /// Requests auto-merge with the given method, pinned to `head`: GitHub refuses it when
+    /// the head moved, and on a PR that is already `CLEAN` or `UNSTABLE`.
     async fn enable_auto_merge(
         &self,
         repo: &RepoSlug,
         pr: u64,
+        head: &CommitSha,
         method: MergeMethod,
     ) -> Result<(), ForgeError>;
+
+    /// Withdraws an auto-merge request.
+    async fn disable_auto_merge(&self, repo: &RepoSlug, pr: u64) -> Result<(), ForgeError>;
+
+    /// Merges the PR now, pinned to `head`: GitHub refuses when the head moved.
+    async fn merge(
+        &self,
+        repo: &RepoSlug,
+        pr: u64,
+        head: &CommitSha,
+        method: MergeMethod,
+    ) -> Result<(), ForgeError>;
+
+    /// Adds the PR to its base branch's merge queue, pinned to `head` (the queue sets the
+    /// merge method).
+    async fn enqueue(&self, repo: &RepoSlug, pr: u64, head: &CommitSha) -> Result<(), ForgeError>;
+
+    /// Brings the PR's branch up to date with its base, pinned to `head`.
+    async fn update_branch(&self, repo: &RepoSlug, pr: u64, head: &CommitSha) -> Result<(), ForgeError>;
 
     /// Reads an issue's body: the only free text a handler ever sees, and only to rewrite one
     /// checkbox of it.

@@ -162,12 +162,13 @@ pub trait JobHandler: Send + Sync {
     /// Performs the action for a signal that matched.
     async fn execute(&self, signal: &PipelineSignal, forge: &dyn Forge) -> Result<(), ForgeError>;
 
-    /// Whether `signal` shows this handler's effect (a published draft, a ticked box). The
-    /// runner asks it after a crash left the handler's claim unconfirmed: shown means the
-    /// action was performed. The default, `false`, suits effects a signal cannot show (a
-    /// comment); such an action is then settled through the forge instead.
-    fn effect_visible(&self, signal: &PipelineSignal) -> bool {
-        let _ = signal;
+    /// Whether `signal` shows the effect of the action claimed as `key` (a published draft, a
+    /// ticked box, a new head after a branch update). The runner asks it after a crash left
+    /// the claim unconfirmed: shown means the action was performed. The default, `false`,
+    /// suits effects a signal cannot show (a comment); such an action is then settled through
+    /// the forge instead.
+    fn effect_visible(&self, key: &ActionKey, signal: &PipelineSignal) -> bool {
+        let _ = (key, signal);
         false
     }
 }

@@ -35,7 +35,10 @@ pub use handler::{ActionKey, ActionResult, JobHandler, Match, MergeMethod};
 pub use names::{CommitSha, NameError, NodeId, RepoName, RepoOwner, RepoSlug, ThreadId};
 pub use recording_forge::{ForgeCall, RecordingForge};
 pub use registry::{HandlerRegistry, RegistryError};
-pub use signal::{CheckStatus, Mergeable, PipelineSignal, PrState, SignalError, UnresolvedThread};
+pub use signal::{
+    CheckStatus, MergeStateStatus, Mergeable, PipelineSignal, PrState, RequiredChecks, ReviewDecision,
+    SignalError, UnresolvedThread,
+};
 pub use source::{BudgetReading, CacheError, JobSource, SourceCache};
 
 /// `n` and `noun`, pluralized with an `s` when `n` is not 1, for decision reasons.

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use crate::failure::FailureClass;
 use crate::forge::{Forge, ForgeError};
 use crate::handler::MergeMethod;
-use crate::names::{RepoSlug, ThreadId};
+use crate::names::{CommitSha, RepoSlug, ThreadId};
 
 /// One call made on a [`RecordingForge`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,8 +42,46 @@ pub enum ForgeCall {
         repo: RepoSlug,
         /// PR number.
         pr: u64,
+        /// Head the request is pinned to.
+        head: CommitSha,
         /// Merge method.
         method: MergeMethod,
+    },
+    /// `disable_auto_merge`.
+    DisableAutoMerge {
+        /// Repository.
+        repo: RepoSlug,
+        /// PR number.
+        pr: u64,
+    },
+    /// `merge`.
+    Merge {
+        /// Repository.
+        repo: RepoSlug,
+        /// PR number.
+        pr: u64,
+        /// Head the merge is pinned to.
+        head: CommitSha,
+        /// Merge method.
+        method: MergeMethod,
+    },
+    /// `enqueue`.
+    Enqueue {
+        /// Repository.
+        repo: RepoSlug,
+        /// PR number.
+        pr: u64,
+        /// Head the entry is pinned to.
+        head: CommitSha,
+    },
+    /// `update_branch`.
+    UpdateBranch {
+        /// Repository.
+        repo: RepoSlug,
+        /// PR number.
+        pr: u64,
+        /// Head the update is pinned to.
+        head: CommitSha,
     },
     /// `edit_issue_body`.
     EditIssueBody {
@@ -145,9 +183,33 @@ impl Forge for RecordingForge {
         &self,
         repo: &RepoSlug,
         pr: u64,
+        head: &CommitSha,
         method: MergeMethod,
     ) -> Result<(), ForgeError> {
-        self.record("enable_auto_merge", ForgeCall::EnableAutoMerge { repo: repo.clone(), pr, method })
+        let call = ForgeCall::EnableAutoMerge { repo: repo.clone(), pr, head: head.clone(), method };
+        self.record("enable_auto_merge", call)
+    }
+
+    async fn disable_auto_merge(&self, repo: &RepoSlug, pr: u64) -> Result<(), ForgeError> {
+        self.record("disable_auto_merge", ForgeCall::DisableAutoMerge { repo: repo.clone(), pr })
+    }
+
+    async fn merge(
+        &self,
+        repo: &RepoSlug,
+        pr: u64,
+        head: &CommitSha,
+        method: MergeMethod,
+    ) -> Result<(), ForgeError> {
+        self.record("merge", ForgeCall::Merge { repo: repo.clone(), pr, head: head.clone(), method })
+    }
+
+    async fn enqueue(&self, repo: &RepoSlug, pr: u64, head: &CommitSha) -> Result<(), ForgeError> {
+        self.record("enqueue", ForgeCall::Enqueue { repo: repo.clone(), pr, head: head.clone() })
+    }
+
+    async fn update_branch(&self, repo: &RepoSlug, pr: u64, head: &CommitSha) -> Result<(), ForgeError> {
+        self.record("update_branch", ForgeCall::UpdateBranch { repo: repo.clone(), pr, head: head.clone() })
     }
 
     async fn issue_body(&self, repo: &RepoSlug, issue: u64) -> Result<String, ForgeError> {

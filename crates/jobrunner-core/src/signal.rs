@@ -51,6 +51,62 @@ pub enum CheckStatus {
     Expected,
 }
 
+/// Why GitHub would or would not merge the PR now, spelled as GraphQL `MergeStateStatus`.
+///
+/// GitHub's own verdict over mergeability, branch protection (required reviews, required
+/// checks, the up-to-date rule, conversation resolution) and the checks: the merge step
+/// decides from it, since `enablePullRequestAutoMerge` is refused on a `CLEAN` or `UNSTABLE`
+/// PR and `mergePullRequest` on a `BLOCKED` or `BEHIND` one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MergeStateStatus {
+    /// The head ref is out of date (the base requires branches to be up to date).
+    Behind,
+    /// The merge is blocked (required reviews or checks missing, change requests, ...).
+    Blocked,
+    /// Mergeable and passing commit status.
+    Clean,
+    /// The merge commit cannot be cleanly created.
+    Dirty,
+    /// Blocked because the PR is a draft (deprecated by GitHub in favour of `isDraft`).
+    Draft,
+    /// Mergeable with passing commit status and pre-receive hooks.
+    HasHooks,
+    /// Not determined yet: look again next cycle. The default for signals that do not say.
+    #[default]
+    Unknown,
+    /// Mergeable with non-passing commit status (a non-required check failing or pending).
+    Unstable,
+}
+
+/// The review verdict GitHub derives for the PR, spelled as GraphQL `PullRequestReviewDecision`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReviewDecision {
+    /// Approved by the required reviewers.
+    Approved,
+    /// A reviewer requested changes.
+    ChangesRequested,
+    /// A review is required before merging.
+    ReviewRequired,
+}
+
+/// The state of the checks that decide a merge: those the base branch requires, or every
+/// check when it requires none (a repository without branch protection still has its CI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RequiredChecks {
+    /// The head has no check run and no commit status at all: the repository has no CI.
+    /// Counts as passing unless `require_checks` is on.
+    NoneConfigured,
+    /// Some are queued, running or expected; none failed.
+    Pending,
+    /// All passed (or were skipped or neutral).
+    Success,
+    /// At least one failed, errored, timed out or was cancelled.
+    Failure,
+}
+
 macro_rules! github_spelling {
     ($ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         impl $ty {
@@ -79,6 +135,27 @@ github_spelling!(CheckStatus {
     Pending => "PENDING",
     Error => "ERROR",
     Expected => "EXPECTED",
+});
+github_spelling!(MergeStateStatus {
+    Behind => "BEHIND",
+    Blocked => "BLOCKED",
+    Clean => "CLEAN",
+    Dirty => "DIRTY",
+    Draft => "DRAFT",
+    HasHooks => "HAS_HOOKS",
+    Unknown => "UNKNOWN",
+    Unstable => "UNSTABLE",
+});
+github_spelling!(ReviewDecision {
+    Approved => "APPROVED",
+    ChangesRequested => "CHANGES_REQUESTED",
+    ReviewRequired => "REVIEW_REQUIRED",
+});
+github_spelling!(RequiredChecks {
+    NoneConfigured => "NONE_CONFIGURED",
+    Pending => "PENDING",
+    Success => "SUCCESS",
+    Failure => "FAILURE",
 });
 
 /// One unresolved review thread: its opaque id and when its last comment was made.
@@ -139,6 +216,41 @@ pub struct PipelineSignal {
     /// The unresolved threads, as many as `threads_total - threads_resolved`.
     #[serde(default)]
     pub unresolved_threads: Vec<UnresolvedThread>,
+    /// GitHub's merge verdict (`mergeStateStatus`); `UNKNOWN` when not given.
+    #[serde(default)]
+    pub merge_state: MergeStateStatus,
+    /// The checks that decide a merge (required ones, or all when none is required); `None`
+    /// when the signal does not say, and then `check_status` decides (see
+    /// [`PipelineSignal::deciding_checks`]).
+    #[serde(default)]
+    pub required_checks: Option<RequiredChecks>,
+    /// A check the base branch does not require is failing: it never blocks a merge.
+    #[serde(default)]
+    pub optional_checks_failing: bool,
+    /// GitHub's review verdict, `None` when no review is required and none was given.
+    #[serde(default)]
+    pub review_decision: Option<ReviewDecision>,
+    /// The repository allows auto-merge (`Repository.autoMergeAllowed`).
+    #[serde(default)]
+    pub auto_merge_allowed: bool,
+    /// Auto-merge was armed by this pipeline's own account (so it may disarm it).
+    #[serde(default)]
+    pub auto_merge_ours: bool,
+    /// The base branch merges through a merge queue (`isMergeQueueEnabled`).
+    #[serde(default)]
+    pub merge_queue: bool,
+    /// The PR is in its base branch's merge queue (`isInMergeQueue`).
+    #[serde(default)]
+    pub in_merge_queue: bool,
+    /// The PR was authored by one of the configured coding agents (`agent_logins`).
+    #[serde(default)]
+    pub author_is_agent: bool,
+    /// The PR carries the configured `scope_label`.
+    #[serde(default)]
+    pub scope_label: bool,
+    /// The PR carries one of the configured `stop_labels`: no handler touches it.
+    #[serde(default)]
+    pub stop_label: bool,
 }
 
 /// A signal whose fields contradict each other.
@@ -191,6 +303,25 @@ impl PipelineSignal {
     #[must_use]
     pub fn in_epic(&self) -> bool {
         self.epic_number != 0 && self.child_number != 0
+    }
+
+    /// The state of the checks that decide a merge: `required_checks` when the source gave
+    /// it, else the head's rollup (`check_status`).
+    #[must_use]
+    pub fn deciding_checks(&self) -> RequiredChecks {
+        self.required_checks.unwrap_or(match self.check_status {
+            CheckStatus::Success => RequiredChecks::Success,
+            CheckStatus::Pending | CheckStatus::Expected => RequiredChecks::Pending,
+            CheckStatus::Failure | CheckStatus::Error => RequiredChecks::Failure,
+        })
+    }
+
+    /// True when the pipeline may touch the PR at all: it closes a child of an open epic, or
+    /// a coding agent wrote it, or it carries the scope label. Anything else is a person's
+    /// work on a shared repository and is never touched.
+    #[must_use]
+    pub fn in_scope(&self) -> bool {
+        self.in_epic() || self.author_is_agent || self.scope_label
     }
 
     /// Checks that the fields agree with each other; sources and `core-ide simulate` call it

@@ -60,6 +60,16 @@ pub enum MutationKind {
     EnableAutoMerge,
     /// GraphQL `resolveReviewThread` (recorded against the thread's PR).
     ResolveThread,
+    /// GraphQL `disablePullRequestAutoMerge`.
+    DisableAutoMerge,
+    /// GraphQL `mergePullRequest` or REST `PUT …/pulls/{n}/merge`.
+    Merge,
+    /// GraphQL `enqueuePullRequest`.
+    Enqueue,
+    /// GraphQL `dequeuePullRequest`.
+    Dequeue,
+    /// GraphQL `updatePullRequestBranch` or REST `PUT …/pulls/{n}/update-branch`.
+    UpdateBranch,
     /// REST `POST …/issues/{n}/comments`.
     Comment,
     /// REST `PATCH …/issues/{n}` changing the title or body.

@@ -3,11 +3,8 @@
 
 use crate::accounting::{MutationKind, MutationRecord};
 use crate::error::ApiError;
-use crate::model::{Comment, IssueState, MergeMethod, PrState, StateReason, Timestamp};
+use crate::model::{Comment, IssueState, PrState, StateReason, Timestamp};
 use crate::state::SimState;
-
-/// Login the simulator attributes the API client's writes to.
-pub(crate) const CLIENT: &str = "core-ide-bot";
 
 /// A REST `PATCH …/issues/{n}`: only the fields present change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,7 +65,7 @@ impl SimState {
     ) -> Result<(Comment, Vec<MutationRecord>), ApiError> {
         let at = self.tick_for(|s| s.issue_fields(repo, number).map(|_| ()))?;
         let id = self.next_id();
-        let comment = Comment { id, body, author: CLIENT.to_owned(), created_at: at };
+        let comment = Comment { id, body, author: self.viewer().to_owned(), created_at: at };
         let fields = self.issue_fields(repo, number)?;
         fields.comments.push(comment.clone());
         *fields.updated_at = at;
@@ -101,23 +98,6 @@ impl SimState {
         pr.draft = false;
         pr.updated_at = at;
         Ok(self.records(repo, number, &[MutationKind::MarkReady], at))
-    }
-
-    /// GraphQL `enablePullRequestAutoMerge`.
-    pub(crate) fn enable_auto_merge(
-        &mut self,
-        repo: &str,
-        number: u64,
-        method: MergeMethod,
-    ) -> Result<Vec<MutationRecord>, ApiError> {
-        if self.open_pr(repo, number)?.draft {
-            return Err(ApiError::Unprocessable("Pull request is in draft state".to_owned()));
-        }
-        let at = self.tick();
-        let pr = self.open_pr(repo, number)?;
-        pr.auto_merge = Some(crate::model::AutoMerge { enabled_at: at, method });
-        pr.updated_at = at;
-        Ok(self.records(repo, number, &[MutationKind::EnableAutoMerge], at))
     }
 
     /// GraphQL `resolveReviewThread` on thread `thread` of PR `number`.
@@ -199,6 +179,12 @@ impl SimState {
         let closing = state == IssueState::Closed;
         pr.state = if closing { PrState::Closed } else { PrState::Open };
         pr.closed_at = closing.then_some(at);
+        if closing {
+            // GitHub disables auto-merge and leaves the merge queue when a PR closes.
+            pr.auto_merge = None;
+            pr.auto_merge_by = None;
+            pr.queue_entry = None;
+        }
         closing.then_some(MutationKind::CloseIssue)
     }
 

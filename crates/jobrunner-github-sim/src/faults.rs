@@ -99,6 +99,11 @@ pub enum Fault {
     /// Do the request, serving every pull request's mergeability as unknown (REST
     /// `mergeable: null`, GraphQL `UNKNOWN`) without using up the PR's pending unknown reads.
     MergeableNull,
+    /// Answer a GraphQL request with the primary rate limit in the form GitHub has also been
+    /// seen to send besides its documented `RATE_LIMITED`: HTTP 200, `{"errors": [{"type":
+    /// "RATE_LIMIT", "code": "graphql_rate_limit", "message": …}]}`, and
+    /// `x-ratelimit-remaining: 0` (yanyongyu/githubkit#271, octokit/plugin-throttling.js#848).
+    GraphqlRateLimitVariant,
 }
 
 /// A fault rule: which requests, when, and what goes wrong.

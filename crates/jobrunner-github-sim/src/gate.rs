@@ -15,6 +15,7 @@ use http::{HeaderMap, Method, StatusCode};
 use crate::accounting::{Resource, SecondaryCost};
 use crate::faults::{Fault, RequestInfo};
 use crate::reply::{self, Refusal};
+use crate::repo_access;
 use crate::shared::Shared;
 
 /// What the gate learned about a request, for its handler.
@@ -93,12 +94,21 @@ async fn admit_and_run(shared: &Shared, mut request: Request, next: Next) -> Res
     }
     let fault = pick_fault(shared, &route);
     if let Some(answer) = fault_answer(fault).await {
-        return rate_headers(shared, &token, route.resource, answer);
+        let mut answer = rate_headers(shared, &token, route.resource, answer);
+        if fault == Some(Fault::GraphqlRateLimitVariant) {
+            answer.headers_mut().insert("x-ratelimit-remaining", http::HeaderValue::from(0));
+        }
+        return answer;
     }
     if route.charged()
         && let Err(refusal) = admit_rest(shared, &token, &route.method)
     {
         return rate_headers(shared, &token, route.resource, refusal.into_response());
+    }
+    let refused = repo_access::refusal(&shared.state(), &shared.base_url, &route.method, request.uri());
+    if let Some(answer) = refused {
+        account(shared, &token, route.charged(), false);
+        return rate_headers(shared, &token, route.resource, answer);
     }
     let mergeable_null = fault == Some(Fault::MergeableNull);
     request.extensions_mut().insert(RequestCtx { token: token.clone(), mergeable_null });
@@ -141,6 +151,11 @@ async fn fault_answer(fault: Option<Fault>) -> Option<Response> {
             tokio::time::sleep(delay).await;
             None
         }
+        Fault::GraphqlRateLimitVariant => Some(reply::graphql_errors(&serde_json::json!({
+            "type": "RATE_LIMIT",
+            "code": "graphql_rate_limit",
+            "message": "API rate limit already exceeded for user ID 1.",
+        }))),
         Fault::MalformedJson
         | Fault::MergeableNull
         | Fault::AnswerLost

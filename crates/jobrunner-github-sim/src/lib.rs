@@ -13,8 +13,14 @@
 //! [`FaultRule`]s inject server errors, delays, connection resets, secondary-limit hits,
 //! malformed JSON and unknown mergeability, on a chosen request or at a seeded rate.
 //!
-//! It is *not* GitHub: it listens on `127.0.0.1` only, keeps nothing on disk, models one check
-//! (`ci`) per commit, answers only the endpoints listed below (others are `404`), and uses a
+//! The merge step follows GitHub: branch protection per base branch ([`Protection`]) drives
+//! `mergeStateStatus`, `reviewDecision` and the refusals of `enablePullRequestAutoMerge`,
+//! `mergePullRequest` (and REST `PUT …/merge`), `enqueuePullRequest` and
+//! `updatePullRequestBranch`, with GitHub's error types and messages (`docs/github.md` cites the
+//! source of each); commits carry named check runs and statuses, or none at all.
+//!
+//! It is *not* GitHub: it listens on `127.0.0.1` only, keeps nothing on disk, answers only the
+//! endpoints listed below (others are `404`), and uses a
 //! logical clock for every timestamp it serves (2026-01-01T00:00:00Z plus one second per state
 //! change) so runs are reproducible; only rate-limit windows and `retry-after` use real time.
 //!
@@ -58,7 +64,8 @@
 //!
 //! # Endpoints
 //!
-//! REST: `GET /repos/{owner}/{repo}/pulls`, `GET …/pulls/{number}`, `GET …/issues`,
+//! REST: `GET /repos/{owner}/{repo}`, `GET /repos/{owner}/{repo}/pulls`, `GET …/pulls/{number}`, `PUT …/pulls/{number}/merge`,
+//! `PUT …/pulls/{number}/update-branch`, `GET …/issues`,
 //! `GET|PATCH …/issues/{number}`, `POST …/issues/{number}/comments`,
 //! `POST …/issues/{number}/labels`, `GET …/branches/{branch}`,
 //! `GET …/commits/{ref}/check-runs`, `GET …/commits/{ref}/status`, `GET /rate_limit`.
@@ -67,6 +74,7 @@
 
 mod accounting;
 mod actions;
+mod checks;
 mod clock;
 mod error;
 mod etag;
@@ -75,10 +83,15 @@ mod gate;
 mod graphql;
 mod ids;
 mod marker;
+mod merge_queue;
+mod merge_state;
+mod merging;
 mod model;
 mod pagination;
 mod parties;
+mod protection;
 mod reply;
+mod repo_access;
 mod rest;
 mod routes;
 mod scenario;
@@ -89,17 +102,21 @@ mod spec;
 mod state;
 
 pub use accounting::{Counters, Limits, MutationKind, MutationRecord};
+pub use checks::{CheckKind, LEGACY_CHECK, NamedCheck};
 pub use clock::LogicalClock;
 pub use faults::{Fault, FaultRule, RequestMatcher, Trigger};
+pub use merge_queue::{QueueEntry, QueueRun, QueueState};
+pub use merge_state::{MergeStatus, ReviewDecision, is_behind, merge_status, review_decision};
 pub use model::{
     AutoMerge, CheckState, Comment, Commit, Issue, IssueState, MergeMethod, PrState, PullRequest, Repo,
     Review, ReviewComment, ReviewState, ReviewThread, StateReason, Timestamp,
 };
 pub use parties::PartyMove;
+pub use protection::Protection;
 pub use seed::DEFAULT_REPO;
 pub use server::{GitHubSim, SimHandle};
 pub use spec::{PrSpec, ThreadSpec};
-pub use state::SimState;
+pub use state::{AGENT_LOGIN, HUMAN_LOGIN, SimState, VIEWER_LOGIN};
 
 /// The SDL of the modelled subset of GitHub's GraphQL schema, as the executor serves it.
 #[must_use]

@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::checks::{self, NamedCheck};
+use crate::protection::Protection;
+
 /// A point in the simulator's logical time.
 pub type Timestamp = DateTime<Utc>;
 
@@ -117,8 +120,26 @@ pub struct Repo {
     pub default_branch: String,
     /// Branch name to head commit SHA.
     pub branches: BTreeMap<String, String>,
-    /// Commit SHA to the state of its checks: checks hang off commits, not pull requests.
-    pub checks: BTreeMap<String, CheckState>,
+    /// Commit SHA to its checks: checks hang off commits, not pull requests. A commit listed
+    /// with no checks is known but has no CI (no check run, no status).
+    pub checks: BTreeMap<String, Vec<NamedCheck>>,
+    /// Branch protection per base branch name (absent: unprotected).
+    pub protections: BTreeMap<String, Protection>,
+    /// The repository setting "Allow auto-merge" (GraphQL `autoMergeAllowed`, REST
+    /// `allow_auto_merge`).
+    pub auto_merge_allowed: bool,
+    /// Pre-receive hooks run on merges (GitHub Enterprise Server): mergeable PRs read
+    /// `HAS_HOOKS` instead of `CLEAN`.
+    pub pre_receive_hooks: bool,
+    /// Old `owner/name`s this repository answered to before a rename.
+    pub former_names: Vec<String>,
+    /// Every request to this repository is refused `403` (REST) or `FORBIDDEN` (GraphQL).
+    pub forbidden: bool,
+    /// The last push to any of its branches (REST `pushed_at`).
+    pub pushed_at: Option<Timestamp>,
+    /// The repository runs CI: new commits get checks. Without CI no commit has a check run
+    /// or a status.
+    pub has_ci: bool,
     /// Issues by number (pull requests live in [`Repo::pulls`]; the two share numbers).
     pub issues: BTreeMap<u64, Issue>,
     /// Pull requests by number.
@@ -144,10 +165,24 @@ impl Repo {
         self.pulls.values().filter(|pr| pr.is_open()).map(|pr| pr.number).collect()
     }
 
-    /// The check state of `sha`, `None` when nothing reported on it.
+    /// The rolled-up check state of `sha`, `None` when nothing reported on it (including a
+    /// commit without CI).
     #[must_use]
     pub fn check(&self, sha: &str) -> Option<CheckState> {
-        self.checks.get(sha).copied()
+        self.checks.get(sha).and_then(|c| checks::rollup(c))
+    }
+
+    /// The named checks of `sha`: `None` for a commit the simulator does not know, empty for
+    /// a commit without CI.
+    #[must_use]
+    pub fn checks_of(&self, sha: &str) -> Option<&[NamedCheck]> {
+        self.checks.get(sha).map(Vec::as_slice)
+    }
+
+    /// The protection of branch `branch`, if it is protected.
+    #[must_use]
+    pub fn protection(&self, branch: &str) -> Option<&Protection> {
+        self.protections.get(branch)
     }
 }
 
@@ -198,6 +233,8 @@ pub struct Issue {
 pub struct Commit {
     /// 40 lowercase hex digits.
     pub sha: String,
+    /// Login of the commit's author (the coding agent for the simulator's fix commits).
+    pub author: String,
     /// Commit message.
     pub message: String,
     /// Commit time.
@@ -230,6 +267,8 @@ pub struct ReviewThread {
     pub line: u32,
     /// Comments, oldest first.
     pub comments: Vec<ReviewComment>,
+    /// The lines it comments on changed in a later commit (GraphQL `isOutdated`).
+    pub outdated: bool,
 }
 
 /// A submitted review.
@@ -245,6 +284,8 @@ pub struct Review {
     pub author: String,
     /// Submission time.
     pub submitted_at: Timestamp,
+    /// The head commit the review was submitted on (GraphQL `PullRequestReview.commit`).
+    pub commit_sha: String,
 }
 
 /// A pending auto-merge request.
@@ -291,6 +332,13 @@ pub struct PullRequest {
     pub reviews: Vec<Review>,
     /// Auto-merge, when enabled.
     pub auto_merge: Option<AutoMerge>,
+    /// Login of who enabled [`PullRequest::auto_merge`] (GraphQL `enabledBy`).
+    pub auto_merge_by: Option<String>,
+    /// The head of the base branch that the head branch contains (the last time the head
+    /// merged or was branched from the base): behind the base when the base moved since.
+    pub base_sha: String,
+    /// The PR's entry in its base branch's merge queue, while queued.
+    pub queue_entry: Option<crate::merge_queue::QueueEntry>,
     /// Issue numbers this PR closes (GraphQL `closingIssuesReferences`).
     pub closes: Vec<u64>,
     /// Label names.
@@ -303,6 +351,11 @@ pub struct PullRequest {
     pub updated_at: Timestamp,
     /// When it merged.
     pub merged_at: Option<Timestamp>,
+    /// Who merged it through the API (REST `merged_by`); `None` for GitHub's auto-merge and
+    /// the merge queue, and for PRs built merged.
+    pub merged_by: Option<String>,
+    /// The merge method a client merged it with.
+    pub merged_with: Option<MergeMethod>,
     /// When it closed (also set on merge).
     pub closed_at: Option<Timestamp>,
 }

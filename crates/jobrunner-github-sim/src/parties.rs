@@ -2,7 +2,8 @@
 //!
 //! The coding agent answers a comment posted after a PR's head commit with a fix commit; CI
 //! finishes the checks of every head still pending (green); GitHub's auto-merge merges every PR
-//! that asked for it and is ready. Each move is returned so a narrator can tell it.
+//! that asked for it and is ready (or queues it on a merge-queue branch), and the merge queues
+//! merge what passed. Each move is returned so a narrator can tell it.
 
 use crate::model::CheckState;
 use crate::state::SimState;
@@ -24,7 +25,14 @@ pub enum PartyMove {
         /// The PR.
         pr: u64,
     },
-    /// GitHub's auto-merge merged the PR.
+    /// The reviewer who requested changes approved: the fix is in and every thread resolved.
+    ReviewerApproved {
+        /// `owner/name`.
+        repo: String,
+        /// The PR.
+        pr: u64,
+    },
+    /// GitHub merged the PR: its auto-merge, or the merge queue.
     AutoMerged {
         /// `owner/name`.
         repo: String,
@@ -62,11 +70,39 @@ impl SimState {
             }
         }
         for (repo, pr) in &open {
-            if self.pr(repo, *pr).is_open() && self.auto_merge_merges(repo, *pr) {
+            if self.reviewer_is_satisfied(repo, *pr) {
+                self.review_approves(repo, *pr, crate::state::REVIEWER);
+                moves.push(PartyMove::ReviewerApproved { repo: repo.clone(), pr: *pr });
+            }
+        }
+        for (repo, pr) in &open {
+            // GitHub's auto-merge reacts to the checks of a new head; the simulator gives it the
+            // next turn, so a fix pushed now is never merged before its checks ran.
+            let pushed_now = moves.contains(&PartyMove::AgentPushed { repo: repo.clone(), pr: *pr });
+            if !pushed_now && self.pr(repo, *pr).is_open() && self.auto_merge_merges(repo, *pr) {
                 moves.push(PartyMove::AutoMerged { repo: repo.clone(), pr: *pr });
             }
         }
+        // GitHub's merge queues; a PR the queue merged is reported as merged by GitHub.
+        let repos: Vec<String> = self.repos().iter().map(crate::model::Repo::full_name).collect();
+        for repo in repos {
+            for pr in self.merge_queue_runs(&repo).merged {
+                moves.push(PartyMove::AutoMerged { repo: repo.clone(), pr });
+            }
+        }
         moves
+    }
+
+    /// A change request stays in force until its reviewer approves (or it is dismissed): the
+    /// simulated reviewer approves once a commit followed the request and no thread is open.
+    fn reviewer_is_satisfied(&self, repo: &str, pr: u64) -> bool {
+        let target = self.pr(repo, pr);
+        let latest = target.reviews.iter().rev().find(|r| r.author == crate::state::REVIEWER);
+        latest.is_some_and(|review| {
+            review.state == crate::model::ReviewState::ChangesRequested
+                && target.head().committed_at > review.submitted_at
+                && target.unresolved_threads() == 0
+        })
     }
 }
 

@@ -5,20 +5,39 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{Request, State};
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::gate::gate;
 use crate::graphql::endpoint as graphql;
 use crate::reply::not_found_handler;
-use crate::rest::{branches, commits, issues, pulls, rate_limit};
+use crate::repo_access;
+use crate::rest::{branches, commits, issues, merge, pulls, rate_limit, repos};
 use crate::shared::Shared;
 
-/// Every route, behind the gate.
+/// Every route, behind the gate; `/repositories/{id}/…` paths are first rewritten to the
+/// `/repos/{owner}/{repo}/…` route that serves them, as GitHub serves both.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let routes = routes(Arc::clone(&shared));
+    Router::new().fallback_service(routes).layer(middleware::map_request_with_state(shared, by_id))
+}
+
+async fn by_id(State(shared): State<Arc<Shared>>, mut request: Request) -> Request {
+    let rewritten = repo_access::by_id_path(&shared.state(), request.uri());
+    if let Some(uri) = rewritten {
+        *request.uri_mut() = uri;
+    }
+    request
+}
+
+fn routes(shared: Arc<Shared>) -> Router {
     Router::new()
+        .route("/repos/{owner}/{repo}", get(repos::get_one))
         .route("/repos/{owner}/{repo}/pulls", get(pulls::list))
         .route("/repos/{owner}/{repo}/pulls/{number}", get(pulls::get_one))
+        .route("/repos/{owner}/{repo}/pulls/{number}/merge", put(merge::merge))
+        .route("/repos/{owner}/{repo}/pulls/{number}/update-branch", put(merge::update_branch))
         .route("/repos/{owner}/{repo}/issues", get(issues::list))
         .route("/repos/{owner}/{repo}/issues/{number}", get(issues::get_one).patch(issues::edit))
         .route(

@@ -8,40 +8,135 @@
 use jobrunner_core::RepoSlug;
 use jobrunner_core::checklist::{self, TickOutcome};
 
+use crate::checks::{self, NamedCheck};
 use crate::ids;
 use crate::marker::TextKind;
-use crate::model::{CheckState, Commit, PrState, Timestamp};
+use crate::merge_state::merge_status;
+use crate::model::{CheckState, Commit, PrState, Review, ReviewState, Timestamp};
 use crate::spec::ThreadSpec;
-use crate::state::SimState;
+use crate::state::{AGENT_LOGIN, REVIEWER, SimState};
+
+/// Login of a contributor without write access to the repository.
+const OUTSIDER_LOGIN: &str = "outside-contributor";
 
 impl SimState {
     /// The agent pushes a fix commit to PR `pr`: a new head SHA and commit message, committed
-    /// now, checks PENDING on the new SHA, mergeability UNKNOWN for the next
-    /// `unknown_reads_after_change` reads and then MERGEABLE (the fix resolves conflicts), and
-    /// the PR's `updated_at` bumped. Returns the new head SHA.
+    /// now by [`AGENT_LOGIN`], the same checks as the old head running again (PENDING; none
+    /// when the repository has no CI), mergeability UNKNOWN for the next
+    /// `unknown_reads_after_change` reads and then MERGEABLE (the fix merges the base branch,
+    /// resolving conflicts and bringing the head up to date), and the PR's `updated_at`
+    /// bumped. Returns the new head SHA.
     pub fn agent_pushes_fix(&mut self, repo: &str, pr: u64) -> String {
+        let message = self.text(TextKind::CommitMessage, "Address the review and merge the base branch");
+        self.push_commit(repo, pr, AGENT_LOGIN, message)
+    }
+
+    /// Someone without write access to the repository (a fork's contributor) pushes a commit
+    /// to PR `pr`: like [`SimState::agent_pushes_fix`], and GitHub disables auto-merge ("if
+    /// someone who does not have write permissions to the repository pushes new changes to
+    /// the head branch … auto-merge will be disabled", GitHub's docs). Returns the new head.
+    pub fn outsider_pushes(&mut self, repo: &str, pr: u64) -> String {
+        let message = self.text(TextKind::CommitMessage, "Tweak the change");
+        let sha = self.push_commit(repo, pr, OUTSIDER_LOGIN, message);
+        let target = self.pr_mut(repo, pr);
+        target.auto_merge = None;
+        target.auto_merge_by = None;
+        sha
+    }
+
+    /// A new head commit on PR `pr` that contains the base branch's head, with the old
+    /// head's checks re-running; returns its SHA.
+    pub(crate) fn push_commit(&mut self, repo: &str, pr: u64, author: &str, message: String) -> String {
         let at = self.tick();
         let unknown = self.limits().unknown_reads_after_change;
-        let message = self.text(TextKind::CommitMessage, "Address the review and merge the base branch");
+        let base_ref = self.pr(repo, pr).base_ref.clone();
+        let base_sha = self.repo(repo).branches.get(&base_ref).cloned().unwrap_or_default();
+        let old_head = self.pr(repo, pr).head_sha().to_owned();
+        let rerun = checks::rerun(self.repo(repo).checks_of(&old_head).unwrap_or_default());
         let target = self.pr_mut(repo, pr);
         let sha = ids::sha(&format!("{repo}#{pr}@{}", target.commits.len()));
-        target.commits.push(Commit { sha: sha.clone(), message, committed_at: at });
+        target.commits.push(Commit {
+            sha: sha.clone(),
+            author: author.to_owned(),
+            message,
+            committed_at: at,
+        });
         target.updated_at = at;
         target.mergeable = Some(true);
         target.unknown_reads = unknown;
+        target.base_sha = base_sha;
+        // A push removes the PR from the merge queue: the queued head is gone.
+        target.queue_entry = None;
         let head_ref = target.head_ref.clone();
         let repo = self.repo_mut(repo);
-        repo.checks.insert(sha.clone(), CheckState::Pending);
+        repo.pushed_at = Some(at);
+        repo.checks.insert(sha.clone(), rerun);
         repo.branches.insert(head_ref, sha.clone());
         sha
     }
 
-    /// CI finishes on the head commit of PR `pr` with `conclusion`. The PR's `updated_at` does
-    /// not move.
+    /// CI finishes on the head commit of PR `pr`: every check on it concludes `conclusion`
+    /// (a head without checks gets the one check `ci`, unless the repository has no CI at
+    /// all). The PR's `updated_at` does not move.
     pub fn checks_finish(&mut self, repo: &str, pr: u64, conclusion: CheckState) {
         self.tick();
+        if !self.repo(repo).has_ci {
+            return;
+        }
         let sha = self.pr(repo, pr).head_sha().to_owned();
-        self.repo_mut(repo).checks.insert(sha, conclusion);
+        let checks = self.repo_mut(repo).checks.entry(sha).or_default();
+        if checks.is_empty() {
+            checks.push(NamedCheck::legacy(conclusion));
+        }
+        for check in checks {
+            check.state = conclusion;
+        }
+    }
+
+    /// One named check on the head of PR `pr` concludes (or reports) `state`; a name the head
+    /// has not seen yet is added as a check run. The PR's `updated_at` does not move.
+    pub fn check_run_finishes(&mut self, repo: &str, pr: u64, name: &str, state: CheckState) {
+        self.tick();
+        let sha = self.pr(repo, pr).head_sha().to_owned();
+        let checks = self.repo_mut(repo).checks.entry(sha).or_default();
+        match checks.iter_mut().find(|c| c.name == name) {
+            Some(check) => check.state = state,
+            None => checks.push(NamedCheck::check_run(name, state)),
+        }
+    }
+
+    /// A reviewer (`reviewer`) approves PR `pr` on its head commit; bumps `updated_at`.
+    pub fn review_approves(&mut self, repo: &str, pr: u64, reviewer: &str) {
+        self.add_verdict(repo, pr, reviewer, ReviewState::Approved, "Looks good to me.");
+    }
+
+    /// The reviewer requests changes on PR `pr`'s head commit without opening threads; bumps
+    /// `updated_at`.
+    pub fn review_requests_changes(&mut self, repo: &str, pr: u64) {
+        self.add_verdict(repo, pr, REVIEWER, ReviewState::ChangesRequested, "Please change this first.");
+    }
+
+    /// The lines every thread of PR `pr` comments on changed: GitHub marks them outdated.
+    pub fn threads_become_outdated(&mut self, repo: &str, pr: u64) {
+        self.tick();
+        for thread in &mut self.pr_mut(repo, pr).threads {
+            thread.outdated = true;
+        }
+    }
+
+    fn add_verdict(&mut self, repo: &str, pr: u64, reviewer: &str, state: ReviewState, body: &str) {
+        let at = self.tick();
+        let review = Review {
+            id: self.next_id(),
+            state,
+            body: self.text(TextKind::Comment, body),
+            author: reviewer.to_owned(),
+            submitted_at: at,
+            commit_sha: self.pr(repo, pr).head_sha().to_owned(),
+        };
+        let target = self.pr_mut(repo, pr);
+        target.reviews.push(review);
+        target.updated_at = at;
     }
 
     /// A reviewer submits a review now that opens `n` unresolved threads with one comment
@@ -51,7 +146,8 @@ impl SimState {
         let offset = self.pr(repo, pr).threads.len();
         let spec = ThreadSpec { resolved: false, comment_at: Some(at) };
         let threads: Vec<_> = (0..n).map(|i| self.build_thread(offset + i, &spec, Some(at))).collect();
-        let review = self.build_review(&threads, at);
+        let head = self.pr(repo, pr).head_sha().to_owned();
+        let review = self.build_review(&threads, at, &head);
         let target = self.pr_mut(repo, pr);
         target.threads.extend(threads);
         target.reviews.push(review);
@@ -63,7 +159,8 @@ impl SimState {
     /// `conflicting` compute CONFLICTING and the others MERGEABLE. No `updated_at` moves.
     pub fn base_moves(&mut self, repo: &str, conflicting: &[u64]) {
         let at = self.tick();
-        self.move_default_branch(repo, at);
+        let branch = self.repo(repo).default_branch.clone();
+        self.move_branch(repo, &branch, at);
         let unknown = self.limits().unknown_reads_after_change;
         let target = self.repo_mut(repo);
         let base = target.default_branch.clone();
@@ -73,23 +170,34 @@ impl SimState {
         }
     }
 
-    /// GitHub's auto-merge acts on PR `pr`: when it is open, ready, auto-merge is on, it is
-    /// MERGEABLE and its head's checks are SUCCESS, it merges now (`merged_at`, `closed_at`
-    /// and `updated_at` set), its base branch moves (other open PRs on that base read UNKNOWN
-    /// for a while), and its linked issues close as completed when it merged into the default
-    /// branch and [`SimState::with_closes_linked_on_merge`] is on. Returns whether it merged.
+    /// GitHub's auto-merge acts on PR `pr`: when it is open, auto-merge is on and its merge
+    /// state under its base branch's protection is one GitHub merges in (`CLEAN`, `HAS_HOOKS`, or
+    /// `UNSTABLE`: required reviews and checks are met, only checks that are not required fail
+    /// or run; mergeability as GitHub has computed it, whatever clients have read), it merges
+    /// now (`merged_at`, `closed_at` and `updated_at` set), its base branch moves (other open
+    /// PRs on that base read UNKNOWN for a while), and its linked issues close as completed
+    /// when it merged into the default branch and [`SimState::with_closes_linked_on_merge`]
+    /// is on. On a merge-queue branch it is queued instead (see `merge_queue_runs`). Returns
+    /// whether it merged.
     pub fn auto_merge_merges(&mut self, repo: &str, pr: u64) -> bool {
         let target = self.pr(repo, pr);
-        let checks = self.repo(repo).check(target.head_sha());
-        let ready = target.is_open()
-            && !target.draft
-            && target.auto_merge.is_some()
-            && target.mergeable == Some(true)
-            && checks == Some(CheckState::Success);
-        if ready {
-            self.merge(repo, pr);
+        let status = merge_status(self.repo(repo), target, target.mergeable);
+        let ready = target.is_open() && target.auto_merge.is_some() && status.is_immediately_mergeable();
+        if !ready {
+            return false;
         }
-        ready
+        let queue = self.repo(repo).protection(&target.base_ref).is_some_and(|p| p.merge_queue);
+        if queue {
+            // "Merge when ready" on a merge-queue branch: GitHub adds the PR to the queue once
+            // its requirements are met; the queue merges it.
+            if target.queue_entry.is_none() {
+                let by = target.auto_merge_by.clone().unwrap_or_else(|| self.viewer().to_owned());
+                self.join_queue(repo, pr, &by, false);
+            }
+            return false;
+        }
+        self.merge(repo, pr);
+        true
     }
 
     /// A human ticks `child`'s box in epic `epic` (the runner's `tick_parent`, done by hand).
@@ -110,7 +218,7 @@ impl SimState {
         self
     }
 
-    fn merge(&mut self, repo: &str, pr: u64) {
+    pub(crate) fn merge(&mut self, repo: &str, pr: u64) {
         let at = self.tick();
         let target = self.pr_mut(repo, pr);
         target.state = PrState::Merged;
@@ -118,23 +226,25 @@ impl SimState {
         target.closed_at = Some(at);
         target.updated_at = at;
         target.auto_merge = None;
+        target.auto_merge_by = None;
+        target.queue_entry = None;
         let (base, closes) = (target.base_ref.clone(), target.closes.clone());
-        if base == self.repo(repo).default_branch {
-            self.move_default_branch(repo, at);
-            self.recompute_mergeability(repo, &base);
-        }
+        // The merge commit moves the base branch, whichever it is.
+        self.move_branch(repo, &base, at);
+        self.recompute_mergeability(repo, &base);
         if self.closes_on_merge_into(repo, &base) {
             self.close_issues(repo, &closes, at);
         }
     }
 
-    /// The default branch gets a new head commit (with green checks).
-    fn move_default_branch(&mut self, repo: &str, at: Timestamp) {
+    /// Branch `branch` gets a new head commit (with green checks where there is CI).
+    fn move_branch(&mut self, repo: &str, branch: &str, at: Timestamp) {
         let target = self.repo_mut(repo);
-        let sha = ids::sha(&format!("{repo}@{}#{at}", target.default_branch));
-        target.checks.insert(sha.clone(), CheckState::Success);
-        let branch = target.default_branch.clone();
-        target.branches.insert(branch, sha);
+        let sha = ids::sha(&format!("{repo}@{branch}#{at}"));
+        let checks = if target.has_ci { vec![NamedCheck::legacy(CheckState::Success)] } else { Vec::new() };
+        target.checks.insert(sha.clone(), checks);
+        target.pushed_at = Some(at);
+        target.branches.insert(branch.to_owned(), sha);
     }
 
     /// Open PRs on `base` go back to UNKNOWN for a while, keeping what they will compute.

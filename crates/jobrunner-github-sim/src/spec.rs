@@ -1,6 +1,7 @@
 //! [`PrSpec`]: the description of a pull request a test hands to
 //! [`SimState::with_pr`](crate::SimState::with_pr).
 
+use crate::checks::NamedCheck;
 use crate::model::{CheckState, MergeMethod, PrState, Timestamp};
 
 /// One review thread to create.
@@ -22,8 +23,20 @@ pub struct PrSpec {
     pub closes: Vec<u64>,
     /// Draft.
     pub draft: bool,
-    /// State of the checks on the head commit.
+    /// State of the one check (`ci`) on the head commit, unless [`PrSpec::named_checks`] is
+    /// set.
     pub checks: CheckState,
+    /// Named checks on the head commit instead of the one `ci` check; `Some(empty)`: no CI at
+    /// all (no check run, no status).
+    pub named_checks: Option<Vec<NamedCheck>>,
+    /// Login of the author; `None` is [`crate::HUMAN_LOGIN`].
+    pub author: Option<String>,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Approving reviews on the head commit, from distinct reviewers.
+    pub approvals: u32,
+    /// A review requesting changes on the head commit (without threads).
+    pub changes_requested: bool,
     /// Computed mergeability: `Some(true)` MERGEABLE, `Some(false)` CONFLICTING, `None`
     /// never computed (always UNKNOWN).
     pub mergeable: Option<bool>,
@@ -54,6 +67,11 @@ impl PrSpec {
             closes: Vec::new(),
             draft: false,
             checks: CheckState::Success,
+            named_checks: None,
+            author: None,
+            labels: Vec::new(),
+            approvals: 0,
+            changes_requested: false,
             mergeable: Some(true),
             threads: Vec::new(),
             review_at: None,
@@ -79,11 +97,70 @@ impl PrSpec {
         self
     }
 
-    /// Check state of the head commit.
+    /// Check state of the head commit: one check named `ci` (replaces named checks).
     #[must_use]
     pub fn checks(mut self, checks: CheckState) -> Self {
         self.checks = checks;
+        self.named_checks = None;
         self
+    }
+
+    /// Check runs on the head commit, by name, instead of the one `ci` check; added to any
+    /// named checks given before. An empty slice alone means no CI at all.
+    #[must_use]
+    pub fn check_runs(mut self, runs: &[(&str, CheckState)]) -> Self {
+        let named = self.named_checks.get_or_insert_with(Vec::new);
+        named.extend(runs.iter().map(|&(name, state)| NamedCheck::check_run(name, state)));
+        self
+    }
+
+    /// Commit statuses on the head commit, by context, instead of the one `ci` check; added
+    /// to any named checks given before.
+    #[must_use]
+    pub fn statuses(mut self, statuses: &[(&str, CheckState)]) -> Self {
+        let named = self.named_checks.get_or_insert_with(Vec::new);
+        named.extend(statuses.iter().map(|&(name, state)| NamedCheck::status(name, state)));
+        self
+    }
+
+    /// No CI: the head has no check run and no status (`statusCheckRollup: null`).
+    #[must_use]
+    pub fn no_checks(self) -> Self {
+        self.check_runs(&[])
+    }
+
+    /// Authored by `login` (default [`crate::HUMAN_LOGIN`]; the agent is
+    /// [`crate::AGENT_LOGIN`]).
+    #[must_use]
+    pub fn author(mut self, login: &str) -> Self {
+        self.author = Some(login.to_owned());
+        self
+    }
+
+    /// Carries these labels.
+    #[must_use]
+    pub fn labels(mut self, labels: &[&str]) -> Self {
+        self.labels = labels.iter().map(|l| (*l).to_owned()).collect();
+        self
+    }
+
+    /// `n` approving reviews on the head commit, from distinct reviewers.
+    #[must_use]
+    pub fn approvals(mut self, n: u32) -> Self {
+        self.approvals = n;
+        self
+    }
+
+    /// A review requesting changes on the head commit (no threads).
+    #[must_use]
+    pub fn changes_requested(mut self) -> Self {
+        self.changes_requested = true;
+        self
+    }
+
+    /// The checks the head commit starts with.
+    pub(crate) fn head_checks(&self) -> Vec<NamedCheck> {
+        self.named_checks.clone().unwrap_or_else(|| vec![NamedCheck::legacy(self.checks)])
     }
 
     /// Computed mergeability (`None`: never computed).

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use jobrunner_core::{RepoSlug, checklist};
 
 use crate::accounting::Limits;
+use crate::checks::NamedCheck;
 use crate::clock::LogicalClock;
 use crate::ids;
 use crate::marker::{TextKind, mark};
@@ -17,10 +18,20 @@ use crate::model::{
     AutoMerge, CheckState, Comment, Commit, Issue, IssueState, PrState, PullRequest, Repo, Review,
     ReviewComment, ReviewState, ReviewThread, StateReason, Timestamp,
 };
+use crate::protection::Protection;
 use crate::spec::{PrSpec, ThreadSpec};
 
-/// Login of the simulated human who writes issues, PRs and reviews.
-pub(crate) const HUMAN: &str = "octocat";
+/// Login of the simulated human who writes issues and reviews, and the PRs built with
+/// `PrSpec::author(HUMAN_LOGIN)`.
+pub const HUMAN_LOGIN: &str = "octocat";
+/// Login of the simulated coding agent: it commits the fix commits of `agent_pushes_fix`, and
+/// authors the PRs built with `PrSpec::author(AGENT_LOGIN)` (PRs are by [`HUMAN_LOGIN`]
+/// unless a spec says otherwise, as before the agent had a login).
+pub const AGENT_LOGIN: &str = "coding-agent";
+/// Login of the token's user (`viewer`) unless [`SimState::with_viewer`] says otherwise: who
+/// the API client's comments, merges and auto-merge requests are attributed to.
+pub const VIEWER_LOGIN: &str = "core-ide-bot";
+pub(crate) const HUMAN: &str = HUMAN_LOGIN;
 /// Login of the simulated reviewer.
 pub(crate) const REVIEWER: &str = "hubot";
 
@@ -30,12 +41,15 @@ pub struct SimState {
     repos: Vec<Repo>,
     /// Lower-cased `owner/name` to index in `repos`: GitHub resolves names case-insensitively.
     index: HashMap<String, usize>,
+    /// Lower-cased former `owner/name`s to index in `repos`: renamed repositories.
+    renamed: HashMap<String, usize>,
     clock: LogicalClock,
     next_id: u64,
     marker: Option<String>,
     tokens: Option<BTreeSet<String>>,
     limits: Limits,
     closes_linked_on_merge: bool,
+    viewer: String,
 }
 
 impl SimState {
@@ -45,12 +59,14 @@ impl SimState {
         Self {
             repos: Vec::new(),
             index: HashMap::new(),
+            renamed: HashMap::new(),
             clock: LogicalClock::default(),
             next_id: 1000,
             marker: None,
             tokens: None,
             limits: Limits::default(),
             closes_linked_on_merge: true,
+            viewer: VIEWER_LOGIN.to_owned(),
         }
     }
 
@@ -86,11 +102,14 @@ impl SimState {
         for &child in &spec.closes {
             self.ensure_child(repo, child);
         }
-        let checks = spec.checks;
+        let checks = spec.head_checks();
         let pr = self.build_pr(repo, spec);
         let closes_linked = pr.state == PrState::Merged && self.closes_on_merge_into(repo, &pr.base_ref);
         let (merged_at, closes) = (pr.merged_at, pr.closes.clone());
+        let pushed_at = pr.head().committed_at;
         let target = self.repo_mut(repo);
+        target.pushed_at = target.pushed_at.max(Some(pushed_at));
+        let checks = if target.has_ci { checks } else { Vec::new() };
         target.checks.insert(pr.head_sha().to_owned(), checks);
         target.branches.insert(pr.head_ref.clone(), pr.head_sha().to_owned());
         target.pulls.insert(pr.number, pr);
@@ -135,6 +154,95 @@ impl SimState {
     pub fn with_closes_linked_on_merge(mut self, closes: bool) -> Self {
         self.closes_linked_on_merge = closes;
         self
+    }
+
+    /// Protects branch `branch` of `repo` (created if missing) with `protection`, replacing
+    /// any earlier one.
+    #[must_use]
+    pub fn with_protection(mut self, repo: &str, branch: &str, protection: Protection) -> Self {
+        self.ensure_repo(repo);
+        self.repo_mut(repo).protections.insert(branch.to_owned(), protection);
+        self
+    }
+
+    /// The repository setting "Allow auto-merge" of `repo` (created if missing). GitHub's
+    /// default for a new repository is off; the simulator's is on, so states built before
+    /// the setting existed keep accepting auto-merge.
+    #[must_use]
+    pub fn with_auto_merge_allowed(mut self, repo: &str, allowed: bool) -> Self {
+        self.ensure_repo(repo);
+        self.repo_mut(repo).auto_merge_allowed = allowed;
+        self
+    }
+
+    /// `repo` (created if missing) has no CI: no commit in it, existing or future, has a
+    /// check run or a status (whatever the PR specs say), so GraphQL's `statusCheckRollup` is
+    /// `null` and REST's check-runs and combined status are empty.
+    #[must_use]
+    pub fn with_no_ci(mut self, repo: &str) -> Self {
+        self.ensure_repo(repo);
+        let target = self.repo_mut(repo);
+        target.has_ci = false;
+        for checks in target.checks.values_mut() {
+            checks.clear();
+        }
+        self
+    }
+
+    /// Pre-receive hooks run on merges into `repo` (GitHub Enterprise Server): PRs that would
+    /// read `CLEAN` read `HAS_HOOKS`.
+    #[must_use]
+    pub fn with_pre_receive_hooks(mut self, repo: &str, hooks: bool) -> Self {
+        self.ensure_repo(repo);
+        self.repo_mut(repo).pre_receive_hooks = hooks;
+        self
+    }
+
+    /// The token's user (GraphQL `viewer`), to whom the client's writes are attributed.
+    #[must_use]
+    pub fn with_viewer(mut self, login: &str) -> Self {
+        login.clone_into(&mut self.viewer);
+        self
+    }
+
+    /// Login of the token's user.
+    #[must_use]
+    pub fn viewer(&self) -> &str {
+        &self.viewer
+    }
+
+    /// The owner renames repository `old` to `new` (both `owner/name`; a new owner is a
+    /// transfer). From now on REST requests naming `old` are redirected to
+    /// `/repositories/{id}/…` and GraphQL resolves `old` to the repository (unless asked not
+    /// to follow renames); state helpers take the new name. Panics when `old` is missing or
+    /// `new` is taken.
+    pub fn rename_repo(&mut self, old: &str, new: &str) {
+        let index = self.index_of(old).unwrap_or_else(|| panic!("the simulator has no repository {old}"));
+        assert!(self.index_of(new).is_none(), "repository {new} already exists");
+        let (owner, name) =
+            new.split_once('/').unwrap_or_else(|| panic!("repository {new} is not owner/name"));
+        let target = &mut self.repos[index];
+        let former = target.full_name();
+        owner.clone_into(&mut target.owner);
+        name.clone_into(&mut target.name);
+        target.former_names.push(former.clone());
+        self.tick();
+        self.index.remove(&former.to_ascii_lowercase());
+        self.index.insert(new.to_ascii_lowercase(), index);
+        self.renamed.remove(&new.to_ascii_lowercase());
+        self.renamed.insert(former.to_ascii_lowercase(), index);
+    }
+
+    /// Every request about repository `repo` is refused from now on: REST `403 Resource not
+    /// accessible by integration`, GraphQL `FORBIDDEN` (a token or app that lost access).
+    pub fn forbid_repo(&mut self, repo: &str) {
+        self.repo_mut(repo).forbidden = true;
+    }
+
+    /// The repository that used to be called `old`, if it was renamed.
+    #[must_use]
+    pub fn renamed_from(&self, old: &str) -> Option<&Repo> {
+        self.renamed.get(&old.to_ascii_lowercase()).map(|&i| &self.repos[i])
     }
 
     /// Current logical time.
@@ -293,7 +401,14 @@ impl SimState {
             database_id,
             default_branch: "main".to_owned(),
             branches: BTreeMap::from([("main".to_owned(), head.clone())]),
-            checks: BTreeMap::from([(head, CheckState::Success)]),
+            checks: BTreeMap::from([(head, vec![NamedCheck::legacy(CheckState::Success)])]),
+            protections: BTreeMap::new(),
+            auto_merge_allowed: true,
+            pre_receive_hooks: false,
+            former_names: Vec::new(),
+            forbidden: false,
+            has_ci: true,
+            pushed_at: None,
             issues: BTreeMap::new(),
             pulls: BTreeMap::new(),
         });
@@ -374,33 +489,47 @@ impl SimState {
         let review_at = spec.review_at.or_else(|| (!spec.threads.is_empty()).then(|| self.tick()));
         let threads: Vec<ReviewThread> =
             spec.threads.iter().enumerate().map(|(i, t)| self.build_thread(i, t, review_at)).collect();
-        let reviews = review_at.map(|at| self.build_review(&threads, at)).into_iter().collect();
+        let mut reviews: Vec<Review> =
+            review_at.map(|at| self.build_review(&threads, at, &commit.sha)).into_iter().collect();
+        reviews.extend(self.build_verdicts(&spec, &commit.sha));
         let auto_merge = spec.auto_merge.map(|method| AutoMerge { enabled_at: self.tick(), method });
         let ended_at = (spec.state != PrState::Open).then(|| self.tick());
-        let updated_at = latest(created_at, &commit, &threads, review_at, auto_merge, ended_at);
+        let verdicts_at = reviews.iter().map(|r| r.submitted_at).max();
+        let updated_at =
+            latest(created_at, &commit, &threads, review_at.max(verdicts_at), auto_merge, ended_at);
         let (title, body, head) = (pr_title(&spec), pr_body(&spec), head_ref(&spec));
+        let base = spec.base.clone().unwrap_or_else(|| self.repo(repo).default_branch.clone());
+        // A base branch named by a spec starts where the default branch is.
+        let default_head = self.repo(repo).default_head().to_owned();
+        self.repo_mut(repo).branches.entry(base.clone()).or_insert(default_head);
+        let auto_merge_by = auto_merge.map(|_| self.viewer.clone());
         PullRequest {
             number: spec.number,
             id: self.next_id(),
             title: self.text(TextKind::Title, &title),
             body: self.text(TextKind::Body, &body),
-            author: HUMAN.to_owned(),
+            author: spec.author.clone().unwrap_or_else(|| HUMAN.to_owned()),
             state: spec.state,
             draft: spec.draft,
             head_ref: self.text(TextKind::Branch, &head),
-            base_ref: spec.base.unwrap_or_else(|| self.repo(repo).default_branch.clone()),
+            base_sha: self.repo(repo).branches.get(&base).cloned().unwrap_or_default(),
+            base_ref: base,
             commits: vec![commit],
             mergeable: spec.mergeable,
             unknown_reads: 0,
             threads,
             reviews,
             auto_merge: auto_merge.filter(|_| spec.state == PrState::Open),
+            auto_merge_by: auto_merge_by.filter(|_| spec.state == PrState::Open),
+            queue_entry: None,
             closes: spec.closes,
-            labels: Vec::new(),
+            labels: spec.labels,
             comments: Vec::new(),
             created_at,
             updated_at,
             merged_at: ended_at.filter(|_| spec.state == PrState::Merged),
+            merged_by: None,
+            merged_with: None,
             closed_at: ended_at,
         }
     }
@@ -413,6 +542,7 @@ impl SimState {
         };
         Commit {
             sha: ids::sha(&format!("{repo}#{}@0", spec.number)),
+            author: spec.author.clone().unwrap_or_else(|| HUMAN.to_owned()),
             message: self.text(TextKind::CommitMessage, &subject),
             committed_at,
         }
@@ -438,11 +568,38 @@ impl SimState {
             path: "src/lib.rs".to_owned(),
             line: 10 + u32::try_from(index).unwrap_or(0),
             comments: vec![comment],
+            outdated: false,
         }
     }
 
-    /// The review that opened `threads`, submitted at `at`.
-    pub(crate) fn build_review(&mut self, threads: &[ReviewThread], at: Timestamp) -> Review {
+    /// The approving and change-requesting reviews `spec` asks for, on commit `sha`: one
+    /// approval per reviewer `reviewer-1`, `reviewer-2`, …, then a change request by the
+    /// reviewer.
+    fn build_verdicts(&mut self, spec: &PrSpec, sha: &str) -> Vec<Review> {
+        let mut verdicts: Vec<(String, ReviewState, &str)> = (1..=spec.approvals)
+            .map(|i| (format!("reviewer-{i}"), ReviewState::Approved, "Looks good to me."))
+            .collect();
+        if spec.changes_requested {
+            verdicts.push((REVIEWER.to_owned(), ReviewState::ChangesRequested, "Please change this first."));
+        }
+        verdicts
+            .into_iter()
+            .map(|(author, state, body)| {
+                let submitted_at = self.tick();
+                Review {
+                    id: self.next_id(),
+                    state,
+                    body: self.text(TextKind::Comment, body),
+                    author,
+                    submitted_at,
+                    commit_sha: sha.to_owned(),
+                }
+            })
+            .collect()
+    }
+
+    /// The review that opened `threads`, submitted at `at` on commit `sha`.
+    pub(crate) fn build_review(&mut self, threads: &[ReviewThread], at: Timestamp, sha: &str) -> Review {
         let state = if threads.iter().any(|t| !t.resolved) {
             ReviewState::ChangesRequested
         } else {
@@ -454,6 +611,7 @@ impl SimState {
             body: self.text(TextKind::Comment, "A few changes before this can merge."),
             author: REVIEWER.to_owned(),
             submitted_at: at,
+            commit_sha: sha.to_owned(),
         }
     }
 }

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::link::next_link;
+use crate::refusal::Refusal;
 
 /// How to reach GitHub and how gently.
 #[derive(Clone)]
@@ -29,6 +30,8 @@ pub struct GitHubConfig {
     pub token: String,
     /// Label that marks epic issues.
     pub epic_label: String,
+    /// Which PRs besides epic children are in scope, and which labels stop the pipeline.
+    pub scope: crate::Scope,
     /// Deadline of one request.
     pub request_timeout: Duration,
     /// Minimum time between two mutations (GitHub asks for at least one second).
@@ -62,6 +65,7 @@ impl GitHubConfig {
             api_url: api_url.into(),
             token: token.into(),
             epic_label: "epic".to_owned(),
+            scope: crate::Scope::default(),
             request_timeout: Duration::from_secs(30),
             min_mutation_gap: Duration::from_secs(1),
             max_inline_wait: Duration::from_secs(10),
@@ -78,6 +82,7 @@ impl fmt::Debug for GitHubConfig {
             .field("api_url", &self.api_url)
             .field("token", &"<redacted>")
             .field("epic_label", &self.epic_label)
+            .field("scope", &self.scope)
             .field("request_timeout", &self.request_timeout)
             .field("min_mutation_gap", &self.min_mutation_gap)
             .field("max_inline_wait", &self.max_inline_wait)
@@ -113,13 +118,36 @@ pub(crate) enum Fetched {
 pub(crate) struct GraphqlAnswer<T> {
     pub(crate) data: Option<T>,
     pub(crate) errors: Vec<GraphqlErrorInfo>,
+    /// The answer's headers, for a rate limit reported as an error.
+    pub(crate) headers: HeaderMap,
 }
 
-/// A GraphQL error without its message, which may echo input.
+/// A GraphQL error without its message, which may echo input: the message is only matched
+/// against GitHub's known refusals and dropped.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(from = "RawGraphqlError")]
 pub(crate) struct GraphqlErrorInfo {
-    #[serde(rename = "type")]
     pub(crate) kind: Option<String>,
+    pub(crate) refusal: Option<Refusal>,
+    /// The answer's path to the field that failed, as aliases and indices (`["r0", "p7"]`).
+    pub(crate) path: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawGraphqlError {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    message: Option<String>,
+    #[serde(default)]
+    path: Vec<serde_json::Value>,
+}
+
+impl From<RawGraphqlError> for GraphqlErrorInfo {
+    fn from(raw: RawGraphqlError) -> Self {
+        let refusal = raw.message.as_deref().and_then(Refusal::from_message);
+        let path = raw.path.iter().map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned)).collect();
+        Self { kind: raw.kind, refusal, path }
+    }
 }
 
 #[derive(Deserialize)]
@@ -163,6 +191,8 @@ pub struct GitHubClient {
     /// GraphQL node ids of PRs, learnt while polling, needed by GraphQL-only mutations.
     node_ids: Mutex<HashMap<(RepoSlug, u64), String>>,
     last_mutation: tokio::sync::Mutex<Option<Instant>>,
+    /// Where GraphQL is served: see [`graphql_url`].
+    graphql_url: String,
 }
 
 impl fmt::Debug for GitHubClient {
@@ -182,6 +212,7 @@ impl GitHubClient {
                 "no GitHub token: set CORE_GITHUB_TOKEN or GITHUB_TOKEN",
             ));
         }
+        let graphql_url = graphql_url(&config.api_url);
         if !config.token.bytes().all(|b| b.is_ascii_graphic()) {
             // octocrab panics building an `Authorization` header from a CR or LF; a caller
             // that skipped the settings' check gets an error instead.
@@ -210,6 +241,7 @@ impl GitHubClient {
             points_spent: std::sync::atomic::AtomicU64::new(0),
             node_ids: Mutex::default(),
             last_mutation: tokio::sync::Mutex::new(None),
+            graphql_url,
         })
     }
 
@@ -328,7 +360,7 @@ impl GitHubClient {
         let headers = HeaderMap::new();
         let raw = self
             .retrying(operation, true, || {
-                self.send(operation, Method::POST, "/graphql", &headers, Some(&payload))
+                self.send(operation, Method::POST, &self.graphql_url, &headers, Some(&payload))
             })
             .await?;
         if let Ok(probe) = serde_json::from_slice::<CostProbe>(&raw.body) {
@@ -336,7 +368,7 @@ impl GitHubClient {
             self.charge(probe.data.rate_limit.cost.saturating_sub(1));
         }
         let envelope: GraphqlEnvelope<T> = decode(operation, &raw.body)?;
-        Ok(GraphqlAnswer { data: envelope.data, errors: envelope.errors })
+        Ok(GraphqlAnswer { data: envelope.data, errors: envelope.errors, headers: raw.headers })
     }
 
     /// A paced GraphQL mutation: any GraphQL error fails it with the error's class.
@@ -350,16 +382,19 @@ impl GitHubClient {
         let payload = serde_json::json!({ "query": query, "variables": variables });
         let headers = HeaderMap::new();
         let send = || async {
-            let raw = self.send(operation, Method::POST, "/graphql", &headers, Some(&payload)).await?;
+            let raw = self.send(operation, Method::POST, &self.graphql_url, &headers, Some(&payload)).await?;
             let envelope: GraphqlEnvelope<serde_json::Value> = decode(operation, &raw.body)?;
             match envelope.errors.first() {
                 None => Ok(()),
-                Some(error) => Err(graphql_error(operation, error)),
+                Some(error) => Err(graphql_error(operation, error, Some(&raw.headers))),
             }
         };
-        // These three mutations are idempotent: resolving a resolved thread or readying a
-        // ready PR changes nothing, so a transient failure may be retried.
-        self.retrying(operation, true, send).await
+        // Readying a ready PR, resolving a resolved thread, arming armed auto-merge or
+        // disarming it change nothing, so a transient failure is retried. A merge, an enqueue
+        // or a branch update whose answer was lost may have happened: the runner settles those
+        // from the forge's state next cycle instead.
+        let idempotent = !matches!(operation, "merge" | "enqueue" | "update_branch");
+        self.retrying(operation, idempotent, send).await
     }
 
     /// Holds the mutation gate for the whole mutation, at least `min_mutation_gap` after the
@@ -465,6 +500,18 @@ impl GitHubClient {
     }
 }
 
+/// GitHub's GraphQL endpoint for a REST base: `https://api.github.com/graphql`, and on
+/// GitHub Enterprise Server `https://HOST/api/graphql` for the REST base
+/// `https://HOST/api/v3` (GHES docs, "About the GraphQL API": the endpoint is
+/// `http(s)://HOSTNAME/api/graphql`).
+fn graphql_url(api_url: &str) -> String {
+    let base = api_url.trim_end_matches('/');
+    match base.strip_suffix("/api/v3") {
+        Some(host) => format!("{host}/api/graphql"),
+        None => format!("{base}/graphql"),
+    }
+}
+
 /// `GET /repos/...` without the query string: what an error may name.
 fn endpoint(method: &Method, uri: &str) -> String {
     let path = uri.split('?').next().unwrap_or(uri);
@@ -491,13 +538,32 @@ fn evidence(raw: &Raw) -> FailureEvidence {
     }
 }
 
-pub(crate) fn graphql_error(operation: &'static str, error: &GraphqlErrorInfo) -> ForgeError {
+/// A GraphQL error as a forge error: a refusal GitHub explained keeps our description of it;
+/// a rate limit reported on a 200 honours the answer's rate-limit headers.
+pub(crate) fn graphql_error(
+    operation: &'static str,
+    error: &GraphqlErrorInfo,
+    headers: Option<&HeaderMap>,
+) -> ForgeError {
+    let kind = error.kind.as_deref().unwrap_or("untyped");
+    if kind == "UNPROCESSABLE"
+        && let Some(refusal) = error.refusal
+    {
+        return ForgeError::new(
+            operation,
+            refusal.class(),
+            format!("GraphQL error {kind}: {}", refusal.describe()),
+        );
+    }
+    let text = |name: &str| headers.and_then(|h| h.get(name)).and_then(|v| v.to_str().ok());
     let evidence = FailureEvidence {
         status: Some(200),
         graphql_error_type: error.kind.clone(),
+        retry_after: text("retry-after").and_then(|v| v.trim().parse().ok()).map(Duration::from_secs),
+        rate_limit_remaining: text("x-ratelimit-remaining").and_then(|v| v.parse().ok()),
+        rate_limit_reset: text("x-ratelimit-reset").and_then(epoch),
         ..FailureEvidence::default()
     };
-    let kind = error.kind.as_deref().unwrap_or("untyped");
     ForgeError::new(operation, classify_failure(&evidence, Utc::now()), format!("GraphQL error {kind}"))
 }
 
@@ -571,6 +637,13 @@ fn decode<T: DeserializeOwned>(operation: &'static str, body: &[u8]) -> Result<T
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn graphql_lives_beside_the_rest_base_and_at_api_graphql_on_enterprise_server() {
+        assert_eq!(graphql_url("https://api.github.com"), "https://api.github.com/graphql");
+        assert_eq!(graphql_url("https://ghe.example.com/api/v3/"), "https://ghe.example.com/api/graphql");
+        assert_eq!(graphql_url("http://127.0.0.1:4000"), "http://127.0.0.1:4000/graphql");
+    }
 
     #[test]
     fn endpoints_drop_query_strings_and_hosts() {

@@ -22,6 +22,26 @@ const CLOSING_ISSUES: &str = include_str!("../graphql/closing_issues.graphql");
 pub(crate) const MARK_READY_FOR_REVIEW: &str = include_str!("../graphql/mark_ready_for_review.graphql");
 /// Enables auto-merge.
 pub(crate) const ENABLE_AUTO_MERGE: &str = include_str!("../graphql/enable_auto_merge.graphql");
+/// Disables auto-merge.
+pub(crate) const DISABLE_AUTO_MERGE: &str = include_str!("../graphql/disable_auto_merge.graphql");
+/// Merges now.
+pub(crate) const MERGE_PULL_REQUEST: &str = include_str!("../graphql/merge_pull_request.graphql");
+/// Adds to the merge queue.
+pub(crate) const ENQUEUE_PULL_REQUEST: &str = include_str!("../graphql/enqueue_pull_request.graphql");
+/// Brings the branch up to date with its base.
+pub(crate) const UPDATE_PULL_REQUEST_BRANCH: &str =
+    include_str!("../graphql/update_pull_request_branch.graphql");
+
+/// Every fixed document, by file name, for the schema validation test.
+pub const FIXED_DOCUMENTS: [(&str, &str); 7] = [
+    ("mark_ready_for_review.graphql", MARK_READY_FOR_REVIEW),
+    ("enable_auto_merge.graphql", ENABLE_AUTO_MERGE),
+    ("disable_auto_merge.graphql", DISABLE_AUTO_MERGE),
+    ("merge_pull_request.graphql", MERGE_PULL_REQUEST),
+    ("enqueue_pull_request.graphql", ENQUEUE_PULL_REQUEST),
+    ("update_pull_request_branch.graphql", UPDATE_PULL_REQUEST_BRANCH),
+    ("resolve_review_thread.graphql", RESOLVE_REVIEW_THREAD),
+];
 /// Resolves one review thread (the one-thread form of [`resolve_threads_mutation`]).
 pub(crate) const RESOLVE_REVIEW_THREAD: &str = include_str!("../graphql/resolve_review_thread.graphql");
 
@@ -32,11 +52,11 @@ pub const MAX_PRS_PER_QUERY: usize = 100;
 /// Which fragment a PR is read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum StateFragment {
-    /// Everything a signal of an open PR needs (54 requests by GitHub's formula).
+    /// Everything a signal of an open PR needs (56 requests by GitHub's formula).
     Open,
     /// What a merged or closed PR still needs (2 requests).
     Closed,
-    /// Mergeability and check rollup of a PR still settling (1 request).
+    /// Mergeability, merge state and checks of a PR still settling (2 requests).
     Settling,
 }
 
@@ -65,16 +85,23 @@ impl StateFragment {
 /// literals; numbers are integers.
 #[must_use]
 pub fn pull_request_states_query(prs: &[(RepoSlug, Vec<(u64, StateFragment)>)]) -> String {
-    let mut query =
-        String::from("query PullRequestStates {\n  rateLimit {\n    cost\n    remaining\n    resetAt\n  }\n");
+    let mut query = String::from(
+        "query PullRequestStates {\n  rateLimit {\n    cost\n    remaining\n    resetAt\n  }\n  viewer {\n    login\n  }\n",
+    );
     let mut used = Vec::new();
     for (index, (repo, numbers)) in prs.iter().enumerate() {
-        let _ =
-            writeln!(query, "  r{index}: repository(owner: \"{}\", name: \"{}\") {{", repo.owner, repo.name);
+        let _ = writeln!(
+            query,
+            "  r{index}: repository(owner: \"{}\", name: \"{}\") {{\n    nameWithOwner\n    autoMergeAllowed",
+            repo.owner, repo.name
+        );
         for (number, fragment) in numbers {
             let name = fragment.name();
-            let _ =
-                writeln!(query, "    p{number}: pullRequest(number: {number}) {{\n      ...{name}\n    }}");
+            let _ = writeln!(query, "    p{number}: pullRequest(number: {number}) {{\n      ...{name}");
+            if *fragment != StateFragment::Closed {
+                push_check_contexts(&mut query, *number);
+            }
+            query.push_str("    }\n");
             if !used.contains(fragment) {
                 used.push(*fragment);
             }
@@ -97,6 +124,18 @@ pub fn pull_request_states_query(prs: &[(RepoSlug, Vec<(u64, StateFragment)>)]) 
         query.push_str(CLOSING_ISSUES);
     }
     query
+}
+
+/// The head commit, with its checks and whether each is required for PR `number`:
+/// `isRequired` takes the PR as an argument, so this part of the selection is written per PR,
+/// beside the fragment, as one `commits` connection.
+fn push_check_contexts(query: &mut String, number: u64) {
+    let _ = writeln!(
+        query,
+        "      commits(last: 1) {{ nodes {{ commit {{ ...HeadCommit statusCheckRollup {{ contexts(first: 100) {{ \
+         totalCount nodes {{ __typename ... on CheckRun {{ status conclusion isRequired(pullRequestNumber: {number}) }} \
+         ... on StatusContext {{ state isRequired(pullRequestNumber: {number}) }} }} }} }} }} }} }}"
+    );
 }
 
 /// One mutation resolving every thread in `threads`, with variables `t0`, `t1`, ...

@@ -5,12 +5,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use http::Method;
-use jobrunner_core::{FailureClass, Forge, ForgeError, MergeMethod, RepoSlug, ThreadId};
+use jobrunner_core::{CommitSha, FailureClass, Forge, ForgeError, MergeMethod, RepoSlug, ThreadId};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::client::{Fetched, GitHubClient};
-use crate::documents::{ENABLE_AUTO_MERGE, MARK_READY_FOR_REVIEW, resolve_threads_mutation};
+use crate::documents::{
+    DISABLE_AUTO_MERGE, ENABLE_AUTO_MERGE, ENQUEUE_PULL_REQUEST, MARK_READY_FOR_REVIEW, MERGE_PULL_REQUEST,
+    UPDATE_PULL_REQUEST_BRANCH, resolve_threads_mutation,
+};
 use crate::routes;
 
 /// Comment pages searched for a marker: 3,000 comments, more than any PR in flow carries.
@@ -91,11 +94,43 @@ impl Forge for GitHubForge {
         &self,
         repo: &RepoSlug,
         pr: u64,
+        head: &CommitSha,
         method: MergeMethod,
     ) -> Result<(), ForgeError> {
         let id = self.client.pr_node_id("enable_auto_merge", repo, pr).await?;
-        let variables = json!({ "pullRequestId": id, "mergeMethod": method.as_graphql() });
+        let variables = json!({ "pullRequestId": id, "expectedHeadOid": head.as_str(), "mergeMethod": method.as_graphql() });
         self.client.graphql_mutation("enable_auto_merge", ENABLE_AUTO_MERGE, variables).await
+    }
+
+    async fn disable_auto_merge(&self, repo: &RepoSlug, pr: u64) -> Result<(), ForgeError> {
+        let id = self.client.pr_node_id("disable_auto_merge", repo, pr).await?;
+        self.client
+            .graphql_mutation("disable_auto_merge", DISABLE_AUTO_MERGE, json!({ "pullRequestId": id }))
+            .await
+    }
+
+    async fn merge(
+        &self,
+        repo: &RepoSlug,
+        pr: u64,
+        head: &CommitSha,
+        method: MergeMethod,
+    ) -> Result<(), ForgeError> {
+        let id = self.client.pr_node_id("merge", repo, pr).await?;
+        let variables = json!({ "pullRequestId": id, "expectedHeadOid": head.as_str(), "mergeMethod": method.as_graphql() });
+        self.client.graphql_mutation("merge", MERGE_PULL_REQUEST, variables).await
+    }
+
+    async fn enqueue(&self, repo: &RepoSlug, pr: u64, head: &CommitSha) -> Result<(), ForgeError> {
+        let id = self.client.pr_node_id("enqueue", repo, pr).await?;
+        let variables = json!({ "pullRequestId": id, "expectedHeadOid": head.as_str() });
+        self.client.graphql_mutation("enqueue", ENQUEUE_PULL_REQUEST, variables).await
+    }
+
+    async fn update_branch(&self, repo: &RepoSlug, pr: u64, head: &CommitSha) -> Result<(), ForgeError> {
+        let id = self.client.pr_node_id("update_branch", repo, pr).await?;
+        let variables = json!({ "pullRequestId": id, "expectedHeadOid": head.as_str() });
+        self.client.graphql_mutation("update_branch", UPDATE_PULL_REQUEST_BRANCH, variables).await
     }
 
     async fn issue_body(&self, repo: &RepoSlug, issue: u64) -> Result<String, ForgeError> {

@@ -20,11 +20,16 @@ mod documents;
 mod forge;
 mod link;
 mod persist;
+mod refusal;
 mod routes;
+mod scope;
 mod source;
 mod state;
 
 pub use client::{GitHubClient, GitHubConfig, MAX_RESPONSE_BYTES, RateLimitSnapshot};
-pub use documents::{MAX_PRS_PER_QUERY, StateFragment, pull_request_states_query, resolve_threads_mutation};
+pub use documents::{
+    FIXED_DOCUMENTS, MAX_PRS_PER_QUERY, StateFragment, pull_request_states_query, resolve_threads_mutation,
+};
 pub use forge::GitHubForge;
-pub use source::GitHubSource;
+pub use scope::Scope;
+pub use source::{GitHubSource, Unhealthy};

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::state::{ClosedListItem, EpicChecklist, Page, PrDetail, PullListItem, RepoState};
 
 /// Bumped whenever the snapshot's shape changes; an older snapshot is ignored (one full read).
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// What tells that a PR in the open list changed: compared between cycles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +60,7 @@ pub(crate) struct Snapshot {
     details: BTreeMap<u64, PrDetail>,
     finished: BTreeSet<u64>,
     forced: BTreeSet<u64>,
-    uses_statuses: bool,
+    status_heads: BTreeSet<String>,
     closed_seen: bool,
 }
 
@@ -80,7 +80,7 @@ impl Snapshot {
             details: state.details.clone(),
             finished: state.finished.clone(),
             forced: state.forced.clone(),
-            uses_statuses: state.uses_statuses,
+            status_heads: state.status_heads.clone(),
             closed_seen: state.closed_seen,
         }
     }
@@ -101,7 +101,7 @@ impl Snapshot {
         state.finished = self.finished;
         // PRs asked for before the load (a crash's unsettled actions) stay asked for.
         state.forced.extend(self.forced);
-        state.uses_statuses = self.uses_statuses;
+        state.status_heads = self.status_heads;
         state.closed_seen = self.closed_seen;
     }
 }

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures_util::stream::{self, StreamExt, TryStreamExt};
+use futures_util::stream::{self, StreamExt};
 use jobrunner_core::{
-    ActionResult, BudgetReading, CheckStatus, FailureClass, ForgeError, JobSource, Mergeable, PipelineSignal,
-    PrState, RepoSlug, SourceCache,
+    ActionResult, BudgetReading, FailureClass, ForgeError, JobSource, MergeStateStatus, Mergeable,
+    PipelineSignal, PrState, RepoSlug, SourceCache,
 };
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
@@ -18,12 +18,16 @@ use crate::documents::{MAX_PRS_PER_QUERY, StateFragment, pull_request_states_que
 use crate::persist::{Listing, Snapshot, base_key};
 use crate::routes;
 use crate::state::{
-    ClosedListItem, EpicChecklist, EpicListItem, Page, PrDetail, PrNode, PullListItem, RepoState,
+    ClosedListItem, Context, EpicChecklist, EpicListItem, Page, PrDetail, PrNode, PullListItem, RepoState,
     SettlingNode,
 };
 
 /// Pages followed per list before giving up: 100 pages of 100 items.
 const MAX_PAGES: usize = 100;
+/// First wait before polling an unhealthy repository again.
+const UNHEALTHY_BACKOFF: std::time::Duration = std::time::Duration::from_secs(30);
+/// Longest wait between two polls of an unhealthy repository.
+const UNHEALTHY_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// Polls a set of repositories for pipeline signals, spending as few API points as it can.
 pub struct GitHubSource {
@@ -35,6 +39,22 @@ pub struct GitHubSource {
     /// Repositories given back to this source after another node polled them: their state
     /// here is stale, the cache holds that node's newer snapshot.
     regained: std::sync::Mutex<BTreeSet<RepoSlug>>,
+    /// Repositories GitHub answered for under another name, logged once each.
+    renamed: std::sync::Mutex<BTreeSet<RepoSlug>>,
+    /// Repositories whose last poll failed on their own, with when to try again.
+    unhealthy: std::sync::Mutex<BTreeMap<RepoSlug, Unhealthy>>,
+}
+
+/// A repository that answered 403, 404 or kept failing: polled again after a back-off while
+/// every other repository goes on.
+#[derive(Debug, Clone)]
+pub struct Unhealthy {
+    /// The failure's class.
+    pub class: FailureClass,
+    /// Failed polls in a row.
+    pub failures: u32,
+    /// Not polled again before this.
+    pub retry_at: std::time::Instant,
 }
 
 impl GitHubSource {
@@ -48,6 +68,8 @@ impl GitHubSource {
             cache: None,
             active: std::sync::RwLock::new(None),
             regained: std::sync::Mutex::default(),
+            renamed: std::sync::Mutex::default(),
+            unhealthy: std::sync::Mutex::default(),
         }
     }
 
@@ -104,6 +126,45 @@ impl GitHubSource {
             }
         }
         Ok(())
+    }
+
+    /// Repositories whose polls fail on their own (403, 404, errors), with their back-off.
+    #[must_use]
+    pub fn unhealthy(&self) -> Vec<(RepoSlug, Unhealthy)> {
+        self.unhealthy.lock().expect("unhealthy lock").iter().map(|(r, u)| (r.clone(), u.clone())).collect()
+    }
+
+    /// Whether repository `index` is due: healthy, or unhealthy with its back-off over.
+    fn due(&self, index: usize) -> bool {
+        let unhealthy = self.unhealthy.lock().expect("unhealthy lock");
+        unhealthy.get(&self.repos[index].0).is_none_or(|u| u.retry_at <= std::time::Instant::now())
+    }
+
+    /// Records a repository's own failure: logged when it starts, polled again after a
+    /// back-off of 30 s doubling to 30 min, while every other repository goes on.
+    fn mark_unhealthy(&self, index: usize, error: &ForgeError) {
+        let repo = &self.repos[index].0;
+        let mut unhealthy = self.unhealthy.lock().expect("unhealthy lock");
+        let failures = unhealthy.get(repo).map_or(1, |u| u.failures.saturating_add(1));
+        let backoff = UNHEALTHY_BACKOFF.saturating_mul(1 << (failures - 1).min(6)).min(UNHEALTHY_BACKOFF_MAX);
+        if failures == 1 {
+            tracing::warn!(
+                repo = %repo,
+                class = %error.class,
+                error = %error,
+                retry_in_s = backoff.as_secs(),
+                "repository unhealthy: skipped, the others go on; check its name and the token's access"
+            );
+        }
+        let retry_at = std::time::Instant::now() + backoff;
+        unhealthy.insert(repo.clone(), Unhealthy { class: error.class, failures, retry_at });
+    }
+
+    fn mark_healthy(&self, index: usize) {
+        let repo = &self.repos[index].0;
+        if let Some(was) = self.unhealthy.lock().expect("unhealthy lock").remove(repo) {
+            tracing::info!(repo = %repo, failures = was.failures, "repository answers again");
+        }
     }
 
     /// The client, for its rate-limit snapshot.
@@ -264,7 +325,7 @@ impl GitHubSource {
             .map(|(n, d)| (*n, d.clone()))
             .collect();
         for (number, detail) in settling {
-            for (url, kind) in settle_urls(repo, number, &detail, state.uses_statuses) {
+            for (url, kind) in settle_urls(repo, number, &detail, &state.status_heads) {
                 live_urls.insert(url.clone());
                 if budget == 0 {
                     over_budget.push(number);
@@ -273,14 +334,18 @@ impl GitHubSource {
                 budget -= 1;
                 match self.settle_check(state, &url, kind).await? {
                     SettleOutcome::Settled => changed.push(number),
-                    // Check runs exist for Actions; a repository without any reports CI
-                    // as commit statuses, watched from the next cycle on.
-                    SettleOutcome::NoCheckRuns => state.uses_statuses = true,
+                    // No check run on this head: its CI (if any) reports commit statuses,
+                    // watched from the next cycle on, for this head only.
+                    SettleOutcome::NoCheckRuns => {
+                        state.status_heads.insert(detail.head_sha.as_str().to_owned());
+                    }
                     SettleOutcome::Unchanged | SettleOutcome::Pending => {}
                 }
             }
         }
         state.settle_etags.retain(|url, _| live_urls.contains(url));
+        let heads: BTreeSet<&str> = open.values().map(|item| item.head.sha.as_str()).collect();
+        state.status_heads.retain(|sha| heads.contains(sha.as_str()));
         changed.dedup();
         over_budget.dedup();
         over_budget.retain(|n| !changed.contains(n));
@@ -317,20 +382,61 @@ impl GitHubSource {
             let query = pull_request_states_query(&slugs);
             let answer =
                 self.client.graphql_query::<serde_json::Value>("poll", &query, serde_json::json!({})).await?;
-            if let Some(error) = answer.errors.iter().find(|e| e.kind.as_deref() != Some("NOT_FOUND")) {
-                return Err(graphql_error("poll", error));
+            // An error on one repository (`["r3"]`: renamed away, forbidden, gone) belongs to
+            // it; one on a PR (`["r3", "p7"]`) leaves that PR null, handled below; any other
+            // fails the poll.
+            let mut failed_repos = BTreeSet::new();
+            for error in &answer.errors {
+                let alias = error.path.first().and_then(|a| a.strip_prefix('r')).and_then(|i| i.parse().ok());
+                match (alias.and_then(|i: usize| batch.get(i)), error.path.len()) {
+                    (Some((index, _)), 1) => {
+                        self.mark_unhealthy(*index, &graphql_error("poll", error, Some(&answer.headers)));
+                        failed_repos.insert(*index);
+                    }
+                    (Some(_), _) if error.kind.as_deref() == Some("NOT_FOUND") => {}
+                    _ => return Err(graphql_error("poll", error, Some(&answer.headers))),
+                }
             }
             let data = answer.data.unwrap_or_default();
+            let viewer = data["viewer"]["login"].as_str().map(str::to_owned);
             for (alias, (index, numbers)) in batch.into_iter().enumerate() {
+                if failed_repos.contains(&index) {
+                    continue;
+                }
                 let (repo, state) = &self.repos[index];
                 let mut state = state.lock().await;
                 let repo_data = &data[format!("r{alias}")];
+                self.note_rename(repo, repo_data["nameWithOwner"].as_str());
+                let context = Context {
+                    auto_merge_allowed: repo_data["autoMergeAllowed"].as_bool().unwrap_or(false),
+                    viewer: viewer.as_deref(),
+                    scope: &self.client.config().scope,
+                };
                 for (number, fragment) in numbers {
-                    self.store_state(repo, &mut state, (number, fragment), &repo_data[format!("p{number}")]);
+                    let value = &repo_data[format!("p{number}")];
+                    self.store_state(repo, &mut state, (number, fragment), value, context);
                 }
             }
         }
         Ok(())
+    }
+
+    /// Logs once that GitHub answers for a repository under another name: it was renamed or
+    /// transferred, and GitHub follows the old name for now (REST by a 301, GraphQL by
+    /// `followRenames`), but the configuration should say the new one.
+    fn note_rename(&self, repo: &RepoSlug, answered: Option<&str>) {
+        let Some(answered) = answered else { return };
+        if answered.eq_ignore_ascii_case(&repo.to_string()) {
+            return;
+        }
+        let Ok(new) = RepoSlug::parse(answered) else { return };
+        if self.renamed.lock().expect("renamed lock").insert(repo.clone()) {
+            tracing::warn!(
+                repo = %repo,
+                now = %new,
+                "repository renamed or transferred on GitHub: following it; put the new name in `repos`"
+            );
+        }
     }
 
     fn store_state(
@@ -339,6 +445,7 @@ impl GitHubSource {
         state: &mut RepoState,
         (number, fragment): (u64, StateFragment),
         value: &serde_json::Value,
+        context: Context<'_>,
     ) {
         if value.is_null() {
             // Deleted, transferred, or no longer visible to the token: nothing left to do.
@@ -357,12 +464,13 @@ impl GitHubSource {
             }
             return;
         }
-        match serde_json::from_value::<PrNode>(value.clone()).ok().map(|node| node.into_detail(repo)) {
+        match serde_json::from_value::<PrNode>(value.clone()).ok().map(|node| node.into_detail(repo, context))
+        {
             Some(Ok(detail)) => {
                 self.client.remember_node_id(repo, number, &detail.node_id);
                 // Still settling after a fresh read: forget the settle ETags so the next cycle
                 // looks again instead of trusting a 304 of an already-settled answer.
-                for (url, _) in settle_urls(repo, number, &detail, state.uses_statuses) {
+                for (url, _) in settle_urls(repo, number, &detail, &state.status_heads) {
                     state.settle_etags.remove(&url);
                 }
                 state.details.insert(number, detail);
@@ -468,6 +576,7 @@ impl Settling {
         #[derive(serde::Deserialize)]
         struct Pull {
             mergeable: Option<bool>,
+            mergeable_state: Option<String>,
         }
         #[derive(serde::Deserialize)]
         struct CheckRuns {
@@ -485,7 +594,10 @@ impl Settling {
         }
         let settled = |done: bool| if done { SettleOutcome::Settled } else { SettleOutcome::Pending };
         Ok(match self {
-            Self::Mergeability => settled(decode_one::<Pull>(body)?.mergeable.is_some()),
+            Self::Mergeability => {
+                let pull: Pull = decode_one(body)?;
+                settled(pull.mergeable.is_some() && pull.mergeable_state.as_deref() != Some("unknown"))
+            }
             Self::CheckRuns => {
                 let runs: CheckRuns = decode_one(body)?;
                 if runs.total_count == 0 {
@@ -510,18 +622,18 @@ fn settle_urls(
     repo: &RepoSlug,
     number: u64,
     detail: &PrDetail,
-    uses_statuses: bool,
+    status_heads: &BTreeSet<String>,
 ) -> Vec<(String, Settling)> {
     let mut urls = Vec::new();
     if detail.state != PrState::Open {
         return urls;
     }
-    if detail.mergeable == Mergeable::Unknown {
+    if detail.mergeable == Mergeable::Unknown || detail.merge_state == MergeStateStatus::Unknown {
         urls.push((routes::pull(repo, number), Settling::Mergeability));
     }
-    if matches!(detail.check_status, CheckStatus::Pending | CheckStatus::Expected) {
+    if detail.checks_pending() {
         let sha = detail.head_sha.as_str();
-        if uses_statuses {
+        if status_heads.contains(sha) {
             urls.push((routes::combined_status(repo, sha), Settling::CombinedStatus));
         } else {
             urls.push((routes::check_runs(repo, sha), Settling::CheckRuns));
@@ -574,19 +686,37 @@ impl JobSource for GitHubSource {
     /// and return a signal for every PR still in the flow.
     async fn poll(&self) -> Result<Vec<PipelineSignal>, ForgeError> {
         let concurrency = self.client.config().repo_concurrency.max(1);
-        let polled = self.polled_indices();
-        let detections: Vec<_> = polled.iter().map(|index| self.detect_repo(*index)).collect();
-        let wanted: Vec<(usize, Vec<(u64, StateFragment)>)> = stream::iter(detections)
-            .buffer_unordered(concurrency)
-            .try_filter(|(_, numbers)| std::future::ready(!numbers.is_empty()))
-            .try_collect()
-            .await?;
-        let mut wanted = wanted;
+        let polled: Vec<usize> = self.polled_indices().into_iter().filter(|i| self.due(*i)).collect();
+        let detections: Vec<_> =
+            polled.iter().map(|index| async move { (*index, self.detect_repo(*index).await) }).collect();
+        let results: Vec<_> = stream::iter(detections).buffer_unordered(concurrency).collect().await;
+        let mut wanted = Vec::new();
+        for (index, result) in results {
+            match result {
+                Ok((_, numbers)) => {
+                    self.mark_healthy(index);
+                    if !numbers.is_empty() {
+                        wanted.push((index, numbers));
+                    }
+                }
+                // A bad token or an exhausted budget is everyone's problem: stop the poll.
+                Err(error)
+                    if matches!(error.class, FailureClass::Auth | FailureClass::RateLimited { .. }) =>
+                {
+                    return Err(error);
+                }
+                Err(error) => self.mark_unhealthy(index, &error),
+            }
+        }
         wanted.sort_by_key(|(index, _)| *index);
         self.read_states(wanted).await?;
         let mut signals = Vec::new();
         for index in polled {
             let (repo, state) = &self.repos[index];
+            if self.unhealthy.lock().expect("unhealthy lock").contains_key(repo) {
+                // What we remember of it may be stale: nothing is decided on it.
+                continue;
+            }
             signals.extend(signals_of(repo, &mut *state.lock().await));
         }
         self.save().await?;

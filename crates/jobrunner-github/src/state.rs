@@ -2,13 +2,16 @@
 //! (child, ticked) pairs, and each PR's decoded GraphQL state. No title, body or branch text
 //! is stored except base branch names, which only ever become request paths.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use jobrunner_core::checklist;
 use jobrunner_core::{
-    CheckStatus, CommitSha, Mergeable, PipelineSignal, PrState, RepoSlug, ThreadId, UnresolvedThread,
+    CheckStatus, CommitSha, MergeStateStatus, Mergeable, PipelineSignal, PrState, RepoSlug, RequiredChecks,
+    ReviewDecision, ThreadId, UnresolvedThread,
 };
+
+use crate::scope::Scope;
 use serde::{Deserialize, Serialize};
 
 /// An open PR as the REST list shows it: what tells us it changed.
@@ -90,8 +93,22 @@ pub(crate) struct PrNode {
     state: PrState,
     is_draft: bool,
     mergeable: Mergeable,
+    /// Absent from the closed-PR fragment.
+    #[serde(default)]
+    merge_state_status: MergeStateStatus,
+    #[serde(default)]
+    is_in_merge_queue: bool,
+    #[serde(default)]
+    is_merge_queue_enabled: bool,
+    #[serde(default)]
+    review_decision: Option<ReviewDecision>,
     head_ref_oid: String,
-    auto_merge_request: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    author: Option<Actor>,
+    /// Read only to compare with the configured labels, then dropped.
+    #[serde(default)]
+    labels: Option<Nodes<LabelNode>>,
+    auto_merge_request: Option<AutoMergeNode>,
     commits: Nodes<CommitNode>,
     reviews: Option<Nodes<ReviewNode>>,
     /// Absent from the closed-PR fragment.
@@ -100,7 +117,23 @@ pub(crate) struct PrNode {
 }
 
 #[derive(Debug, Deserialize)]
-struct Nodes<T> {
+pub(crate) struct Actor {
+    pub(crate) login: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LabelNode {
+    pub(crate) name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AutoMergeNode {
+    enabled_by: Option<Actor>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Nodes<T> {
     #[serde(default = "Vec::new")]
     nodes: Vec<Option<T>>,
 }
@@ -120,6 +153,109 @@ struct Commit {
 #[derive(Debug, Deserialize)]
 struct Rollup {
     state: CheckStatus,
+    /// Present where the query asked for them (open and settling PRs).
+    contexts: Option<Contexts>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Contexts {
+    total_count: usize,
+    #[serde(default)]
+    nodes: Vec<Option<CheckContext>>,
+}
+
+/// One check on the head: a check run (Actions, apps) or a commit status.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum CheckContext {
+    #[serde(rename_all = "camelCase")]
+    CheckRun { status: String, conclusion: Option<String>, is_required: bool },
+    #[serde(rename_all = "camelCase")]
+    StatusContext { state: String, is_required: bool },
+    #[serde(other)]
+    Other,
+}
+
+/// How one check stands for a merge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Pass,
+    Pending,
+    Fail,
+}
+
+impl CheckContext {
+    fn verdict(&self) -> Option<(bool, Verdict)> {
+        Some(match self {
+            Self::CheckRun { status, conclusion, is_required } => {
+                let verdict = if status != "COMPLETED" {
+                    Verdict::Pending
+                } else if matches!(conclusion.as_deref(), Some("SUCCESS" | "NEUTRAL" | "SKIPPED")) {
+                    Verdict::Pass
+                } else {
+                    Verdict::Fail
+                };
+                (*is_required, verdict)
+            }
+            Self::StatusContext { state, is_required } => {
+                let verdict = match state.as_str() {
+                    "SUCCESS" => Verdict::Pass,
+                    "PENDING" | "EXPECTED" => Verdict::Pending,
+                    _ => Verdict::Fail,
+                };
+                (*is_required, verdict)
+            }
+            Self::Other => return None,
+        })
+    }
+}
+
+impl Rollup {
+    /// The checks that decide a merge, and whether a check that does not is failing. The
+    /// required ones decide; where the base requires none, every check does, so a
+    /// repository without branch protection still waits for its CI.
+    fn deciding(&self) -> (RequiredChecks, bool) {
+        let from_state = match self.state {
+            CheckStatus::Success => RequiredChecks::Success,
+            CheckStatus::Pending | CheckStatus::Expected => RequiredChecks::Pending,
+            CheckStatus::Failure | CheckStatus::Error => RequiredChecks::Failure,
+        };
+        let Some(contexts) = &self.contexts else { return (from_state, false) };
+        let checks: Vec<(bool, Verdict)> =
+            contexts.nodes.iter().flatten().filter_map(CheckContext::verdict).collect();
+        if checks.is_empty() || contexts.total_count > checks.len() {
+            // More checks than one page: GitHub's rollup over all of them decides.
+            return (from_state, false);
+        }
+        let any_required = checks.iter().any(|(required, _)| *required);
+        let deciding = checks.iter().filter(|(required, _)| *required || !any_required).map(|(_, v)| *v);
+        let optional_failing =
+            any_required && checks.iter().any(|(required, v)| !*required && *v == Verdict::Fail);
+        (fold(deciding), optional_failing)
+    }
+}
+
+fn fold(verdicts: impl Iterator<Item = Verdict>) -> RequiredChecks {
+    let verdicts: Vec<Verdict> = verdicts.collect();
+    if verdicts.contains(&Verdict::Fail) {
+        RequiredChecks::Failure
+    } else if verdicts.contains(&Verdict::Pending) {
+        RequiredChecks::Pending
+    } else {
+        RequiredChecks::Success
+    }
+}
+
+/// The deciding checks of a head commit: none configured when GitHub has no rollup for it.
+fn checks_of(rollup: Option<&Rollup>) -> (CheckStatus, RequiredChecks, bool) {
+    match rollup {
+        None => (CheckStatus::Pending, RequiredChecks::NoneConfigured, false),
+        Some(rollup) => {
+            let (deciding, optional_failing) = rollup.deciding();
+            (rollup.state, deciding, optional_failing)
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,6 +313,10 @@ enum IssueState {
 pub(crate) struct SettlingNode {
     state: PrState,
     mergeable: Mergeable,
+    #[serde(default)]
+    merge_state_status: MergeStateStatus,
+    #[serde(default)]
+    is_in_merge_queue: bool,
     head_ref_oid: String,
     commits: Nodes<RollupCommitNode>,
 }
@@ -202,6 +342,28 @@ pub(crate) struct PrDetail {
     pub(crate) head_sha: CommitSha,
     pub(crate) last_commit_at: DateTime<Utc>,
     pub(crate) check_status: CheckStatus,
+    #[serde(default = "pending_checks")]
+    pub(crate) required_checks: RequiredChecks,
+    #[serde(default)]
+    pub(crate) optional_checks_failing: bool,
+    #[serde(default)]
+    pub(crate) merge_state: MergeStateStatus,
+    #[serde(default)]
+    pub(crate) review_decision: Option<ReviewDecision>,
+    #[serde(default)]
+    pub(crate) in_merge_queue: bool,
+    #[serde(default)]
+    pub(crate) merge_queue: bool,
+    #[serde(default)]
+    pub(crate) auto_merge_allowed: bool,
+    #[serde(default)]
+    pub(crate) auto_merge_ours: bool,
+    #[serde(default)]
+    pub(crate) author_is_agent: bool,
+    #[serde(default)]
+    pub(crate) scope_label: bool,
+    #[serde(default)]
+    pub(crate) stop_label: bool,
     pub(crate) last_review_at: Option<DateTime<Utc>>,
     pub(crate) auto_merge: bool,
     pub(crate) threads_total: u32,
@@ -210,12 +372,24 @@ pub(crate) struct PrDetail {
     pub(crate) closes: Vec<(u64, bool)>,
 }
 
+fn pending_checks() -> RequiredChecks {
+    RequiredChecks::Pending
+}
+
+/// What the answer around a PR's node says: the repository's setting and the token's user.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Context<'a> {
+    pub(crate) auto_merge_allowed: bool,
+    pub(crate) viewer: Option<&'a str>,
+    pub(crate) scope: &'a Scope,
+}
+
 /// A node that could not become a [`PrDetail`]: an id or SHA that breaks the validated types.
 #[derive(Debug)]
 pub(crate) struct Undecodable(pub(crate) String);
 
 impl PrNode {
-    pub(crate) fn into_detail(self, repo: &RepoSlug) -> Result<PrDetail, Undecodable> {
+    pub(crate) fn into_detail(self, repo: &RepoSlug, context: Context<'_>) -> Result<PrDetail, Undecodable> {
         let bad = |what: &str| Undecodable(format!("{repo}#{}: {what}", self.number));
         let head_sha = CommitSha::new(self.head_ref_oid.clone()).map_err(|_| bad("head SHA"))?;
         let commit = self.commits.nodes.into_iter().flatten().last().map(|n| n.commit);
@@ -245,6 +419,12 @@ impl PrNode {
             })
             .map(|i| (i.number, i.state == IssueState::Open))
             .collect();
+        let (check_status, required_checks, optional_checks_failing) =
+            checks_of(commit.as_ref().and_then(|c| c.status_check_rollup.as_ref()));
+        let labels: Vec<String> =
+            self.labels.into_iter().flat_map(|l| l.nodes).flatten().map(|l| l.name).collect();
+        let author = self.author.map(|a| a.login);
+        let armed_by = self.auto_merge_request.as_ref().and_then(|a| a.enabled_by.as_ref()).map(|a| &a.login);
         Ok(PrDetail {
             node_id: self.id,
             state: self.state,
@@ -252,10 +432,20 @@ impl PrNode {
             mergeable: self.mergeable,
             head_sha,
             last_commit_at: commit.as_ref().map_or(DateTime::<Utc>::MIN_UTC, |c| c.committed_date),
-            // No rollup yet means checks have not reported: not a pass.
-            check_status: commit
-                .and_then(|c| c.status_check_rollup)
-                .map_or(CheckStatus::Pending, |r| r.state),
+            check_status,
+            required_checks,
+            optional_checks_failing,
+            merge_state: self.merge_state_status,
+            review_decision: self.review_decision,
+            in_merge_queue: self.is_in_merge_queue,
+            merge_queue: self.is_merge_queue_enabled,
+            auto_merge_allowed: context.auto_merge_allowed,
+            auto_merge_ours: armed_by
+                .zip(context.viewer)
+                .is_some_and(|(by, viewer)| by.eq_ignore_ascii_case(viewer)),
+            author_is_agent: author.as_deref().is_some_and(|login| context.scope.is_agent(login)),
+            scope_label: context.scope.has_scope_label(&labels),
+            stop_label: context.scope.has_stop_label(&labels),
             last_review_at,
             auto_merge: self.auto_merge_request.is_some(),
             threads_total,
@@ -273,14 +463,11 @@ impl PrDetail {
             return false;
         }
         self.mergeable = node.mergeable;
-        self.check_status = node
-            .commits
-            .nodes
-            .into_iter()
-            .flatten()
-            .last()
-            .and_then(|c| c.commit.status_check_rollup)
-            .map_or(CheckStatus::Pending, |r| r.state);
+        self.merge_state = node.merge_state_status;
+        self.in_merge_queue = node.is_in_merge_queue;
+        let rollup =
+            node.commits.nodes.into_iter().flatten().last().and_then(|c| c.commit.status_check_rollup);
+        (self.check_status, self.required_checks, self.optional_checks_failing) = checks_of(rollup.as_ref());
         true
     }
 
@@ -288,7 +475,15 @@ impl PrDetail {
     pub(crate) fn is_settling(&self) -> bool {
         self.state == PrState::Open
             && (self.mergeable == Mergeable::Unknown
-                || matches!(self.check_status, CheckStatus::Pending | CheckStatus::Expected))
+                || self.merge_state == MergeStateStatus::Unknown
+                || self.checks_pending())
+    }
+
+    /// Checks still to report on the head (not a head without any CI).
+    pub(crate) fn checks_pending(&self) -> bool {
+        self.required_checks == RequiredChecks::Pending
+            || (self.required_checks != RequiredChecks::NoneConfigured
+                && matches!(self.check_status, CheckStatus::Pending | CheckStatus::Expected))
     }
 
     /// One signal per (epic, child) the PR closes, or one outside any epic.
@@ -340,6 +535,17 @@ impl PrDetail {
             auto_merge_enabled: self.auto_merge,
             has_fix_commit_after_review: self.last_review_at.is_some_and(|r| self.last_commit_at > r),
             unresolved_threads: self.unresolved.clone(),
+            merge_state: self.merge_state,
+            required_checks: Some(self.required_checks),
+            optional_checks_failing: self.optional_checks_failing,
+            review_decision: self.review_decision,
+            auto_merge_allowed: self.auto_merge_allowed,
+            auto_merge_ours: self.auto_merge_ours,
+            merge_queue: self.merge_queue,
+            in_merge_queue: self.in_merge_queue,
+            author_is_agent: self.author_is_agent,
+            scope_label: self.scope_label,
+            stop_label: self.stop_label,
         }
     }
 
@@ -376,9 +582,10 @@ pub(crate) struct RepoState {
     pub(crate) settle_etags: BTreeMap<String, String>,
     pub(crate) details: BTreeMap<u64, PrDetail>,
     /// PRs whose flow is over: no more refreshes or signals.
-    pub(crate) finished: std::collections::BTreeSet<u64>,
-    /// The repository reports CI as commit statuses, not check runs.
-    pub(crate) uses_statuses: bool,
+    pub(crate) finished: BTreeSet<u64>,
+    /// Heads whose CI reports as commit statuses, not check runs: their combined status is
+    /// watched instead. Per head, since a repository may move from one to the other.
+    pub(crate) status_heads: BTreeSet<String>,
     /// The recently closed list was read at least once.
     pub(crate) closed_seen: bool,
     /// PRs to refresh next cycle whatever the conditional requests say.

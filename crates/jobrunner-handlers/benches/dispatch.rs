@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use jobrunner_core::{
-    CheckStatus, CommitSha, Mergeable, PipelineSignal, PrState, RepoName, RepoOwner, ThreadId,
-    UnresolvedThread,
+    CheckStatus, CommitSha, MergeStateStatus, Mergeable, PipelineSignal, PrState, RepoName, RepoOwner,
+    ThreadId, UnresolvedThread,
 };
 use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
 use serde_json::json;
@@ -50,6 +50,17 @@ fn signal(r: u64, n: u64) -> PipelineSignal {
         auto_merge_enabled: stage == 7,
         has_fix_commit_after_review: stage == 5,
         unresolved_threads: if stage == 4 || stage == 5 { vec![thread(0), thread(1)] } else { Vec::new() },
+        merge_state: MergeStateStatus::Clean,
+        required_checks: None,
+        optional_checks_failing: false,
+        review_decision: None,
+        auto_merge_allowed: true,
+        auto_merge_ours: false,
+        merge_queue: false,
+        in_merge_queue: false,
+        author_is_agent: false,
+        scope_label: false,
+        stop_label: false,
     }
 }
 

@@ -18,7 +18,7 @@ impl JobHandler for CloseChild {
         Self::NAME
     }
 
-    fn effect_visible(&self, signal: &PipelineSignal) -> bool {
+    fn effect_visible(&self, _key: &ActionKey, signal: &PipelineSignal) -> bool {
         !signal.child_open
     }
 

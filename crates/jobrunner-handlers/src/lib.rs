@@ -65,8 +65,12 @@ pub struct HandlerSettings {
     pub conflict_command: String,
     /// Comment posted on a PR with unanswered review threads.
     pub review_command: String,
-    /// Merge method for auto-merge.
+    /// Merge method for merges and auto-merge.
     pub merge_method: MergeMethod,
+    /// Bring a PR that fell behind a strict (up-to-date) base up to date.
+    pub update_branch: bool,
+    /// Treat a head without any check or status as not passing.
+    pub require_checks: bool,
 }
 
 impl Default for HandlerSettings {
@@ -75,6 +79,8 @@ impl Default for HandlerSettings {
             conflict_command: DEFAULT_CONFLICT_COMMAND.to_owned(),
             review_command: DEFAULT_REVIEW_COMMAND.to_owned(),
             merge_method: MergeMethod::default(),
+            update_branch: true,
+            require_checks: false,
         }
     }
 }
@@ -88,8 +94,12 @@ pub fn registry(settings: &HandlerSettings) -> HandlerRegistry {
         Box::new(CloseChild),
         Box::new(SendFixCommand::new(&settings.conflict_command, &settings.review_command)),
         Box::new(ResolveThreads),
-        Box::new(PublishDraft),
-        Box::new(EnableAutoMerge::new(settings.merge_method)),
+        Box::new(PublishDraft::new(settings.require_checks)),
+        Box::new(EnableAutoMerge::new(
+            settings.merge_method,
+            settings.update_branch,
+            settings.require_checks,
+        )),
     ];
     for handler in handlers {
         registry.register(handler).expect("built-in handler names are unique");

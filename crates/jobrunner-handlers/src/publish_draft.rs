@@ -1,15 +1,26 @@
-//! Stage 3: a draft whose checks passed is marked ready for review.
+//! Stage 3: a draft whose deciding checks passed (or that has no CI) is marked ready for
+//! review.
 
 use async_trait::async_trait;
-use jobrunner_core::{ActionKey, CheckStatus, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState};
+use jobrunner_core::{
+    ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState, RequiredChecks,
+};
 
 /// Marks a draft PR ready for review once its checks succeed.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct PublishDraft;
+pub struct PublishDraft {
+    require_checks: bool,
+}
 
 impl PublishDraft {
     /// The handler's name.
     pub const NAME: &'static str = "publish_draft";
+
+    /// A handler that, with `require_checks`, keeps drafts without any CI as drafts.
+    #[must_use]
+    pub fn new(require_checks: bool) -> Self {
+        Self { require_checks }
+    }
 }
 
 #[async_trait]
@@ -18,7 +29,7 @@ impl JobHandler for PublishDraft {
         Self::NAME
     }
 
-    fn effect_visible(&self, signal: &PipelineSignal) -> bool {
+    fn effect_visible(&self, _key: &ActionKey, signal: &PipelineSignal) -> bool {
         !signal.is_draft
     }
 
@@ -26,15 +37,19 @@ impl JobHandler for PublishDraft {
         if signal.pr_state != PrState::Open || !signal.is_draft {
             return Match::No;
         }
-        if signal.check_status != CheckStatus::Success {
-            return Match::Wait {
-                reason: format!("draft waits for checks SUCCESS (checks {})", signal.check_status),
-            };
-        }
-        Match::Act {
-            reason: "draft with checks SUCCESS".to_owned(),
-            key: ActionKey::for_signal(signal, Self::NAME),
-        }
+        let reason = match signal.deciding_checks() {
+            RequiredChecks::Success => "draft with checks SUCCESS",
+            RequiredChecks::NoneConfigured if !self.require_checks => "draft with no checks configured",
+            RequiredChecks::NoneConfigured => {
+                return Match::Wait {
+                    reason: "draft waits: no checks configured and require_checks is on".to_owned(),
+                };
+            }
+            checks @ (RequiredChecks::Pending | RequiredChecks::Failure) => {
+                return Match::Wait { reason: format!("draft waits for checks SUCCESS (checks {checks})") };
+            }
+        };
+        Match::Act { reason: reason.to_owned(), key: ActionKey::for_signal(signal, Self::NAME) }
     }
 
     async fn execute(&self, signal: &PipelineSignal, forge: &dyn Forge) -> Result<(), ForgeError> {

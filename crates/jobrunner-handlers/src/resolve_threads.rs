@@ -28,7 +28,7 @@ impl JobHandler for ResolveThreads {
         Self::NAME
     }
 
-    fn effect_visible(&self, signal: &PipelineSignal) -> bool {
+    fn effect_visible(&self, _key: &ActionKey, signal: &PipelineSignal) -> bool {
         matches!(self.matches(signal), Match::No) && signal.pr_state == PrState::Open
     }
 

@@ -22,7 +22,7 @@ impl JobHandler for TickParent {
         Self::NAME
     }
 
-    fn effect_visible(&self, signal: &PipelineSignal) -> bool {
+    fn effect_visible(&self, _key: &ActionKey, signal: &PipelineSignal) -> bool {
         signal.parent_ticked
     }
 

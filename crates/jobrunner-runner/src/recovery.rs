@@ -163,7 +163,9 @@ impl Runner {
                 polled.iter().map(|(_, s)| s).filter(|s| s.repo() == key.repo && s.pr_number == key.pr);
             match self.dispatcher.registry().get(handler) {
                 // No signal any more: the PR's flow is over, which needs the action done.
-                Some(known) => signals.clone().next().is_none() || signals.any(|s| known.effect_visible(s)),
+                Some(known) => {
+                    signals.clone().next().is_none() || signals.any(|s| known.effect_visible(key, s))
+                }
                 None => false,
             }
         };

@@ -151,3 +151,121 @@ pub(crate) enum OrderDirection {
     Asc,
     Desc,
 }
+
+/// `MergeStateStatus`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "MergeStateStatus")]
+pub(crate) enum MergeStateStatus {
+    Behind,
+    Blocked,
+    Clean,
+    Dirty,
+    // GitHub still serves it for drafts although the schema deprecates it.
+    #[graphql(
+        deprecation = "DRAFT state will be removed from this enum and `isDraft` should be used instead Use PullRequest.isDraft instead. Removal on 2021-01-01 UTC."
+    )]
+    Draft,
+    HasHooks,
+    Unknown,
+    Unstable,
+}
+
+impl From<crate::merge_state::MergeStatus> for MergeStateStatus {
+    fn from(status: crate::merge_state::MergeStatus) -> Self {
+        use crate::merge_state::MergeStatus as S;
+        match status {
+            S::Behind => Self::Behind,
+            S::Blocked => Self::Blocked,
+            S::Clean => Self::Clean,
+            S::Dirty => Self::Dirty,
+            S::Draft => Self::Draft,
+            S::HasHooks => Self::HasHooks,
+            S::Unknown => Self::Unknown,
+            S::Unstable => Self::Unstable,
+        }
+    }
+}
+
+/// `PullRequestReviewDecision`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "PullRequestReviewDecision")]
+pub(crate) enum PullRequestReviewDecision {
+    Approved,
+    ChangesRequested,
+    ReviewRequired,
+}
+
+impl From<crate::merge_state::ReviewDecision> for PullRequestReviewDecision {
+    fn from(decision: crate::merge_state::ReviewDecision) -> Self {
+        use crate::merge_state::ReviewDecision as D;
+        match decision {
+            D::Approved => Self::Approved,
+            D::ChangesRequested => Self::ChangesRequested,
+            D::ReviewRequired => Self::ReviewRequired,
+        }
+    }
+}
+
+/// `CheckStatusState`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "CheckStatusState")]
+pub(crate) enum CheckStatusState {
+    Completed,
+    InProgress,
+    Pending,
+    Queued,
+    Requested,
+    Waiting,
+}
+
+/// `CheckConclusionState`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "CheckConclusionState")]
+pub(crate) enum CheckConclusionState {
+    ActionRequired,
+    Cancelled,
+    Failure,
+    Neutral,
+    Skipped,
+    Stale,
+    StartupFailure,
+    Success,
+    TimedOut,
+}
+
+/// A check run's status and conclusion for a check state: running checks are `IN_PROGRESS`,
+/// expected ones `QUEUED`, errors conclude `FAILURE` (check runs have no error conclusion).
+pub(crate) fn check_run_status(state: model::CheckState) -> (CheckStatusState, Option<CheckConclusionState>) {
+    match state {
+        model::CheckState::Success => (CheckStatusState::Completed, Some(CheckConclusionState::Success)),
+        model::CheckState::Failure | model::CheckState::Error => {
+            (CheckStatusState::Completed, Some(CheckConclusionState::Failure))
+        }
+        model::CheckState::Pending => (CheckStatusState::InProgress, None),
+        model::CheckState::Expected => (CheckStatusState::Queued, None),
+    }
+}
+
+/// `MergeQueueEntryState`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "MergeQueueEntryState")]
+pub(crate) enum MergeQueueEntryState {
+    AwaitingChecks,
+    Locked,
+    Mergeable,
+    Queued,
+    Unmergeable,
+}
+
+impl From<crate::merge_queue::QueueState> for MergeQueueEntryState {
+    fn from(state: crate::merge_queue::QueueState) -> Self {
+        use crate::merge_queue::QueueState as Q;
+        match state {
+            Q::AwaitingChecks => Self::AwaitingChecks,
+            Q::Locked => Self::Locked,
+            Q::Mergeable => Self::Mergeable,
+            Q::Queued => Self::Queued,
+            Q::Unmergeable => Self::Unmergeable,
+        }
+    }
+}

@@ -5,10 +5,13 @@
 // read a snapshot.
 #![allow(clippy::unused_async)]
 
+pub(crate) mod actor;
+pub(crate) mod checks;
 pub(crate) mod connection;
 pub(crate) mod cost;
 pub(crate) mod endpoint;
 pub(crate) mod enums;
+pub(crate) mod merge;
 pub(crate) mod mutation;
 pub(crate) mod scalars;
 pub(crate) mod schema;

@@ -1,15 +1,13 @@
-//! The three mutations that only exist in GraphQL: `markPullRequestReadyForReview`,
-//! `enablePullRequestAutoMerge` and `resolveReviewThread`. Several may be aliased in one
-//! document; each is applied and logged on its own.
+//! The `Mutation` root: `markPullRequestReadyForReview` and `resolveReviewThread` here, the
+//! merge step's mutations in [`super::merge`]. Several may be aliased in one document; each is
+//! applied and logged on its own.
 
-use async_graphql::{Context, Error, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Error, ID, InputObject, MergedObject, Object, Result, SimpleObject};
 
-use super::enums::PullRequestMergeMethod;
-use super::scalars::GitObjectId;
-use super::types::{PullRequest, PullRequestReviewThread, shared, typed_error};
+use super::merge::MergeMutations;
+use super::types::{PullRequest, PullRequestReviewThread, null_on_error, shared, typed_error};
 use crate::error::ApiError;
 use crate::ids::{self, NodeRef};
-use crate::model::MergeMethod;
 use crate::shared::Shared;
 
 /// `MarkPullRequestReadyForReviewInput`.
@@ -17,20 +15,6 @@ use crate::shared::Shared;
 #[graphql(name = "MarkPullRequestReadyForReviewInput")]
 pub(crate) struct MarkPullRequestReadyForReviewInput {
     client_mutation_id: Option<String>,
-    pull_request_id: ID,
-}
-
-/// `EnablePullRequestAutoMergeInput` (every field GitHub accepts).
-#[derive(InputObject, Debug)]
-#[graphql(name = "EnablePullRequestAutoMergeInput")]
-pub(crate) struct EnablePullRequestAutoMergeInput {
-    author_email: Option<String>,
-    client_mutation_id: Option<String>,
-    commit_body: Option<String>,
-    commit_headline: Option<String>,
-    expected_head_oid: Option<GitObjectId>,
-    #[graphql(default_with = "Some(PullRequestMergeMethod::Merge)")]
-    merge_method: Option<PullRequestMergeMethod>,
     pull_request_id: ID,
 }
 
@@ -50,14 +34,6 @@ pub(crate) struct MarkPullRequestReadyForReviewPayload {
     pull_request: Option<PullRequest>,
 }
 
-/// `EnablePullRequestAutoMergePayload`.
-#[derive(SimpleObject)]
-#[graphql(name = "EnablePullRequestAutoMergePayload")]
-pub(crate) struct EnablePullRequestAutoMergePayload {
-    client_mutation_id: Option<String>,
-    pull_request: Option<PullRequest>,
-}
-
 /// `ResolveReviewThreadPayload`.
 #[derive(SimpleObject)]
 #[graphql(name = "ResolveReviewThreadPayload")]
@@ -67,50 +43,39 @@ pub(crate) struct ResolveReviewThreadPayload {
 }
 
 /// `Mutation`.
-pub(crate) struct MutationRoot;
+#[derive(MergedObject)]
+#[graphql(name = "Mutation")]
+pub(crate) struct MutationRoot(PullRequestMutations, MergeMutations);
 
-#[Object(name = "Mutation")]
 impl MutationRoot {
+    pub(crate) fn new() -> Self {
+        Self(PullRequestMutations, MergeMutations)
+    }
+}
+
+/// Marking ready and resolving threads.
+pub(crate) struct PullRequestMutations;
+
+#[Object]
+impl PullRequestMutations {
     async fn mark_pull_request_ready_for_review(
         &self,
         ctx: &Context<'_>,
         input: MarkPullRequestReadyForReviewInput,
     ) -> Result<Option<MarkPullRequestReadyForReviewPayload>> {
-        let shared = shared(ctx);
-        let (slug, number) = pull_request(shared, &input.pull_request_id)?;
-        let records = shared.state().mark_ready(&slug, number).map_err(refused)?;
-        shared.record(records);
-        let pull_request = snapshot(shared, &slug, number);
-        Ok(Some(MarkPullRequestReadyForReviewPayload {
-            client_mutation_id: input.client_mutation_id,
-            pull_request,
-        }))
-    }
-
-    async fn enable_pull_request_auto_merge(
-        &self,
-        ctx: &Context<'_>,
-        input: EnablePullRequestAutoMergeInput,
-    ) -> Result<Option<EnablePullRequestAutoMergePayload>> {
-        let shared = shared(ctx);
-        let (slug, number) = pull_request(shared, &input.pull_request_id)?;
-        if let Some(expected) = &input.expected_head_oid {
-            let head_matches = shared.state().pr(&slug, number).head_sha() == expected.0;
-            if !head_matches {
-                return Err(typed_error(
-                    "UNPROCESSABLE",
-                    "Head sha didn't match expected head oid".to_owned(),
-                ));
-            }
+        let result: Result<Option<MarkPullRequestReadyForReviewPayload>> = async {
+            let shared = shared(ctx);
+            let (slug, number) = pull_request(shared, &input.pull_request_id)?;
+            let records = shared.state().mark_ready(&slug, number).map_err(refused)?;
+            shared.record(records);
+            let pull_request = snapshot(shared, &slug, number);
+            Ok(Some(MarkPullRequestReadyForReviewPayload {
+                client_mutation_id: input.client_mutation_id,
+                pull_request,
+            }))
         }
-        let method: MergeMethod = input.merge_method.unwrap_or(PullRequestMergeMethod::Merge).into();
-        let records = shared.state().enable_auto_merge(&slug, number, method).map_err(refused)?;
-        shared.record(records);
-        let pull_request = snapshot(shared, &slug, number);
-        Ok(Some(EnablePullRequestAutoMergePayload {
-            client_mutation_id: input.client_mutation_id,
-            pull_request,
-        }))
+        .await;
+        Ok(null_on_error(ctx, result))
     }
 
     async fn resolve_review_thread(
@@ -118,39 +83,56 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: ResolveReviewThreadInput,
     ) -> Result<Option<ResolveReviewThreadPayload>> {
-        let shared = shared(ctx);
-        let Some(NodeRef::Thread { repo, number, thread }) = ids::parse_node_id(&input.thread_id) else {
-            return Err(unresolvable(&input.thread_id));
-        };
-        let slug = slug_of(shared, repo).ok_or_else(|| unresolvable(&input.thread_id))?;
-        let records = shared
-            .state()
-            .resolve_thread(&slug, number, thread)
-            .map_err(|_| unresolvable(&input.thread_id))?;
-        shared.record(records);
-        let state = shared.state();
-        let found =
-            state.repo(&slug).pulls.get(&number).and_then(|pr| pr.threads.iter().find(|t| t.id == thread));
-        let thread = found.map(|t| PullRequestReviewThread { repo, number, thread: t.clone() });
-        Ok(Some(ResolveReviewThreadPayload { client_mutation_id: input.client_mutation_id, thread }))
+        let result: Result<Option<ResolveReviewThreadPayload>> = async {
+            let shared = shared(ctx);
+            let Some(NodeRef::Thread { repo, number, thread }) = ids::parse_node_id(&input.thread_id) else {
+                return Err(unresolvable(&input.thread_id));
+            };
+            let slug = slug_of(shared, repo).ok_or_else(|| unresolvable(&input.thread_id))?;
+            forbidden_check(shared, &slug)?;
+            let records = shared
+                .state()
+                .resolve_thread(&slug, number, thread)
+                .map_err(|_| unresolvable(&input.thread_id))?;
+            shared.record(records);
+            let state = shared.state();
+            let found = state
+                .repo(&slug)
+                .pulls
+                .get(&number)
+                .and_then(|pr| pr.threads.iter().find(|t| t.id == thread));
+            let thread = found.map(|t| PullRequestReviewThread { repo, number, thread: t.clone() });
+            Ok(Some(ResolveReviewThreadPayload { client_mutation_id: input.client_mutation_id, thread }))
+        }
+        .await;
+        Ok(null_on_error(ctx, result))
     }
 }
 
 /// The PR a node id names, as (`owner/name`, number), or GitHub's `NOT_FOUND`.
-fn pull_request(shared: &Shared, id: &ID) -> Result<(String, u64)> {
+pub(crate) fn pull_request(shared: &Shared, id: &ID) -> Result<(String, u64)> {
     let Some(NodeRef::PullRequest { repo, number }) = ids::parse_node_id(id) else {
         return Err(unresolvable(id));
     };
     let slug = slug_of(shared, repo).ok_or_else(|| unresolvable(id))?;
+    forbidden_check(shared, &slug)?;
     let exists = shared.state().repo(&slug).pulls.contains_key(&number);
     if exists { Ok((slug, number)) } else { Err(unresolvable(id)) }
+}
+
+/// GitHub's `FORBIDDEN` for a change in a repository the token may not touch.
+fn forbidden_check(shared: &Shared, slug: &str) -> Result<()> {
+    if shared.state().repo(slug).forbidden {
+        return Err(typed_error("FORBIDDEN", crate::repo_access::NOT_ACCESSIBLE.to_owned()));
+    }
+    Ok(())
 }
 
 fn slug_of(shared: &Shared, repo: u64) -> Option<String> {
     shared.state().repo_by_id(repo).map(crate::model::Repo::full_name)
 }
 
-fn snapshot(shared: &Shared, slug: &str, number: u64) -> Option<PullRequest> {
+pub(crate) fn snapshot(shared: &Shared, slug: &str, number: u64) -> Option<PullRequest> {
     let state = shared.state();
     let repo = state.find_repo(slug)?;
     Some(PullRequest::snapshot(repo, repo.pulls.get(&number)?, &shared.base_url))
@@ -160,9 +142,13 @@ fn unresolvable(id: &str) -> Error {
     typed_error("NOT_FOUND", format!("Could not resolve to a node with the global id of '{id}'"))
 }
 
-fn refused(error: ApiError) -> Error {
+/// GitHub's GraphQL error for a refused change: `NOT_FOUND`, or `UNPROCESSABLE` with the
+/// refusal's message (REST's 405, 409 and 422 alike).
+pub(crate) fn refused(error: ApiError) -> Error {
     match error {
         ApiError::NotFound => typed_error("NOT_FOUND", "Could not resolve to a node".to_owned()),
-        ApiError::Unprocessable(message) => typed_error("UNPROCESSABLE", message),
+        ApiError::Unprocessable(message) | ApiError::NotMergeable(message) | ApiError::HeadMoved(message) => {
+            typed_error("UNPROCESSABLE", message)
+        }
     }
 }

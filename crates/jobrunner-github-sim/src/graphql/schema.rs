@@ -5,16 +5,18 @@
 use async_graphql::{Context, EmptySubscription, Object, Result, Schema, SimpleObject};
 use chrono::{TimeZone, Utc};
 
+use super::actor::User;
 use super::mutation::MutationRoot;
 use super::scalars::DateTime;
-use super::types::{RepoRef, Repository, scope, shared, typed_error};
+use super::types::{RepoRef, Repository, null_on_error, scope, shared, typed_error};
+use crate::repo_access::NOT_ACCESSIBLE;
 
 /// The schema type the endpoint executes.
 pub(crate) type SimSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema (cheap; once per simulator).
 pub(crate) fn build_schema() -> SimSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish()
+    Schema::build(QueryRoot, MutationRoot::new(), EmptySubscription).finish()
 }
 
 /// The fields of the modelled subset that are connections: the cost walk counts them, and
@@ -24,6 +26,7 @@ pub(crate) const CONNECTION_FIELDS: &[&str] = &[
     "closingIssuesReferences",
     "comments",
     "commits",
+    "contexts",
     "issues",
     "labels",
     "pullRequests",
@@ -36,10 +39,35 @@ pub(crate) struct QueryRoot;
 
 #[Object(name = "Query")]
 impl QueryRoot {
-    async fn repository(&self, ctx: &Context<'_>, name: String, owner: String) -> Result<Option<Repository>> {
-        let found = shared(ctx).state().find_repo(&format!("{owner}/{name}")).map(RepoRef::of);
-        let message = || format!("Could not resolve to a Repository with the name '{owner}/{name}'.");
-        found.map(|repo| Some(Repository(repo))).ok_or_else(|| typed_error("NOT_FOUND", message()))
+    /// By name, following renames unless `followRenames: false` (GitHub's default is to
+    /// follow); a forbidden repository is `FORBIDDEN`.
+    async fn repository(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(true)")] follow_renames: Option<bool>,
+        name: String,
+        owner: String,
+    ) -> Result<Option<Repository>> {
+        let slug = format!("{owner}/{name}");
+        let found = {
+            let state = shared(ctx).state();
+            let renamed = || state.renamed_from(&slug).filter(|_| follow_renames != Some(false));
+            state.find_repo(&slug).or_else(renamed).map(|repo| (RepoRef::of(repo), repo.forbidden))
+        };
+        let result = match found {
+            Some((_, true)) => Err(typed_error("FORBIDDEN", NOT_ACCESSIBLE.to_owned())),
+            Some((repo, false)) => Ok(Some(Repository(repo))),
+            None => Err(typed_error(
+                "NOT_FOUND",
+                format!("Could not resolve to a Repository with the name '{owner}/{name}'."),
+            )),
+        };
+        Ok(null_on_error(ctx, result))
+    }
+
+    /// The token's user.
+    async fn viewer(&self, ctx: &Context<'_>) -> User {
+        User::new(shared(ctx).state().viewer())
     }
 
     async fn rate_limit(&self, ctx: &Context<'_>) -> Option<RateLimit> {

@@ -3,22 +3,26 @@
 //! the live state because every read counts (see
 //! [`PullRequest::read_mergeable`](crate::model::PullRequest::read_mergeable)).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_graphql::{
     Context, Error, ErrorExtensions, ID, InputObject, Interface, Object, Result, SimpleObject,
 };
 
+use super::actor::Actor;
+use super::checks::StatusCheckRollup;
 use super::connection::{PageArgs, connection, paginate};
 use super::enums::{
-    IssueOrderField, IssueState, MergeableState, OrderDirection, PullRequestMergeMethod,
-    PullRequestReviewState, PullRequestState, StatusState,
+    IssueOrderField, IssueState, MergeQueueEntryState, MergeStateStatus, MergeableState, OrderDirection,
+    PullRequestMergeMethod, PullRequestReviewDecision, PullRequestReviewState, PullRequestState,
 };
 use super::scalars::{DateTime, GitObjectId, Uri};
 use crate::accounting::RateSnapshot;
+use crate::checks::NamedCheck;
 use crate::clock::LogicalClock;
 use crate::ids;
-use crate::model::{self, CheckState, Repo, Timestamp};
+use crate::merge_state::{merge_status, review_decision};
+use crate::model::{self, Repo, Timestamp};
 use crate::shared::Shared;
 
 /// What one GraphQL request knows beyond the state: its cost and budget, and faults.
@@ -36,6 +40,19 @@ pub(crate) fn shared<'a>(ctx: &Context<'a>) -> &'a Shared {
 
 pub(crate) fn scope<'a>(ctx: &Context<'a>) -> &'a Scope {
     ctx.data_unchecked::<Scope>()
+}
+
+/// GitHub's answer to a field that fails: the field is `null` and the error is listed with
+/// its path, while the rest of the document still answers (async-graphql would otherwise
+/// null the whole `data`).
+pub(crate) fn null_on_error<T>(ctx: &Context<'_>, result: Result<Option<T>>) -> Option<T> {
+    match result {
+        Ok(value) => value,
+        Err(error) => {
+            ctx.add_error(ctx.set_error_path(error.into_server_error(ctx.item.pos)));
+            None
+        }
+    }
 }
 
 /// A GitHub-style error with a top-level `type` (moved there from `extensions` on the way out).
@@ -133,6 +150,11 @@ impl Repository {
         self.0.slug()
     }
 
+    async fn auto_merge_allowed(&self, ctx: &Context<'_>) -> Result<bool> {
+        let state = shared(ctx).state();
+        state.repo_by_id(self.0.id).map(|r| r.auto_merge_allowed).ok_or_else(|| VANISHED.into())
+    }
+
     async fn owner(&self) -> RepositoryOwner {
         let login = self.0.owner.clone();
         RepositoryOwner::Organization(Organization { id: ids::owner_id(&login).into(), login })
@@ -145,7 +167,7 @@ impl Repository {
             Some(PullRequest::snapshot(repo, pr, &shared(ctx).base_url))
         });
         let message = || format!("Could not resolve to a PullRequest with the number of {number}.");
-        found.map(Some).ok_or_else(|| typed_error("NOT_FOUND", message()))
+        Ok(null_on_error(ctx, found.map(Some).ok_or_else(|| typed_error("NOT_FOUND", message()))))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -182,7 +204,7 @@ impl Repository {
             Some(Issue { repo: self.0.id, issue: issue.clone() })
         });
         let message = || format!("Could not resolve to an Issue with the number of {number}.");
-        found.map(Some).ok_or_else(|| typed_error("NOT_FOUND", message()))
+        Ok(null_on_error(ctx, found.map(Some).ok_or_else(|| typed_error("NOT_FOUND", message()))))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -218,19 +240,45 @@ impl Repository {
 pub(crate) struct PullRequest {
     repo: RepoRef,
     pr: model::PullRequest,
-    /// Check state of each commit, in commit order.
-    checks: Vec<Option<CheckState>>,
+    /// Checks of each commit, in commit order (`None`: unknown commit).
+    checks: Vec<Option<Vec<NamedCheck>>>,
     url: String,
+    /// This object's one read of the live mergeability, shared by `mergeable` and
+    /// `mergeStateStatus` so both agree and a query asking both counts one read.
+    read: OnceLock<Option<bool>>,
 }
 
 impl PullRequest {
     pub(crate) fn snapshot(repo: &Repo, pr: &model::PullRequest, base_url: &str) -> Self {
         Self {
             repo: RepoRef::of(repo),
-            checks: pr.commits.iter().map(|c| repo.check(&c.sha)).collect(),
+            checks: pr.commits.iter().map(|c| repo.checks_of(&c.sha).map(<[NamedCheck]>::to_vec)).collect(),
             url: format!("{base_url}/{}/{}/pull/{}", repo.owner, repo.name, pr.number),
             pr: pr.clone(),
+            read: OnceLock::new(),
         }
+    }
+
+    /// Reads the live mergeability once per object: each read counts toward the PR's pending
+    /// unknown reads.
+    fn read_mergeable(&self, ctx: &Context<'_>) -> Option<bool> {
+        *self.read.get_or_init(|| {
+            if scope(ctx).mergeable_null {
+                return None;
+            }
+            let mut state = shared(ctx).state();
+            let pr = state.repo_by_id_mut(self.repo.id).and_then(|r| r.pulls.get_mut(&self.pr.number));
+            pr.and_then(model::PullRequest::read_mergeable)
+        })
+    }
+
+    fn commit(&self, sha: &str) -> Option<Commit> {
+        let index = self.pr.commits.iter().position(|c| c.sha == sha)?;
+        Some(Commit {
+            repo: self.repo.id,
+            git: self.pr.commits[index].clone(),
+            checks: self.checks[index].clone(),
+        })
     }
 }
 
@@ -276,14 +324,56 @@ impl PullRequest {
         Repository(self.repo.clone())
     }
 
-    // Reads the live state: each read counts toward the PR's pending unknown reads.
     async fn mergeable(&self, ctx: &Context<'_>) -> MergeableState {
-        if scope(ctx).mergeable_null {
-            return MergeableState::Unknown;
-        }
-        let mut state = shared(ctx).state();
-        let pr = state.repo_by_id_mut(self.repo.id).and_then(|r| r.pulls.get_mut(&self.pr.number));
-        pr.and_then(model::PullRequest::read_mergeable).into()
+        self.read_mergeable(ctx).into()
+    }
+
+    async fn merge_state_status(&self, ctx: &Context<'_>) -> Result<MergeStateStatus> {
+        let mergeable = self.read_mergeable(ctx);
+        let state = shared(ctx).state();
+        let repo = state.repo_by_id(self.repo.id).ok_or(VANISHED)?;
+        let pr = repo.pulls.get(&self.pr.number).ok_or(VANISHED)?;
+        Ok(merge_status(repo, pr, mergeable).into())
+    }
+
+    async fn review_decision(&self, ctx: &Context<'_>) -> Option<PullRequestReviewDecision> {
+        let state = shared(ctx).state();
+        let protection = state.repo_by_id(self.repo.id).and_then(|r| r.protection(&self.pr.base_ref));
+        review_decision(&self.pr, protection).map(Into::into)
+    }
+
+    async fn is_merge_queue_enabled(&self, ctx: &Context<'_>) -> bool {
+        let state = shared(ctx).state();
+        let protection = state.repo_by_id(self.repo.id).and_then(|r| r.protection(&self.pr.base_ref));
+        protection.is_some_and(|p| p.merge_queue)
+    }
+
+    async fn is_in_merge_queue(&self) -> bool {
+        self.pr.queue_entry.is_some()
+    }
+
+    async fn merge_queue_entry(&self, ctx: &Context<'_>) -> Option<MergeQueueEntry> {
+        let entry = self.pr.queue_entry.clone()?;
+        let state = shared(ctx).state();
+        let repo = state.repo_by_id(self.repo.id)?;
+        let position = crate::merge_queue::position(repo, &self.pr.base_ref, self.pr.number);
+        Some(MergeQueueEntry { repo: self.repo.id, number: self.pr.number, entry, position })
+    }
+
+    async fn author(&self) -> Option<Actor> {
+        Some(Actor::user(&self.pr.author))
+    }
+
+    /// The head commit's rollup (`null` without checks), without the `commits` connection.
+    async fn status_check_rollup(&self) -> Option<StatusCheckRollup> {
+        let head = self.pr.commits.len().checked_sub(1)?;
+        StatusCheckRollup::of(self.repo.id, self.pr.head_sha(), self.checks[head].as_deref())
+    }
+
+    async fn base_ref_oid(&self, ctx: &Context<'_>) -> GitObjectId {
+        let state = shared(ctx).state();
+        let base = state.repo_by_id(self.repo.id).and_then(|r| r.branches.get(&self.pr.base_ref).cloned());
+        GitObjectId(base.unwrap_or_default())
     }
 
     async fn head_ref_name(&self) -> &str {
@@ -313,6 +403,7 @@ impl PullRequest {
     async fn auto_merge_request(&self) -> Option<AutoMergeRequest> {
         self.pr.auto_merge.map(|a| AutoMergeRequest {
             enabled_at: Some(DateTime(a.enabled_at)),
+            enabled_by: self.pr.auto_merge_by.as_deref().map(Actor::user),
             merge_method: a.method.into(),
         })
     }
@@ -329,7 +420,9 @@ impl PullRequest {
             .commits
             .iter()
             .zip(&self.checks)
-            .map(|(commit, check)| PullRequestCommit { commit: commit.clone(), check: *check })
+            .map(|(commit, checks)| PullRequestCommit {
+                commit: Commit { repo: self.repo.id, git: commit.clone(), checks: checks.clone() },
+            })
             .collect();
         let args = PageArgs { first, after: after.as_deref(), last, before: before.as_deref() };
         Ok(paginate(nodes, args)?.into())
@@ -369,7 +462,7 @@ impl PullRequest {
             .reviews
             .iter()
             .filter(|r| states.as_ref().is_none_or(|s| s.contains(&r.state.into())))
-            .map(|r| PullRequestReview(r.clone()))
+            .map(|r| PullRequestReview { review: r.clone(), commit: self.commit(&r.commit_sha) })
             .collect();
         let args = PageArgs { first, after: after.as_deref(), last, before: before.as_deref() };
         Ok(Some(paginate(nodes, args)?.into()))
@@ -421,58 +514,90 @@ fn label_connection(names: &[String], args: PageArgs<'_>) -> Result<Option<Label
 #[graphql(name = "AutoMergeRequest")]
 pub(crate) struct AutoMergeRequest {
     enabled_at: Option<DateTime>,
+    enabled_by: Option<Actor>,
     merge_method: PullRequestMergeMethod,
+}
+
+/// `MergeQueueEntry`.
+#[derive(Debug, Clone)]
+pub(crate) struct MergeQueueEntry {
+    pub(crate) repo: u64,
+    pub(crate) number: u64,
+    pub(crate) entry: crate::merge_queue::QueueEntry,
+    pub(crate) position: usize,
+}
+
+#[Object(name = "MergeQueueEntry")]
+impl MergeQueueEntry {
+    async fn id(&self) -> ID {
+        ids::object_id("MQE", self.repo * 1_000_000 + self.number).into()
+    }
+
+    async fn state(&self) -> MergeQueueEntryState {
+        self.entry.state.into()
+    }
+
+    async fn enqueued_at(&self) -> DateTime {
+        DateTime(self.entry.enqueued_at)
+    }
+
+    async fn enqueuer(&self) -> Actor {
+        Actor::user(&self.entry.enqueued_by)
+    }
+
+    async fn jump(&self) -> bool {
+        self.entry.jump
+    }
+
+    async fn position(&self) -> i32 {
+        int(self.position)
+    }
 }
 
 /// `PullRequestCommit`.
 #[derive(Debug, Clone)]
 pub(crate) struct PullRequestCommit {
-    commit: model::Commit,
-    check: Option<CheckState>,
+    commit: Commit,
 }
 
 #[Object(name = "PullRequestCommit")]
 impl PullRequestCommit {
     async fn id(&self) -> ID {
-        ids::object_id("PURC", u64::from_str_radix(&self.commit.sha[..12], 16).unwrap_or(0)).into()
+        ids::object_id("PURC", u64::from_str_radix(&self.commit.git.sha[..12], 16).unwrap_or(0)).into()
     }
 
     async fn commit(&self) -> Commit {
-        Commit { commit: self.commit.clone(), check: self.check }
+        self.commit.clone()
     }
 }
 
 /// `Commit`.
 #[derive(Debug, Clone)]
 pub(crate) struct Commit {
-    commit: model::Commit,
-    check: Option<CheckState>,
+    repo: u64,
+    git: model::Commit,
+    /// `None`: a commit the simulator has no checks entry for.
+    checks: Option<Vec<NamedCheck>>,
 }
 
 #[Object(name = "Commit")]
 impl Commit {
     async fn oid(&self) -> GitObjectId {
-        GitObjectId(self.commit.sha.clone())
+        GitObjectId(self.git.sha.clone())
     }
 
     async fn committed_date(&self) -> DateTime {
-        DateTime(self.commit.committed_at)
+        DateTime(self.git.committed_at)
     }
 
     async fn message(&self) -> &str {
-        &self.commit.message
+        &self.git.message
     }
 
+    /// `null` when the commit has no check run and no status, as GitHub serves it.
     async fn status_check_rollup(&self) -> Option<StatusCheckRollup> {
-        self.check.map(|state| StatusCheckRollup { state: state.into() })
+        StatusCheckRollup::of(self.repo, &self.git.sha, self.checks.as_deref())
     }
-}
-
-/// `StatusCheckRollup`.
-#[derive(SimpleObject, Debug, Clone, Copy)]
-#[graphql(name = "StatusCheckRollup")]
-pub(crate) struct StatusCheckRollup {
-    state: StatusState,
 }
 
 /// `PullRequestReviewThread`.
@@ -494,7 +619,7 @@ impl PullRequestReviewThread {
     }
 
     async fn is_outdated(&self) -> bool {
-        false
+        self.thread.outdated
     }
 
     async fn path(&self) -> &str {
@@ -539,24 +664,37 @@ impl PullRequestReviewComment {
 
 /// `PullRequestReview`.
 #[derive(Debug, Clone)]
-pub(crate) struct PullRequestReview(model::Review);
+pub(crate) struct PullRequestReview {
+    review: model::Review,
+    commit: Option<Commit>,
+}
 
 #[Object(name = "PullRequestReview")]
 impl PullRequestReview {
     async fn id(&self) -> ID {
-        ids::object_id("PRR", self.0.id).into()
+        ids::object_id("PRR", self.review.id).into()
     }
 
     async fn state(&self) -> PullRequestReviewState {
-        self.0.state.into()
+        self.review.state.into()
     }
 
     async fn body(&self) -> &str {
-        &self.0.body
+        &self.review.body
     }
 
     async fn submitted_at(&self) -> Option<DateTime> {
-        Some(DateTime(self.0.submitted_at))
+        Some(DateTime(self.review.submitted_at))
+    }
+
+    async fn author(&self) -> Option<Actor> {
+        Some(Actor::user(&self.review.author))
+    }
+
+    /// The commit the review was submitted on (by commit id, what "is the latest change
+    /// request on an older commit than the head" compares).
+    async fn commit(&self) -> Option<Commit> {
+        self.commit.clone()
     }
 }
 

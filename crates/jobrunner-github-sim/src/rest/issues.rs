@@ -270,6 +270,8 @@ fn refused(error: &ApiError) -> Response {
     match error {
         ApiError::NotFound => reply::not_found(),
         ApiError::Unprocessable(detail) => reply::unprocessable(detail),
+        ApiError::NotMergeable(message) => reply::error(StatusCode::METHOD_NOT_ALLOWED, message),
+        ApiError::HeadMoved(message) => reply::error(StatusCode::CONFLICT, message),
     }
 }
 

@@ -4,8 +4,10 @@
 pub(crate) mod branches;
 pub(crate) mod commits;
 pub(crate) mod issues;
+pub(crate) mod merge;
 pub(crate) mod pulls;
 pub(crate) mod rate_limit;
+pub(crate) mod repos;
 pub(crate) mod shapes;
 
 use std::cmp::Ordering;

@@ -36,7 +36,9 @@ pub(crate) async fn list(
     sort(&mut prs, &query);
     let page = PageRequest::from_query(&query);
     let urls = Urls { base: &shared.base_url, repo: target };
-    let items: Vec<Value> = page.slice(&prs).iter().map(|pr| shapes::pull(urls, pr)).collect();
+    let repository = shapes::repository(urls);
+    let items: Vec<Value> =
+        page.slice(&prs).iter().map(|pr| shapes::pull_in(urls, pr, &repository)).collect();
     let url = format!("{}/repos/{owner}/{repo}/pulls", shared.base_url);
     let link = link_header(&url, &query, page, prs.len());
     drop(state);

@@ -5,8 +5,9 @@ use chrono::SecondsFormat;
 use serde_json::{Value, json};
 
 use crate::ids;
+use crate::merge_state::merge_status;
 use crate::model::{
-    CheckState, Comment, Issue, IssueState, MergeMethod, PrState, PullRequest, Repo, StateReason, Timestamp,
+    Comment, Issue, IssueState, MergeMethod, PrState, PullRequest, Repo, StateReason, Timestamp,
 };
 
 /// RFC 3339 with seconds and `Z`, as GitHub serves times.
@@ -60,6 +61,122 @@ pub(crate) fn user(base: &str, login: &str) -> Value {
     })
 }
 
+/// A repository object (the `OpenAPI` schema `repository`), as GitHub embeds it in every pull request's
+/// `head.repo` and `base.repo` and in a combined status. `pushed_at`, `updated_at` and the
+/// open-issue counts move with the repository, so they change the ETag of every answer that
+/// embeds it, as on GitHub.
+pub(crate) fn repository(urls: Urls<'_>) -> Value {
+    let repo = urls.repo;
+    let api = urls.api();
+    let html = urls.html();
+    let open = repo.issues.values().filter(|i| i.state == IssueState::Open).count()
+        + repo.pulls.values().filter(|p| p.is_open()).count();
+    let pushed = repo.pushed_at.map(time);
+    let mut value = json!({
+        "id": repo.database_id,
+        "node_id": ids::repository_id(repo.database_id),
+        "name": repo.name,
+        "full_name": repo.full_name(),
+        "owner": user(urls.base, &repo.owner),
+        "private": false,
+        "html_url": html,
+        "description": null,
+        "fork": false,
+        "url": api,
+        "git_url": format!("git://127.0.0.1/{}.git", repo.full_name()),
+        "ssh_url": format!("git@127.0.0.1:{}.git", repo.full_name()),
+        "clone_url": format!("{html}.git"),
+        "mirror_url": null,
+        "svn_url": html,
+        "homepage": null,
+    });
+    let settings = json!({
+        "language": "Rust",
+        "forks_count": 0,
+        "forks": 0,
+        "stargazers_count": 0,
+        "watchers_count": 0,
+        "watchers": 0,
+        "size": 128,
+        "default_branch": repo.default_branch,
+        "open_issues_count": open,
+        "open_issues": open,
+        "is_template": false,
+        "topics": [],
+        "has_issues": true,
+        "has_projects": true,
+        "has_wiki": false,
+        "has_pages": false,
+        "has_downloads": true,
+        "has_discussions": false,
+        "archived": false,
+        "disabled": false,
+        "visibility": "public",
+        "pushed_at": pushed,
+        "created_at": time(crate::clock::LogicalClock::epoch()),
+        "updated_at": pushed.clone().unwrap_or_else(|| time(crate::clock::LogicalClock::epoch())),
+        "allow_auto_merge": repo.auto_merge_allowed,
+        "allow_merge_commit": true,
+        "allow_squash_merge": true,
+        "allow_rebase_merge": true,
+        "allow_update_branch": false,
+        "delete_branch_on_merge": false,
+        "license": null,
+    });
+    if let (Value::Object(map), Value::Object(settings)) = (&mut value, settings) {
+        map.extend(settings);
+        for (key, path) in REPOSITORY_URLS {
+            map.insert((*key).to_owned(), Value::String(format!("{api}{path}")));
+        }
+    }
+    value
+}
+
+/// The URL templates of a repository object, relative to its API URL.
+const REPOSITORY_URLS: &[(&str, &str)] = &[
+    ("archive_url", "/{archive_format}{/ref}"),
+    ("assignees_url", "/assignees{/user}"),
+    ("blobs_url", "/git/blobs{/sha}"),
+    ("branches_url", "/branches{/branch}"),
+    ("collaborators_url", "/collaborators{/collaborator}"),
+    ("comments_url", "/comments{/number}"),
+    ("commits_url", "/commits{/sha}"),
+    ("compare_url", "/compare/{base}...{head}"),
+    ("contents_url", "/contents/{+path}"),
+    ("contributors_url", "/contributors"),
+    ("deployments_url", "/deployments"),
+    ("downloads_url", "/downloads"),
+    ("events_url", "/events"),
+    ("forks_url", "/forks"),
+    ("git_commits_url", "/git/commits{/sha}"),
+    ("git_refs_url", "/git/refs{/sha}"),
+    ("git_tags_url", "/git/tags{/sha}"),
+    ("issue_comment_url", "/issues/comments{/number}"),
+    ("issue_events_url", "/issues/events{/number}"),
+    ("issues_url", "/issues{/number}"),
+    ("keys_url", "/keys{/key_id}"),
+    ("labels_url", "/labels{/name}"),
+    ("languages_url", "/languages"),
+    ("merges_url", "/merges"),
+    ("milestones_url", "/milestones{/number}"),
+    ("notifications_url", "/notifications{?since,all,participating}"),
+    ("pulls_url", "/pulls{/number}"),
+    ("releases_url", "/releases{/id}"),
+    ("stargazers_url", "/stargazers"),
+    ("statuses_url", "/statuses/{sha}"),
+    ("subscribers_url", "/subscribers"),
+    ("subscription_url", "/subscription"),
+    ("tags_url", "/tags"),
+    ("teams_url", "/teams"),
+    ("trees_url", "/git/trees{/sha}"),
+    ("hooks_url", "/hooks"),
+];
+
+/// The three fields of a repository a check run's pull requests carry.
+pub(crate) fn repository_ref(urls: Urls<'_>) -> Value {
+    json!({ "id": urls.repo.database_id, "url": urls.api(), "name": urls.repo.name })
+}
+
 /// A label object.
 pub(crate) fn label(urls: Urls<'_>, name: &str) -> Value {
     json!({
@@ -91,12 +208,30 @@ fn merge_method(method: MergeMethod) -> &'static str {
 
 /// A pull request as the list endpoint serves it (no mergeability).
 pub(crate) fn pull(urls: Urls<'_>, pr: &PullRequest) -> Value {
+    pull_in(urls, pr, &repository(urls))
+}
+
+/// [`pull`] with the repository object already built (a list embeds the same one in every
+/// item twice; building it once per page keeps large lists cheap).
+pub(crate) fn pull_in(urls: Urls<'_>, pr: &PullRequest, repository: &Value) -> Value {
     let api = format!("{}/pulls/{}", urls.api(), pr.number);
     let html = format!("{}/pull/{}", urls.html(), pr.number);
     let repo = urls.repo;
     let auto_merge = pr.auto_merge.map_or(Value::Null, |a| {
-        json!({"enabled_by": user(urls.base, crate::actions::CLIENT), "merge_method": merge_method(a.method),
-               "commit_title": null, "commit_message": null})
+        let by = pr.auto_merge_by.as_deref().unwrap_or(crate::VIEWER_LOGIN);
+        // GitHub fills the merge commit's title from the PR title and leaves the message empty.
+        json!({"enabled_by": user(urls.base, by), "merge_method": merge_method(a.method),
+               "commit_title": format!("{} (#{})", pr.title, pr.number), "commit_message": ""})
+    });
+    let links = json!({
+        "self": { "href": api },
+        "html": { "href": html },
+        "issue": { "href": format!("{}/issues/{}", urls.api(), pr.number) },
+        "comments": { "href": format!("{}/issues/{}/comments", urls.api(), pr.number) },
+        "review_comments": { "href": format!("{api}/comments") },
+        "review_comment": { "href": format!("{}/pulls/comments{{/number}}", urls.api()) },
+        "commits": { "href": format!("{api}/commits") },
+        "statuses": { "href": format!("{}/statuses/{}", urls.api(), pr.head_sha()) },
     });
     json!({
         "url": api,
@@ -129,11 +264,12 @@ pub(crate) fn pull(urls: Urls<'_>, pr: &PullRequest) -> Value {
         "assignees": [],
         "requested_reviewers": [],
         "requested_teams": [],
-        "head": branch_ref(urls, &pr.head_ref, pr.head_sha()),
-        "base": branch_ref(urls, &pr.base_ref, repo.branches.get(&pr.base_ref).map_or("", String::as_str)),
+        "head": branch_ref(urls, &pr.head_ref, pr.head_sha(), repository),
+        "base": branch_ref(urls, &pr.base_ref, repo.branches.get(&pr.base_ref).map_or("", String::as_str), repository),
         "author_association": "MEMBER",
         "auto_merge": auto_merge,
         "draft": pr.draft,
+        "_links": links,
     })
 }
 
@@ -141,13 +277,12 @@ pub(crate) fn pull(urls: Urls<'_>, pr: &PullRequest) -> Value {
 /// (`mergeable` is the value of this read: `None` serves `null`).
 pub(crate) fn pull_detail(urls: Urls<'_>, pr: &PullRequest, mergeable: Option<bool>) -> Value {
     let mut value = pull(urls, pr);
-    let checks = urls.repo.check(pr.head_sha());
     let extra = json!({
         "merged": pr.state == PrState::Merged,
         "mergeable": mergeable,
         "rebaseable": mergeable,
-        "mergeable_state": mergeable_state(pr, mergeable, checks),
-        "merged_by": pr.merged_at.map(|_| user(urls.base, "github-actions")),
+        "mergeable_state": merge_status(urls.repo, pr, mergeable).as_rest(),
+        "merged_by": pr.merged_at.map(|_| user(urls.base, pr.merged_by.as_deref().unwrap_or("github-actions"))),
         "comments": pr.comments.len(),
         "review_comments": pr.threads.iter().map(|t| t.comments.len()).sum::<usize>(),
         "maintainer_can_modify": false,
@@ -162,23 +297,13 @@ pub(crate) fn pull_detail(urls: Urls<'_>, pr: &PullRequest, mergeable: Option<bo
     value
 }
 
-/// GitHub's `mergeable_state`: why a PR can or cannot merge right now.
-fn mergeable_state(pr: &PullRequest, mergeable: Option<bool>, checks: Option<CheckState>) -> &'static str {
-    match mergeable {
-        None => "unknown",
-        Some(false) => "dirty",
-        Some(true) if pr.draft => "draft",
-        Some(true) if checks == Some(CheckState::Success) => "clean",
-        Some(true) => "unstable",
-    }
-}
-
-fn branch_ref(urls: Urls<'_>, name: &str, sha: &str) -> Value {
+fn branch_ref(urls: Urls<'_>, name: &str, sha: &str, repository: &Value) -> Value {
     json!({
         "label": format!("{}:{name}", urls.repo.owner),
         "ref": name,
         "sha": sha,
         "user": user(urls.base, &urls.repo.owner),
+        "repo": repository,
     })
 }
 

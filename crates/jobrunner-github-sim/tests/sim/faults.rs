@@ -103,3 +103,16 @@ async fn rate_trigger_faults_the_same_requests_for_the_same_seed() {
     assert_eq!(patterns[0], patterns[1]);
     assert!(patterns[0].iter().any(|f| *f) && !patterns[0].iter().all(|f| *f), "{:?}", patterns[0]);
 }
+
+#[tokio::test]
+async fn the_rate_limit_variant_answers_graphql_with_type_rate_limit_and_no_budget_left() {
+    let (sim, api) = start(SimState::default()).await;
+    let query = "{ rateLimit { remaining } }";
+    sim.inject(FaultRule::once(http::Method::POST, "/graphql", Fault::GraphqlRateLimitVariant));
+    let reply = api.post("/graphql", &json!({ "query": query })).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json()["errors"][0]["type"], "RATE_LIMIT");
+    assert_eq!(reply.number("x-ratelimit-remaining"), 0);
+    assert!(reply.json().get("data").is_none());
+    assert!(api.query(query, json!({})).await["rateLimit"]["remaining"].as_u64().unwrap() > 0, "once");
+}

@@ -27,6 +27,10 @@ async fn marker_appears_in_every_served_free_text_field() {
             assert!(field.as_str().unwrap().contains(MARKER), "PR {}: {field}", pr["number"]);
         }
     }
+    let branch = api.get("/repos/octo/app/branches/main").await.json();
+    for field in [&branch["commit"]["commit"]["message"], &branch["commit"]["commit"]["author"]["name"]] {
+        assert!(field.as_str().unwrap().contains(MARKER), "branch commit: {field}");
+    }
     let issues = api.get("/repos/octo/app/issues?state=all&per_page=100").await.json();
     for issue in issues.as_array().unwrap() {
         assert!(issue["title"].as_str().unwrap().contains(MARKER));

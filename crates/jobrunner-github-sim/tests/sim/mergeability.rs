@@ -1,7 +1,9 @@
 //! Mergeability and checks behave like GitHub's: unknown for a while after a push or a base
 //! move, then computed; neither checks nor mergeability move a PR's `updated_at`.
 
-use jobrunner_github_sim::{AutoMerge, CheckState, IssueState, Limits, MergeMethod, PrState, SimState};
+use jobrunner_github_sim::{
+    AutoMerge, CheckState, IssueState, Limits, MergeMethod, PrState, Protection, SimState,
+};
 use serde_json::{Value, json};
 
 use crate::support::{Api, REPO, start};
@@ -90,7 +92,9 @@ async fn base_move_makes_listed_prs_conflict_after_an_unknown_read() {
 
 #[tokio::test]
 async fn auto_merge_merges_only_when_enabled_green_and_mergeable() {
-    let (sim, api) = start(SimState::default()).await;
+    // A required review keeps #13 BLOCKED, where GitHub accepts auto-merge.
+    let protection = Protection { required_approvals: 1, ..Protection::default() };
+    let (sim, api) = start(SimState::default().with_protection(REPO, "main", protection)).await;
     assert!(!sim.with_state(|s| s.auto_merge_merges(REPO, 13)), "auto-merge is off");
     let id = crate::support::pr_id(&api, 13).await;
     let enable = "mutation($id: ID!) { enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: SQUASH}) { \
@@ -100,7 +104,9 @@ async fn auto_merge_merges_only_when_enabled_green_and_mergeable() {
         enabled["enablePullRequestAutoMerge"]["pullRequest"]["autoMergeRequest"]["mergeMethod"],
         "SQUASH"
     );
+    assert!(!sim.with_state(|s| s.auto_merge_merges(REPO, 13)), "still blocked on the review");
 
+    sim.with_state(|s| s.review_approves(REPO, 13, "reviewer-1"));
     assert!(sim.with_state(|s| s.auto_merge_merges(REPO, 13)));
     sim.with_state(|s| {
         assert_eq!(s.pr(REPO, 13).state, PrState::Merged);

@@ -2,14 +2,16 @@
 //! issue, in order, at logical times.
 
 use http::StatusCode;
-use jobrunner_github_sim::{IssueState, LogicalClock, MutationKind, SimState, StateReason};
+use jobrunner_github_sim::{IssueState, LogicalClock, MutationKind, Protection, SimState, StateReason};
 use serde_json::json;
 
 use crate::support::{REPO, pr_id, start};
 
 #[tokio::test]
 async fn aliased_graphql_mutations_are_each_applied_and_recorded_per_pr() {
-    let (sim, api) = start(SimState::default()).await;
+    // A required review keeps #13 BLOCKED, where GitHub accepts auto-merge.
+    let protection = Protection { required_approvals: 1, ..Protection::default() };
+    let (sim, api) = start(SimState::default().with_protection(REPO, "main", protection)).await;
     let threads = api
         .query("{ repository(owner: \"octo\", name: \"app\") { pullRequest(number: 12) { reviewThreads(first: 10) { nodes { id isResolved } } } } }", json!({}))
         .await;

@@ -113,6 +113,11 @@ fn check_type(sim: &ExtendedType, github: &ExtendedType, problems: &mut Vec<Stri
                 problems.push(format!("{}.{name} is accepted by GitHub but not by the simulator", ours.name));
             }
         }
+        (ExtendedType::Union(ours), ExtendedType::Union(theirs)) => {
+            for member in ours.members.iter().filter(|m| !theirs.members.contains(*m)) {
+                problems.push(format!("{} is not a member of GitHub's union {}", member.name, ours.name));
+            }
+        }
         (ExtendedType::Scalar(_), ExtendedType::Scalar(_)) => {}
         _ => problems.push(format!("{} is a different kind of type on GitHub", sim.name())),
     }

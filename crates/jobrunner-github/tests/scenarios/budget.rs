@@ -10,7 +10,7 @@ use crate::world::{MemoryCache, REPO, World};
 #[tokio::test]
 async fn an_idle_cycle_costs_no_points() {
     let world = World::start(SimState::default()).await;
-    world.settle(3).await;
+    world.settle(8).await;
     world.sim.reset_counters();
     world.poll().await;
     let counters = world.sim.counters();
@@ -42,9 +42,10 @@ async fn pagination_over_250_prs_reads_three_pages_and_three_queries() {
 #[tokio::test]
 async fn a_change_costs_one_query_for_the_changed_prs_only() {
     let world = World::start(SimState::default()).await;
-    world.settle(3).await;
+    world.settle(8).await;
     world.sim.reset_counters();
-    world.sim.with_state(|s| s.review_adds_threads(REPO, 13, 2));
+    // #12 waits on its agent, open, whatever the cycles did: a review on it is the change.
+    world.sim.with_state(|s| s.review_adds_threads(REPO, 12, 2));
     world.poll().await;
     let counters = world.sim.counters();
     assert_eq!(counters.endpoint("POST /graphql"), 1);
@@ -84,7 +85,7 @@ async fn after_a_restart_the_saved_state_spares_reading_every_pr_again() {
     let marker = "MARKER-restart-77b1";
     let cache = Arc::new(MemoryCache::default());
     let world = World::start_cached(SimState::default().with_marker(marker), Arc::clone(&cache)).await;
-    world.settle(3).await;
+    world.settle(8).await;
     let before = world.poll().await;
 
     let restarted = world.restarted_source(Arc::clone(&cache));
@@ -107,12 +108,13 @@ async fn after_a_restart_the_saved_state_spares_reading_every_pr_again() {
 async fn a_base_branch_that_moved_while_the_node_was_down_is_noticed() {
     let cache = Arc::new(MemoryCache::default());
     let world = World::start_cached(SimState::default(), Arc::clone(&cache)).await;
-    world.settle(3).await;
-    world.sim.with_state(|s| s.base_moves(REPO, &[13]));
+    world.settle(8).await;
+    // #12 waits on its agent, open: the base move makes it conflict.
+    world.sim.with_state(|s| s.base_moves(REPO, &[12]));
     let restarted = world.restarted_source(Arc::clone(&cache));
     restarted.poll().await.expect("poll succeeds");
     let signals = restarted.poll().await.expect("poll succeeds");
-    assert_eq!(crate::world::signal_for(&signals, 13).mergeable, jobrunner_core::Mergeable::Conflicting);
+    assert_eq!(crate::world::signal_for(&signals, 12).mergeable, jobrunner_core::Mergeable::Conflicting);
 }
 
 #[tokio::test]

@@ -26,7 +26,8 @@ async fn first_cycle_on_the_default_project_takes_one_action_per_stage() {
         assert!(!s.pr(REPO, 10).draft, "the draft was published");
         assert_eq!(commands(s, 11), ["fix merge conflict"]);
         assert_eq!(commands(s, 12), ["fix the code reviews"]);
-        assert_eq!(s.pr(REPO, 13).auto_merge.as_ref().map(|a| a.method), Some(MergeMethod::Squash));
+        // Green and unprotected is CLEAN: GitHub refuses auto-merge there, so it is merged.
+        assert_eq!(s.pr(REPO, 13).state, jobrunner_github_sim::PrState::Merged);
         assert_eq!(s.is_ticked(REPO, 1, 6), Some(true));
         assert_eq!(s.is_ticked(REPO, 1, 2), Some(false), "only the merged child's box moved");
     });

@@ -102,13 +102,22 @@ async fn a_rejected_token_is_an_auth_failure() {
 }
 
 #[tokio::test]
-async fn an_unknown_repository_is_not_found() {
+async fn an_unknown_repository_is_unhealthy_as_not_found_and_the_poll_goes_on() {
     let state = SimState::default();
     let world = World::start_with(state, |_| {}).await;
     let client = std::sync::Arc::new(
         jobrunner_github::GitHubClient::new(crate::world::test_config(world.sim.base_url())).unwrap(),
     );
-    let source = jobrunner_github::GitHubSource::new(client, vec![RepoSlug::parse("octo/missing").unwrap()]);
-    let error = jobrunner_core::JobSource::poll(&source).await.unwrap_err();
-    assert_eq!(error.class, FailureClass::NotFound);
+    let repos = vec![RepoSlug::parse("octo/missing").unwrap(), RepoSlug::parse(crate::world::REPO).unwrap()];
+    let source = jobrunner_github::GitHubSource::new(client, repos);
+    let signals =
+        jobrunner_core::JobSource::poll(&source).await.expect("one missing repository fails no poll");
+    assert!(!signals.is_empty(), "the healthy repository's signals are there");
+    assert!(signals.iter().all(|s| s.repo().to_string() == crate::world::REPO));
+    let unhealthy = source.unhealthy();
+    assert_eq!(unhealthy.len(), 1);
+    assert_eq!(
+        (unhealthy[0].0.to_string(), unhealthy[0].1.class),
+        ("octo/missing".to_owned(), FailureClass::NotFound)
+    );
 }

@@ -5,5 +5,6 @@ mod budget;
 mod effects;
 mod faults;
 mod limits;
+mod merge_step;
 mod privacy;
 mod world;

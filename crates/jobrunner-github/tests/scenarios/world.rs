@@ -30,6 +30,9 @@ pub(crate) fn test_config(api_url: String) -> GitHubConfig {
     config.min_mutation_gap = Duration::ZERO;
     config.request_timeout = Duration::from_millis(500);
     config.max_inline_wait = Duration::from_secs(2);
+    // These scenarios pin the adapter, not the scope: the simulator's PRs are by its human,
+    // counted here as the agent. `scope.rs` pins the default scope.
+    config.scope.agent_logins = vec![jobrunner_github_sim::HUMAN_LOGIN.to_owned()];
     config
 }
 
@@ -56,6 +59,13 @@ impl World {
         GitHubSource::new(client, repos).with_cache(cache)
     }
 
+    /// A world whose source is configured with `repos`, which need not be the simulator's
+    /// (a renamed, missing or forbidden one).
+    pub(crate) async fn start_repos(state: SimState, repos: &[&str]) -> Self {
+        let repos = repos.iter().map(|r| RepoSlug::parse(r).expect("valid test repo names")).collect();
+        Self::start_configured(state, repos, |_| {}, None).await
+    }
+
     async fn start_full(
         state: SimState,
         tune: impl FnOnce(&mut GitHubConfig),
@@ -66,6 +76,15 @@ impl World {
             .iter()
             .map(|r| RepoSlug::parse(&r.full_name()).expect("sim repo names are valid"))
             .collect();
+        Self::start_configured(state, repos, tune, cache).await
+    }
+
+    async fn start_configured(
+        state: SimState,
+        repos: Vec<RepoSlug>,
+        tune: impl FnOnce(&mut GitHubConfig),
+        cache: Option<Arc<MemoryCache>>,
+    ) -> Self {
         let sim = GitHubSim::start(state).await.expect("simulator starts on loopback");
         let mut config = test_config(sim.base_url());
         tune(&mut config);
@@ -92,6 +111,9 @@ impl World {
     pub(crate) async fn act_on(&self, signals: &[PipelineSignal]) -> Vec<ActionResult> {
         let mut results = Vec::new();
         for (signal, decision) in signals.iter().zip(self.dispatcher.plan(signals)) {
+            if std::env::var_os("WORLD_DEBUG").is_some() {
+                eprintln!("#{} {:?}: {}", signal.pr_number, decision.action, decision.reason);
+            }
             let Some(key) = decision.key.clone() else { continue };
             if !self.performed.lock().unwrap().insert(key) {
                 continue;
@@ -126,8 +148,15 @@ impl World {
         panic!("still acting after {limit} cycles: {all:?}");
     }
 
+    /// The poll's failure: the poll's own error, or the class a repository's failure left it
+    /// unhealthy with (a repository's errors no longer fail the others' poll).
     pub(crate) async fn poll_error(&self) -> ForgeError {
-        self.source.poll().await.expect_err("poll fails")
+        if let Err(error) = self.source.poll().await {
+            return error;
+        }
+        let (repo, unhealthy) =
+            self.source.unhealthy().into_iter().next().expect("the poll fails or a repository is unhealthy");
+        ForgeError::new("poll", unhealthy.class, format!("{repo} unhealthy"))
     }
 }
 

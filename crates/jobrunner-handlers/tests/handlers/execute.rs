@@ -35,6 +35,7 @@ async fn fix_commands_use_the_configured_texts() {
         conflict_command: "@agent rebase please".into(),
         review_command: "@agent address reviews".into(),
         merge_method: MergeMethod::Rebase,
+        ..HandlerSettings::default()
     };
     let dispatcher = all_handlers(&settings);
     let forge = RecordingForge::new();
@@ -61,7 +62,8 @@ async fn fix_commands_use_the_configured_texts() {
         }]
     );
     let merge = act(&dispatcher, &open_pr(), &forge).await;
-    assert_eq!(merge, vec![ForgeCall::EnableAutoMerge { repo: repo(), pr: 7, method: MergeMethod::Rebase }]);
+    let head = open_pr().last_commit_sha;
+    assert_eq!(merge, vec![ForgeCall::Merge { repo: repo(), pr: 7, head, method: MergeMethod::Rebase }]);
 }
 
 #[tokio::test]

@@ -2,4 +2,5 @@
 
 mod execute;
 mod match_rules;
+mod merge_step;
 mod support;

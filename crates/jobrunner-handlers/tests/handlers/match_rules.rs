@@ -151,9 +151,10 @@ fn draft_with_failing_checks_waits() {
 // Stage 7: enable_auto_merge.
 
 #[test]
-fn ready_green_mergeable_pr_gets_auto_merge() {
+fn ready_green_clean_pr_is_merged_directly() {
     let decision = assert_acts(&open_pr(), "enable_auto_merge");
-    assert_eq!(decision.reason, "MERGEABLE, checks SUCCESS, all threads resolved: auto-merge (squash)");
+    assert_eq!(decision.reason, "CLEAN, checks pass: merge now (squash)");
+    assert_eq!(decision.key.unwrap().action, "enable_auto_merge/merge");
 }
 
 #[test]
@@ -176,7 +177,7 @@ fn unknown_mergeability_sends_no_conflict_command() {
 fn threads_resolved_but_checks_pending_waits() {
     assert_waits(
         &open_pr().resolved_threads(2).checks(CheckStatus::Pending),
-        "checks SUCCESS (checks PENDING)",
+        "merge waits for checks (required checks PENDING",
     );
 }
 
@@ -186,9 +187,9 @@ fn auto_merge_already_on_waits_for_github() {
 }
 
 #[test]
-fn pr_linked_to_no_epic_still_flows() {
-    assert_acts(&open_pr().no_epic().draft(), "publish_draft");
-    assert_acts(&open_pr().no_epic(), "enable_auto_merge");
+fn agent_pr_linked_to_no_epic_still_flows() {
+    assert_acts(&open_pr().no_epic().by_agent().draft(), "publish_draft");
+    assert_acts(&open_pr().no_epic().by_agent(), "enable_auto_merge");
 }
 
 // Configuration.

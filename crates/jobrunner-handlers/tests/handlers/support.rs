@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use jobrunner_core::{
-    CheckStatus, CommitSha, Mergeable, PipelineSignal, PrState, RepoName, RepoOwner, ThreadId,
-    UnresolvedThread,
+    CheckStatus, CommitSha, MergeStateStatus, Mergeable, PipelineSignal, PrState, RepoName, RepoOwner,
+    RequiredChecks, ReviewDecision, ThreadId, UnresolvedThread,
 };
 
 pub(crate) fn at(minute: u32) -> DateTime<Utc> {
@@ -33,6 +33,17 @@ pub(crate) fn open_pr() -> PipelineSignal {
         auto_merge_enabled: false,
         has_fix_commit_after_review: false,
         unresolved_threads: Vec::new(),
+        merge_state: MergeStateStatus::Clean,
+        required_checks: None,
+        optional_checks_failing: false,
+        review_decision: None,
+        auto_merge_allowed: true,
+        auto_merge_ours: false,
+        merge_queue: false,
+        in_merge_queue: false,
+        author_is_agent: false,
+        scope_label: false,
+        stop_label: false,
     }
 }
 
@@ -51,9 +62,60 @@ pub(crate) trait SignalExt {
     /// The agent pushed a new head commit at `minute`.
     fn pushed_at(self, minute: u32) -> Self;
     fn resolved_threads(self, resolved: u32) -> Self;
+    fn merge_state(self, state: MergeStateStatus) -> Self;
+    fn deciding_checks(self, checks: RequiredChecks) -> Self;
+    fn by_agent(self) -> Self;
+    fn with_scope_label(self) -> Self;
+    fn with_stop_label(self) -> Self;
+    fn changes_requested(self) -> Self;
+    fn armed_by_us(self) -> Self;
+    fn queue_branch(self) -> Self;
+    fn in_queue(self) -> Self;
+    fn auto_merge_disallowed(self) -> Self;
 }
 
 impl SignalExt for PipelineSignal {
+    fn merge_state(mut self, state: MergeStateStatus) -> Self {
+        self.merge_state = state;
+        self
+    }
+    fn deciding_checks(mut self, checks: RequiredChecks) -> Self {
+        self.required_checks = Some(checks);
+        self
+    }
+    fn by_agent(mut self) -> Self {
+        self.author_is_agent = true;
+        self
+    }
+    fn with_scope_label(mut self) -> Self {
+        self.scope_label = true;
+        self
+    }
+    fn with_stop_label(mut self) -> Self {
+        self.stop_label = true;
+        self
+    }
+    fn changes_requested(mut self) -> Self {
+        self.review_decision = Some(ReviewDecision::ChangesRequested);
+        self
+    }
+    fn armed_by_us(mut self) -> Self {
+        self.auto_merge_enabled = true;
+        self.auto_merge_ours = true;
+        self
+    }
+    fn queue_branch(mut self) -> Self {
+        self.merge_queue = true;
+        self
+    }
+    fn in_queue(mut self) -> Self {
+        self.in_merge_queue = true;
+        self
+    }
+    fn auto_merge_disallowed(mut self) -> Self {
+        self.auto_merge_allowed = false;
+        self
+    }
     fn draft(mut self) -> Self {
         self.is_draft = true;
         self

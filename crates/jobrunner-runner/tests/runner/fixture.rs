@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use jobrunner_core::{
-    ActionResult, BudgetReading, CheckStatus, CommitSha, FailureClass, ForgeError, JobSource, Mergeable,
-    NodeId, PipelineSignal, PrState, RecordingForge, RepoName, RepoOwner,
+    ActionResult, BudgetReading, CheckStatus, CommitSha, FailureClass, ForgeError, JobSource,
+    MergeStateStatus, Mergeable, NodeId, PipelineSignal, PrState, RecordingForge, RepoName, RepoOwner,
 };
 use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
 use jobrunner_journal::{FsyncPolicy, JournalRecord, JournalWriter, ReadFilter, read_journal};
@@ -97,6 +97,17 @@ pub(crate) fn draft_pr() -> PipelineSignal {
         auto_merge_enabled: false,
         has_fix_commit_after_review: false,
         unresolved_threads: Vec::new(),
+        merge_state: MergeStateStatus::Clean,
+        required_checks: None,
+        optional_checks_failing: false,
+        review_decision: None,
+        auto_merge_allowed: true,
+        auto_merge_ours: false,
+        merge_queue: false,
+        in_merge_queue: false,
+        author_is_agent: false,
+        scope_label: false,
+        stop_label: false,
     }
 }
 
