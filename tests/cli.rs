@@ -300,4 +300,37 @@ fn journal_prints_records_and_warns_about_torn_lines() {
     assert_eq!(bad.code(), 2);
 }
 
+#[test]
+fn journal_output_escapes_terminal_control_sequences() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("octo/app");
+    std::fs::create_dir_all(&app).unwrap();
+    let record = r#"{"ts":"2026-11-20T08:00:00Z","epic":1,"child":2,"pr":7,"repo":"octo/app","action":"publish_draft\u001b]0;owned\u0007\u001b[2J\u009b31m","signals":{"pr_state":"OPEN","is_draft":true,"check_status":"SUCCESS","mergeable":"MERGEABLE","threads_total":0,"threads_resolved":0},"result":{"success":true,"duration_ms":3},"cycle":1,"node":"node-a","dry_run":false}"#;
+    std::fs::write(app.join("2026-11-20.jsonl"), format!("{record}\n")).unwrap();
+    // A directory name carrying an escape sequence, holding a line that is not a record.
+    let hostile = dir.path().join("\u{1b}[31mevil/app");
+    std::fs::create_dir_all(&hostile).unwrap();
+    std::fs::write(hostile.join("2026-11-20.jsonl"), "not a record\n").unwrap();
+
+    let dir_arg = dir.path().to_string_lossy().into_owned();
+    let human = CoreIde::new(&["journal", "--dir", &dir_arg]).run();
+    let json = CoreIde::new(&["journal", "--dir", &dir_arg, "--json"]).run();
+    for run in [&human, &json] {
+        for output in [run.stdout(), run.stderr()] {
+            assert!(!output.contains(['\u{1b}', '\u{7}', '\u{9b}']), "a raw control character: {output:?}");
+        }
+    }
+    assert!(
+        human.success().contains(r"publish_draft\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m"),
+        "{}",
+        human.stdout()
+    );
+    assert!(human.stderr().contains(r"\u{1b}[31mevil"), "{}", human.stderr());
+    let records: Vec<Value> = serde_json::from_str(&json.success()).unwrap();
+    assert_eq!(
+        records[0]["action"], "publish_draft\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m",
+        "still the same JSON value"
+    );
+}
+
 use std::io::Write as _;

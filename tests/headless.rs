@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use core_ide_e2e::{CoreIde, Run};
-use jobrunner_github_sim::{GitHubSim, SimHandle, SimState};
+use http::Method;
+use jobrunner_github_sim::{Fault, FaultRule, GitHubSim, RequestMatcher, SimHandle, SimState, Trigger};
 use jobrunner_journal::{ReadFilter, read_journal};
 
 const MARKER: &str = "MARKER-e2e-41c7";
@@ -82,6 +83,84 @@ async fn one_cycle_acts_once_per_pr_and_a_second_run_repeats_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repository_spelled_in_another_case_is_acted_on_once() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for spelling in ["Octo/App", "octo/APP"] {
+        // An operator editing the case of a configured repository (or two fleet nodes spelling
+        // it differently): GitHub sees one repository, so the ledger must too.
+        let args: Vec<String> = node_args(&sim, dir.path(), &["--once"])
+            .into_iter()
+            .map(|a| if a == "octo/app" { spelling.to_owned() } else { a })
+            .collect();
+        let run = tokio::task::spawn_blocking(move || core_ide(&args).run()).await.unwrap();
+        assert_eq!(run.code(), 0, "stderr: {}", run.stderr());
+    }
+    let counters = sim.counters();
+    for pr in [11, 12, 13] {
+        assert_eq!(counters.mutations("octo/app", pr).len(), 1, "PR {pr} mutated once across both spellings");
+    }
+    let owners: Vec<String> = std::fs::read_dir(dir.path().join("journal"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(owners, ["octo"], "one journal directory per GitHub repository");
+    assert!(dir.path().join("journal/octo/app").is_dir());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_github_posted_whose_answer_was_lost_is_never_posted_again() {
+    for (fault, what) in [
+        (Fault::AnswerLost, "connection dropped after the 201"),
+        (Fault::ServerErrorAfterEffect(502), "502 after posting"),
+    ] {
+        let sim = GitHubSim::start(SimState::default()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for pr in [11, 12] {
+            sim.inject(FaultRule::once(
+                Method::POST,
+                &format!("/repos/octo/app/issues/{pr}/comments"),
+                fault,
+            ));
+        }
+        let first = once(&sim, dir.path()).await;
+        assert_eq!(first.code(), 0, "{what}: {}", first.stderr());
+        assert_eq!(
+            sim.counters().faults_injected,
+            2,
+            "{what}: both comments were posted, their answers lost"
+        );
+        let second = once(&sim, dir.path()).await;
+        assert_eq!(second.code(), 0, "{what}: {}", second.stderr());
+        let counters = sim.counters();
+        for pr in [11, 12] {
+            assert_eq!(counters.mutations("octo/app", pr).len(), 1, "{what}: PR {pr} commented once");
+        }
+        let commands: Vec<u64> =
+            journal(dir.path()).iter().filter(|r| r.action == "send_fix_command").map(|r| r.pr).collect();
+        assert_eq!(commands.len(), 2, "{what}: each posted command journaled once: {commands:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusable_journal_directory_stops_the_node_before_it_acts() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("journal"), "a file where the directory should be").unwrap();
+    let args: Vec<String> = node_args(&sim, dir.path(), &["--once"])
+        .into_iter()
+        .map(|a| if a.ends_with("/journal") { format!("{a}/inner") } else { a })
+        .collect();
+    let run = tokio::task::spawn_blocking(move || core_ide(&args).run()).await.unwrap();
+    let stderr = run.stderr();
+    assert_eq!(run.code(), 2, "{stderr}");
+    assert!(stderr.starts_with("core-ide: journal create directory "), "{stderr}");
+    assert_eq!(stderr.matches("os error").count(), 1, "the OS error once: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(sim.counters().mutation_log.is_empty(), "nothing performed without a journal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_token_it_exits_2_saying_how_to_set_one() {
     let run =
         tokio::task::spawn_blocking(|| CoreIde::new(&["--once", "--repos", "octo/app"]).run()).await.unwrap();
@@ -104,25 +183,135 @@ async fn sigterm_stops_the_loop_cleanly_with_systemd_notifications() {
     let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
     socket.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
     let args = node_args(&sim, dir.path(), &["--headless", "--poll-interval", "1s"]);
-    let (first, second, status, stdout) = tokio::task::spawn_blocking(move || {
+    let (ready, first_cycle, last, status, stdout) = tokio::task::spawn_blocking(move || {
         let child = core_ide(&args).env("NOTIFY_SOCKET", &socket_path).spawn();
-        // READY arrives after the first good cycle: the event to wait on, no sleeping.
-        let first = notification(&socket);
+        // READY once the node is up; WATCHDOG after its first cycle: the events to wait on.
+        let ready = notification(&socket);
+        let first_cycle = notification(&socket);
         let terminated =
             std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
         assert!(terminated.success());
-        let second = notification(&socket);
+        let mut last = notification(&socket);
+        while last != "STOPPING=1\n" {
+            last = notification(&socket);
+        }
         let output = child.wait_with_output().unwrap();
-        (first, second, output.status, String::from_utf8_lossy(&output.stdout).into_owned())
+        (ready, first_cycle, last, output.status, String::from_utf8_lossy(&output.stdout).into_owned())
     })
     .await
     .unwrap();
-    assert_eq!(first, "WATCHDOG=1\nREADY=1\n");
-    assert!(second == "STOPPING=1\n" || second == "WATCHDOG=1\n", "{second}");
+    assert_eq!(ready, "READY=1\nSTATUS=up: polling\n");
+    assert_eq!(first_cycle, "WATCHDOG=1\n");
+    assert_eq!(last, "STOPPING=1\n");
     assert_eq!(status.code(), Some(0), "clean exit after SIGTERM; stdout: {stdout}");
     assert!(stdout.contains("stopping after the current cycle"), "{stdout}");
     let records = journal(dir.path());
-    assert_eq!(records.len(), 5, "the first cycle's actions all completed and were journaled");
+    assert!(records.len() >= 5, "the first cycle's actions all completed and were journaled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_the_api_hangs_exits_within_seconds() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let hang = Fault::Delay(std::time::Duration::from_secs(600));
+    sim.inject(FaultRule::new(RequestMatcher::any(), Trigger::EveryNth(1), hang));
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
+    let args = node_args(&sim, dir.path(), &["--headless"]);
+    let (ready, took, status) = tokio::task::spawn_blocking(move || {
+        let child = core_ide(&args).env("NOTIFY_SOCKET", &socket_path).spawn();
+        // READY comes while the first poll hangs: being up does not wait on GitHub.
+        let ready = notification(&socket);
+        let asked = std::time::Instant::now();
+        std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        let output = child.wait_with_output().unwrap();
+        (ready, asked.elapsed(), output.status)
+    })
+    .await
+    .unwrap();
+    assert!(ready.starts_with("READY=1\n"), "{ready}");
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        took < std::time::Duration::from_secs(20),
+        "exited {took:?} after SIGTERM, not after the retries' timeouts"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_at_boot_is_reported_through_status_and_the_node_keeps_running() {
+    let sim = GitHubSim::start(SimState::default().with_tokens(&["the-right-token"])).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
+    let args = node_args(&sim, dir.path(), &["--headless", "--poll-interval", "1s"]);
+    let (ready, trouble, again, status) = tokio::task::spawn_blocking(move || {
+        let child = core_ide(&args).env("NOTIFY_SOCKET", &socket_path).spawn();
+        let ready = notification(&socket);
+        let trouble = notification(&socket);
+        // A second failed cycle: the node did not exit on the refusal.
+        let again = notification(&socket);
+        std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        let output = child.wait_with_output().unwrap();
+        (ready, trouble, again, output.status)
+    })
+    .await
+    .unwrap();
+    assert!(ready.starts_with("READY=1\n"), "READY does not wait for GitHub: {ready}");
+    let refused = "WATCHDOG=1\nSTATUS=GitHub refuses the token: not acting; fix CORE_GITHUB_TOKEN\n";
+    assert_eq!(trouble, refused);
+    assert_eq!(again, refused);
+    assert_eq!(status.code(), Some(0));
+    assert!(sim.counters().mutation_log.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_on_the_data_dir_exits_2_naming_the_pid_holding_it() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
+    let service = node_args(&sim, dir.path(), &["--headless", "--poll-interval", "1s"]);
+    let beside = node_args(&sim, dir.path(), &["--once"]);
+    let (pid, second, status) = tokio::task::spawn_blocking(move || {
+        let child = core_ide(&service).env("NOTIFY_SOCKET", &socket_path).spawn();
+        // READY: the service holds its store. The operator's `--once` beside it:
+        let ready = notification(&socket);
+        assert!(ready.contains("READY=1"), "{ready}");
+        let second = core_ide(&beside).run();
+        // The service's first cycle is done (its WATCHDOG) before it is stopped.
+        let first_cycle = notification(&socket);
+        assert_eq!(first_cycle, "WATCHDOG=1\n");
+        let pid = child.id();
+        std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+        let output = child.wait_with_output().unwrap();
+        (pid, second, output.status)
+    })
+    .await
+    .unwrap();
+    assert_eq!(second.code(), 2, "stderr: {}", second.stderr());
+    let data = dir.path().join("data");
+    assert!(
+        second.stderr().contains(&format!(
+            "the data directory {} is in use by another core-ide process (PID {pid})",
+            data.display()
+        )),
+        "{}",
+        second.stderr()
+    );
+    assert_eq!(status.code(), Some(0), "the service was not disturbed");
+    let counters = sim.counters();
+    for pr in [11, 12, 13] {
+        assert_eq!(counters.mutations("octo/app", pr).len(), 1, "PR {pr} acted on once, by the service");
+    }
+    let mut journaled: Vec<(u64, String)> =
+        journal(dir.path()).iter().map(|r| (r.pr, r.action.clone())).collect();
+    let all = journaled.len();
+    journaled.sort();
+    journaled.dedup();
+    assert_eq!(journaled.len(), all, "each action journaled once: {journaled:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

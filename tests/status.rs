@@ -193,6 +193,26 @@ fn bad_flags_and_unreadable_files_are_one_line_and_exit_2() {
 }
 
 #[test]
+fn a_token_with_a_line_ending_is_called_invalid_by_both_binaries_without_showing_it() {
+    let token = "ghp_crlf_0123456789\r\n";
+    let status = CoreStatus::new(&[]).env("CORE_GITHUB_TOKEN", token).run();
+    let ide = CoreIde::new(&["--once", "--repos", "octo/app", "--api-url", "http://127.0.0.1:9"])
+        .env("CORE_GITHUB_TOKEN", token)
+        .run();
+    for (name, run) in [("core-status", &status), ("core-ide", &ide)] {
+        let stderr = run.stderr();
+        assert_eq!(run.code(), 2, "{name}, not a panic's 101: {stderr}");
+        assert!(
+            stderr
+                .starts_with(&format!("{name}: invalid value for the GitHub token (from CORE_GITHUB_TOKEN")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("carriage return or line feed"), "{stderr}");
+        assert!(!stderr.contains("0123456789") && !run.stdout().contains("0123456789"), "{stderr}");
+    }
+}
+
+#[test]
 fn cleanup_orphans_lists_then_deletes_stale_files_and_keeps_journal_records() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

@@ -25,6 +25,13 @@ impl Cmd {
         Self { program, shown: "cargo".to_owned(), args: Vec::new(), env: Vec::new() }.args(args)
     }
 
+    /// Cargo through rustup's proxy on `PATH`, not `$CARGO`: so that `+nightly` can pick
+    /// another toolchain (the fuzz targets need nightly).
+    pub(crate) fn rustup_cargo<'a>(args: impl IntoIterator<Item = &'a str>) -> Self {
+        Self { program: "cargo".into(), shown: "cargo".to_owned(), args: Vec::new(), env: Vec::new() }
+            .args(args)
+    }
+
     /// A script under the workspace root, shown by its relative path.
     pub(crate) fn script(root: &Path, relative: &str) -> Self {
         let program = root.join(relative).into_os_string();

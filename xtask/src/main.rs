@@ -6,6 +6,7 @@ mod bench;
 mod ci;
 mod cmd;
 mod coverage;
+mod fuzz;
 mod layering;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,11 @@ Commands:
                       extra args are passed to tarpaulin
   bench [name...]     run the benchmarks (github: API points per cycle against the
                       simulator) and print their tables
+  fuzz [--seconds N] [target...]
+                      run the fuzz targets (checklist, config, journal_reader,
+                      signal_file) for N seconds each (default 60) with cargo fuzz on
+                      nightly; not part of ci
+  fuzz --check        run the fuzz bodies over their seeds on stable (a plain harness)
   help                print this text
 ";
 
@@ -47,6 +53,7 @@ fn main() -> Result<()> {
         }
         "coverage" => coverage::run(&root, rest),
         "bench" => bench::run(&root, rest),
+        "fuzz" => fuzz::run(&root, rest),
         other => {
             eprint!("unknown command `{other}`\n\n{USAGE}");
             std::process::exit(2);

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jobrunner_config::{Mode, Settings};
-use jobrunner_core::{Forge, JobSource, RepoSlug};
+use jobrunner_core::{FailureClass, Forge, JobSource, RepoSlug};
 use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
 use jobrunner_journal::JournalWriter;
-use jobrunner_runner::{CycleEvent, Pace, Runner, RunnerConfig, StoreCache};
+use jobrunner_runner::{CycleError, CycleEvent, Pace, Runner, RunnerConfig, StoreCache};
 use jobrunner_store::{SqliteStore, Store};
 use sd_notify::NotifyState;
 
@@ -28,6 +28,7 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
     let (runner, membership) = wire(settings).await?;
     let mut systemd = SystemdNotifier::default();
     if once {
+        SystemdNotifier::ready();
         let outcome = runner.cycle().await;
         systemd.observe(match &outcome {
             Ok(report) => CycleEvent::Completed(report),
@@ -40,11 +41,19 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
         return Ok(outcome.is_ok());
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let signals = signal_handlers();
     tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("stopping after the current cycle");
+        wait_for_signal(signals).await;
+        tracing::info!(
+            grace_s = jobrunner_runner::SHUTDOWN_GRACE.as_secs(),
+            "stopping after the current cycle"
+        );
         let _ = stop.send(true);
     });
+    // Up: the store is open, the journal writable, SIGTERM handled. GitHub's answers are not
+    // a condition of readiness: an outage or a refused token at boot would otherwise have the
+    // unit killed by its start timeout; they are reported through STATUS instead.
+    SystemdNotifier::ready();
     // A fleet node idling longer than half its lease TTL would lose its repositories between
     // two cycles, and the fleet would hand them round every cycle.
     let idle = if membership.is_some() { IDLE_INTERVAL.min(settings.lease_ttl / 2) } else { IDLE_INTERVAL };
@@ -58,17 +67,21 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
     Ok(true)
 }
 
-/// Tells systemd (when `NOTIFY_SOCKET` is set) READY after the first good cycle, WATCHDOG
-/// after every good cycle and every attempt while the database is gone, a STATUS line while
-/// it is gone (cleared by the next good cycle), STOPPING on the way out; logs every cycle.
+/// Tells systemd (when `NOTIFY_SOCKET` is set) READY once the node is up, WATCHDOG after every
+/// cycle that ran (good or failed: the loop is alive) and every attempt while the database is
+/// gone, a STATUS line while GitHub or the database is in trouble (cleared by the next good
+/// cycle), STOPPING on the way out; logs every cycle.
 #[derive(Default)]
 struct SystemdNotifier {
-    ready: bool,
-    /// A STATUS line about the database is showing.
-    database_status: bool,
+    /// A STATUS line about trouble is showing.
+    trouble_status: bool,
 }
 
 impl SystemdNotifier {
+    fn ready() {
+        notify(&[NotifyState::Ready, NotifyState::Status("up: polling")]);
+    }
+
     fn observe(&mut self, event: CycleEvent<'_>) {
         match event {
             CycleEvent::Completed(report) => {
@@ -79,16 +92,27 @@ impl SystemdNotifier {
                     "cycle done"
                 );
                 let mut states = vec![NotifyState::Watchdog];
-                if std::mem::replace(&mut self.database_status, false) {
-                    states.push(NotifyState::Status("database reachable again: polling"));
-                }
-                if !self.ready {
-                    states.push(NotifyState::Ready);
-                    self.ready = true;
+                if std::mem::replace(&mut self.trouble_status, false) {
+                    states.push(NotifyState::Status("polling"));
                 }
                 notify(&states);
             }
-            CycleEvent::Failed(error) => tracing::error!(error = %error, "cycle failed"),
+            CycleEvent::Failed(error) => {
+                tracing::error!(error = %error, "cycle failed");
+                // The class only: structural, never a token or forge text.
+                let status = match error {
+                    CycleError::Auth { .. } => refused_token(),
+                    CycleError::Poll { error, .. } if error.class == FailureClass::Auth => refused_token(),
+                    CycleError::Poll { error, .. } => {
+                        format!("GitHub trouble ({}): not acting, retrying", error.class)
+                    }
+                    CycleError::Store(_) | CycleError::Journal(_) => {
+                        "state or journal failed: stopping".to_owned()
+                    }
+                };
+                self.trouble_status = true;
+                notify(&[NotifyState::Watchdog, NotifyState::Status(&status)]);
+            }
             CycleEvent::StoreLost { error, down_for, retry_in } => {
                 let (down_for_s, retry_in_ms) = (down_for.as_secs(), retry_in.as_millis());
                 let message = "state database unreachable: not polling or acting until it answers";
@@ -99,7 +123,7 @@ impl SystemdNotifier {
                 }
                 // Failing closed is the loop working as meant: keep the watchdog fed, and
                 // say why on `systemctl status`.
-                self.database_status = true;
+                self.trouble_status = true;
                 notify(&[NotifyState::Watchdog, NotifyState::Status("database unreachable: not acting")]);
             }
         }
@@ -108,6 +132,10 @@ impl SystemdNotifier {
     fn stopping() {
         notify(&[NotifyState::Stopping]);
     }
+}
+
+fn refused_token() -> String {
+    "GitHub refuses the token: not acting; fix CORE_GITHUB_TOKEN".to_owned()
 }
 
 fn notify(states: &[NotifyState<'_>]) {
@@ -154,8 +182,9 @@ async fn wire(settings: &Settings) -> anyhow::Result<(Runner, Option<Membership>
 
 /// The embedded store of a standalone node.
 pub(crate) async fn open_sqlite(settings: &Settings, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
-    let store =
-        SqliteStore::open(data_dir, &settings.node_id).await.map_err(|e| InputError(e.to_string()))?;
+    let store = SqliteStore::open_exclusive(data_dir, &settings.node_id)
+        .await
+        .map_err(|e| InputError(e.to_string()))?;
     Ok(Arc::new(store))
 }
 
@@ -181,6 +210,10 @@ pub(crate) async fn build_runner(
     let forge: Arc<dyn Forge> = Arc::new(GitHubForge::new(client));
     let dispatcher = jobrunner_handlers::dispatcher(&settings.handlers, &settings.enabled_handlers)?;
     let journal = JournalWriter::new(target.journal_dir, settings.journal_fsync);
+    if !settings.dry_run {
+        // Found now, not after the first action, which would be performed but not journaled.
+        journal.check_writable().map_err(|e| InputError(e.to_string()))?;
+    }
     let config = RunnerConfig {
         node: settings.node_id.clone(),
         dry_run: settings.dry_run,
@@ -190,9 +223,13 @@ pub(crate) async fn build_runner(
     Ok(Runner::new(vec![source], dispatcher, forge, store, journal, config))
 }
 
-async fn wait_for_signal() {
+/// SIGTERM's handler, installed before READY so that a stop right after it is handled.
+fn signal_handlers() -> tokio::signal::unix::Signal {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+    signal(SignalKind::terminate()).expect("SIGTERM handler installs")
+}
+
+async fn wait_for_signal(mut term: tokio::signal::unix::Signal) {
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}

@@ -126,10 +126,23 @@ fn simulate_file(settings: &Settings, path: &Path, json: bool) -> anyhow::Result
 fn print_journal(dir: &Path, filter: &ReadFilter, json: bool) -> anyhow::Result<()> {
     let outcome = read_journal(dir, filter)?;
     for warning in &outcome.warnings {
-        eprintln!("core-ide: warning: {warning}");
+        eprintln!("core-ide: warning: {}", printable(&warning.to_string()));
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&outcome.records)?);
+        // serde_json escapes C0 controls but writes DEL and C1 (U+009B is a one-character CSI)
+        // as they are; outside strings the only control character it writes is the newline.
+        let text = serde_json::to_string_pretty(&outcome.records)?;
+        let escaped: String =
+            text.chars()
+                .map(|c| {
+                    if c.is_control() && c != '\n' {
+                        format!("\\u{:04x}", u32::from(c))
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
+        println!("{escaped}");
         return Ok(());
     }
     if outcome.records.is_empty() {
@@ -143,7 +156,7 @@ fn print_journal(dir: &Path, filter: &ReadFilter, json: bool) -> anyhow::Result<
             r.ts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             r.repo,
             r.pr,
-            r.action,
+            printable(&r.action),
             r.result.duration_ms,
             r.epic,
             r.child,
@@ -152,6 +165,20 @@ fn print_journal(dir: &Path, filter: &ReadFilter, json: bool) -> anyhow::Result<
         );
     }
     Ok(())
+}
+
+/// `text` with every control character (C0, DEL and C1: what starts a terminal escape
+/// sequence) written as a `\u{..}` escape, so a journal file someone else wrote, or a file
+/// name, cannot drive the terminal it is printed on.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let escaped = text
+        .chars()
+        .map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() })
+        .collect();
+    std::borrow::Cow::Owned(escaped)
 }
 
 /// A bad file or argument value found after parsing: exit code 2, like clap's own errors.

@@ -29,6 +29,17 @@ pub enum ConfigError {
         /// What is accepted.
         expected: String,
     },
+    /// A URL holding `user:password@`; the value is never shown.
+    #[error(
+        "{key} (from {origin}) holds credentials (user:password@ before the host; value not shown): \
+         remove them, the token is read from CORE_GITHUB_TOKEN"
+    )]
+    CredentialsInUrl {
+        /// The setting.
+        key: &'static str,
+        /// Where it came from.
+        origin: Source,
+    },
     /// A secret in the config file, which ends up in backups and support bundles.
     #[error(
         "{key} in {} is a secret and is not read from the config file: set {var} in the environment \

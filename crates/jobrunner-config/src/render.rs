@@ -5,6 +5,9 @@ use std::fmt::Write;
 use crate::keys::KEYS;
 use crate::settings::{Settings, Source};
 
+/// Lines up to this many characters have their source comments aligned.
+const ALIGN_UP_TO: usize = 100;
+
 /// One `key = value  # source` line per setting, values in TOML syntax; secrets (the token
 /// included) as comments saying whether they are set and from where, never their value.
 pub(crate) fn render(settings: &Settings) -> String {
@@ -23,9 +26,14 @@ pub(crate) fn render(settings: &Settings) -> String {
             (format!("{} = {}", key.name, toml_value(settings, key.name)), &settings.sources[key.name])
         })
         .collect();
-    let width = rows.iter().map(|(line, _)| line.len()).max().unwrap_or(0);
+    // Sources line up after the short lines; a long one (a 65,536-character command, 10,000
+    // repositories) is not padded to, and `format!`'s own padding is not used: it panics on a
+    // width over 65,535.
+    let width =
+        rows.iter().map(|(line, _)| line.chars().count()).filter(|n| *n <= ALIGN_UP_TO).max().unwrap_or(0);
     for (line, source) in rows {
-        lines.push(format!("{line:<width$}  # {source}"));
+        let pad = " ".repeat(width.saturating_sub(line.chars().count()));
+        lines.push(format!("{line}{pad}  # {source}"));
     }
     for key in KEYS.iter().filter(|key| key.secret) {
         match (secret_is_set(settings, key.name), &settings.sources[key.name]) {

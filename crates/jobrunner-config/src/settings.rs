@@ -349,10 +349,7 @@ fn defaults(host: &Host) -> Vec<(&'static str, String)> {
 
 /// The file's values as raw strings, so one parser per key serves every layer.
 fn file_values(path: &Path, text: &str) -> Result<Vec<(&'static str, String)>, ConfigError> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
-        path: path.to_owned(),
-        message: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
-    })?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| syntax_error(path, text, &e))?;
     let source = Source::File(path.to_owned());
     table
         .into_iter()
@@ -391,6 +388,38 @@ fn file_values(path: &Path, text: &str) -> Result<Vec<(&'static str, String)>, C
         .collect()
 }
 
+/// A TOML syntax error as its position and the parser's short message, never the text: the
+/// file may be an env file given to `--config` by mistake, or a line may hold a password, and
+/// `toml`'s full `Display` quotes the offending line.
+fn syntax_error(path: &Path, text: &str, error: &toml::de::Error) -> ConfigError {
+    let position = error.span().map(|span| {
+        let before = text.get(..span.start).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!("line {line}, column {column}: ")
+    });
+    // The short message names what was expected. Its backquoted parts are the expected
+    // tokens (`=`, `"`) but may also quote the input (a duplicate key): only a part of one or
+    // two characters is kept.
+    let message: String = error
+        .message()
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| match i % 2 {
+            0 => part.to_owned(),
+            _ if part.chars().count() <= 2 => format!("`{part}`"),
+            _ => "`…`".to_owned(),
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    ConfigError::Syntax {
+        path: path.to_owned(),
+        message: format!("{}{message}", position.unwrap_or_default()),
+    }
+}
+
 fn value_text(items: &[toml::Value]) -> String {
     toml::Value::Array(items.to_vec()).to_string()
 }
@@ -424,7 +453,10 @@ fn secret_field(
 
 fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
     Ok(Settings {
-        api_url: field(raw, "api_url", parse_api_url)?,
+        api_url: {
+            api_url_credentials(raw)?;
+            field(raw, "api_url", parse_api_url)?
+        },
         epic_label: field(raw, "epic_label", parse_label)?,
         poll_interval: field(raw, "poll_interval", parse_duration)?,
         mutation_gap: field(raw, "mutation_gap", parse_gap)?,
@@ -450,7 +482,7 @@ fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
             if v.trim().is_empty() { Ok(None) } else { parse_label(v).map(Some) }
         })?,
         stop_labels: field(raw, "stop_labels", parse_labels)?,
-        github_token: host.token.clone(),
+        github_token: checked_token(host.token.as_ref())?,
         environment: field(raw, "environment", parse_environment)?,
         database_url: secret_field(raw, "database_url", parse_database_url)?,
         lease_ttl: field(raw, "lease_ttl", parse_duration)?,
@@ -461,6 +493,36 @@ fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
         config_file: None,
         sources: BTreeMap::new(),
     })
+}
+
+/// The token, refused unless it can be sent as an HTTP header: a CR or LF (an env file with
+/// Windows line endings, read by something that keeps the CR) would otherwise make the HTTP
+/// client panic when it builds the `Authorization` header. GitHub's tokens are visible ASCII.
+fn checked_token(
+    token: Option<&(&'static str, Secret)>,
+) -> Result<Option<(&'static str, Secret)>, ConfigError> {
+    let Some((var, secret)) = token else { return Ok(None) };
+    if let Some(problem) = token_problem(secret.expose()) {
+        return Err(ConfigError::InvalidSecret {
+            key: "the GitHub token",
+            origin: Source::Env(var),
+            expected: format!("a GitHub token of visible ASCII characters; this one {problem}"),
+        });
+    }
+    Ok(Some((var, secret.clone())))
+}
+
+/// What makes `token` unusable in an HTTP header, if anything; never the token itself.
+fn token_problem(token: &str) -> Option<&'static str> {
+    if token.contains(['\r', '\n']) {
+        Some(
+            "contains a carriage return or line feed (an env file with Windows line endings? convert it with dos2unix)",
+        )
+    } else if token.chars().any(|c| !c.is_ascii_graphic()) {
+        Some("contains a space, a control character or a non-ASCII character")
+    } else {
+        None
+    }
 }
 
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(24 * 3600);
@@ -500,16 +562,25 @@ fn split_list(value: &str) -> impl Iterator<Item = &str> {
 }
 
 fn parse_repos(value: &str) -> Result<Vec<RepoSlug>, String> {
-    let mut repos: Vec<RepoSlug> = Vec::new();
+    let mut repos: Vec<(RepoSlug, &str)> = Vec::new();
     for item in split_list(value) {
         let repo = RepoSlug::parse(item).map_err(|e| {
             format!("comma-separated owner/name entries, for example octo/app,octo/lib ({e})")
         })?;
-        if !repos.contains(&repo) {
-            repos.push(repo);
+        match repos.iter().find(|(seen, _)| *seen == repo) {
+            None => repos.push((repo, item)),
+            Some((_, first)) if *first == item => {}
+            // GitHub names are case-insensitive: both spellings are one repository. Refusing
+            // says which entry to drop rather than guessing which spelling the operator meant.
+            Some((_, first)) => {
+                return Err(format!(
+                    "each repository once: {first} and {item} differ only in case and name the same \
+                     GitHub repository, keep one"
+                ));
+            }
         }
     }
-    Ok(repos)
+    Ok(repos.into_iter().map(|(repo, _)| repo).collect())
 }
 
 fn parse_bool(value: &str) -> Result<bool, String> {
@@ -561,15 +632,43 @@ fn parse_handlers(value: &str) -> Result<Vec<String>, String> {
 
 fn parse_api_url(value: &str) -> Result<String, String> {
     let url = value.trim().trim_end_matches('/');
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !host.starts_with('/') && !url.contains(char::is_whitespace) => {
-            Ok(url.to_owned())
-        }
-        _ => {
-            Err("an http(s) URL such as https://api.github.com or https://ghe.example.com/api/v3".to_owned())
-        }
+    let expected =
+        || "an http(s) URL such as https://api.github.com or https://ghe.example.com/api/v3".to_owned();
+    let (authority, _) = split_url(url, &["https", "http"]).ok_or_else(expected)?;
+    if authority.is_empty() {
+        return Err(expected());
     }
+    // The token travels in a header of every request: over plain http anyone on the path reads
+    // it. Only a loopback host (a simulator, a local proxy) may be plain.
+    let plain = url.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://"));
+    if plain && !is_loopback(authority) {
+        return Err(
+            "an https URL: http:// sends the token in clear, and is accepted only for a loopback host (127.0.0.1, localhost, [::1])"
+                .to_owned(),
+        );
+    }
+    Ok(url.to_owned())
+}
+
+/// Refuses `user:password@` in the API URL before the value can reach an error message or
+/// `core-ide config`: the token has its own variable, and a URL is printed.
+fn api_url_credentials(raw: &Raw) -> Result<(), ConfigError> {
+    let (value, source) = raw.get("api_url").expect("every key has a default");
+    let authority = value.split_once("://").map_or(value.as_str(), |(_, rest)| rest);
+    let authority = authority.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(ConfigError::CredentialsInUrl { key: "api_url", origin: source.clone() });
+    }
+    Ok(())
+}
+
+/// Whether a URL's `host[:port]` names this machine.
+fn is_loopback(authority: &str) -> bool {
+    let host = authority.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()));
+    let host = host.map_or(authority, |(host, _)| host);
+    host.eq_ignore_ascii_case("localhost")
+        || host == "[::1]"
+        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn parse_label(value: &str) -> Result<String, String> {

@@ -151,6 +151,35 @@ fn every_kind_of_bad_value_is_rejected() {
 }
 
 #[test]
+fn repositories_differing_only_in_case_are_refused_as_one_github_repository() {
+    let message = error(None, &["--repos", "octo/app,OCTO/app"]);
+    assert!(message.starts_with("invalid value \"octo/app,OCTO/app\" for repos (from --repos)"), "{message}");
+    assert!(message.contains("octo/app and OCTO/app differ only in case"), "{message}");
+    let settings = load(None, &["--repos", "Octo/App,octo/lib,Octo/App"]).unwrap();
+    assert_eq!(
+        settings.repos.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["octo/app", "octo/lib"],
+        "an exact repetition is harmless; names are held in GitHub's case-insensitive canonical form"
+    );
+}
+
+#[test]
+fn a_token_with_a_carriage_return_is_refused_at_load_without_showing_it() {
+    for token in ["ghp_crlf_secret\r", "ghp_crlf\nsecret", "ghp crlf secret"] {
+        let host = Host { token: Some(("CORE_GITHUB_TOKEN", Secret::new(token.into()))), ..host() };
+        let message = Settings::from_layers(None, &args(&[]), &host).unwrap_err().to_string();
+        assert!(
+            message
+                .starts_with("invalid value for the GitHub token (from CORE_GITHUB_TOKEN; value not shown"),
+            "{message}"
+        );
+        assert!(!message.contains("secret\r") && !message.contains("crlf"), "{message}");
+        assert!(!message.contains('\n') && !message.contains('\r'), "one line: {message}");
+    }
+    assert!(load(None, &[]).is_ok(), "no token loads; the runner says how to set one");
+}
+
+#[test]
 fn unknown_file_key_lists_the_known_keys() {
     let message = error(Some("pol_interval = \"60s\""), &[]);
     assert!(
@@ -166,6 +195,80 @@ fn toml_syntax_error_is_one_line() {
     let message = error(Some("poll_interval = \n\"60s"), &[]);
     assert!(message.starts_with("config file /etc/core-ide.toml is not valid TOML:"), "{message}");
     assert!(!message.contains('\n'), "{message}");
+}
+
+#[test]
+fn toml_syntax_errors_give_the_position_never_the_line_that_may_hold_a_secret() {
+    let files = [
+        // An env file given to --config by mistake.
+        "CORE_REPOS=octo/app\nCORE_GITHUB_TOKEN=ghp_leaked0123456789\n",
+        "CORE_GITHUB_TOKEN=\"ghp_leaked0123456789\"\nCORE_GITHUB_TOKEN=\"x\"\n",
+        // A malformed database_url line.
+        "poll_interval = \"60s\"\ndatabase_url = postgres://core:hunter2leaked@db/core\n",
+        "database_url = \"postgres://core:hunter2leaked@db/core\n",
+        "ghp_leaked0123456789\n",
+        "[ghp_leaked0123456789\n",
+        "x = \"\\q ghp_leaked0123456789\"\n",
+    ];
+    for text in files {
+        let message = error(Some(text), &[]);
+        assert!(message.starts_with("config file /etc/core-ide.toml is not valid TOML: line "), "{message}");
+        assert!(!message.contains("leaked"), "{message}");
+        assert!(!message.contains('\n'), "{message}");
+    }
+    assert!(
+        error(Some("a = 1\nb = \n"), &[]).contains("line 2, column 5"),
+        "{}",
+        error(Some("a = 1\nb = \n"), &[])
+    );
+}
+
+#[test]
+fn rendering_lines_over_65535_characters_does_not_panic() {
+    let command = "x".repeat(65_536);
+    let repos: Vec<String> = (0..10_000).map(|i| format!("octo/repo-{i}")).collect();
+    let settings = load(None, &["--conflict-command", &command, "--repos", &repos.join(",")]).unwrap();
+    let text = settings.render_toml();
+    let line = text.lines().find(|l| l.starts_with("conflict_command = ")).unwrap();
+    assert!(
+        line.contains(&command) && line.ends_with("\"  # --conflict-command"),
+        "{}",
+        &line[line.len() - 40..]
+    );
+    let repos_line = text.lines().find(|l| l.starts_with("repos = ")).unwrap();
+    assert!(repos_line.len() > 65_535 && repos_line.ends_with("  # --repos"));
+    let short = text.lines().find(|l| l.starts_with("dry_run = ")).unwrap();
+    let node = text.lines().find(|l| l.starts_with("node_id = ")).unwrap();
+    assert_eq!(short.find("  # "), node.find("  # "), "short lines stay aligned:\n{short}\n{node}");
+}
+
+#[test]
+fn plain_http_api_urls_are_refused_unless_the_host_is_loopback() {
+    let message = error(None, &["--api-url", "http://ghe.example.com/api/v3"]);
+    assert!(message.contains("expected an https URL: http:// sends the token in clear"), "{message}");
+    assert!(error(None, &["--api-url", "http://127.0.0.1.evil.example"]).contains("in clear"));
+    for local in
+        ["http://127.0.0.1:9", "http://localhost:8080/api/v3", "http://[::1]:80", "HTTPS://ghe.example.com"]
+    {
+        assert!(load(None, &["--api-url", local]).is_ok(), "{local}");
+    }
+}
+
+#[test]
+fn credentials_in_the_api_url_are_refused_without_showing_them() {
+    for url in [
+        "https://x-access-token:ghp_inurl0123@api.github.com",
+        "http://op:hunter2@127.0.0.1:9/api",
+        "https://ghp_inurl0123@ghe.example.com/api/v3",
+    ] {
+        let message = error(None, &["--api-url", url]);
+        assert!(message.starts_with("api_url (from --api-url) holds credentials"), "{message}");
+        assert!(!message.contains("ghp_inurl") && !message.contains("hunter2"), "{message}");
+    }
+    assert!(
+        load(None, &["--api-url", "https://ghe.example.com/api/v3/users/@me"]).is_ok(),
+        "an @ in the path is not a credential"
+    );
 }
 
 #[test]

@@ -31,6 +31,9 @@ impl NameError {
 
 macro_rules! validated_string {
     ($(#[$doc:meta])* $name:ident, $what:literal, $schema_name:literal, $pattern:literal, $max:literal, $check:path, $rule:literal) => {
+        validated_string!($(#[$doc])* $name, $what, $schema_name, $pattern, $max, $check, $rule, std::convert::identity);
+    };
+    ($(#[$doc:meta])* $name:ident, $what:literal, $schema_name:literal, $pattern:literal, $max:literal, $check:path, $rule:literal, $canon:path) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -41,7 +44,7 @@ macro_rules! validated_string {
             pub fn new(value: impl Into<String>) -> Result<Self, NameError> {
                 let value = value.into();
                 if $check(&value) {
-                    Ok(Self(value))
+                    Ok(Self($canon(value)))
                 } else {
                     Err(NameError::new($what, &value, $rule))
                 }
@@ -98,26 +101,39 @@ macro_rules! validated_string {
 }
 
 validated_string!(
-    /// A GitHub account or organization name (`octo-org`).
+    /// A GitHub account or organization name (`octo-org`), held in lower case: GitHub's names
+    /// are case-insensitive, so the canonical form is what keys and paths are built from.
     RepoOwner,
     "repository owner",
     "RepoOwner",
     "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$",
     39,
     is_valid_owner,
-    "1 to 39 ASCII letters, digits or hyphens, not starting or ending with a hyphen"
+    "1 to 39 ASCII letters, digits or hyphens, not starting or ending with a hyphen",
+    canonical_case
 );
 
 validated_string!(
-    /// A GitHub repository name without its owner (`core-ide`).
+    /// A GitHub repository name without its owner (`core-ide`), held in lower case like
+    /// [`RepoOwner`].
     RepoName,
     "repository name",
     "RepoName",
     "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
     100,
     is_valid_repo_name,
-    "1 to 100 ASCII letters, digits, '.', '-' or '_', and not '.' or '..'"
+    "1 to 100 ASCII letters, digits, '.', '-' or '_', and not '.' or '..'",
+    canonical_case
 );
+
+/// GitHub compares owner and repository names case-insensitively, so `Octo/App` and
+/// `octo/app` are one repository there. Every key, lease, journal path and filter is built from
+/// these types, so holding them in one canonical case (lower) is what keeps the ledger from
+/// seeing two repositories where GitHub sees one and performing each action twice.
+fn canonical_case(mut value: String) -> String {
+    value.make_ascii_lowercase();
+    value
+}
 
 validated_string!(
     /// A full commit SHA: 40 (SHA-1) or 64 (SHA-256) lower-case hex digits.
@@ -305,6 +321,16 @@ mod tests {
     fn rejected_values_are_truncated_in_errors() {
         let err = RepoOwner::new("y".repeat(10_000)).unwrap_err();
         assert_eq!(err.value.len(), 120);
+    }
+
+    #[test]
+    fn names_differing_only_in_case_are_one_repository() {
+        let upper = RepoSlug::parse("OCTO/App.Core").unwrap();
+        let lower = RepoSlug::parse("octo/app.core").unwrap();
+        assert_eq!(upper, lower);
+        assert_eq!(upper.to_string(), "octo/app.core");
+        let from_json: RepoSlug = serde_json::from_str("\"Octo/APP.core\"").unwrap();
+        assert_eq!(from_json, lower);
     }
 
     #[test]

@@ -90,6 +90,12 @@ pub enum Fault {
     },
     /// Do the request, then serve a 200 whose body is truncated JSON.
     MalformedJson,
+    /// Do the request, then drop the connection instead of answering: the change happened but
+    /// the client never hears of it (a connection lost after GitHub's `201`).
+    AnswerLost,
+    /// Do the request, then answer with this 5xx status: a proxy's `502` or a gateway timeout
+    /// on a request GitHub did perform.
+    ServerErrorAfterEffect(u16),
     /// Do the request, serving every pull request's mergeability as unknown (REST
     /// `mergeable: null`, GraphQL `UNKNOWN`) without using up the PR's pending unknown reads.
     MergeableNull,

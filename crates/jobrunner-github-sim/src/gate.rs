@@ -116,7 +116,14 @@ async fn admit_and_run(shared: &Shared, mut request: Request, next: Next) -> Res
     let not_modified = response.status() == StatusCode::NOT_MODIFIED;
     account(shared, &token, route.charged() && !not_modified, not_modified);
     let response = rate_headers(shared, &token, route.resource, response);
-    if fault == Some(Fault::MalformedJson) { reply::malformed(response) } else { response }
+    match fault {
+        Some(Fault::MalformedJson) => reply::malformed(response),
+        Some(Fault::AnswerLost) => reply::drop_connection(),
+        Some(Fault::ServerErrorAfterEffect(status)) => {
+            rate_headers(shared, &token, route.resource, server_error(status))
+        }
+        _ => response,
+    }
 }
 
 fn pick_fault(shared: &Shared, route: &Route) -> Option<Fault> {
@@ -149,7 +156,10 @@ async fn fault_answer(fault: Option<Fault>) -> Option<Response> {
             "code": "graphql_rate_limit",
             "message": "API rate limit already exceeded for user ID 1.",
         }))),
-        Fault::MalformedJson | Fault::MergeableNull => None,
+        Fault::MalformedJson
+        | Fault::MergeableNull
+        | Fault::AnswerLost
+        | Fault::ServerErrorAfterEffect(_) => None,
     }
 }
 

@@ -45,7 +45,16 @@ pub struct GitHubConfig {
     /// repositories. Beyond it, settling PRs are read in the cycle's GraphQL batch (1 point per
     /// 100 PRs) so a large fleet stays under GitHub's 900-per-minute REST secondary limit.
     pub settle_requests_per_cycle: usize,
+    /// The largest response body read, in bytes; a longer one fails its request (see
+    /// [`MAX_RESPONSE_BYTES`]).
+    pub max_response_bytes: usize,
 }
+
+/// The default limit of one response body: 64 MiB. GitHub's largest answers here are a page of
+/// 100 comments at the maximum 65,536 characters each (about 13 MB of ASCII, more with escaped
+/// non-ASCII text) and a GraphQL page of 100 PRs (well under 10 MB); a body past the limit is
+/// a broken or hostile `api_url`, and reading on would only grow the node's memory.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 impl GitHubConfig {
     /// Defaults for `api_url` and `token`: label `epic`, 30 s requests, 1 s between
@@ -62,6 +71,7 @@ impl GitHubConfig {
             max_inline_wait: Duration::from_secs(10),
             repo_concurrency: 8,
             settle_requests_per_cycle: 300,
+            max_response_bytes: MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -78,6 +88,7 @@ impl fmt::Debug for GitHubConfig {
             .field("max_inline_wait", &self.max_inline_wait)
             .field("repo_concurrency", &self.repo_concurrency)
             .field("settle_requests_per_cycle", &self.settle_requests_per_cycle)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -202,6 +213,16 @@ impl GitHubClient {
             ));
         }
         let graphql_url = graphql_url(&config.api_url);
+        if !config.token.bytes().all(|b| b.is_ascii_graphic()) {
+            // octocrab panics building an `Authorization` header from a CR or LF; a caller
+            // that skipped the settings' check gets an error instead.
+            return Err(ForgeError::new(
+                "connect",
+                FailureClass::Auth,
+                "the GitHub token holds a space, CR, LF or other character a header cannot carry: \
+                 set CORE_GITHUB_TOKEN to the token alone",
+            ));
+        }
         let octo = Octocrab::builder()
             .base_uri(config.api_url.as_str())
             .map_err(|_| {
@@ -440,8 +461,13 @@ impl GitHubClient {
         let response =
             self.octo.execute(request).await.map_err(|e| transport_error(operation, &endpoint, &e))?;
         let (parts, body) = response.into_parts();
-        let body =
-            body.collect().await.map_err(|e| transport_error(operation, &endpoint, &e))?.to_bytes().to_vec();
+        let limit = self.config.max_response_bytes;
+        let body = http_body_util::Limited::new(body, limit)
+            .collect()
+            .await
+            .map_err(|e| body_error(operation, &endpoint, &*e, limit))?
+            .to_bytes()
+            .to_vec();
         self.record_rate_limit(&parts.headers);
         if parts.status != StatusCode::NOT_MODIFIED {
             self.charge(1);
@@ -551,6 +577,30 @@ fn transport_error(
     ForgeError::new(operation, classify_failure(&evidence, Utc::now()), format!("{endpoint}: {failure:?}"))
 }
 
+/// A body that could not be read: over `limit` (failed as a malformed answer, transient like
+/// one, without reading further), or cut off in transport.
+fn body_error(
+    operation: &'static str,
+    endpoint: &str,
+    error: &(dyn std::error::Error + Send + Sync + 'static),
+    limit: usize,
+) -> ForgeError {
+    if error.downcast_ref::<http_body_util::LengthLimitError>().is_none() {
+        return transport_error(operation, endpoint, error);
+    }
+    let evidence = FailureEvidence {
+        transport: Some(TransportFailure::MalformedResponse),
+        ..FailureEvidence::default()
+    };
+    ForgeError::new(
+        operation,
+        classify_failure(&evidence, Utc::now()),
+        format!(
+            "{endpoint}: the answer is over {limit} bytes, the limit of one response; is api_url a GitHub API?"
+        ),
+    )
+}
+
 /// Walks the error chain for the most telling cause; only the kind survives, never a message.
 fn transport_kind(error: &(dyn std::error::Error + 'static)) -> TransportFailure {
     let mut current = Some(error);
@@ -608,6 +658,14 @@ mod tests {
     fn debug_output_never_shows_the_token() {
         let config = GitHubConfig::new("https://api.github.com", "ghp_secret_value");
         assert!(!format!("{config:?}").contains("ghp_secret_value"));
+    }
+
+    #[test]
+    fn a_token_with_a_line_ending_is_an_error_not_a_panic() {
+        let err =
+            GitHubClient::new(GitHubConfig::new("https://api.github.com", "ghp_secret\r\n")).unwrap_err();
+        assert_eq!(err.class, FailureClass::Auth);
+        assert!(!err.to_string().contains("ghp_secret"), "{err}");
     }
 
     #[test]

@@ -26,7 +26,7 @@ mod scope;
 mod source;
 mod state;
 
-pub use client::{GitHubClient, GitHubConfig, RateLimitSnapshot};
+pub use client::{GitHubClient, GitHubConfig, MAX_RESPONSE_BYTES, RateLimitSnapshot};
 pub use documents::{
     FIXED_DOCUMENTS, MAX_PRS_PER_QUERY, StateFragment, pull_request_states_query, resolve_threads_mutation,
 };

@@ -17,7 +17,7 @@ mod record;
 pub mod writer;
 
 pub use path::{journal_file, repo_dir};
-pub use reader::{ReadFilter, ReadOutcome, ReadWarning, read_journal};
+pub use reader::{ReadFilter, ReadOutcome, ReadWarning, read_journal, read_lines};
 pub use record::{JournalRecord, RecordResult, SignalSnapshot};
 pub use writer::{FsyncPolicy, JournalWriter};
 
@@ -43,14 +43,16 @@ pub enum JournalError {
         rule: &'static str,
     },
     /// A filesystem operation failed.
-    #[error("journal {operation} {path}: {source}")]
+    // The OS error is part of the message and deliberately not the error's `source()`: callers
+    // print the whole chain on one line, and it would appear twice.
+    #[error("journal {operation} {path}: {error}; check the journal directory's owner and permissions or choose another with --journal-dir", path = path.display())]
     Io {
         /// What was being done (`create directory`, `append to`, ...).
         operation: &'static str,
         /// The file or directory.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A record could not be encoded.
     #[error("journal record could not be encoded: {0}")]
@@ -60,6 +62,6 @@ pub enum JournalError {
 impl JournalError {
     fn io(operation: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
-        move |source| Self::Io { operation, path, source }
+        move |error| Self::Io { operation, path, error }
     }
 }

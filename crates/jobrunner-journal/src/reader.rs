@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use jobrunner_core::RepoSlug;
 
 use crate::JournalError;
-use crate::path::repo_dir;
 use crate::record::JournalRecord;
 
 /// Which records to read.
@@ -39,6 +38,12 @@ pub enum ReadWarning {
         /// Why it does not parse.
         error: String,
     },
+    /// An entry named like a journal file that is not a regular file (a directory, a socket):
+    /// skipped, so it cannot fail the whole read.
+    NotAFile {
+        /// The entry.
+        path: PathBuf,
+    },
 }
 
 impl std::fmt::Display for ReadWarning {
@@ -49,6 +54,9 @@ impl std::fmt::Display for ReadWarning {
             }
             Self::UnreadableLine { path, line, error } => {
                 write!(f, "skipped unreadable line {line} of {}: {error}", path.display())
+            }
+            Self::NotAFile { path } => {
+                write!(f, "skipped {}: named like a journal file but not a regular file", path.display())
             }
         }
     }
@@ -68,19 +76,31 @@ pub struct ReadOutcome {
 pub fn read_journal(journal_dir: &Path, filter: &ReadFilter) -> Result<ReadOutcome, JournalError> {
     let mut outcome = ReadOutcome::default();
     for file in journal_files(journal_dir, filter)? {
-        read_file(&file, &mut outcome)?;
+        // `is_file` follows symlinks, as reading does.
+        if file.is_file() {
+            read_file(&file, &mut outcome)?;
+        } else {
+            outcome.warnings.push(ReadWarning::NotAFile { path: file });
+        }
     }
     outcome.records.sort_by_key(|r| r.ts);
     Ok(outcome)
 }
 
 fn journal_files(journal_dir: &Path, filter: &ReadFilter) -> Result<Vec<PathBuf>, JournalError> {
-    let repo_dirs = match &filter.repo {
-        Some(repo) => vec![repo_dir(journal_dir, repo.owner.as_str(), repo.name.as_str())?],
-        None => {
-            subdirs(journal_dir)?.iter().map(|owner| subdirs(owner)).collect::<Result<Vec<_>, _>>()?.concat()
+    let mut repo_dirs = Vec::new();
+    for owner in subdirs(journal_dir)? {
+        // GitHub names are case-insensitive and a journal written before names were held in
+        // lower case may sit under `Octo/App`: the filter matches directories in any case.
+        if filter.repo.as_ref().is_some_and(|r| !dir_name_is(&owner, r.owner.as_str())) {
+            continue;
         }
-    };
+        for repo in subdirs(&owner)? {
+            if filter.repo.as_ref().is_none_or(|r| dir_name_is(&repo, r.name.as_str())) {
+                repo_dirs.push(repo);
+            }
+        }
+    }
     let mut files = Vec::new();
     for dir in repo_dirs {
         for entry in list(&dir)? {
@@ -98,6 +118,10 @@ fn journal_files(journal_dir: &Path, filter: &ReadFilter) -> Result<Vec<PathBuf>
     Ok(files)
 }
 
+fn dir_name_is(dir: &Path, name: &str) -> bool {
+    dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.eq_ignore_ascii_case(name))
+}
+
 fn subdirs(dir: &Path) -> Result<Vec<PathBuf>, JournalError> {
     Ok(list(dir)?.into_iter().filter(|p| p.is_dir()).collect())
 }
@@ -112,6 +136,14 @@ fn list(dir: &Path) -> Result<Vec<PathBuf>, JournalError> {
 
 fn read_file(path: &Path, outcome: &mut ReadOutcome) -> Result<(), JournalError> {
     let bytes = fs::read(path).map_err(JournalError::io("read", path))?;
+    read_lines(path, &bytes, outcome);
+    Ok(())
+}
+
+/// The records of one journal file's `bytes` (named `path` in warnings), appended to
+/// `outcome` in file order: what [`read_journal`] does with each file, without the
+/// filesystem (the journal reader's fuzz target calls it).
+pub fn read_lines(path: &Path, bytes: &[u8], outcome: &mut ReadOutcome) {
     let ends_with_newline = bytes.last() == Some(&b'\n');
     let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
     // `split` yields an empty tail after a final newline: it is not a line.
@@ -133,5 +165,4 @@ fn read_file(path: &Path, outcome: &mut ReadOutcome) -> Result<(), JournalError>
             }),
         }
     }
-    Ok(())
 }

@@ -66,6 +66,16 @@ impl JournalWriter {
         &self.dir
     }
 
+    /// Creates the journal directory if needed and checks a file can be created in it, so an
+    /// unusable directory stops a node at start rather than after its first action (which
+    /// would then be performed but not journaled).
+    pub fn check_writable(&self) -> Result<(), JournalError> {
+        std::fs::create_dir_all(&self.dir).map_err(JournalError::io("create directory", &self.dir))?;
+        let probe = self.dir.join(format!(".core-ide-probe-{}", std::process::id()));
+        File::create(&probe).map_err(JournalError::io("create a file in", &self.dir))?;
+        std::fs::remove_file(&probe).map_err(JournalError::io("remove", &probe))
+    }
+
     /// Appends `record` to its repository's file for the record's UTC date and returns the
     /// file's path.
     pub fn append(&self, record: &JournalRecord) -> Result<PathBuf, JournalError> {

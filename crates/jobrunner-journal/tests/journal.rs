@@ -73,6 +73,59 @@ fn filters_by_repo_and_since_date() {
 }
 
 #[test]
+fn repository_names_are_one_repository_in_any_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = JournalWriter::new(dir.path(), FsyncPolicy::Never);
+    let path = writer.append(&record("Octo/App", 1, ts(20, 0))).unwrap();
+    assert_eq!(path, dir.path().join("octo/app/2026-11-20.jsonl"), "one directory per GitHub repository");
+    // A journal a release before canonical names wrote under its configured spelling.
+    let old = dir.path().join("OCTO/APP");
+    std::fs::create_dir_all(&old).unwrap();
+    let line =
+        serde_json::to_string(&record("octo/app", 2, ts(21, 0))).unwrap().replace("octo/app", "OCTO/APP");
+    std::fs::write(old.join("2026-11-21.jsonl"), line + "\n").unwrap();
+    let filter = ReadFilter { repo: Some(RepoSlug::parse("Octo/app").unwrap()), since: None };
+    let outcome = read_journal(dir.path(), &filter).unwrap();
+    let read: Vec<(u64, String)> = outcome.records.iter().map(|r| (r.pr, r.repo.to_string())).collect();
+    assert_eq!(read, [(1, "octo/app".to_owned()), (2, "octo/app".to_owned())]);
+}
+
+#[test]
+fn an_unusable_journal_directory_is_found_before_any_append_and_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "").unwrap();
+    let writer = JournalWriter::new(file.join("journal"), FsyncPolicy::PerRecord);
+    let error = writer.check_writable().unwrap_err();
+    let chain: Vec<String> = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+        .map(ToString::to_string)
+        .collect();
+    let line = chain.join(": ");
+    assert!(
+        line.starts_with(&format!("journal create directory {}: ", file.join("journal").display())),
+        "{line}"
+    );
+    assert_eq!(line.matches("os error").count(), 1, "the OS error once: {line}");
+    assert!(line.contains("--journal-dir"), "{line}");
+
+    let usable = JournalWriter::new(dir.path().join("journal"), FsyncPolicy::PerRecord);
+    usable.check_writable().unwrap();
+    assert_eq!(std::fs::read_dir(dir.path().join("journal")).unwrap().count(), 0, "the probe is removed");
+}
+
+#[test]
+fn a_directory_named_like_a_journal_file_is_skipped_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = JournalWriter::new(dir.path(), FsyncPolicy::Never);
+    writer.append(&record("octo/app", 1, ts(21, 0))).unwrap();
+    let odd = dir.path().join("octo/app/2026-11-22.jsonl");
+    std::fs::create_dir(&odd).unwrap();
+    let (records, warnings) = read_all(dir.path());
+    assert_eq!(records.len(), 1, "the other files are still read");
+    assert_eq!(warnings, vec![ReadWarning::NotAFile { path: odd }]);
+}
+
+#[test]
 fn a_missing_journal_reads_as_empty() {
     let dir = tempfile::tempdir().unwrap();
     let (records, warnings) = read_all(&dir.path().join("never-written"));

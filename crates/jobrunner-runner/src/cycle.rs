@@ -359,6 +359,20 @@ impl Runner {
                 self.store.release(&result.key).await?;
                 Err(CycleError::Auth { error: error.clone() })
             }
+            FailureClass::Transient if posts_comment(&result.key) => {
+                // A 5xx, a timeout or a dropped connection after the request went out: GitHub
+                // may have posted the comment and only its answer was lost. Posting again would
+                // repeat it, so the claim is kept, unconfirmed, as a crash would leave it, and
+                // the next cycle settles it from the comment's marker: confirmed if the comment
+                // is there, released and posted if not. Kept in the store, this survives a
+                // restart too.
+                tracing::warn!(
+                    key = %result.key,
+                    "comment failed after it was sent: whether it was posted is settled from its marker next cycle"
+                );
+                self.settled_crash.store(false, std::sync::atomic::Ordering::Relaxed);
+                Ok(ActionOutcome::Failed(FailureClass::Transient))
+            }
             class if class.is_retryable() => {
                 self.store.release(&result.key).await?;
                 Ok(ActionOutcome::Failed(class))
@@ -412,4 +426,11 @@ impl Runner {
         let outcome = self.settle(cycle, source, signal, &result).await?;
         Ok(ActionReport { action: NEEDS_HUMAN_ACTION, key, reason, outcome })
     }
+}
+
+/// Whether `key`'s action posts a comment: the one mutation that is not idempotent, as a
+/// comment posted twice is two comments. Every other action (a label, a ready PR, a ticked box,
+/// a closed issue, armed auto-merge, resolved threads) changes nothing when repeated.
+pub(crate) fn posts_comment(key: &ActionKey) -> bool {
+    key.action.starts_with(FIX_COMMAND)
 }

@@ -21,6 +21,6 @@ pub use cycle::{
     ActionOutcome, ActionReport, CycleError, CycleReport, NEEDS_HUMAN_ACTION, Runner, RunnerConfig,
 };
 pub use pace::Pace;
-pub use run_loop::CycleEvent;
+pub use run_loop::{CycleEvent, SHUTDOWN_GRACE};
 pub use source_cache::StoreCache;
 pub use work_split::WorkSplit;

@@ -12,6 +12,10 @@
 //!   Journal it now, from the signal kept at claim time, and confirm.
 //! - not performed: release the key; if the action is still decided it is performed in this
 //!   very cycle.
+//!
+//! A comment that failed after its request went out (a 5xx, a timeout, a dropped connection)
+//! is left claimed the same way by `Runner::settle`, since GitHub may have posted it: it is
+//! settled here, from its marker, before it could be posted again.
 
 use std::collections::HashSet;
 
@@ -20,7 +24,7 @@ use jobrunner_core::{ActionKey, ActionResult, PipelineSignal, RepoSlug};
 use jobrunner_journal::{JournalRecord, ReadFilter, read_journal};
 use jobrunner_store::{CycleOutcome, Outcome, StoreError};
 
-use crate::cycle::{CycleError, FIX_COMMAND, NEEDS_HUMAN_ACTION, Runner};
+use crate::cycle::{CycleError, NEEDS_HUMAN_ACTION, Runner, posts_comment};
 
 /// Cycles looked back on for the crashed ones: far more than restarts in a row.
 const CYCLES_LOOKED_BACK: u32 = 50;
@@ -146,7 +150,7 @@ impl Runner {
         handler: &str,
         polled: &[(usize, PipelineSignal)],
     ) -> Result<Verdict, CycleError> {
-        let performed = if key.action.starts_with(FIX_COMMAND) {
+        let performed = if posts_comment(key) {
             self.forge
                 .has_comment_with(&key.repo, key.pr, &key.comment_marker())
                 .await

@@ -28,10 +28,24 @@ pub enum CycleEvent<'a> {
     },
 }
 
+/// How long a cycle in progress may go on after shutdown was asked for before it is dropped:
+/// long enough for an action under way to finish and be journaled, well inside systemd's stop
+/// timeout (`TimeoutStopSec=60` in the shipped unit).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Completes [`SHUTDOWN_GRACE`] after `shutdown` turns true; never when the sender is gone.
+async fn grace_after_shutdown(shutdown: &mut watch::Receiver<bool>) {
+    if shutdown.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    tokio::time::sleep(SHUTDOWN_GRACE).await;
+}
+
 impl Runner {
-    /// Runs cycles until `shutdown` turns true. A cycle in progress is finished (the current
-    /// action completes, its journal record is written) before returning. Returns the first
-    /// error that must stop the node: an auth refusal, a store or journal failure. A lost
+    /// Runs cycles until `shutdown` turns true. A cycle in progress is given [`SHUTDOWN_GRACE`]
+    /// to finish (the current action completes, its journal record is written), then dropped,
+    /// cancelling its requests. Returns the first error that must stop the node: a store or
+    /// journal failure. A refused token is reported and retried. A lost
     /// database connection is not one: the node fails closed (no polling, no acting),
     /// retries with a growing wait, and resumes when the database answers.
     pub async fn run(
@@ -46,7 +60,23 @@ impl Runner {
             if *shutdown.borrow() {
                 return Ok(());
             }
-            let outcome = self.cycle().await;
+            let cycle = self.cycle();
+            tokio::pin!(cycle);
+            let outcome = tokio::select! {
+                outcome = &mut cycle => outcome,
+                () = grace_after_shutdown(&mut shutdown) => {
+                    // Dropping the cycle cancels its requests in flight: a hanging API would
+                    // otherwise hold the node for every attempt's full timeout, past the unit's
+                    // stop timeout. What the cycle left claimed is settled at the next start,
+                    // as after a crash.
+                    tracing::warn!(
+                        grace_s = SHUTDOWN_GRACE.as_secs(),
+                        "the cycle in progress did not finish within the shutdown grace: its requests are cancelled; \
+                         anything it left claimed is settled at the next start"
+                    );
+                    return Ok(());
+                }
+            };
             let wait = match &outcome {
                 Err(error @ CycleError::Store(lost)) if lost.is_connection_lost() => {
                     let down_for = outage.map_or(Duration::ZERO, |since| since.elapsed());
@@ -69,10 +99,10 @@ impl Runner {
                 }
                 Err(error) => {
                     observe(CycleEvent::Failed(error));
-                    if matches!(
-                        error,
-                        CycleError::Auth { .. } | CycleError::Store(_) | CycleError::Journal(_)
-                    ) {
+                    // A refused token is the operator's to fix, but the node keeps running and
+                    // retrying (it acts nothing meanwhile): GitHub refuses tokens transiently
+                    // too, and a service that exits would only be restarted to fail again.
+                    if matches!(error, CycleError::Store(_) | CycleError::Journal(_)) {
                         return outcome.map(|_| ());
                     }
                     tracing::warn!(error = %error, "cycle failed; retrying after the wait");
@@ -83,6 +113,11 @@ impl Runner {
                     pace.after_failure(retry_after)
                 }
             };
+            // Asked during the cycle: the grace above has already seen the change, so
+            // `changed` below would not fire for it.
+            if *shutdown.borrow() {
+                return Ok(());
+            }
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => {}

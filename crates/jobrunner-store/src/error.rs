@@ -24,6 +24,18 @@ pub enum StoreError {
         /// Why it could not be created.
         source: std::io::Error,
     },
+    /// Another process holds the data directory: one process per standalone store.
+    #[error(
+        "the data directory {dir} is in use by {}: stop it first (a --once run beside the service \
+         would settle its actions in flight), or give this run another --data-dir",
+        holder.map_or_else(|| "another core-ide process".to_owned(), |pid| format!("another core-ide process (PID {pid})"))
+    )]
+    DataDirBusy {
+        /// The directory.
+        dir: PathBuf,
+        /// The PID the holder wrote into the lock file, when it could be read.
+        holder: Option<u32>,
+    },
     /// The database file could not be opened or read.
     #[error(
         "cannot open the state database {path}: {source}; check its owner, its permissions and free disk space"

@@ -61,6 +61,18 @@ impl MigrationSource<'static> for Embedded {
     }
 }
 
+/// The tables a SQLite store at schema `version` has: every `CREATE TABLE` of its migrations.
+/// A store missing one of them is damaged (a table dropped by hand, a partial restore).
+pub(crate) fn sqlite_tables(version: i64) -> Vec<&'static str> {
+    SQLITE
+        .iter()
+        .filter(|(v, _, _)| *v <= version)
+        .flat_map(|(_, _, sql)| sql.split("CREATE TABLE ").skip(1))
+        .filter_map(|rest| rest.split(|c: char| c.is_whitespace() || c == '(').next())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
 /// The migrator over the embedded SQLite migrations.
 pub(crate) async fn migrator() -> Migrator {
     Migrator::new(Embedded(SQLITE)).await.expect("embedded migrations resolve without IO")
@@ -75,6 +87,12 @@ pub(crate) async fn postgres_migrator() -> Migrator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tables_of_the_first_schema_are_read_from_its_migration() {
+        assert_eq!(sqlite_tables(1), ["nodes", "ledger", "etags", "pr_states", "fix_commands", "cycles"]);
+        assert!(sqlite_tables(0).is_empty());
+    }
 
     #[test]
     fn versions_increase_from_one_without_gaps() {

@@ -1,8 +1,9 @@
 //! [`SqliteStore`]: the embedded store of a single node, at `<data_dir>/state.db`.
 //!
-//! Opening checks before it changes anything: a file that is not SQLite, a damaged database,
-//! one written by a newer core-ide, or one that belongs to another node is an error naming the
-//! file, and the file is left as it was. Nothing here deletes or recreates a database.
+//! Opening checks before it changes anything: a file that is not SQLite (or is empty), a
+//! damaged database, another program's, one written by a newer core-ide, one missing a table,
+//! or one that belongs to another node is an error naming the file, decided on a read-only
+//! connection, and the file is left as it was. Nothing here deletes or recreates a database.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -15,8 +16,8 @@ use sqlx::sqlite::{
 };
 
 use crate::columns::{parse_node, timestamp};
-use crate::migrations::{SCHEMA_VERSION, migrator};
-use crate::{StoreError, identity};
+use crate::migrations::{SCHEMA_VERSION, migrator, sqlite_tables};
+use crate::{DataDirLock, StoreError, identity};
 
 /// The database file inside the data directory.
 pub const STATE_DB_FILE: &str = "state.db";
@@ -45,6 +46,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     path: PathBuf,
     node: NodeId,
+    /// The data directory's lock, held while the store is open ([`SqliteStore::open_exclusive`]).
+    _lock: Option<DataDirLock>,
 }
 
 impl SqliteStore {
@@ -53,8 +56,32 @@ impl SqliteStore {
     /// store's node; a later open by another node is [`StoreError::NodeMismatch`].
     pub async fn open(data_dir: &Path, node: &NodeId) -> Result<Self, StoreError> {
         create_data_dir(data_dir)?;
+        Self::open_created(data_dir, node, None).await
+    }
+
+    /// [`SqliteStore::open`], holding the data directory's [`DataDirLock`] as long as the
+    /// store is open: a second process on the same directory is refused with
+    /// [`StoreError::DataDirBusy`] before it reads or writes anything. What a node's process
+    /// uses; tests that reopen a store in one process use `open`.
+    pub async fn open_exclusive(data_dir: &Path, node: &NodeId) -> Result<Self, StoreError> {
+        create_data_dir(data_dir)?;
+        let lock = DataDirLock::acquire(data_dir)?;
+        Self::open_created(data_dir, node, Some(lock)).await
+    }
+
+    async fn open_created(
+        data_dir: &Path,
+        node: &NodeId,
+        lock: Option<DataDirLock>,
+    ) -> Result<Self, StoreError> {
         let path = data_dir.join(STATE_DB_FILE);
         let exists = check_header(&path)?;
+        if exists {
+            // Every refusal is decided on a read-only connection first: opening for writing
+            // switches the file to WAL and rewrites header bytes, and a file refused must be
+            // left exactly as it was found.
+            preflight(&path, node).await?;
+        }
         let options = SqliteConnectOptions::new()
             .filename(&path)
             // Only a file found missing is created: one that vanishes between the check and
@@ -68,7 +95,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| open_error(&path, e))?;
-        Self::prepare(Self { pool, path, node: node.clone() }).await
+        Self::prepare(Self { pool, path, node: node.clone(), _lock: lock }).await
     }
 
     /// A store in memory, gone when dropped: for tests and for runs that must leave no files.
@@ -85,7 +112,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| open_error(Path::new(":memory:"), e))?;
-        Self::prepare(Self { pool, path: PathBuf::from(":memory:"), node: node.clone() }).await
+        Self::prepare(Self { pool, path: PathBuf::from(":memory:"), node: node.clone(), _lock: None }).await
     }
 
     /// The database file (`:memory:` for an in-memory store).
@@ -106,12 +133,11 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Checks, migrates and claims the opened database for the node; closes it on any error so
-    /// no connection lingers on a file the caller is told to move aside.
+    /// Migrates and claims the opened database (checked by [`preflight`] when it existed) for
+    /// the node; closes it on any error so no connection lingers on a file the caller is told
+    /// to move aside.
     async fn prepare(self) -> Result<Self, StoreError> {
         let checked = async {
-            self.check_integrity().await?;
-            self.check_schema().await?;
             self.migrate().await?;
             self.register_node(Utc::now()).await
         };
@@ -121,47 +147,6 @@ impl SqliteStore {
                 self.pool.close().await;
                 Err(error)
             }
-        }
-    }
-
-    async fn check_integrity(&self) -> Result<(), StoreError> {
-        // Reads every page once: corruption found at start is an error the operator can act on,
-        // found mid-cycle it would be an action half-recorded.
-        let problems: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(self.failed("check the database"))?;
-        if problems.iter().all(|line| line == "ok") {
-            return Ok(());
-        }
-        Err(self.corrupt(problems.into_iter().take(3).collect::<Vec<_>>().join("; ")))
-    }
-
-    /// Refuses a database migrated by a newer binary, and a SQLite database that is not ours,
-    /// before the migrator writes anything to it.
-    async fn check_schema(&self) -> Result<(), StoreError> {
-        let tables: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(self.failed("read the schema"))?;
-        if tables.is_empty() {
-            return Ok(());
-        }
-        if !tables.iter().any(|table| table == "_sqlx_migrations") {
-            return Err(self.corrupt(format!(
-                "a SQLite database with tables {} but no core-ide schema",
-                tables.join(", ")
-            )));
-        }
-        let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(self.failed("read the schema version"))?;
-        match found {
-            Some(found) if found > SCHEMA_VERSION => {
-                Err(StoreError::NewerSchema { path: self.path.clone(), found, known: SCHEMA_VERSION })
-            }
-            _ => Ok(()),
         }
     }
 
@@ -200,16 +185,11 @@ impl SqliteStore {
     }
 
     fn corrupt(&self, detail: String) -> StoreError {
-        StoreError::Corrupt { path: self.path.clone(), detail }
+        corrupt(&self.path, detail)
     }
 
-    /// Maps a failed statement to an error: damage to [`StoreError::Corrupt`], the rest to
-    /// [`StoreError::Database`] naming what the store was doing.
     fn failed(&self, operation: &'static str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
-        move |error| match corruption(&error) {
-            Some(detail) => self.corrupt(detail),
-            None => StoreError::database(operation, error),
-        }
+        failed(&self.path, operation)
     }
 }
 
@@ -225,7 +205,10 @@ fn create_data_dir(dir: &Path) -> Result<(), StoreError> {
 }
 
 /// Whether the database file exists, refusing one that is not SQLite before SQLite sees it, so
-/// not a byte of it changes. An empty file passes: SQLite treats it as an empty database.
+/// not a byte of it changes. An empty file is refused too: SQLite would take it for a new
+/// database and the node would forget every key it performed. A store core-ide created is never
+/// empty (switching to WAL writes its first page at once), unless its pages are all still in
+/// the write-ahead log after a kill, which SQLite then reads.
 fn check_header(path: &Path) -> Result<bool, StoreError> {
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
@@ -236,10 +219,127 @@ fn check_header(path: &Path) -> Result<bool, StoreError> {
     file.take(SQLITE_HEADER.len() as u64)
         .read_to_end(&mut header)
         .map_err(|error| StoreError::Unopenable { path: path.to_owned(), source: error.into() })?;
-    if header.is_empty() || header == SQLITE_HEADER {
+    if header == SQLITE_HEADER {
         return Ok(true);
     }
+    if header.is_empty() {
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        if std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0) {
+            return Ok(true);
+        }
+        return Err(StoreError::Corrupt {
+            path: path.to_owned(),
+            detail: "an empty file (0 bytes), not a state database; a first start creates the file itself"
+                .into(),
+        });
+    }
     Err(StoreError::Corrupt { path: path.to_owned(), detail: "not a SQLite database".into() })
+}
+
+/// Everything that refuses an existing database, on a read-only connection that cannot change a
+/// byte of it: damage, another program's tables, a newer schema, a missing table, another node.
+async fn preflight(path: &Path, node: &NodeId) -> Result<(), StoreError> {
+    let options = SqliteConnectOptions::new().filename(path).read_only(true).busy_timeout(BUSY_TIMEOUT);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(|e| open_error(path, e))?;
+    let checked = async {
+        check_integrity(&pool, path).await?;
+        check_schema(&pool, path).await?;
+        check_node(&pool, path, node).await
+    }
+    .await;
+    pool.close().await;
+    checked
+}
+
+async fn check_integrity(pool: &SqlitePool, path: &Path) -> Result<(), StoreError> {
+    // Reads every page once: corruption found at start is an error the operator can act on,
+    // found mid-cycle it would be an action half-recorded.
+    let problems: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
+        .fetch_all(pool)
+        .await
+        .map_err(failed(path, "check the database"))?;
+    if problems.iter().all(|line| line == "ok") {
+        return Ok(());
+    }
+    Err(corrupt(path, problems.into_iter().take(3).collect::<Vec<_>>().join("; ")))
+}
+
+/// Refuses a database migrated by a newer binary, a SQLite database that is not ours, and one
+/// of ours missing a table, before the migrator writes anything to it.
+async fn check_schema(pool: &SqlitePool, path: &Path) -> Result<(), StoreError> {
+    let tables: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .fetch_all(pool)
+        .await
+        .map_err(failed(path, "read the schema"))?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    if !tables.iter().any(|table| table == "_sqlx_migrations") {
+        return Err(corrupt(
+            path,
+            format!("a SQLite database with tables {} but no core-ide schema", tables.join(", ")),
+        ));
+    }
+    let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(pool)
+        .await
+        .map_err(failed(path, "read the schema version"))?;
+    let found = found.unwrap_or(0);
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema { path: path.to_owned(), found, known: SCHEMA_VERSION });
+    }
+    // Found at start rather than as a failed statement in every cycle.
+    let missing: Vec<&str> =
+        sqlite_tables(found).into_iter().filter(|table| !tables.iter().any(|t| t == table)).collect();
+    if !missing.is_empty() {
+        return Err(corrupt(
+            path,
+            format!("schema version {found} without its table(s) {}", missing.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a store recorded for another node (see [`SqliteStore::open`]).
+async fn check_node(pool: &SqlitePool, path: &Path, node: &NodeId) -> Result<(), StoreError> {
+    let has_nodes: bool =
+        sqlx::query_scalar("SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'nodes'")
+            .fetch_one(pool)
+            .await
+            .map_err(failed(path, "read the schema"))?;
+    if !has_nodes {
+        return Ok(());
+    }
+    let nodes: Vec<(String, String)> =
+        sqlx::query_as(identity::NODES).fetch_all(pool).await.map_err(failed(path, "read the node"))?;
+    match nodes.as_slice() {
+        [] => Ok(()),
+        [(only, _)] if only == node.as_str() => Ok(()),
+        [(only, _)] => Err(StoreError::NodeMismatch {
+            path: path.to_owned(),
+            recorded: parse_node(only)?,
+            given: node.clone(),
+        }),
+        _ => Err(corrupt(path, format!("it records {} nodes; a SQLite store serves one", nodes.len()))),
+    }
+}
+
+fn corrupt(path: &Path, detail: String) -> StoreError {
+    StoreError::Corrupt { path: path.to_owned(), detail }
+}
+
+/// Maps a failed statement to an error: damage to [`StoreError::Corrupt`], the rest to
+/// [`StoreError::Database`] naming what the store was doing.
+fn failed<'a>(path: &'a Path, operation: &'static str) -> impl Fn(sqlx::Error) -> StoreError + 'a {
+    move |error| match corruption(&error) {
+        Some(detail) => corrupt(path, detail),
+        None => StoreError::database(operation, error),
+    }
 }
 
 fn open_error(path: &Path, error: sqlx::Error) -> StoreError {

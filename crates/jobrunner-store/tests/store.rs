@@ -437,8 +437,10 @@ async fn the_first_node_to_open_a_store_is_its_node() {
 async fn another_node_cannot_open_a_nodes_store() {
     let dir = tempfile::tempdir().unwrap();
     open(dir.path()).await.close().await.unwrap();
-    let error = SqliteStore::open(dir.path(), &node("node-b")).await.unwrap_err();
     let path = dir.path().join(STATE_DB_FILE);
+    let before = std::fs::read(&path).unwrap();
+    let error = SqliteStore::open(dir.path(), &node("node-b")).await.unwrap_err();
+    assert!(std::fs::read(&path).unwrap() == before, "a refused store is left untouched");
     assert_eq!(
         error.to_string(),
         format!(
@@ -497,8 +499,47 @@ async fn a_sqlite_database_of_another_program_is_refused() {
     sqlx::query("CREATE TABLE photos (id BIGINT)").execute(&pool).await.unwrap();
     close_checkpointed(pool).await;
 
+    let before = std::fs::read(&path).unwrap();
+
     let error = SqliteStore::open(dir.path(), &node("node-a")).await.unwrap_err();
     assert!(error.to_string().contains("tables photos but no core-ide schema"), "{error}");
+    assert!(std::fs::read(&path).unwrap() == before, "not a byte changed: no switch to WAL either");
+}
+
+#[tokio::test]
+async fn an_empty_state_file_is_refused_like_a_corrupt_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(STATE_DB_FILE);
+    std::fs::write(&path, b"").unwrap();
+    let error = SqliteStore::open(dir.path(), &node("node-a")).await.unwrap_err();
+    assert!(matches!(&error, StoreError::Corrupt { path: p, .. } if *p == path), "{error:?}");
+    assert!(error.to_string().contains("an empty file (0 bytes)"), "{error}");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "left as it was");
+
+    let fresh = tempfile::tempdir().unwrap();
+    let store =
+        SqliteStore::open(fresh.path(), &node("node-a")).await.expect("a first start creates the file");
+    store.close().await.unwrap();
+    assert!(std::fs::metadata(fresh.path().join(STATE_DB_FILE)).unwrap().len() > 0);
+    open(fresh.path()).await;
+}
+
+#[tokio::test]
+async fn a_store_missing_a_table_is_refused_at_start_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(STATE_DB_FILE);
+    open(dir.path()).await.close().await.unwrap();
+    let pool = sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path))
+        .await
+        .unwrap();
+    sqlx::query("DROP TABLE fix_commands").execute(&pool).await.unwrap();
+    close_checkpointed(pool).await;
+    let before = std::fs::read(&path).unwrap();
+
+    let error = SqliteStore::open(dir.path(), &node("node-a")).await.unwrap_err();
+    assert!(matches!(&error, StoreError::Corrupt { .. }), "{error:?}");
+    assert!(error.to_string().contains("schema version 1 without its table(s) fix_commands"), "{error}");
+    assert!(std::fs::read(&path).unwrap() == before, "not a byte changed");
 }
 
 #[tokio::test]

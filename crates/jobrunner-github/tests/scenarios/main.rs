@@ -4,6 +4,7 @@
 mod budget;
 mod effects;
 mod faults;
+mod limits;
 mod merge_step;
 mod privacy;
 mod world;

@@ -74,6 +74,36 @@ async fn a_transient_failure_is_retried_next_cycle() {
 }
 
 #[tokio::test]
+async fn a_comment_whose_answer_was_lost_is_not_posted_again_when_its_marker_shows() {
+    let fixture = Fixture::new().await;
+    fixture.source.set(vec![conflicting_pr('1')]);
+    let lost = Arc::new(RecordingForge::new().failing_with(FailureClass::Transient));
+    let report = fixture.runner(lost, false).cycle().await.unwrap();
+    assert_eq!(report.actions[0].outcome, ActionOutcome::Failed(FailureClass::Transient));
+    // GitHub did post it: only the answer was lost.
+    let forge = Arc::new(RecordingForge::new());
+    let posted = format!("fix merge conflict\n\n{}", report.actions[0].key.comment_marker());
+    forge.comment(&repo(), 7, &posted).await.unwrap();
+
+    let next = fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
+    assert_eq!(next.actions[0].outcome, ActionOutcome::AlreadyClaimed, "settled from the marker");
+    assert_eq!(forge.calls().len(), 1, "never posted twice: {:?}", forge.calls());
+    assert_eq!(fixture.journal().len(), 1, "journaled once, when settled");
+}
+
+#[tokio::test]
+async fn a_comment_that_failed_and_was_not_posted_is_posted_next_cycle() {
+    let fixture = Fixture::new().await;
+    fixture.source.set(vec![conflicting_pr('1')]);
+    let failing = Arc::new(RecordingForge::new().failing_with(FailureClass::Transient));
+    fixture.runner(failing, false).cycle().await.unwrap();
+    let forge = Arc::new(RecordingForge::new());
+    let next = fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
+    assert_eq!(next.actions[0].outcome, ActionOutcome::Performed);
+    assert_eq!(forge.calls().len(), 1, "{:?}", forge.calls());
+}
+
+#[tokio::test]
 async fn a_permanent_failure_is_recorded_and_never_retried() {
     let fixture = Fixture::new().await;
     fixture.source.set(vec![draft_pr()]);
@@ -363,4 +393,54 @@ async fn a_lost_database_fails_closed_and_the_loop_resumes_once_it_answers() {
     assert!(outcome.is_ok(), "an outage does not stop the node: {outcome:?}");
     assert_eq!(events, ["lost, down false", "lost, down true", "completed, 1 performed"]);
     assert_eq!(forge.calls(), [ForgeCall::MarkReady { repo: repo(), pr: 7 }], "acts only once it is back");
+}
+
+/// A source whose poll asks for shutdown, then never answers: an API that hangs.
+struct Hanging(tokio::sync::watch::Sender<bool>);
+
+#[async_trait::async_trait]
+impl jobrunner_core::JobSource for Hanging {
+    fn name(&self) -> &'static str {
+        "hanging"
+    }
+
+    async fn poll(&self) -> Result<Vec<jobrunner_core::PipelineSignal>, jobrunner_core::ForgeError> {
+        let _ = self.0.send(true);
+        std::future::pending().await
+    }
+
+    async fn report(
+        &self,
+        _signal: &jobrunner_core::PipelineSignal,
+        _result: &ActionResult,
+    ) -> Result<(), jobrunner_core::ForgeError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn shutdown_while_the_api_hangs_cancels_the_cycle_after_the_grace() {
+    use jobrunner_runner::{Pace, Runner, RunnerConfig, SHUTDOWN_GRACE};
+
+    let fixture = Fixture::new().await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let config = RunnerConfig {
+        node: crate::fixture::node(),
+        dry_run: false,
+        fix_command_limit: 2,
+        needs_human_label: "needs-human".to_owned(),
+    };
+    let runner = Runner::new(
+        vec![Arc::new(Hanging(stop))],
+        dispatcher(&HandlerSettings::default(), &HANDLER_NAMES).unwrap(),
+        Arc::new(RecordingForge::new()),
+        Arc::clone(&fixture.store),
+        fixture.journal_writer(),
+        config,
+    );
+    let started = std::time::Instant::now();
+    let pace = Pace::new(std::time::Duration::from_secs(60), std::time::Duration::from_secs(60), 3);
+    let outcome = tokio::time::timeout(SHUTDOWN_GRACE * 4, runner.run(pace, stopped, &mut |_| {})).await;
+    assert!(matches!(outcome, Ok(Ok(()))), "stopped cleanly, not held by the hanging poll: {outcome:?}");
+    assert!(started.elapsed() >= SHUTDOWN_GRACE, "the cycle had its grace first");
 }

@@ -3,3 +3,4 @@
 
 mod cycle;
 mod fixture;
+mod simulate;

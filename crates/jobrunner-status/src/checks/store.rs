@@ -194,7 +194,11 @@ fn journal(inputs: &Inputs) -> Vec<CheckResult> {
     };
     let mut by_file: BTreeMap<&PathBuf, Vec<usize>> = BTreeMap::new();
     for warning in &window.warnings {
-        let (ReadWarning::TornLine { path, line } | ReadWarning::UnreadableLine { path, line, .. }) = warning;
+        let (ReadWarning::TornLine { path, line } | ReadWarning::UnreadableLine { path, line, .. }) = warning
+        else {
+            // Not about lines: a directory named like a journal file holds no records to lose.
+            continue;
+        };
         by_file.entry(path).or_default().push(*line);
     }
     by_file

@@ -1,0 +1,4 @@
+//! libFuzzer entry point of the `config` body in `src/lib.rs`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| core_ide_fuzz::config(data));
