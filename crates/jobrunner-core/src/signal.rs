@@ -211,7 +211,10 @@ pub struct PipelineSignal {
     pub parent_ticked: bool,
     /// True when auto-merge is already requested on the PR.
     pub auto_merge_enabled: bool,
-    /// True when a commit landed after the latest review (the agent answered it).
+    /// True when the agent answered the latest review round: the head is another commit than
+    /// the one the latest change-requesting or commenting review by someone other than the
+    /// PR's author and the agents was made on (by commit id; by time only when the review
+    /// names no commit).
     pub has_fix_commit_after_review: bool,
     /// The unresolved threads, as many as `threads_total - threads_resolved`.
     #[serde(default)]

@@ -261,7 +261,37 @@ fn checks_of(rollup: Option<&Rollup>) -> (CheckStatus, RequiredChecks, bool) {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ReviewNode {
+    #[serde(default)]
+    state: Option<String>,
     submitted_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    author: Option<Actor>,
+    #[serde(default)]
+    commit: Option<ReviewCommit>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReviewCommit {
+    oid: String,
+}
+
+/// The review round the agent must answer: the latest review that requested changes or
+/// commented, by someone other than the PR's author and the agents (the agent's own reply in
+/// a thread is a COMMENTED review of its own; it asks nothing).
+fn latest_review_round<'a>(
+    reviews: &'a [ReviewNode],
+    author: Option<&str>,
+    context: Context<'_>,
+) -> Option<&'a ReviewNode> {
+    reviews
+        .iter()
+        .filter(|r| matches!(r.state.as_deref(), Some("CHANGES_REQUESTED" | "COMMENTED")))
+        .filter(|r| {
+            r.author.as_ref().is_none_or(|a| {
+                !context.scope.is_agent(&a.login) && author.is_none_or(|pr_author| !pr_author.eq_ignore_ascii_case(&a.login))
+            })
+        })
+        .max_by_key(|r| r.submitted_at)
 }
 
 #[derive(Debug, Deserialize)]
@@ -365,6 +395,10 @@ pub(crate) struct PrDetail {
     #[serde(default)]
     pub(crate) stop_label: bool,
     pub(crate) last_review_at: Option<DateTime<Utc>>,
+    /// Whether the head is a later commit than the latest review round's, when that round
+    /// names its commit.
+    #[serde(default)]
+    pub(crate) review_answered: Option<bool>,
     pub(crate) auto_merge: bool,
     pub(crate) threads_total: u32,
     pub(crate) unresolved: Vec<UnresolvedThread>,
@@ -393,8 +427,13 @@ impl PrNode {
         let bad = |what: &str| Undecodable(format!("{repo}#{}: {what}", self.number));
         let head_sha = CommitSha::new(self.head_ref_oid.clone()).map_err(|_| bad("head SHA"))?;
         let commit = self.commits.nodes.into_iter().flatten().last().map(|n| n.commit);
-        let last_review_at =
-            self.reviews.into_iter().flat_map(|r| r.nodes).flatten().filter_map(|r| r.submitted_at).max();
+        let reviews: Vec<ReviewNode> = self.reviews.into_iter().flat_map(|r| r.nodes).flatten().collect();
+        let round = latest_review_round(&reviews, self.author.as_ref().map(|a| a.login.as_str()), context);
+        // Answered when the head is another commit than the one the round reviewed: decided
+        // by commit id, never by clocks (a rebase keeps old committer dates).
+        let review_answered =
+            round.and_then(|r| r.commit.as_ref()).map(|c| !c.oid.eq_ignore_ascii_case(head_sha.as_str()));
+        let last_review_at = round.and_then(|r| r.submitted_at);
         let (total_count, threads): (u32, Vec<ThreadNode>) = self
             .review_threads
             .map_or((0, Vec::new()), |t| (t.total_count, t.nodes.into_iter().flatten().collect()));
@@ -447,6 +486,7 @@ impl PrNode {
             scope_label: context.scope.has_scope_label(&labels),
             stop_label: context.scope.has_stop_label(&labels),
             last_review_at,
+            review_answered,
             auto_merge: self.auto_merge_request.is_some(),
             threads_total,
             unresolved,
@@ -533,7 +573,9 @@ impl PrDetail {
             child_open,
             parent_ticked,
             auto_merge_enabled: self.auto_merge,
-            has_fix_commit_after_review: self.last_review_at.is_some_and(|r| self.last_commit_at > r),
+            has_fix_commit_after_review: self
+                .review_answered
+                .unwrap_or_else(|| self.last_review_at.is_some_and(|r| self.last_commit_at > r)),
             unresolved_threads: self.unresolved.clone(),
             merge_state: self.merge_state,
             required_checks: Some(self.required_checks),

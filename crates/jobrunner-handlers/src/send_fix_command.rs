@@ -1,7 +1,9 @@
 //! Stages 4 and 6: ask the coding agent to fix a conflict or answer review threads.
 
 use async_trait::async_trait;
-use jobrunner_core::{ActionKey, Forge, ForgeError, JobHandler, Match, Mergeable, PipelineSignal, PrState};
+use jobrunner_core::{
+    ActionKey, Forge, ForgeError, JobHandler, Match, Mergeable, PipelineSignal, PrState, ReviewDecision,
+};
 
 /// Which of the two fix commands a signal calls for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +24,7 @@ impl Fix {
 }
 
 /// Comments the conflict command on a conflicting PR, or the review command on a PR whose
-/// unresolved threads got no commit since the latest review.
+/// unresolved threads or change request got no commit since the latest review round.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendFixCommand {
     conflict_command: String,
@@ -46,10 +48,19 @@ impl SendFixCommand {
         if signal.mergeable == Mergeable::Conflicting {
             return Some(Fix::Conflict);
         }
-        if signal.unresolved_count() > 0 && !signal.has_fix_commit_after_review {
+        let changes_requested = signal.review_decision == Some(ReviewDecision::ChangesRequested);
+        if (signal.unresolved_count() > 0 || changes_requested) && !signal.has_fix_commit_after_review {
             return Some(Fix::Review);
         }
         None
+    }
+
+    fn review_reason(signal: &PipelineSignal) -> String {
+        let asked = match signal.unresolved_count() {
+            0 => "a reviewer requested changes".to_owned(),
+            n => jobrunner_core::count(n, "unresolved review thread"),
+        };
+        format!("{asked} and no commit since the latest review")
     }
 }
 
@@ -64,13 +75,7 @@ impl JobHandler for SendFixCommand {
             Some(fix @ Fix::Conflict) => {
                 Match::Act { reason: "PR conflicts with its base branch".to_owned(), key: fix.key(signal) }
             }
-            Some(fix @ Fix::Review) => Match::Act {
-                reason: format!(
-                    "{} and no commit since the latest review",
-                    jobrunner_core::count(signal.unresolved_count(), "unresolved review thread")
-                ),
-                key: fix.key(signal),
-            },
+            Some(fix @ Fix::Review) => Match::Act { reason: Self::review_reason(signal), key: fix.key(signal) },
             None => Match::No,
         }
     }

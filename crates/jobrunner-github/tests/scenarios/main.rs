@@ -7,4 +7,5 @@ mod faults;
 mod limits;
 mod merge_step;
 mod privacy;
+mod review_rounds;
 mod world;

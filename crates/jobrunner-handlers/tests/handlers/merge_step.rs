@@ -14,6 +14,12 @@ fn decide_with(settings: &HandlerSettings, signal: &PipelineSignal) -> Decision 
     dispatcher.decide(signal)
 }
 
+/// The agent pushed a commit after the latest review round.
+fn answered(mut signal: PipelineSignal) -> PipelineSignal {
+    signal.has_fix_commit_after_review = true;
+    signal
+}
+
 fn decide(signal: &PipelineSignal) -> Decision {
     decide_with(&HandlerSettings::default(), signal)
 }
@@ -75,8 +81,9 @@ fn a_merge_queue_branch_gets_an_enqueue_not_a_merge() {
 
 #[test]
 fn change_requests_block_every_merge_action() {
-    assert_waits(&open_pr().changes_requested(), "a reviewer requested changes");
-    assert_waits(&open_pr().merge_state(State::Blocked).changes_requested(), "requested changes");
+    // The agent answered the round (a later commit): the reviewer has to look again.
+    assert_waits(&answered(open_pr().changes_requested()), "a reviewer requested changes");
+    assert_waits(&answered(open_pr().merge_state(State::Blocked).changes_requested()), "requested changes");
 }
 
 #[test]
@@ -88,13 +95,13 @@ fn auto_merge_we_armed_is_disarmed_when_a_blocker_appears() {
     let failing =
         open_pr().merge_state(State::Blocked).armed_by_us().deciding_checks(RequiredChecks::Failure);
     assert_step(&failing, "enable_auto_merge/disarm");
-    let changes = open_pr().merge_state(State::Blocked).armed_by_us().changes_requested();
+    let changes = answered(open_pr().merge_state(State::Blocked).armed_by_us().changes_requested());
     assert_step(&changes, "enable_auto_merge/disarm");
 }
 
 #[test]
 fn auto_merge_a_person_armed_is_left_alone() {
-    let mut theirs = open_pr().merge_state(State::Blocked).changes_requested();
+    let mut theirs = answered(open_pr().merge_state(State::Blocked).changes_requested());
     theirs.auto_merge_enabled = true;
     assert_waits(&theirs, "requested changes");
 }
@@ -166,4 +173,13 @@ fn each_step_is_seen_done_by_its_own_effect_after_a_crash() {
     assert!(!handler.effect_visible(&key("update_branch"), &signal));
     assert!(handler.effect_visible(&key("disarm"), &signal));
     assert!(!handler.effect_visible(&key("disarm"), &signal.clone().armed_by_us()));
+}
+
+#[test]
+fn a_change_request_without_threads_gets_the_review_command_once_per_round() {
+    let asked = open_pr().merge_state(State::Blocked).changes_requested();
+    let decision = decide(&asked);
+    assert_eq!(decision.action, Some("send_fix_command"), "{}", decision.reason);
+    assert_eq!(decision.reason, "a reviewer requested changes and no commit since the latest review");
+    assert_waits(&answered(asked), "a reviewer requested changes");
 }
