@@ -48,12 +48,25 @@ impl Dispatcher {
     /// wait (or disabled match) in priority order explains why nothing happens.
     #[must_use]
     pub fn decide(&self, signal: &PipelineSignal) -> Decision {
+        self.decide_skipping(signal, &|_: &ActionKey| false)
+    }
+
+    /// Like [`decide`](Self::decide), passing over handlers whose action is `settled` (done,
+    /// or refused for good, for its key): a PR whose review command went out may still have
+    /// auto-merge withdrawn in the same cycle.
+    #[must_use]
+    pub fn decide_skipping(&self, signal: &PipelineSignal, settled: &dyn Fn(&ActionKey) -> bool) -> Decision {
         if let Some(reason) = untouchable(signal) {
             return decision(signal, None, reason, None);
         }
         let mut explanation: Option<String> = None;
         for (handler, enabled) in self.registry.iter() {
             match handler.matches(signal) {
+                Match::Act { key, .. } if enabled && settled(&key) => {
+                    explanation.get_or_insert_with(|| {
+                        format!("{} already settled (done, or refused for good) for {key}", handler.name())
+                    });
+                }
                 Match::Act { reason, key } if enabled => {
                     return decision(signal, Some(handler.name()), reason, Some(key));
                 }
@@ -76,11 +89,22 @@ impl Dispatcher {
     /// for a PR that already acts this cycle is deferred to the next cycle.
     #[must_use]
     pub fn plan(&self, signals: &[PipelineSignal]) -> Vec<Decision> {
+        self.plan_skipping(signals, &|_: &ActionKey| false)
+    }
+
+    /// Like [`plan`](Self::plan), with [`decide_skipping`](Self::decide_skipping): settled
+    /// keys are passed over before the one-action-per-PR rule counts an action.
+    #[must_use]
+    pub fn plan_skipping(
+        &self,
+        signals: &[PipelineSignal],
+        settled: &dyn Fn(&ActionKey) -> bool,
+    ) -> Vec<Decision> {
         let mut acting: HashMap<(RepoSlug, u64), &'static str> = HashMap::new();
         signals
             .iter()
             .map(|signal| {
-                let mut decision = self.decide(signal);
+                let mut decision = self.decide_skipping(signal, settled);
                 if let Some(action) = decision.action {
                     let pr = (decision.repo.clone(), decision.pr);
                     if let Some(first) = acting.get(&pr) {

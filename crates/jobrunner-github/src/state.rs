@@ -288,7 +288,8 @@ fn latest_review_round<'a>(
         .filter(|r| matches!(r.state.as_deref(), Some("CHANGES_REQUESTED" | "COMMENTED")))
         .filter(|r| {
             r.author.as_ref().is_none_or(|a| {
-                !context.scope.is_agent(&a.login) && author.is_none_or(|pr_author| !pr_author.eq_ignore_ascii_case(&a.login))
+                !context.scope.is_agent(&a.login)
+                    && author.is_none_or(|pr_author| !pr_author.eq_ignore_ascii_case(&a.login))
             })
         })
         .max_by_key(|r| r.submitted_at)

@@ -75,7 +75,9 @@ impl JobHandler for SendFixCommand {
             Some(fix @ Fix::Conflict) => {
                 Match::Act { reason: "PR conflicts with its base branch".to_owned(), key: fix.key(signal) }
             }
-            Some(fix @ Fix::Review) => Match::Act { reason: Self::review_reason(signal), key: fix.key(signal) },
+            Some(fix @ Fix::Review) => {
+                Match::Act { reason: Self::review_reason(signal), key: fix.key(signal) }
+            }
             None => Match::No,
         }
     }

@@ -12,7 +12,7 @@ use jobrunner_core::{
     JobSource, NodeId, PipelineSignal,
 };
 use jobrunner_journal::{JournalError, JournalRecord, JournalWriter};
-use jobrunner_store::{Claim, CycleEnd, CycleOutcome, Outcome, Store, StoreError};
+use jobrunner_store::{Claim, CycleEnd, CycleOutcome, KeyStatus, Outcome, Store, StoreError};
 
 /// Sources polled at once. Each source bounds its own requests (the GitHub source polls its
 /// repositories with bounded concurrency); this only keeps many sources from multiplying it.
@@ -258,7 +258,8 @@ impl Runner {
         std::hash::Hash::hash(&serde_json::to_vec(&signals).unwrap_or_default(), &mut hasher);
         let fingerprint = std::hash::Hasher::finish(&hasher);
         let mut report = CycleReport { cycle, signals: signals.len(), fingerprint, actions: Vec::new() };
-        let decisions = self.dispatcher.plan(&signals);
+        let settled = self.settled_keys(&signals).await?;
+        let decisions = self.dispatcher.plan_skipping(&signals, &|key: &ActionKey| settled.contains(key));
         if !self.settled_crash.load(std::sync::atomic::Ordering::Relaxed) {
             self.settle_unconfirmed(cycle, &polled).await?;
             self.settled_crash.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -270,6 +271,31 @@ impl Runner {
             }
         }
         Ok(report)
+    }
+
+    /// The keys the signals' decisions would act on that are settled already (done, or
+    /// refused for good): each signal is decided again without them, so the next handler in
+    /// priority may act on the PR this cycle. One store read per acting decision, as many as
+    /// the claims they replace.
+    async fn settled_keys(
+        &self,
+        signals: &[PipelineSignal],
+    ) -> Result<std::collections::HashSet<ActionKey>, CycleError> {
+        let mut settled = std::collections::HashSet::new();
+        for signal in signals {
+            for _ in 0..self.dispatcher.registry().names().len() {
+                let decision =
+                    self.dispatcher.decide_skipping(signal, &|key: &ActionKey| settled.contains(key));
+                let Some(key) = decision.key else { break };
+                match self.store.holder_of(&key).await? {
+                    Some(Claim::Taken { status: KeyStatus::Done | KeyStatus::Failed { .. }, .. }) => {
+                        settled.insert(key);
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(settled)
     }
 
     /// Claims, performs, confirms, journals and reports one decision.

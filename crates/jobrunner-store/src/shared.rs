@@ -70,6 +70,10 @@ macro_rules! impl_store {
 
             #[async_trait]
             impl Store for $store {
+                async fn holder_of(&self, key: &ActionKey) -> Result<Option<Claim>, StoreError> {
+                    self.holder(&KeyColumns::of(key)?).await
+                }
+
                 async fn node(&self) -> Result<NodeRecord, StoreError> {
                     let (node, created_at): (String, String) = sqlx::query_as(identity::NODE)
                         .bind(self.node.as_str())

@@ -26,6 +26,10 @@ pub trait Store: Send + Sync {
     /// claim nothing.
     async fn claim(&self, key: &ActionKey, node: &NodeId, at: DateTime<Utc>) -> Result<Claim, StoreError>;
 
+    /// Who holds `key` and where it stands, `None` when nobody claimed it: the runner skips a
+    /// decision whose key is settled already, so the next handler may act on the PR instead.
+    async fn holder_of(&self, key: &ActionKey) -> Result<Option<Claim>, StoreError>;
+
     /// Records the outcome of a key this store's node claimed. The key stays taken for good,
     /// so a permanently failed action is skipped like a done one. Errors when the key is not
     /// claimed by this node (any more) or already confirmed.

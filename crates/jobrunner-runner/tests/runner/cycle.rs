@@ -21,7 +21,7 @@ async fn an_action_is_performed_journaled_and_reported_once() {
     let first = runner.cycle().await.unwrap();
     assert_eq!(first.actions[0].outcome, ActionOutcome::Performed);
     let second = runner.cycle().await.unwrap();
-    assert_eq!(second.actions[0].outcome, ActionOutcome::AlreadyClaimed);
+    assert!(second.actions.is_empty(), "the settled key is passed over: {:?}", second.actions);
 
     assert_eq!(forge.calls(), [ForgeCall::MarkReady { repo: repo(), pr: 7 }], "performed once");
     let journal = fixture.journal();
@@ -42,7 +42,7 @@ async fn a_claimed_key_is_not_performed_again_after_a_restart() {
     fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
     fixture.restart().await;
     let report = fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
-    assert_eq!(report.actions[0].outcome, ActionOutcome::AlreadyClaimed);
+    assert!(report.actions.is_empty(), "done before the restart: {:?}", report.actions);
     assert_eq!(forge.calls().len(), 1);
 }
 
@@ -111,7 +111,7 @@ async fn a_permanent_failure_is_recorded_and_never_retried() {
     fixture.runner(failing, false).cycle().await.unwrap();
     let forge = Arc::new(RecordingForge::new());
     let again = fixture.runner(Arc::clone(&forge), false).cycle().await.unwrap();
-    assert_eq!(again.actions[0].outcome, ActionOutcome::AlreadyClaimed);
+    assert!(again.actions.is_empty(), "refused for good on this head: {:?}", again.actions);
     assert!(forge.calls().is_empty());
 }
 
@@ -443,4 +443,31 @@ async fn shutdown_while_the_api_hangs_cancels_the_cycle_after_the_grace() {
     let outcome = tokio::time::timeout(SHUTDOWN_GRACE * 4, runner.run(pace, stopped, &mut |_| {})).await;
     assert!(matches!(outcome, Ok(Ok(()))), "stopped cleanly, not held by the hanging poll: {outcome:?}");
     assert!(started.elapsed() >= SHUTDOWN_GRACE, "the cycle had its grace first");
+}
+
+#[tokio::test]
+async fn a_settled_key_lets_the_next_handler_act_on_the_pr_the_same_cycle() {
+    use jobrunner_core::{MergeStateStatus, ReviewDecision};
+    let fixture = Fixture::new().await;
+    // Changes requested on a PR this node armed auto-merge on: first the agent hears of it,
+    // then, with the command settled, the auto-merge is withdrawn at once, not after a push.
+    let mut signal = draft_pr();
+    signal.is_draft = false;
+    signal.merge_state = MergeStateStatus::Blocked;
+    signal.review_decision = Some(ReviewDecision::ChangesRequested);
+    signal.auto_merge_enabled = true;
+    signal.auto_merge_ours = true;
+    fixture.source.set(vec![signal]);
+    let forge = Arc::new(RecordingForge::new());
+    let runner = fixture.runner(Arc::clone(&forge), false);
+    let first = runner.cycle().await.unwrap();
+    assert_eq!(first.actions[0].action, "send_fix_command");
+    let second = runner.cycle().await.unwrap();
+    assert_eq!(second.actions.len(), 1, "{:?}", second.actions);
+    assert_eq!(
+        (second.actions[0].action, &second.actions[0].outcome),
+        ("enable_auto_merge", &ActionOutcome::Performed)
+    );
+    assert!(matches!(forge.calls().last(), Some(ForgeCall::DisableAutoMerge { pr: 7, .. })));
+    assert!(runner.cycle().await.unwrap().actions.is_empty(), "then nothing, both keys settled");
 }
