@@ -269,20 +269,27 @@ async fn probe_store(data_dir: &Path, node: &NodeId) -> StoreSnapshot {
     snapshot(location, read)
 }
 
-/// What the checks read of a store: its schema version, its node and that node's latest cycles.
-type StoreRead = (i64, NodeId, Vec<CycleRecord>);
+/// Refused actions read for the store check: enough to name a few and count the rest.
+pub(crate) const REFUSED_SHOWN: u32 = 20;
+
+/// What the checks read of a store: its schema version, its node, that node's latest cycles
+/// and the actions refused for good in the last day.
+type StoreRead = (i64, NodeId, Vec<CycleRecord>, Vec<jobrunner_store::RefusedAction>);
 
 async fn read_store(store: &dyn Store) -> Result<StoreRead, StoreError> {
     let schema_version = store.schema_version().await?;
     let node = store.node().await?.id;
     let limit = u32::try_from(PROJECTION_CYCLES).unwrap_or(u32::MAX);
     let cycles = store.recent_cycles(&node, limit).await?;
-    Ok((schema_version, node, cycles))
+    let refused = store.refused_since(chrono::Utc::now() - chrono::TimeDelta::days(1), REFUSED_SHOWN).await?;
+    Ok((schema_version, node, cycles, refused))
 }
 
 fn snapshot(location: String, read: Result<StoreRead, StoreError>) -> StoreSnapshot {
     match read {
-        Ok((schema_version, node, cycles)) => StoreSnapshot::Open { location, schema_version, node, cycles },
+        Ok((schema_version, node, cycles, refused)) => {
+            StoreSnapshot::Open { location, schema_version, node, cycles, refused }
+        }
         Err(error) => {
             let problem =
                 if error.is_connection_lost() { StoreProblem::Unreachable } else { StoreProblem::Unopenable };
@@ -376,15 +383,26 @@ async fn read_fleet_database(
     let node = settings.node_id.clone();
     let store = match version {
         0 => StoreSnapshot::NotCreated { location },
-        older if older < POSTGRES_SCHEMA_VERSION => {
-            StoreSnapshot::Open { location, schema_version: older, node, cycles: Vec::new() }
-        }
+        older if older < POSTGRES_SCHEMA_VERSION => StoreSnapshot::Open {
+            location,
+            schema_version: older,
+            node,
+            cycles: Vec::new(),
+            refused: Vec::new(),
+        },
         current => {
             // A fleet's database records every node that ever connected; the store reads this
             // node's cycles, none when it never ran.
             let limit = u32::try_from(PROJECTION_CYCLES).unwrap_or(u32::MAX);
-            let cycles = pg.recent_cycles(&node, limit).await;
-            snapshot(location, cycles.map(|cycles| (current, node, cycles)))
+            let since = chrono::Utc::now() - chrono::TimeDelta::days(1);
+            let read = match pg.recent_cycles(&node, limit).await {
+                Ok(cycles) => pg
+                    .refused_since(since, REFUSED_SHOWN)
+                    .await
+                    .map(|refused| (current, node, cycles, refused)),
+                Err(error) => Err(error),
+            };
+            snapshot(location, read)
         }
     };
     if let StoreSnapshot::Unusable { problem: StoreProblem::Unreachable, detail, .. } = &store {

@@ -288,6 +288,8 @@ pub enum StoreSnapshot {
         node: NodeId,
         /// The node's latest cycles, newest first.
         cycles: Vec<CycleRecord>,
+        /// Actions recorded as failed for good in the last day, newest first (at most 20).
+        refused: Vec<jobrunner_store::RefusedAction>,
     },
 }
 

@@ -8,6 +8,7 @@
 //!
 //! Every statement below binds the key as `$1..$5` = repo, pr, action, head SHA, review time.
 
+use chrono::{DateTime, Utc};
 use jobrunner_core::{ActionKey, CommitSha, FailureClass, NodeId, RepoSlug};
 
 use crate::StoreError;
@@ -84,6 +85,22 @@ pub(crate) const TAKE_OVER: &str = "UPDATE ledger SET node = $7 \
 pub(crate) const UNCONFIRMED: &str = "SELECT repo, pr, action, head_sha, review_at FROM ledger \
      WHERE node = $1 AND status = 'claimed' ORDER BY claimed_at, repo, pr, action, head_sha, review_at";
 
+/// Keys confirmed as failed since `$1`, newest first, at most `$2`: the actions GitHub refused
+/// for good, for `core-status`.
+pub(crate) const REFUSED: &str = "SELECT repo, pr, action, head_sha, review_at, failure, confirmed_at FROM ledger \
+     WHERE status = 'failed' AND confirmed_at >= $1 ORDER BY confirmed_at DESC LIMIT $2";
+
+/// An action recorded as failed for good: never performed again for its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedAction {
+    /// The action's key.
+    pub key: ActionKey,
+    /// Why, as its failure class (the node's log has GitHub's reason in our words).
+    pub class: FailureClass,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+}
+
 /// A key as the five columns of the ledger's primary key.
 pub(crate) struct KeyColumns {
     pub(crate) repo: String,
@@ -128,6 +145,24 @@ pub(crate) fn outcome_columns(outcome: Outcome) -> (&'static str, Option<String>
         Outcome::Done => ("done", None),
         Outcome::Failed { class } => ("failed", Some(crate::columns::json_text(&class))),
     }
+}
+
+/// A row of [`REFUSED`] as a [`RefusedAction`].
+pub(crate) fn refused_action(
+    (repo, pr, action, head_sha, review_at, failure, confirmed_at): (
+        String,
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    ),
+) -> Result<RefusedAction, StoreError> {
+    let key = KeyColumns { repo, pr, action, head_sha, review_at }.into_key()?;
+    let class = crate::columns::parse_json("failure class", failure.as_deref().unwrap_or("null"))?;
+    let at = parse_timestamp("confirmed_at", confirmed_at.as_deref().unwrap_or_default())?;
+    Ok(RefusedAction { key, class, at })
 }
 
 /// A key's status from its `status` and `failure` columns.

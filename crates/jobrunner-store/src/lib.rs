@@ -70,7 +70,7 @@ pub use error::{DatabaseCause, StoreError};
 pub use etags::CachedEtag;
 pub use fleet::{CLOCK_SKEW_BOUND, FleetMember, FleetStore, RepoLease};
 pub use identity::NodeRecord;
-pub use ledger::{Claim, KeyStatus, Outcome};
+pub use ledger::{Claim, KeyStatus, Outcome, RefusedAction};
 pub use lock::{DataDirLock, LOCK_FILE};
 pub use migrations::{POSTGRES_SCHEMA_VERSION, SCHEMA_VERSION};
 pub use postgres::PgStore;

@@ -74,6 +74,21 @@ macro_rules! impl_store {
                     self.holder(&KeyColumns::of(key)?).await
                 }
 
+                async fn refused_since(
+                    &self,
+                    since: DateTime<Utc>,
+                    limit: u32,
+                ) -> Result<Vec<$crate::RefusedAction>, StoreError> {
+                    type Row = (String, i64, String, String, String, Option<String>, Option<String>);
+                    let rows: Vec<Row> = sqlx::query_as(ledger::REFUSED)
+                        .bind(timestamp(since))
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(self.failed("list refused actions"))?;
+                    rows.into_iter().map(ledger::refused_action).collect()
+                }
+
                 async fn node(&self) -> Result<NodeRecord, StoreError> {
                     let (node, created_at): (String, String) = sqlx::query_as(identity::NODE)
                         .bind(self.node.as_str())

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use jobrunner_core::{ActionKey, CommitSha, NodeId, RepoSlug};
 
-use crate::{CachedEtag, Claim, CycleEnd, CycleRecord, NodeRecord, Outcome, StoreError};
+use crate::{CachedEtag, Claim, CycleEnd, CycleRecord, NodeRecord, Outcome, RefusedAction, StoreError};
 
 /// A node's state store: idempotency ledger, ETag cache, per-PR state, fix-command counts,
 /// cycle records and identity.
@@ -29,6 +29,11 @@ pub trait Store: Send + Sync {
     /// Who holds `key` and where it stands, `None` when nobody claimed it: the runner skips a
     /// decision whose key is settled already, so the next handler may act on the PR instead.
     async fn holder_of(&self, key: &ActionKey) -> Result<Option<Claim>, StoreError>;
+
+    /// The actions recorded as failed for good since `since` (by any node of the store),
+    /// newest first, at most `limit`: what `core-status` shows as refused.
+    async fn refused_since(&self, since: DateTime<Utc>, limit: u32)
+    -> Result<Vec<RefusedAction>, StoreError>;
 
     /// Records the outcome of a key this store's node claimed. The key stays taken for good,
     /// so a permanently failed action is skipped like a done one. Errors when the key is not

@@ -161,6 +161,7 @@ both_stores!(
     a_claim_never_confirmed_is_unconfirmed_after_a_restart_until_confirmed,
     a_released_key_can_be_claimed_again,
     a_permanent_failure_stays_recorded_and_the_key_taken,
+    refused_actions_are_listed_newest_first_and_done_ones_never,
     a_key_is_confirmed_once_and_only_after_a_claim,
     a_new_review_time_on_the_same_head_is_a_new_key,
     fix_commands_count_until_progress_whatever_the_head,
@@ -256,6 +257,25 @@ async fn a_permanent_failure_stays_recorded_and_the_key_taken(db: Db) {
     let store = db.open().await;
     let claim = store.claim(&key(7), &node("node-a"), ts(2)).await.unwrap();
     assert_eq!(claim, taken_by("node-a", KeyStatus::Failed { class: FailureClass::Validation }));
+}
+
+async fn refused_actions_are_listed_newest_first_and_done_ones_never(db: Db) {
+    let store = db.open().await;
+    for (pr, outcome) in [
+        (7, Outcome::Failed { class: FailureClass::Permanent }),
+        (8, Outcome::Done),
+        (9, Outcome::Failed { class: FailureClass::Forbidden }),
+    ] {
+        store.claim(&key(pr), &node("node-a"), ts(0)).await.unwrap();
+        store.confirm(&key(pr), outcome, ts(u32::try_from(pr).unwrap())).await.unwrap();
+    }
+    store.claim(&key(10), &node("node-a"), ts(0)).await.unwrap();
+    let refused = store.refused_since(ts(0), 20).await.unwrap();
+    let listed: Vec<(u64, FailureClass)> = refused.iter().map(|r| (r.key.pr, r.class)).collect();
+    assert_eq!(listed, [(9, FailureClass::Forbidden), (7, FailureClass::Permanent)]);
+    assert_eq!(refused[0].at, ts(9));
+    assert_eq!(store.refused_since(ts(8), 20).await.unwrap().len(), 1, "only since the given time");
+    assert_eq!(store.refused_since(ts(0), 1).await.unwrap().len(), 1, "at most the limit");
 }
 
 async fn a_key_is_confirmed_once_and_only_after_a_claim(db: Db) {

@@ -31,6 +31,8 @@ pub const JOURNAL_UNREADABLE: Check = Check::error("store.E005", C);
 pub const STALE_CYCLE: Check = Check::warn("store.W001", C);
 /// No handler is enabled.
 pub const NO_HANDLERS: Check = Check::warn("store.W002", C);
+/// GitHub refused actions for good in the last day.
+pub const REFUSED_ACTIONS: Check = Check::warn("store.W003", C);
 /// No notification channel.
 pub const NO_NOTIFICATIONS: Check = Check::info("store.I001", C);
 /// Torn or unreadable journal lines.
@@ -47,6 +49,7 @@ pub const CHECKS: &[Check] = &[
     JOURNAL_UNREADABLE,
     STALE_CYCLE,
     NO_HANDLERS,
+    REFUSED_ACTIONS,
     NO_NOTIFICATIONS,
     JOURNAL_SKIPPED_LINES,
     NOT_CREATED,
@@ -55,11 +58,37 @@ pub const CHECKS: &[Check] = &[
 /// Cycles a node may miss before its last one counts as stale.
 const STALE_AFTER_INTERVALS: u32 = 3;
 
+/// Keys a refusal message names before it counts the rest.
+const REFUSED_NAMED: usize = 5;
+
+/// Actions GitHub refused for good: each is recorded once and never retried on its head, so
+/// the PR waits until a person changes what GitHub objected to (a repository setting, the
+/// token's access, the merge method).
+fn refused_actions(inputs: &Inputs) -> Option<CheckResult> {
+    let StoreSnapshot::Open { refused, .. } = &inputs.store else { return None };
+    if refused.is_empty() {
+        return None;
+    }
+    let named: Vec<String> =
+        refused.iter().take(REFUSED_NAMED).map(|r| format!("{} ({})", r.key, r.class)).collect();
+    let more = refused.len().saturating_sub(REFUSED_NAMED);
+    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+    Some(REFUSED_ACTIONS.result(
+        format!(
+            "{} refused for good in the last day, not retried on their heads: {}{more}",
+            jobrunner_core::count(u32::try_from(refused.len()).unwrap_or(u32::MAX), "action"),
+            named.join(", ")
+        ),
+        "the node's log names GitHub's reason for each key (journalctl -u core-ide | grep KEY): fix the repository setting, the token's access or merge_method; a new head is tried again",
+    ))
+}
+
 /// Runs the store checks.
 #[must_use]
 pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
     let mut results = database(inputs);
     results.extend(stale_cycle(inputs));
+    results.extend(refused_actions(inputs));
     if inputs.settings.enabled_handlers.is_empty() {
         results.push(NO_HANDLERS.result(
             "no handler is enabled: the node polls but never acts",

@@ -120,7 +120,7 @@ async fn a_fleet_nodes_store_and_fleet_are_read_from_its_database_without_showin
         message(FLEET, &inputs, "fleet.ok"),
         "fleet node node-a: 2 live nodes, 2 of 2 repositories leased"
     );
-    let StoreSnapshot::Open { location, schema_version, node: recorded, cycles } = &inputs.store else {
+    let StoreSnapshot::Open { location, schema_version, node: recorded, cycles, .. } = &inputs.store else {
         panic!("{:?}", inputs.store)
     };
     assert_eq!(location, a.url());

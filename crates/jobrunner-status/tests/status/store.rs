@@ -200,6 +200,7 @@ fn fleet_store(schema_version: i64) -> StoreSnapshot {
         schema_version,
         node: NodeId::new("node-a").unwrap(),
         cycles: vec![cycle(7, TimeDelta::seconds(30), 2)],
+        refused: Vec::new(),
     }
 }
 
@@ -253,4 +254,34 @@ fn a_fleet_database_the_store_refuses_is_an_error_pointing_at_the_database_url()
     inputs.settings.database_url = None;
     let standalone = checks::run_category(STORE, &inputs).remove(0);
     assert_eq!(standalone.hint.as_deref(), Some("see the message: check the file, or move it aside"));
+}
+
+fn refused(pr: u64, action: &str) -> jobrunner_store::RefusedAction {
+    jobrunner_store::RefusedAction {
+        key: jobrunner_core::ActionKey {
+            repo: jobrunner_core::RepoSlug::parse("octo/app").unwrap(),
+            pr,
+            action: action.to_owned(),
+            head_sha: jobrunner_core::CommitSha::new("a".repeat(40)).unwrap(),
+            review_at: None,
+        },
+        class: jobrunner_core::FailureClass::Permanent,
+        at: crate::support::now(),
+    }
+}
+
+#[test]
+fn actions_github_refused_for_good_are_a_warning_naming_their_keys() {
+    let mut inputs = healthy();
+    let StoreSnapshot::Open { refused: list, .. } = &mut inputs.store else { unreachable!() };
+    *list = (0..7).map(|pr| refused(pr, "enable_auto_merge/merge")).collect();
+    let text = message(STORE, &inputs, "store.W003");
+    assert!(text.starts_with("7 actions refused for good in the last day"), "{text}");
+    assert!(text.contains("octo/app#0:enable_auto_merge/merge@aaaa"), "{text}");
+    assert!(text.ends_with("and 2 more"), "{text}");
+}
+
+#[test]
+fn no_refused_action_is_quiet() {
+    assert!(!findings(STORE, &healthy()).contains(&"store.W003"));
 }

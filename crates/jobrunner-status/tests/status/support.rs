@@ -90,6 +90,7 @@ pub(crate) fn open_store(cycles: Vec<CycleRecord>) -> StoreSnapshot {
         schema_version: jobrunner_store::SCHEMA_VERSION,
         node: NodeId::new(NODE).unwrap(),
         cycles,
+        refused: Vec::new(),
     }
 }
 
