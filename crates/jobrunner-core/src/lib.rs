@@ -39,7 +39,7 @@ pub use signal::{
     CheckStatus, MergeStateStatus, Mergeable, PipelineSignal, PrState, RequiredChecks, ReviewDecision,
     SignalError, UnresolvedThread,
 };
-pub use source::{BudgetReading, CacheError, JobSource, SourceCache};
+pub use source::{BudgetReading, CacheError, JobSource, SourceCache, UnhealthyRepo, unhealthy_key};
 
 /// `n` and `noun`, pluralized with an `s` when `n` is not 1, for decision reasons.
 #[must_use]

@@ -78,3 +78,24 @@ pub trait SourceCache: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("source cache: {0}")]
 pub struct CacheError(pub String);
+
+/// A repository a source could not poll (404, 403, errors), as it keeps the list in its
+/// [`SourceCache`] under [`unhealthy_key`] for `core-status` to show.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UnhealthyRepo {
+    /// The repository, as configured.
+    pub repo: RepoSlug,
+    /// The class of its latest failure.
+    pub class: crate::failure::FailureClass,
+    /// Failed polls in a row.
+    pub failures: u32,
+    /// When its failures began.
+    pub since: chrono::DateTime<chrono::Utc>,
+}
+
+/// The cache key under which the source named `source` (`JobSource::name`) keeps its
+/// unhealthy repositories.
+#[must_use]
+pub fn unhealthy_key(source: &str) -> String {
+    format!("unhealthy {source}")
+}

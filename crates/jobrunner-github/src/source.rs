@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use futures_util::stream::{self, StreamExt};
 use jobrunner_core::{
     ActionResult, BudgetReading, FailureClass, ForgeError, JobSource, MergeStateStatus, Mergeable,
-    PipelineSignal, PrState, RepoSlug, SourceCache,
+    PipelineSignal, PrState, RepoSlug, SourceCache, UnhealthyRepo, unhealthy_key,
 };
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
@@ -43,6 +43,8 @@ pub struct GitHubSource {
     renamed: std::sync::Mutex<BTreeSet<RepoSlug>>,
     /// Repositories whose last poll failed on their own, with when to try again.
     unhealthy: std::sync::Mutex<BTreeMap<RepoSlug, Unhealthy>>,
+    /// Hash of the unhealthy list last saved to the cache.
+    health_saved: std::sync::Mutex<Option<u64>>,
 }
 
 /// A repository that answered 403, 404 or kept failing: polled again after a back-off while
@@ -53,6 +55,8 @@ pub struct Unhealthy {
     pub class: FailureClass,
     /// Failed polls in a row.
     pub failures: u32,
+    /// When the failures began.
+    pub since: chrono::DateTime<chrono::Utc>,
     /// Not polled again before this.
     pub retry_at: std::time::Instant,
 }
@@ -70,6 +74,7 @@ impl GitHubSource {
             regained: std::sync::Mutex::default(),
             renamed: std::sync::Mutex::default(),
             unhealthy: std::sync::Mutex::default(),
+            health_saved: std::sync::Mutex::default(),
         }
     }
 
@@ -113,9 +118,40 @@ impl GitHubSource {
         Ok(())
     }
 
+    /// Keeps the unhealthy repositories in the cache for `core-status`, when they changed:
+    /// the entries of the repositories this source polled are replaced, others (a fleet
+    /// peer's) kept.
+    async fn save_health(&self, cache: &Arc<dyn SourceCache>, polled: &[usize]) -> Result<(), ForgeError> {
+        let ours: Vec<UnhealthyRepo> = self
+            .unhealthy()
+            .into_iter()
+            .map(|(repo, u)| UnhealthyRepo { repo, class: u.class, failures: u.failures, since: u.since })
+            .collect();
+        let hash = hash_of(&serde_json::to_string(&ours).expect("health serialises"));
+        if self.health_saved.lock().expect("health lock").replace(hash) == Some(hash) {
+            return Ok(());
+        }
+        let key = unhealthy_key(self.name());
+        let stored: Vec<UnhealthyRepo> = cache
+            .load(&key)
+            .await
+            .map_err(cache_error)?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default();
+        let polled: BTreeSet<&RepoSlug> = polled.iter().map(|i| &self.repos[*i].0).collect();
+        let mut merged: Vec<UnhealthyRepo> =
+            stored.into_iter().filter(|u| !polled.contains(&u.repo)).collect();
+        merged.extend(ours.into_iter().filter(|u| polled.contains(&u.repo)));
+        cache
+            .save(&key, &serde_json::to_string(&merged).expect("health serialises"))
+            .await
+            .map_err(cache_error)
+    }
+
     /// Saves the snapshot of every repository whose state changed this cycle.
     async fn save(&self) -> Result<(), ForgeError> {
         let Some(cache) = &self.cache else { return Ok(()) };
+        self.save_health(cache, &self.polled_indices()).await?;
         for (repo, state) in &self.repos {
             let mut state = state.lock().await;
             let json = serde_json::to_string(&Snapshot::of(&state)).expect("a snapshot serialises");
@@ -146,6 +182,7 @@ impl GitHubSource {
         let repo = &self.repos[index].0;
         let mut unhealthy = self.unhealthy.lock().expect("unhealthy lock");
         let failures = unhealthy.get(repo).map_or(1, |u| u.failures.saturating_add(1));
+        let since = unhealthy.get(repo).map_or_else(chrono::Utc::now, |u| u.since);
         let backoff = UNHEALTHY_BACKOFF.saturating_mul(1 << (failures - 1).min(6)).min(UNHEALTHY_BACKOFF_MAX);
         if failures == 1 {
             tracing::warn!(
@@ -157,7 +194,7 @@ impl GitHubSource {
             );
         }
         let retry_at = std::time::Instant::now() + backoff;
-        unhealthy.insert(repo.clone(), Unhealthy { class: error.class, failures, retry_at });
+        unhealthy.insert(repo.clone(), Unhealthy { class: error.class, failures, since, retry_at });
     }
 
     fn mark_healthy(&self, index: usize) {

@@ -274,7 +274,14 @@ pub(crate) const REFUSED_SHOWN: u32 = 20;
 
 /// What the checks read of a store: its schema version, its node, that node's latest cycles
 /// and the actions refused for good in the last day.
-type StoreRead = (i64, NodeId, Vec<CycleRecord>, Vec<jobrunner_store::RefusedAction>);
+type StoreRead =
+    (i64, NodeId, Vec<CycleRecord>, Vec<jobrunner_store::RefusedAction>, Vec<jobrunner_core::UnhealthyRepo>);
+
+/// The repositories the GitHub source saved as unhealthy; an unreadable entry reads as none.
+async fn read_unhealthy(store: &dyn Store) -> Result<Vec<jobrunner_core::UnhealthyRepo>, StoreError> {
+    let entry = store.etag(&jobrunner_core::unhealthy_key("github")).await?;
+    Ok(entry.and_then(|e| serde_json::from_value(e.payload).ok()).unwrap_or_default())
+}
 
 async fn read_store(store: &dyn Store) -> Result<StoreRead, StoreError> {
     let schema_version = store.schema_version().await?;
@@ -282,13 +289,14 @@ async fn read_store(store: &dyn Store) -> Result<StoreRead, StoreError> {
     let limit = u32::try_from(PROJECTION_CYCLES).unwrap_or(u32::MAX);
     let cycles = store.recent_cycles(&node, limit).await?;
     let refused = store.refused_since(chrono::Utc::now() - chrono::TimeDelta::days(1), REFUSED_SHOWN).await?;
-    Ok((schema_version, node, cycles, refused))
+    let unhealthy = read_unhealthy(store).await?;
+    Ok((schema_version, node, cycles, refused, unhealthy))
 }
 
 fn snapshot(location: String, read: Result<StoreRead, StoreError>) -> StoreSnapshot {
     match read {
-        Ok((schema_version, node, cycles, refused)) => {
-            StoreSnapshot::Open { location, schema_version, node, cycles, refused }
+        Ok((schema_version, node, cycles, refused, unhealthy)) => {
+            StoreSnapshot::Open { location, schema_version, node, cycles, refused, unhealthy }
         }
         Err(error) => {
             let problem =
@@ -389,19 +397,20 @@ async fn read_fleet_database(
             node,
             cycles: Vec::new(),
             refused: Vec::new(),
+            unhealthy: Vec::new(),
         },
         current => {
             // A fleet's database records every node that ever connected; the store reads this
             // node's cycles, none when it never ran.
             let limit = u32::try_from(PROJECTION_CYCLES).unwrap_or(u32::MAX);
             let since = chrono::Utc::now() - chrono::TimeDelta::days(1);
-            let read = match pg.recent_cycles(&node, limit).await {
-                Ok(cycles) => pg
-                    .refused_since(since, REFUSED_SHOWN)
-                    .await
-                    .map(|refused| (current, node, cycles, refused)),
-                Err(error) => Err(error),
-            };
+            let read = async {
+                let cycles = pg.recent_cycles(&node, limit).await?;
+                let refused = pg.refused_since(since, REFUSED_SHOWN).await?;
+                let unhealthy = read_unhealthy(pg).await?;
+                Ok((current, node, cycles, refused, unhealthy))
+            }
+            .await;
             snapshot(location, read)
         }
     };

@@ -290,6 +290,8 @@ pub enum StoreSnapshot {
         cycles: Vec<CycleRecord>,
         /// Actions recorded as failed for good in the last day, newest first (at most 20).
         refused: Vec<jobrunner_store::RefusedAction>,
+        /// Repositories the node's GitHub source could not poll, as it last saved them.
+        unhealthy: Vec<jobrunner_core::UnhealthyRepo>,
     },
 }
 

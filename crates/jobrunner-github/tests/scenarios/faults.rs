@@ -109,7 +109,8 @@ async fn an_unknown_repository_is_unhealthy_as_not_found_and_the_poll_goes_on() 
         jobrunner_github::GitHubClient::new(crate::world::test_config(world.sim.base_url())).unwrap(),
     );
     let repos = vec![RepoSlug::parse("octo/missing").unwrap(), RepoSlug::parse(crate::world::REPO).unwrap()];
-    let source = jobrunner_github::GitHubSource::new(client, repos);
+    let cache = std::sync::Arc::new(crate::world::MemoryCache::default());
+    let source = jobrunner_github::GitHubSource::new(client, repos).with_cache(cache.clone());
     let signals =
         jobrunner_core::JobSource::poll(&source).await.expect("one missing repository fails no poll");
     assert!(!signals.is_empty(), "the healthy repository's signals are there");
@@ -120,4 +121,8 @@ async fn an_unknown_repository_is_unhealthy_as_not_found_and_the_poll_goes_on() 
         (unhealthy[0].0.to_string(), unhealthy[0].1.class),
         ("octo/missing".to_owned(), FailureClass::NotFound)
     );
+    // Kept for core-status (runtime.W005) under the source's key.
+    let saved = cache.contents();
+    let line = saved.lines().find(|l| l.starts_with("unhealthy github=")).expect("the list is saved");
+    assert!(line.contains("\"repo\":\"octo/missing\"") && line.contains("not_found"), "{line}");
 }

@@ -20,10 +20,12 @@ pub const PRODUCTION_DEBUG_LOG: Check = Check::warn("runtime.W002", C);
 pub const FAST_POLL: Check = Check::warn("runtime.W003", C);
 /// Projected API use over the token's budget share.
 pub const OVER_BUDGET: Check = Check::warn("runtime.W004", C);
+/// Repositories the node cannot poll.
+pub const UNHEALTHY_REPOS: Check = Check::warn("runtime.W005", C);
 
 /// Every check of this category.
 pub const CHECKS: &[Check] =
-    &[NO_TOKEN, NO_REPOS, PRODUCTION_DRY_RUN, PRODUCTION_DEBUG_LOG, FAST_POLL, OVER_BUDGET];
+    &[NO_TOKEN, NO_REPOS, PRODUCTION_DRY_RUN, PRODUCTION_DEBUG_LOG, FAST_POLL, OVER_BUDGET, UNHEALTHY_REPOS];
 
 /// Below this, polling spends the budget's secondary limits for little gain.
 const MIN_POLL_INTERVAL: Duration = Duration::from_secs(10);
@@ -35,7 +37,7 @@ pub const PROJECTION_CYCLES: usize = 20;
 #[must_use]
 pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
     let settings = &inputs.settings;
-    let mut results = Vec::new();
+    let mut results: Vec<CheckResult> = unhealthy_repos(inputs).into_iter().collect();
     if settings.github_token.is_none() {
         results.push(NO_TOKEN.result(
             "no GitHub token: core-ide will refuse to start",
@@ -153,4 +155,30 @@ pub fn projection(inputs: &Inputs) -> Option<Projection> {
         share: PRIMARY_BUDGET_PER_HOUR / u64::from(inputs.nodes_sharing_token.max(1)),
         poll_interval: inputs.settings.poll_interval,
     })
+}
+
+/// Repositories the node's GitHub source could not poll as it last saved them (only those
+/// still configured): the node skips each with a back-off while it polls the rest.
+fn unhealthy_repos(inputs: &Inputs) -> Option<CheckResult> {
+    let crate::inputs::StoreSnapshot::Open { unhealthy, .. } = &inputs.store else { return None };
+    let listed: Vec<String> = unhealthy
+        .iter()
+        .filter(|u| inputs.settings.repos.contains(&u.repo))
+        .map(|u| {
+            format!(
+                "{} ({}, {} failed polls since {})",
+                u.repo,
+                u.class,
+                u.failures,
+                u.since.format("%Y-%m-%d %H:%M UTC")
+            )
+        })
+        .collect();
+    if listed.is_empty() {
+        return None;
+    }
+    Some(UNHEALTHY_REPOS.result(
+        format!("GitHub refuses polls of {}: {}", jobrunner_core::count(u32::try_from(listed.len()).unwrap_or(u32::MAX), "repository"), listed.join(", ")),
+        "not found: check the name in CORE_REPOS (renamed, transferred or deleted?); forbidden: give the token read access to it; the node retries each with a back-off and polls the others meanwhile",
+    ))
 }

@@ -127,3 +127,33 @@ fn cycles_within_the_budget_or_no_cycles_at_all_are_quiet() {
     inputs.store = open_store(Vec::new());
     assert_eq!(findings(RUNTIME, &inputs), Vec::<&str>::new());
 }
+
+#[test]
+fn repositories_the_node_cannot_poll_are_a_warning_naming_each_and_its_class() {
+    let mut inputs = healthy();
+    let repo = inputs.settings.repos[0].clone();
+    let jobrunner_status::StoreSnapshot::Open { unhealthy, .. } = &mut inputs.store else { unreachable!() };
+    let gone = jobrunner_core::RepoSlug::parse("octo/removed-from-config").unwrap();
+    for (repo, class) in [
+        (repo.clone(), jobrunner_core::FailureClass::NotFound),
+        (gone, jobrunner_core::FailureClass::Forbidden),
+    ] {
+        unhealthy.push(jobrunner_core::UnhealthyRepo {
+            repo,
+            class,
+            failures: 3,
+            since: crate::support::now(),
+        });
+    }
+    let text = message(RUNTIME, &inputs, "runtime.W005");
+    assert!(
+        text.starts_with(&format!("GitHub refuses polls of 1 repository: {repo} (not found, 3 failed polls")),
+        "{text}"
+    );
+    assert!(!text.contains("removed-from-config"), "only repositories still configured: {text}");
+}
+
+#[test]
+fn no_unhealthy_repository_is_quiet() {
+    assert!(!findings(RUNTIME, &healthy()).contains(&"runtime.W005"));
+}

@@ -201,6 +201,7 @@ fn fleet_store(schema_version: i64) -> StoreSnapshot {
         node: NodeId::new("node-a").unwrap(),
         cycles: vec![cycle(7, TimeDelta::seconds(30), 2)],
         refused: Vec::new(),
+        unhealthy: Vec::new(),
     }
 }
 

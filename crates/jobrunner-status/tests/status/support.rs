@@ -91,6 +91,7 @@ pub(crate) fn open_store(cycles: Vec<CycleRecord>) -> StoreSnapshot {
         node: NodeId::new(NODE).unwrap(),
         cycles,
         refused: Vec::new(),
+        unhealthy: Vec::new(),
     }
 }
 
