@@ -31,6 +31,25 @@ impl GitHubForge {
     pub fn new(client: Arc<GitHubClient>) -> Self {
         Self { client }
     }
+
+    /// A merge-step mutation on PR `pr`, pinned to `head` (`expectedHeadOid`: GitHub refuses
+    /// it when the head moved since the decision), with `method` where the mutation takes one.
+    async fn pinned(
+        &self,
+        operation: &'static str,
+        document: &str,
+        repo: &RepoSlug,
+        pr: u64,
+        head: &CommitSha,
+        method: Option<MergeMethod>,
+    ) -> Result<(), ForgeError> {
+        let id = self.client.pr_node_id(operation, repo, pr).await?;
+        let mut variables = json!({ "pullRequestId": id, "expectedHeadOid": head.as_str() });
+        if let Some(method) = method {
+            variables["mergeMethod"] = method.as_graphql().into();
+        }
+        self.client.graphql_mutation(operation, document, variables).await
+    }
 }
 
 #[async_trait]
@@ -97,9 +116,7 @@ impl Forge for GitHubForge {
         head: &CommitSha,
         method: MergeMethod,
     ) -> Result<(), ForgeError> {
-        let id = self.client.pr_node_id("enable_auto_merge", repo, pr).await?;
-        let variables = json!({ "pullRequestId": id, "expectedHeadOid": head.as_str(), "mergeMethod": method.as_graphql() });
-        self.client.graphql_mutation("enable_auto_merge", ENABLE_AUTO_MERGE, variables).await
+        self.pinned("enable_auto_merge", ENABLE_AUTO_MERGE, repo, pr, head, Some(method)).await
     }
 
     async fn disable_auto_merge(&self, repo: &RepoSlug, pr: u64) -> Result<(), ForgeError> {
@@ -116,21 +133,15 @@ impl Forge for GitHubForge {
         head: &CommitSha,
         method: MergeMethod,
     ) -> Result<(), ForgeError> {
-        let id = self.client.pr_node_id("merge", repo, pr).await?;
-        let variables = json!({ "pullRequestId": id, "expectedHeadOid": head.as_str(), "mergeMethod": method.as_graphql() });
-        self.client.graphql_mutation("merge", MERGE_PULL_REQUEST, variables).await
+        self.pinned("merge", MERGE_PULL_REQUEST, repo, pr, head, Some(method)).await
     }
 
     async fn enqueue(&self, repo: &RepoSlug, pr: u64, head: &CommitSha) -> Result<(), ForgeError> {
-        let id = self.client.pr_node_id("enqueue", repo, pr).await?;
-        let variables = json!({ "pullRequestId": id, "expectedHeadOid": head.as_str() });
-        self.client.graphql_mutation("enqueue", ENQUEUE_PULL_REQUEST, variables).await
+        self.pinned("enqueue", ENQUEUE_PULL_REQUEST, repo, pr, head, None).await
     }
 
     async fn update_branch(&self, repo: &RepoSlug, pr: u64, head: &CommitSha) -> Result<(), ForgeError> {
-        let id = self.client.pr_node_id("update_branch", repo, pr).await?;
-        let variables = json!({ "pullRequestId": id, "expectedHeadOid": head.as_str() });
-        self.client.graphql_mutation("update_branch", UPDATE_PULL_REQUEST_BRANCH, variables).await
+        self.pinned("update_branch", UPDATE_PULL_REQUEST_BRANCH, repo, pr, head, None).await
     }
 
     async fn issue_body(&self, repo: &RepoSlug, issue: u64) -> Result<String, ForgeError> {
