@@ -158,6 +158,13 @@ pub const KEYS: &[Key] = &[
         "Update a PR that fell behind a base requiring up-to-date branches [default: true]",
     ),
     key(
+        "resolve_human_threads",
+        "CORE_RESOLVE_HUMAN_THREADS",
+        "resolve-human-threads",
+        "BOOL",
+        "Also resolve a person's threads the agent did not answer, once a later commit landed [default: false]",
+    ),
+    key(
         "require_checks",
         "CORE_REQUIRE_CHECKS",
         "require-checks",

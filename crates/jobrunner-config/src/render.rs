@@ -79,6 +79,7 @@ fn toml_value(s: &Settings, key: &str) -> String {
         "stop_labels" => list(s.stop_labels.clone()),
         "update_branch" => s.handlers.update_branch.to_string(),
         "require_checks" => s.handlers.require_checks.to_string(),
+        "resolve_human_threads" => s.handlers.resolve_human_threads.to_string(),
         "environment" => string(s.environment.as_str()),
         "lease_ttl" => string(&humantime::format_duration(s.lease_ttl).to_string()),
         "heartbeat_interval" => string(&humantime::format_duration(s.heartbeat_interval).to_string()),

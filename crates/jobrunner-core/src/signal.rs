@@ -166,6 +166,12 @@ pub struct UnresolvedThread {
     pub id: ThreadId,
     /// Time of the thread's last comment.
     pub last_comment_at: DateTime<Utc>,
+    /// GitHub marks the thread outdated: a later commit changed the lines it comments on.
+    #[serde(default)]
+    pub outdated: bool,
+    /// The thread's last comment is by one of the agents (it answered the thread).
+    #[serde(default)]
+    pub answered_by_agent: bool,
 }
 
 /// Structural snapshot of one (epic, child, PR) triple.
@@ -254,6 +260,10 @@ pub struct PipelineSignal {
     /// The PR carries one of the configured `stop_labels`: no handler touches it.
     #[serde(default)]
     pub stop_label: bool,
+    /// Review threads beyond the page the source read (GitHub counts them, the signal does
+    /// not list them): no merge action while any is unread, since one may be open.
+    #[serde(default)]
+    pub threads_unread: u32,
 }
 
 /// A signal whose fields contradict each other.

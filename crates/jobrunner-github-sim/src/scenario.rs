@@ -25,10 +25,16 @@ impl SimState {
     /// when the repository has no CI), mergeability UNKNOWN for the next
     /// `unknown_reads_after_change` reads and then MERGEABLE (the fix merges the base branch,
     /// resolving conflicts and bringing the head up to date), and the PR's `updated_at`
-    /// bumped. Returns the new head SHA.
+    /// bumped; the unresolved threads become outdated (the fix changed their lines). Returns
+    /// the new head SHA.
     pub fn agent_pushes_fix(&mut self, repo: &str, pr: u64) -> String {
         let message = self.text(TextKind::CommitMessage, "Address the review and merge the base branch");
-        self.push_commit(repo, pr, AGENT_LOGIN, message)
+        let sha = self.push_commit(repo, pr, AGENT_LOGIN, message);
+        // The fix changes the lines the open threads comment on: GitHub marks them outdated.
+        for thread in self.pr_mut(repo, pr).threads.iter_mut().filter(|t| !t.resolved) {
+            thread.outdated = true;
+        }
+        sha
     }
 
     /// Someone without write access to the repository (a fork's contributor) pushes a commit

@@ -308,6 +308,8 @@ struct ThreadConnection {
 struct ThreadNode {
     id: String,
     is_resolved: bool,
+    #[serde(default)]
+    is_outdated: bool,
     comments: Nodes<CommentNode>,
 }
 
@@ -315,6 +317,8 @@ struct ThreadNode {
 #[serde(rename_all = "camelCase")]
 struct CommentNode {
     created_at: DateTime<Utc>,
+    #[serde(default)]
+    author: Option<Actor>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -402,6 +406,9 @@ pub(crate) struct PrDetail {
     pub(crate) review_answered: Option<bool>,
     pub(crate) auto_merge: bool,
     pub(crate) threads_total: u32,
+    /// Threads GitHub counts beyond the page read.
+    #[serde(default)]
+    pub(crate) threads_unread: u32,
     pub(crate) unresolved: Vec<UnresolvedThread>,
     /// Children this PR closes in its own repository, with whether each is still open.
     pub(crate) closes: Vec<(u64, bool)>,
@@ -442,11 +449,20 @@ impl PrNode {
         // unresolved list agree; the rest are picked up as earlier ones get resolved.
         let threads_total = total_count.min(u32::try_from(threads.len()).unwrap_or(u32::MAX));
         let mut unresolved = Vec::new();
+        let threads_unread = total_count.saturating_sub(u32::try_from(threads.len()).unwrap_or(u32::MAX));
         for thread in threads.into_iter().filter(|t| !t.is_resolved) {
             let id = ThreadId::new(thread.id).map_err(|_| bad("thread id"))?;
-            let last = thread.comments.nodes.into_iter().flatten().map(|c| c.created_at).max();
-            unresolved
-                .push(UnresolvedThread { id, last_comment_at: last.unwrap_or(DateTime::<Utc>::MIN_UTC) });
+            let last = thread.comments.nodes.into_iter().flatten().max_by_key(|c| c.created_at);
+            let answered_by_agent = last
+                .as_ref()
+                .and_then(|c| c.author.as_ref())
+                .is_some_and(|a| context.scope.is_agent(&a.login));
+            unresolved.push(UnresolvedThread {
+                id,
+                last_comment_at: last.map_or(DateTime::<Utc>::MIN_UTC, |c| c.created_at),
+                outdated: thread.is_outdated,
+                answered_by_agent,
+            });
         }
         let own_repo = repo.to_string();
         let closes = self
@@ -490,6 +506,7 @@ impl PrNode {
             review_answered,
             auto_merge: self.auto_merge_request.is_some(),
             threads_total,
+            threads_unread,
             unresolved,
             closes,
         })
@@ -589,6 +606,7 @@ impl PrDetail {
             author_is_agent: self.author_is_agent,
             scope_label: self.scope_label,
             stop_label: self.stop_label,
+            threads_unread: self.threads_unread,
         }
     }
 

@@ -25,6 +25,8 @@ fn signal(r: u64, n: u64) -> PipelineSignal {
     let thread = |i: u64| UnresolvedThread {
         id: ThreadId::new(format!("PRRT_{r}_{n}_{i}")).unwrap(),
         last_comment_at: at(5),
+        outdated: true,
+        answered_by_agent: false,
     };
     PipelineSignal {
         repo_owner: RepoOwner::new("bench-org").unwrap(),
@@ -61,6 +63,7 @@ fn signal(r: u64, n: u64) -> PipelineSignal {
         author_is_agent: false,
         scope_label: false,
         stop_label: false,
+        threads_unread: 0,
     }
 }
 

@@ -69,6 +69,12 @@ impl EnableAutoMerge {
 
     /// What keeps the PR from being merged by anyone: a person or CI still has to act.
     fn blocker(signal: &PipelineSignal) -> Option<String> {
+        if signal.threads_unread > 0 {
+            return Some(format!(
+                "{} beyond the page read, any of which may be open",
+                jobrunner_core::count(signal.threads_unread, "review thread")
+            ));
+        }
         if signal.unresolved_count() > 0 {
             return Some(jobrunner_core::count(signal.unresolved_count(), "unresolved review thread"));
         }

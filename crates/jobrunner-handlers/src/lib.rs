@@ -71,6 +71,9 @@ pub struct HandlerSettings {
     pub update_branch: bool,
     /// Treat a head without any check or status as not passing.
     pub require_checks: bool,
+    /// Also resolve threads a person started that the agent did not answer and that are not
+    /// outdated, once a later commit landed.
+    pub resolve_human_threads: bool,
 }
 
 impl Default for HandlerSettings {
@@ -81,6 +84,7 @@ impl Default for HandlerSettings {
             merge_method: MergeMethod::default(),
             update_branch: true,
             require_checks: false,
+            resolve_human_threads: false,
         }
     }
 }
@@ -93,7 +97,7 @@ pub fn registry(settings: &HandlerSettings) -> HandlerRegistry {
         Box::new(TickParent),
         Box::new(CloseChild),
         Box::new(SendFixCommand::new(&settings.conflict_command, &settings.review_command)),
-        Box::new(ResolveThreads),
+        Box::new(ResolveThreads::new(settings.resolve_human_threads, settings.require_checks)),
         Box::new(PublishDraft::new(settings.require_checks)),
         Box::new(EnableAutoMerge::new(
             settings.merge_method,

@@ -660,6 +660,10 @@ impl PullRequestReviewComment {
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)
     }
+
+    async fn author(&self) -> Option<Actor> {
+        Some(Actor::user(&self.0.author))
+    }
 }
 
 /// `PullRequestReview`.

@@ -93,7 +93,11 @@ async fn merged_child_is_closed_as_completed_once_ticked() {
 async fn answered_review_threads_are_resolved_in_one_request() {
     let world = World::start(SimState::default()).await;
     world.cycle().await;
-    world.sim.with_state(|s| s.agent_pushes_fix(REPO, 12));
+    world.sim.with_state(|s| {
+        s.agent_pushes_fix(REPO, 12);
+        // Threads are resolved only once the fix's checks passed.
+        s.checks_finish(REPO, 12, CheckState::Success);
+    });
     let actions = world.cycle().await;
     assert!(actions.contains(&(12, "resolve_threads", true)), "{actions:?}");
     world.sim.with_state(|s| assert!(s.pr(REPO, 12).threads.iter().all(|t| t.resolved)));

@@ -97,7 +97,7 @@ fn threads_answered_by_a_later_commit_are_resolved() {
     let decision = assert_acts(&signal, "resolve_threads");
     assert_eq!(
         decision.reason,
-        "a commit landed after the latest review: 2 of 2 unresolved threads predate it"
+        "the agent answered the review and checks pass: 2 of 2 unresolved threads outdated or answered"
     );
 }
 
@@ -106,6 +106,30 @@ fn threads_commented_after_the_fix_commit_wait_for_the_agent() {
     let mut signal = open_pr().review_threads(20, &[20]).pushed_at(30);
     signal.unresolved_threads[0].last_comment_at = crate::support::at(40);
     assert_waits(&signal, "commented on after the head commit");
+}
+
+#[test]
+fn a_persons_thread_the_fix_did_not_touch_is_left_to_them() {
+    let mut signal = open_pr().review_threads(20, &[15]).pushed_at(30);
+    signal.unresolved_threads[0].outdated = false;
+    assert_waits(&signal, "left to their reviewers");
+    let everyone = HandlerSettings { resolve_human_threads: true, ..HandlerSettings::default() };
+    let decision = dispatcher(&everyone, &HANDLER_NAMES).unwrap().decide(&signal);
+    assert_eq!(decision.action, Some("resolve_threads"), "{}", decision.reason);
+}
+
+#[test]
+fn a_thread_the_agent_answered_last_is_resolved_whatever_its_lines() {
+    let mut signal = open_pr().review_threads(20, &[35]).pushed_at(30);
+    signal.unresolved_threads[0].outdated = false;
+    signal.unresolved_threads[0].answered_by_agent = true;
+    assert_acts(&signal, "resolve_threads");
+}
+
+#[test]
+fn threads_wait_for_the_heads_checks_before_they_are_resolved() {
+    let signal = open_pr().review_threads(20, &[15]).pushed_at(30).checks(CheckStatus::Pending);
+    assert_waits(&signal, "wait for the head's checks (checks PENDING)");
 }
 
 // Stage 6: send_fix_command for reviews.

@@ -44,6 +44,7 @@ pub(crate) fn open_pr() -> PipelineSignal {
         author_is_agent: false,
         scope_label: false,
         stop_label: false,
+        threads_unread: 0,
     }
 }
 
@@ -159,11 +160,18 @@ impl SignalExt for PipelineSignal {
         self.unresolved_threads.extend(comment_minutes.iter().enumerate().map(|(i, m)| UnresolvedThread {
             id: ThreadId::new(format!("PRRT_{review_minute}_{i}")).unwrap(),
             last_comment_at: at(*m),
+            outdated: false,
+            answered_by_agent: false,
         }));
         self.has_fix_commit_after_review = self.last_commit_at > at(review_minute);
         self
     }
     fn pushed_at(mut self, minute: u32) -> Self {
+        // The fix changes the lines of the threads commented on before it: GitHub marks
+        // those outdated.
+        for thread in &mut self.unresolved_threads {
+            thread.outdated |= thread.last_comment_at < at(minute);
+        }
         self.last_commit_at = at(minute);
         self.last_commit_sha = CommitSha::new(format!("{minute:0>40}")).unwrap();
         self.has_fix_commit_after_review = self.last_review_at.is_some_and(|r| at(minute) > r);

@@ -108,6 +108,7 @@ pub(crate) fn draft_pr() -> PipelineSignal {
         author_is_agent: false,
         scope_label: false,
         stop_label: false,
+        threads_unread: 0,
     }
 }
 
