@@ -71,7 +71,7 @@ fn simulate_prints_decisions_and_effects_for_people() {
                                     -> close issue #3 as completed
     octo/app#14  send_fix_command   PR conflicts with its base branch
                                     -> comment on #14: "fix merge conflict" and the key's marker
-    octo/app#15  resolve_threads    a commit landed after the latest review: 2 of 2 unresolved threads predate it
+    octo/app#15  resolve_threads    the agent answered the review and checks pass: 2 of 2 unresolved threads outdated or answered
                                     -> resolve 2 review threads
     octo/app#16  send_fix_command   1 unresolved review thread and no commit since the latest review
                                     -> comment on #16: "fix the code reviews" and the key's marker
