@@ -55,6 +55,78 @@ impl FromStr for MergeMethod {
     }
 }
 
+/// What an action is: the handler that performs it and, when one handler has several rules,
+/// which rule (`send_fix_command` / `review`). Stored and journaled as `handler/variant`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ActionId {
+    handler: String,
+    variant: Option<String>,
+}
+
+impl ActionId {
+    /// The action of a handler with a single rule.
+    #[must_use]
+    pub fn new(handler: &str) -> Self {
+        Self { handler: handler.to_owned(), variant: None }
+    }
+
+    /// The action of one rule of a handler. The variant may itself contain `/` (an epic and
+    /// child, `epic 3/child 7`): only the first `/` separates it from the handler.
+    #[must_use]
+    pub fn variant(handler: &str, variant: impl Into<String>) -> Self {
+        Self { handler: handler.to_owned(), variant: Some(variant.into()) }
+    }
+
+    /// Reads the `handler/variant` spelling back. Every text is some action: a name without
+    /// `/` is a handler with a single rule.
+    #[must_use]
+    pub fn parse(text: &str) -> Self {
+        match text.split_once('/') {
+            Some((handler, variant)) => Self::variant(handler, variant),
+            None => Self::new(text),
+        }
+    }
+
+    /// The handler's name.
+    #[must_use]
+    pub fn handler(&self) -> &str {
+        &self.handler
+    }
+
+    /// The rule, when the handler has several.
+    #[must_use]
+    pub fn rule(&self) -> Option<&str> {
+        self.variant.as_deref()
+    }
+
+    /// True when `handler` performs this action.
+    #[must_use]
+    pub fn is(&self, handler: &str) -> bool {
+        self.handler == handler
+    }
+}
+
+impl fmt::Display for ActionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.variant {
+            Some(variant) => write!(f, "{}/{variant}", self.handler),
+            None => f.write_str(&self.handler),
+        }
+    }
+}
+
+impl Serialize for ActionId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ActionId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|text| Self::parse(&text))
+    }
+}
+
 /// The idempotency key of one action: it is performed at most once per key, across cycles,
 /// restarts and fleet nodes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,9 +135,8 @@ pub struct ActionKey {
     pub repo: RepoSlug,
     /// PR number.
     pub pr: u64,
-    /// Handler name, with a variant after `/` when one handler has several rules
-    /// (`send_fix_command/review`).
-    pub action: String,
+    /// The action: handler and rule.
+    pub action: ActionId,
     /// Head commit the decision was made on.
     pub head_sha: CommitSha,
     /// Latest review time, for actions that answer a review.
@@ -75,11 +146,11 @@ pub struct ActionKey {
 impl ActionKey {
     /// The key of `action` taken on `signal`'s PR at its head commit.
     #[must_use]
-    pub fn for_signal(signal: &PipelineSignal, action: impl Into<String>) -> Self {
+    pub fn for_signal(signal: &PipelineSignal, action: ActionId) -> Self {
         Self {
             repo: signal.repo(),
             pr: signal.pr_number,
-            action: action.into(),
+            action,
             head_sha: signal.last_commit_sha.clone(),
             review_at: None,
         }
@@ -170,5 +241,30 @@ pub trait JobHandler: Send + Sync {
     fn effect_visible(&self, key: &ActionKey, signal: &PipelineSignal) -> bool {
         let _ = (key, signal);
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ActionId;
+
+    #[test]
+    fn an_action_reads_back_as_it_is_stored() {
+        for text in ["publish_draft", "send_fix_command/review", "tick_parent/epic 3/child 7"] {
+            let action = ActionId::parse(text);
+            assert_eq!(action.to_string(), text);
+            assert_eq!(
+                serde_json::from_str::<ActionId>(&serde_json::to_string(&action).unwrap()).unwrap(),
+                action
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_first_slash_separates_the_handler_from_its_rule() {
+        let action = ActionId::parse("tick_parent/epic 3/child 7");
+        assert_eq!((action.handler(), action.rule()), ("tick_parent", Some("epic 3/child 7")));
+        assert!(action.is("tick_parent") && !action.is("tick"));
+        assert_eq!(ActionId::parse("close_child").rule(), None);
     }
 }

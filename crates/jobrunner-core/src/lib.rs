@@ -31,7 +31,7 @@ pub use failure::{
     DEFAULT_RATE_LIMIT_WAIT, FailureClass, FailureEvidence, TransportFailure, classify_failure,
 };
 pub use forge::{Forge, ForgeError};
-pub use handler::{ActionKey, ActionResult, JobHandler, Match, MergeMethod};
+pub use handler::{ActionId, ActionKey, ActionResult, JobHandler, Match, MergeMethod};
 pub use names::{CommitSha, NameError, NodeId, RepoName, RepoOwner, RepoSlug, ThreadId};
 pub use recording_forge::{ForgeCall, RecordingForge};
 pub use registry::{HandlerRegistry, RegistryError};

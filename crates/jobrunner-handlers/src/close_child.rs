@@ -1,7 +1,7 @@
 //! Stage 9: once the epic is ticked, the merged PR's child issue is closed as completed.
 
 use async_trait::async_trait;
-use jobrunner_core::{ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState};
+use jobrunner_core::{ActionId, ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState};
 
 /// Closes the child issue as completed after its PR merged and the epic ticked it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,7 +39,7 @@ impl JobHandler for CloseChild {
                 "PR merged, epic #{} ticked, child #{} still open",
                 signal.epic_number, signal.child_number
             ),
-            key: ActionKey::for_signal(signal, Self::NAME),
+            key: ActionKey::for_signal(signal, ActionId::new(Self::NAME)),
         }
     }
 

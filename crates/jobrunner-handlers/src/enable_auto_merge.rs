@@ -13,7 +13,7 @@
 
 use async_trait::async_trait;
 use jobrunner_core::{
-    ActionKey, Forge, ForgeError, JobHandler, Match, MergeMethod, MergeStateStatus, Mergeable,
+    ActionId, ActionKey, Forge, ForgeError, JobHandler, Match, MergeMethod, MergeStateStatus, Mergeable,
     PipelineSignal, PrState, RequiredChecks, ReviewDecision,
 };
 
@@ -48,8 +48,11 @@ impl Step {
         }
     }
 
-    fn from_variant(action: &str) -> Option<Self> {
-        let variant = action.strip_prefix(EnableAutoMerge::NAME)?.strip_prefix('/')?;
+    fn from_variant(action: &ActionId) -> Option<Self> {
+        if !action.is(EnableAutoMerge::NAME) {
+            return None;
+        }
+        let variant = action.rule()?;
         [Self::Merge, Self::Arm, Self::Enqueue, Self::UpdateBranch, Self::Disarm]
             .into_iter()
             .find(|step| step.variant() == variant)
@@ -189,7 +192,7 @@ impl JobHandler for EnableAutoMerge {
         }
         match self.decide(signal) {
             Ok((step, reason)) => {
-                let action = format!("{}/{}", Self::NAME, step.variant());
+                let action = ActionId::variant(Self::NAME, step.variant());
                 // Arming and disarming may alternate on one head as reviews come and go:
                 // binding them to the latest review lets each round act once.
                 let key = match step {

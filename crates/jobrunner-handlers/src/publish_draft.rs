@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use jobrunner_core::{
-    ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState, RequiredChecks,
+    ActionId, ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState, RequiredChecks,
 };
 
 /// Marks a draft PR ready for review once its checks succeed.
@@ -49,7 +49,10 @@ impl JobHandler for PublishDraft {
                 return Match::Wait { reason: format!("draft waits for checks SUCCESS (checks {checks})") };
             }
         };
-        Match::Act { reason: reason.to_owned(), key: ActionKey::for_signal(signal, Self::NAME) }
+        Match::Act {
+            reason: reason.to_owned(),
+            key: ActionKey::for_signal(signal, ActionId::new(Self::NAME)),
+        }
     }
 
     async fn execute(&self, signal: &PipelineSignal, forge: &dyn Forge) -> Result<(), ForgeError> {

@@ -5,8 +5,8 @@
 
 use async_trait::async_trait;
 use jobrunner_core::{
-    ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState, RequiredChecks, ThreadId,
-    UnresolvedThread,
+    ActionId, ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState, RequiredChecks,
+    ThreadId, UnresolvedThread,
 };
 
 /// Resolves the answered threads of a PR whose latest review round the agent answered.
@@ -89,7 +89,7 @@ impl JobHandler for ResolveThreads {
                 "the agent answered the review and checks pass: {answered} of {} unresolved threads outdated or answered",
                 signal.unresolved_count()
             ),
-            key: ActionKey::for_signal(signal, Self::NAME),
+            key: ActionKey::for_signal(signal, ActionId::new(Self::NAME)),
         }
     }
 

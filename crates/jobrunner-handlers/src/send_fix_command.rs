@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use jobrunner_core::{
-    ActionKey, Forge, ForgeError, JobHandler, Match, Mergeable, PipelineSignal, PrState, ReviewDecision,
+    ActionId, ActionKey, Forge, ForgeError, JobHandler, Match, Mergeable, PipelineSignal, PrState,
+    ReviewDecision,
 };
 
 /// Which of the two fix commands a signal calls for.
@@ -15,10 +16,11 @@ enum Fix {
 impl Fix {
     fn key(self, signal: &PipelineSignal) -> ActionKey {
         match self {
-            Self::Conflict => ActionKey::for_signal(signal, "send_fix_command/conflict"),
-            Self::Review => {
-                ActionKey::for_signal(signal, "send_fix_command/review").with_review(signal.last_review_at)
+            Self::Conflict => {
+                ActionKey::for_signal(signal, ActionId::variant(SendFixCommand::NAME, "conflict"))
             }
+            Self::Review => ActionKey::for_signal(signal, ActionId::variant(SendFixCommand::NAME, "review"))
+                .with_review(signal.last_review_at),
         }
     }
 }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use jobrunner_core::checklist::{self, TickOutcome};
 use jobrunner_core::{
-    ActionKey, FailureClass, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState,
+    ActionId, ActionKey, FailureClass, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState,
 };
 
 /// Ticks `- [ ] #child` in the epic body once the child's PR is merged, editing only that
@@ -35,7 +35,7 @@ impl JobHandler for TickParent {
                 "PR merged and child #{} is unticked in epic #{}",
                 signal.child_number, signal.epic_number
             ),
-            key: ActionKey::for_signal(signal, Self::NAME),
+            key: ActionKey::for_signal(signal, ActionId::new(Self::NAME)),
         }
     }
 

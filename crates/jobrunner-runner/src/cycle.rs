@@ -8,8 +8,8 @@ use chrono::Utc;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use jobrunner_core::crash_point;
 use jobrunner_core::{
-    ActionKey, ActionResult, BudgetReading, CommitSha, Decision, Dispatcher, FailureClass, Forge, ForgeError,
-    JobSource, NodeId, PipelineSignal,
+    ActionId, ActionKey, ActionResult, BudgetReading, CommitSha, Decision, Dispatcher, FailureClass, Forge,
+    ForgeError, JobSource, NodeId, PipelineSignal,
 };
 use jobrunner_journal::{JournalError, JournalRecord, JournalWriter};
 use jobrunner_store::{Claim, CycleEnd, CycleOutcome, KeyStatus, Outcome, Store, StoreError};
@@ -423,7 +423,7 @@ impl Runner {
         source: &Arc<dyn JobSource>,
         signal: &PipelineSignal,
     ) -> Result<ActionReport, CycleError> {
-        let mut key = ActionKey::for_signal(signal, NEEDS_HUMAN_ACTION);
+        let mut key = ActionKey::for_signal(signal, ActionId::new(NEEDS_HUMAN_ACTION));
         key.head_sha = CommitSha::new("0".repeat(40)).expect("forty zeros are a valid SHA");
         let reason = format!(
             "{} fix commands without progress: labelled {:?}, no more commands",
@@ -458,5 +458,5 @@ impl Runner {
 /// comment posted twice is two comments. Every other action (a label, a ready PR, a ticked box,
 /// a closed issue, armed auto-merge, resolved threads) changes nothing when repeated.
 pub(crate) fn posts_comment(key: &ActionKey) -> bool {
-    key.action.starts_with(FIX_COMMAND)
+    key.action.is(FIX_COMMAND)
 }

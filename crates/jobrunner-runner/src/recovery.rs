@@ -155,7 +155,7 @@ impl Runner {
                 .has_comment_with(&key.repo, key.pr, &key.comment_marker())
                 .await
                 .map_err(|error| CycleError::from_forge("crash recovery", error))?
-        } else if key.action == NEEDS_HUMAN_ACTION {
+        } else if key.action.is(NEEDS_HUMAN_ACTION) {
             // Labels are not part of the signal; adding one twice changes nothing on GitHub.
             false
         } else {
@@ -199,7 +199,7 @@ impl Runner {
 
     /// The handler (journal action name) a key belongs to: its action up to the first `/`.
     fn handler_of(&self, key: &ActionKey) -> &'static str {
-        let name = key.action.split('/').next().unwrap_or_default();
+        let name = key.action.handler();
         self.dispatcher
             .registry()
             .names()

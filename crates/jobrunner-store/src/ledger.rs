@@ -116,7 +116,7 @@ impl KeyColumns {
         Ok(Self {
             repo: key.repo.to_string(),
             pr: bigint("pr", key.pr)?,
-            action: key.action.clone(),
+            action: key.action.to_string(),
             head_sha: key.head_sha.to_string(),
             review_at: key.review_at.map(timestamp).unwrap_or_default(),
         })
@@ -131,7 +131,7 @@ impl KeyColumns {
             repo: RepoSlug::parse(&self.repo)
                 .map_err(|e| StoreError::unreadable("repository", &self.repo, e))?,
             pr: unsigned("pr", self.pr)?,
-            action: self.action,
+            action: jobrunner_core::ActionId::parse(&self.action),
             head_sha: CommitSha::new(self.head_sha.as_str())
                 .map_err(|e| StoreError::unreadable("head SHA", &self.head_sha, e))?,
             review_at,
@@ -188,7 +188,7 @@ mod tests {
         ActionKey {
             repo: RepoSlug::parse("octo/app").unwrap(),
             pr: 7,
-            action: "send_fix_command/review".into(),
+            action: jobrunner_core::ActionId::parse("send_fix_command/review"),
             head_sha: CommitSha::new("a".repeat(40)).unwrap(),
             review_at,
         }

@@ -354,7 +354,7 @@ async fn a_dead_nodes_claim_taken_over_is_settled_by_the_new_holder_only() {
     let key = jobrunner_core::ActionKey {
         repo: RepoSlug::parse("octo/app").unwrap(),
         pr: 7,
-        action: "publish_draft".into(),
+        action: jobrunner_core::ActionId::parse("publish_draft"),
         head_sha: jobrunner_core::CommitSha::new("a".repeat(40)).unwrap(),
         review_at: None,
     };
@@ -437,7 +437,7 @@ async fn claims_left_by_nodes_that_are_not_live_are_listed_for_the_survivors() {
     let key = |pr: u64, action: &str| jobrunner_core::ActionKey {
         repo: RepoSlug::parse("org/app").unwrap(),
         pr,
-        action: action.to_owned(),
+        action: jobrunner_core::ActionId::parse(action),
         head_sha: jobrunner_core::CommitSha::new("a".repeat(40)).unwrap(),
         review_at: None,
     };

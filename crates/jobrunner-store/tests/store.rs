@@ -40,11 +40,18 @@ fn repo() -> RepoSlug {
 }
 
 fn key(pr: u64) -> ActionKey {
-    ActionKey { repo: repo(), pr, action: "publish_draft".into(), head_sha: sha('a'), review_at: None }
+    ActionKey {
+        repo: repo(),
+        pr,
+        action: jobrunner_core::ActionId::parse("publish_draft"),
+        head_sha: sha('a'),
+        review_at: None,
+    }
 }
 
 fn review_key(review_minute: u32) -> ActionKey {
-    ActionKey { action: "send_fix_command/review".into(), ..key(7) }.with_review(Some(ts(review_minute)))
+    ActionKey { action: jobrunner_core::ActionId::parse("send_fix_command/review"), ..key(7) }
+        .with_review(Some(ts(review_minute)))
 }
 
 async fn open(dir: &Path) -> SqliteStore {

@@ -74,7 +74,7 @@ fn closed_unmerged_pr_needs_nothing() {
 #[test]
 fn conflicting_pr_gets_the_conflict_command() {
     let decision = assert_acts(&open_pr().mergeable(Mergeable::Conflicting), "send_fix_command");
-    assert_eq!(decision.key.unwrap().action, "send_fix_command/conflict");
+    assert_eq!(decision.key.unwrap().action.to_string(), "send_fix_command/conflict");
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn conflicting_draft_gets_the_conflict_command_before_publishing() {
 fn conflict_outranks_unanswered_reviews() {
     let signal = open_pr().mergeable(Mergeable::Conflicting).review_threads(20, &[20]);
     let decision = assert_acts(&signal, "send_fix_command");
-    assert_eq!(decision.key.unwrap().action, "send_fix_command/conflict");
+    assert_eq!(decision.key.unwrap().action.to_string(), "send_fix_command/conflict");
 }
 
 // Stage 5: resolve_threads.
@@ -139,7 +139,7 @@ fn unresolved_threads_without_a_later_commit_get_the_review_command() {
     let signal = open_pr().review_threads(20, &[20, 20, 19]);
     let decision = assert_acts(&signal, "send_fix_command");
     let key = decision.key.unwrap();
-    assert_eq!(key.action, "send_fix_command/review");
+    assert_eq!(key.action.to_string(), "send_fix_command/review");
     assert_eq!(key.review_at, Some(crate::support::at(20)));
     assert_eq!(decision.reason, "3 unresolved review threads and no commit since the latest review");
 }
@@ -178,7 +178,7 @@ fn draft_with_failing_checks_waits() {
 fn ready_green_clean_pr_is_merged_directly() {
     let decision = assert_acts(&open_pr(), "enable_auto_merge");
     assert_eq!(decision.reason, "CLEAN, checks pass: merge now (squash)");
-    assert_eq!(decision.key.unwrap().action, "enable_auto_merge/merge");
+    assert_eq!(decision.key.unwrap().action.to_string(), "enable_auto_merge/merge");
 }
 
 #[test]

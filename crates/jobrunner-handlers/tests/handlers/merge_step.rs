@@ -27,7 +27,7 @@ fn decide(signal: &PipelineSignal) -> Decision {
 #[track_caller]
 fn assert_step(signal: &PipelineSignal, step: &str) -> Decision {
     let decision = decide(signal);
-    let action = decision.key.as_ref().map(|k| k.action.clone());
+    let action = decision.key.as_ref().map(|k| k.action.to_string());
     assert_eq!(action.as_deref(), Some(step), "reason: {}", decision.reason);
     decision
 }
@@ -70,7 +70,7 @@ fn behind_pr_gets_its_branch_updated_unless_configured_not_to() {
     assert_step(&open_pr().merge_state(State::Behind), "enable_auto_merge/update_branch");
     let no_update = HandlerSettings { update_branch: false, ..HandlerSettings::default() };
     let decision = decide_with(&no_update, &open_pr().merge_state(State::Behind));
-    assert_eq!(decision.key.unwrap().action, "enable_auto_merge/arm", "{}", decision.reason);
+    assert_eq!(decision.key.unwrap().action.to_string(), "enable_auto_merge/arm", "{}", decision.reason);
 }
 
 #[test]
@@ -164,7 +164,9 @@ fn a_stop_label_halts_every_handler_even_on_an_epic_child() {
 fn each_step_is_seen_done_by_its_own_effect_after_a_crash() {
     let handler = EnableAutoMerge::new(jobrunner_core::MergeMethod::Squash, true, false);
     let signal = open_pr();
-    let key = |variant: &str| ActionKey::for_signal(&signal, format!("enable_auto_merge/{variant}"));
+    let key = |variant: &str| {
+        ActionKey::for_signal(&signal, jobrunner_core::ActionId::variant("enable_auto_merge", variant))
+    };
     assert!(!handler.effect_visible(&key("merge"), &signal));
     assert!(handler.effect_visible(&key("merge"), &signal.clone().merged()));
     assert!(handler.effect_visible(&key("enqueue"), &signal.clone().in_queue()));

@@ -262,7 +262,7 @@ fn refused(pr: u64, action: &str) -> jobrunner_store::RefusedAction {
         key: jobrunner_core::ActionKey {
             repo: jobrunner_core::RepoSlug::parse("octo/app").unwrap(),
             pr,
-            action: action.to_owned(),
+            action: jobrunner_core::ActionId::parse(action),
             head_sha: jobrunner_core::CommitSha::new("a".repeat(40)).unwrap(),
             review_at: None,
         },
