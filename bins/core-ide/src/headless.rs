@@ -214,12 +214,7 @@ pub(crate) async fn build_runner(
         // Found now, not after the first action, which would be performed but not journaled.
         journal.check_writable().map_err(|e| InputError(e.to_string()))?;
     }
-    let config = RunnerConfig {
-        node: settings.node_id.clone(),
-        dry_run: settings.dry_run,
-        fix_command_limit: settings.fix_command_limit,
-        needs_human_label: settings.needs_human_label.clone(),
-    };
+    let config = RunnerConfig { node: settings.node_id.clone(), dry_run: settings.dry_run };
     Ok(Runner::new(vec![source], dispatcher, forge, store, journal, config))
 }
 

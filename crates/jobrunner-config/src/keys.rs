@@ -116,6 +116,27 @@ pub const KEYS: &[Key] = &[
         "Comment asking the agent to address reviews [default: fix the code reviews]",
     ),
     key(
+        "ci_command",
+        "CORE_CI_COMMAND",
+        "ci-command",
+        "TEXT",
+        "Comment asking the agent to fix failing required checks [default: fix the failing checks]",
+    ),
+    key(
+        "agent_timeout",
+        "CORE_AGENT_TIMEOUT",
+        "agent-timeout",
+        "DURATION",
+        "Time a fix command may go without a commit before it is re-sent once, then before a person is asked, 1m to 7d [default: 30m]",
+    ),
+    key(
+        "stuck_after",
+        "CORE_STUCK_AFTER",
+        "stuck-after",
+        "DURATION",
+        "Time the deciding checks may stay pending before a person is asked, 1m to 7d [default: 2h]",
+    ),
+    key(
         "fix_command_limit",
         "CORE_FIX_COMMAND_LIMIT",
         "fix-command-limit",

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jobrunner_core::{MergeMethod, NodeId, RepoSlug};
-use jobrunner_handlers::{DEFAULT_CONFLICT_COMMAND, DEFAULT_REVIEW_COMMAND, HANDLER_NAMES, HandlerSettings};
+use jobrunner_handlers::{
+    DEFAULT_CI_COMMAND, DEFAULT_CONFLICT_COMMAND, DEFAULT_REVIEW_COMMAND, HANDLER_NAMES, HandlerSettings,
+};
 use jobrunner_journal::FsyncPolicy;
 
 use crate::args::ConfigArgs;
@@ -186,10 +188,6 @@ pub struct Settings {
     pub enabled_handlers: Vec<String>,
     /// Command texts and merge method.
     pub handlers: HandlerSettings,
-    /// Fix commands without progress after which a PR is labelled instead.
-    pub fix_command_limit: u32,
-    /// The label for PRs the agent could not fix.
-    pub needs_human_label: String,
     /// Logins of the coding agents whose PRs are in scope besides epic children.
     pub agent_logins: Vec<String>,
     /// A label that puts a PR in scope besides epic children.
@@ -330,6 +328,9 @@ fn defaults(host: &Host) -> Vec<(&'static str, String)> {
         ("merge_method", "squash".into()),
         ("conflict_command", DEFAULT_CONFLICT_COMMAND.into()),
         ("review_command", DEFAULT_REVIEW_COMMAND.into()),
+        ("ci_command", DEFAULT_CI_COMMAND.into()),
+        ("agent_timeout", "30m".into()),
+        ("stuck_after", "2h".into()),
         ("fix_command_limit", "3".into()),
         ("needs_human_label", "needs-human".into()),
         ("agent_logins", String::new()),
@@ -472,13 +473,16 @@ fn parse(raw: &Raw, host: &Host) -> Result<Settings, ConfigError> {
         handlers: HandlerSettings {
             conflict_command: field(raw, "conflict_command", parse_command)?,
             review_command: field(raw, "review_command", parse_command)?,
+            ci_command: field(raw, "ci_command", parse_command)?,
+            agent_timeout: field(raw, "agent_timeout", parse_patience)?,
+            stuck_after: field(raw, "stuck_after", parse_patience)?,
+            fix_command_limit: field(raw, "fix_command_limit", parse_fix_command_limit)?,
+            needs_human_label: field(raw, "needs_human_label", parse_label)?,
             merge_method: field(raw, "merge_method", |v| v.trim().parse::<MergeMethod>())?,
             update_branch: field(raw, "update_branch", parse_bool)?,
             require_checks: field(raw, "require_checks", parse_bool)?,
             resolve_human_threads: field(raw, "resolve_human_threads", parse_bool)?,
         },
-        fix_command_limit: field(raw, "fix_command_limit", parse_fix_command_limit)?,
-        needs_human_label: field(raw, "needs_human_label", parse_label)?,
         agent_logins: field(raw, "agent_logins", parse_logins)?,
         scope_label: field(raw, "scope_label", |v| {
             if v.trim().is_empty() { Ok(None) } else { parse_label(v).map(Some) }
@@ -540,6 +544,16 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
         humantime::parse_duration(value).map_err(|_| expected())?
     };
     if duration < Duration::from_secs(1) || duration > MAX_POLL_INTERVAL {
+        return Err(expected());
+    }
+    Ok(duration)
+}
+
+/// How long the agent or CI may take before the pipeline escalates: a minute to a week.
+fn parse_patience(value: &str) -> Result<Duration, String> {
+    let expected = || "a duration such as 30m, 2h or 1d, between 1m and 7d".to_owned();
+    let duration = humantime::parse_duration(value.trim()).map_err(|_| expected())?;
+    if duration < Duration::from_secs(60) || duration > Duration::from_secs(7 * 24 * 3600) {
         return Err(expected());
     }
     Ok(duration)

@@ -41,7 +41,7 @@ fn defaults_need_no_file_and_no_flags() {
     assert_eq!(settings.journal_dir, Path::new("/home/op/.core/journal"));
     assert_eq!(settings.data_dir, Path::new("/home/op/.core/data"));
     assert_eq!(settings.node_id.as_str(), "build-7");
-    assert_eq!(settings.enabled_handlers.len(), 6);
+    assert_eq!(settings.enabled_handlers.len(), 7);
     assert_eq!(settings.handlers.merge_method, MergeMethod::Squash);
     assert_eq!(settings.handlers.conflict_command, "fix merge conflict");
     assert_eq!(settings.environment, Environment::Development);
@@ -447,7 +447,13 @@ fn the_fix_command_limit_must_be_between_1_and_20() {
 #[test]
 fn the_agent_budget_and_its_label_come_from_configuration() {
     let settings = load(Some("fix_command_limit = 5\nneeds_human_label = \"agent-stuck\""), &[]).unwrap();
-    assert_eq!((settings.fix_command_limit, settings.needs_human_label.as_str()), (5, "agent-stuck"));
+    assert_eq!(
+        (settings.handlers.fix_command_limit, settings.handlers.needs_human_label.as_str()),
+        (5, "agent-stuck")
+    );
     let defaults = load(None, &[]).unwrap();
-    assert_eq!((defaults.fix_command_limit, defaults.needs_human_label.as_str()), (3, "needs-human"));
+    assert_eq!(
+        (defaults.handlers.fix_command_limit, defaults.handlers.needs_human_label.as_str()),
+        (3, "needs-human")
+    );
 }

@@ -7,7 +7,7 @@ use crate::forge::Forge;
 use crate::handler::{ActionKey, ActionResult, JobHandler, Match};
 use crate::names::RepoSlug;
 use crate::registry::HandlerRegistry;
-use crate::signal::{PipelineSignal, PrState};
+use crate::signal::{PipelineSignal, PrState, WaitingOn, human_duration};
 
 /// What the dispatcher decided for one signal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub struct Decision {
     pub reason: String,
     /// The idempotency key of the action, when there is one.
     pub key: Option<ActionKey>,
+    /// Who or what the PR waits on, when nothing acts because something has to move first.
+    pub waiting: Option<WaitingOn>,
 }
 
 /// Runs the registry's handlers over signals in fixed priority order; the first that matches
@@ -56,15 +58,21 @@ impl Dispatcher {
     /// auto-merge withdrawn in the same cycle.
     #[must_use]
     pub fn decide_skipping(&self, signal: &PipelineSignal, settled: &dyn Fn(&ActionKey) -> bool) -> Decision {
-        if let Some(reason) = untouchable(signal) {
-            return decision(signal, None, reason, None);
+        if let Some((reason, waiting)) = untouchable(signal) {
+            return waiting_decision(signal, reason, waiting);
         }
-        let mut explanation: Option<String> = None;
+        let mut explanation: Option<(String, Option<WaitingOn>)> = None;
         for (handler, enabled) in self.registry.iter() {
             match handler.matches(signal) {
                 Match::Act { key, .. } if enabled && settled(&key) => {
                     explanation.get_or_insert_with(|| {
-                        format!("{} already settled (done, or refused for good) for {key}", handler.name())
+                        (
+                            format!(
+                                "{} already settled (done, or refused for good) for {key}",
+                                handler.name()
+                            ),
+                            None,
+                        )
                     });
                 }
                 Match::Act { reason, key } if enabled => {
@@ -72,17 +80,23 @@ impl Dispatcher {
                 }
                 Match::Act { reason, .. } => {
                     explanation.get_or_insert_with(|| {
-                        format!("{} would act ({reason}) but is disabled in configuration", handler.name())
+                        (
+                            format!(
+                                "{} would act ({reason}) but is disabled in configuration",
+                                handler.name()
+                            ),
+                            None,
+                        )
                     });
                 }
-                Match::Wait { reason } => {
-                    explanation.get_or_insert(reason);
+                Match::Wait { reason, on } => {
+                    explanation.get_or_insert((reason, Some(on)));
                 }
                 Match::No => {}
             }
         }
-        let reason = explanation.unwrap_or_else(|| idle_summary(signal));
-        decision(signal, None, reason, None)
+        let (reason, waiting) = explanation.unwrap_or_else(|| (idle_summary(signal), None));
+        waiting_decision(signal, reason, waiting)
     }
 
     /// Decides a whole cycle in input order, with at most one action per PR: a later signal
@@ -144,22 +158,36 @@ fn decision(
     reason: String,
     key: Option<ActionKey>,
 ) -> Decision {
-    Decision { repo: signal.repo(), pr: signal.pr_number, action, reason, key }
+    Decision { repo: signal.repo(), pr: signal.pr_number, action, reason, key, waiting: None }
+}
+
+/// A decision to act on nothing, saying on whom the PR waits and, when the runner remembers
+/// the wait, for how long.
+fn waiting_decision(signal: &PipelineSignal, reason: String, waiting: Option<WaitingOn>) -> Decision {
+    let reason = match waiting.and_then(|on| signal.memory.waited_on(on).map(|d| (on, d))) {
+        Some((on, lasted)) => format!("{reason} (waiting on {on} for {})", human_duration(lasted)),
+        None => reason,
+    };
+    Decision { waiting, ..decision(signal, None, reason, None) }
 }
 
 /// Why no handler may even look at the PR: a person stopped the pipeline on it, or it is
 /// not the pipeline's work. Checked before any handler, so neither gets a comment, a label
 /// or a mutation.
-fn untouchable(signal: &PipelineSignal) -> Option<String> {
+fn untouchable(signal: &PipelineSignal) -> Option<(String, Option<WaitingOn>)> {
     if signal.stop_label {
-        return Some("stopped: a stop label is on the PR; remove it to let the pipeline act".to_owned());
+        return Some((
+            "stopped: a stop label is on the PR; remove it to let the pipeline act".to_owned(),
+            Some(WaitingOn::Person),
+        ));
     }
     // A merged or closed PR outside any epic has nothing left to do anyway: say that instead.
     if !signal.in_scope() && signal.pr_state == PrState::Open {
-        return Some(
+        return Some((
             "out of scope: closes no child of an open epic, not authored by an agent in agent_logins, no scope_label"
                 .to_owned(),
-        );
+            None,
+        ));
     }
     None
 }

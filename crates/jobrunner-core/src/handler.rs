@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::forge::{Forge, ForgeError};
 use crate::names::{CommitSha, RepoSlug};
-use crate::signal::PipelineSignal;
+use crate::signal::{PipelineSignal, WaitingOn};
 
 /// How auto-merge merges, spelled as GraphQL `PullRequestMergeMethod`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -198,6 +198,8 @@ pub enum Match {
     Wait {
         /// What the handler waits for.
         reason: String,
+        /// Who or what has to move next.
+        on: WaitingOn,
     },
     /// The signal is outside this handler's stage.
     No,
@@ -216,6 +218,19 @@ pub struct ActionResult {
     pub duration_ms: u64,
     /// Why it failed, when it did.
     pub error: Option<ForgeError>,
+}
+
+/// How the runner tells, after a crash left a claim unconfirmed, whether the action happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// The PR's signal, read afresh, shows the effect ([`JobHandler::effect_visible`]).
+    Signal,
+    /// The action posts a comment ending with the key's marker: the forge is asked whether
+    /// that comment exists. Such an action is never repeated blindly, as a comment posted
+    /// twice is two comments.
+    CommentMarker,
+    /// Performing it again changes nothing (adding a label): it is simply performed again.
+    Repeat,
 }
 
 /// A typed handler of one stage of the epic flow.
@@ -241,6 +256,13 @@ pub trait JobHandler: Send + Sync {
     fn effect_visible(&self, key: &ActionKey, signal: &PipelineSignal) -> bool {
         let _ = (key, signal);
         false
+    }
+
+    /// How an unconfirmed claim of `key` is settled after a crash; the default reads the
+    /// signal.
+    fn settles_by(&self, key: &ActionKey) -> Settle {
+        let _ = key;
+        Settle::Signal
     }
 }
 

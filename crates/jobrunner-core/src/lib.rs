@@ -31,13 +31,13 @@ pub use failure::{
     DEFAULT_RATE_LIMIT_WAIT, FailureClass, FailureEvidence, TransportFailure, classify_failure,
 };
 pub use forge::{Forge, ForgeError};
-pub use handler::{ActionId, ActionKey, ActionResult, JobHandler, Match, MergeMethod};
+pub use handler::{ActionId, ActionKey, ActionResult, JobHandler, Match, MergeMethod, Settle};
 pub use names::{CommitSha, NameError, NodeId, RepoName, RepoOwner, RepoSlug, ThreadId};
 pub use recording_forge::{ForgeCall, RecordingForge};
 pub use registry::{HandlerRegistry, RegistryError};
 pub use signal::{
-    CheckStatus, MergeStateStatus, Mergeable, PipelineSignal, PrState, RequiredChecks, ReviewDecision,
-    SignalError, UnresolvedThread,
+    CheckStatus, MergeStateStatus, Mergeable, PipelineSignal, PrMemory, PrState, RequiredChecks,
+    ReviewDecision, SignalError, UnresolvedThread, Waiting, WaitingOn, human_duration,
 };
 pub use source::{BudgetReading, CacheError, JobSource, SourceCache, UnhealthyRepo, unhealthy_key};
 

@@ -174,6 +174,139 @@ pub struct UnresolvedThread {
     pub answered_by_agent: bool,
 }
 
+/// Who or what a waiting PR waits on: a person must hear of the waits on a person, and a
+/// wait on the agent or the checks that lasts too long is escalated to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitingOn {
+    /// The coding agent: a command went out and no commit answered it yet.
+    Agent,
+    /// CI: the deciding checks are queued, running or expected.
+    Checks,
+    /// A person: a review, a stop label, a thread only its author may resolve, a setting.
+    Person,
+    /// GitHub itself: computing mergeability, merging an armed PR, running its merge queue.
+    Github,
+}
+
+impl WaitingOn {
+    /// The snake-case spelling, as stored and journaled.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::Checks => "checks",
+            Self::Person => "person",
+            Self::Github => "github",
+        }
+    }
+
+    /// Reads the stored spelling back.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Agent, Self::Checks, Self::Person, Self::Github].into_iter().find(|w| w.as_str() == text)
+    }
+}
+
+impl fmt::Display for WaitingOn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Github => "GitHub",
+            other => other.as_str(),
+        })
+    }
+}
+
+impl RequiredChecks {
+    /// Who moves next while a step waits for these checks: CI while they run, the agent
+    /// when they fail (it is sent the CI command), a person when there is no CI to wait for
+    /// (`require_checks`).
+    #[must_use]
+    pub fn waiting_on(self) -> WaitingOn {
+        match self {
+            Self::Pending => WaitingOn::Checks,
+            Self::Failure => WaitingOn::Agent,
+            Self::NoneConfigured => WaitingOn::Person,
+            Self::Success => WaitingOn::Github,
+        }
+    }
+}
+
+/// A wait the pipeline remembers: on whom, since when (on the current head commit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Waiting {
+    /// Who or what the PR waits on.
+    pub on: WaitingOn,
+    /// When the runner first saw this wait on this head.
+    pub since: DateTime<Utc>,
+}
+
+/// What the pipeline itself remembers of a PR, from its state store: the runner fills it in
+/// before deciding, a forge never does. Empty (nothing remembered) in what a source returns;
+/// a signal file for `core-ide simulate` may set it to try the escalation rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrMemory {
+    /// When the runner read the signal, by its clock: waits are measured up to it, and no
+    /// time-based rule applies without it.
+    #[serde(default)]
+    pub observed_at: Option<DateTime<Utc>>,
+    /// Fix commands sent on the current head commit. None of them is answered: the answer
+    /// to a command is a new commit.
+    #[serde(default)]
+    pub commands_on_head: u32,
+    /// Fix commands since the PR last made progress (another action performed on it),
+    /// whatever their head: counted against `fix_command_limit`.
+    #[serde(default)]
+    pub commands_without_progress: u32,
+    /// The rule of the latest fix command (`conflict`, `review`, `ci`), when it was sent on
+    /// the current head.
+    #[serde(default)]
+    pub last_command: Option<String>,
+    /// When the latest fix command on the current head was sent.
+    #[serde(default)]
+    pub last_command_at: Option<DateTime<Utc>>,
+    /// The wait of the previous cycles on this head, if the PR was waiting.
+    #[serde(default)]
+    pub waiting: Option<Waiting>,
+}
+
+impl PrMemory {
+    /// True when nothing is remembered.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// How long ago `at` was, by the runner's clock; `None` without an observation time.
+    #[must_use]
+    pub fn elapsed_since(&self, at: DateTime<Utc>) -> Option<std::time::Duration> {
+        self.observed_at.map(|now| (now - at).to_std().unwrap_or_default())
+    }
+
+    /// How long the PR has waited on `on`, when it was already waiting on it.
+    #[must_use]
+    pub fn waited_on(&self, on: WaitingOn) -> Option<std::time::Duration> {
+        self.waiting.filter(|w| w.on == on).and_then(|w| self.elapsed_since(w.since))
+    }
+}
+
+/// A duration as people read it in a reason: `45s`, `12m`, `2h 5m`, `3d 4h`.
+#[must_use]
+pub fn human_duration(duration: std::time::Duration) -> String {
+    let secs = duration.as_secs();
+    let (days, hours, minutes) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{secs}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
 /// Structural snapshot of one (epic, child, PR) triple.
 ///
 /// It holds numbers, enums, validated names and opaque ids only: never a title, a body, a
@@ -264,6 +397,14 @@ pub struct PipelineSignal {
     /// not list them): no merge action while any is unread, since one may be open.
     #[serde(default)]
     pub threads_unread: u32,
+    /// An opaque digest (16 hex digits of sha256) of the names of the failing deciding
+    /// checks, so a new set of failures is told from the same one without a check name (text
+    /// a repository chose) in the signal. `None` when none fails.
+    #[serde(default)]
+    pub failing_checks: Option<String>,
+    /// What the pipeline remembers of the PR (its state store, not the forge).
+    #[serde(default, skip_serializing_if = "PrMemory::is_empty")]
+    pub memory: PrMemory,
 }
 
 /// A signal whose fields contradict each other.

@@ -133,8 +133,8 @@ fn push_check_contexts(query: &mut String, number: u64) {
     let _ = writeln!(
         query,
         "      commits(last: 1) {{ nodes {{ commit {{ ...HeadCommit statusCheckRollup {{ contexts(first: 100) {{ \
-         totalCount nodes {{ __typename ... on CheckRun {{ status conclusion isRequired(pullRequestNumber: {number}) }} \
-         ... on StatusContext {{ state isRequired(pullRequestNumber: {number}) }} }} }} }} }} }} }}"
+         totalCount nodes {{ __typename ... on CheckRun {{ name status conclusion isRequired(pullRequestNumber: {number}) }} \
+         ... on StatusContext {{ context state isRequired(pullRequestNumber: {number}) }} }} }} }} }} }} }}"
     );
 }
 

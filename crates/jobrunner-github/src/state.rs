@@ -170,9 +170,20 @@ struct Contexts {
 #[serde(tag = "__typename")]
 enum CheckContext {
     #[serde(rename_all = "camelCase")]
-    CheckRun { status: String, conclusion: Option<String>, is_required: bool },
+    CheckRun {
+        #[serde(default)]
+        name: String,
+        status: String,
+        conclusion: Option<String>,
+        is_required: bool,
+    },
     #[serde(rename_all = "camelCase")]
-    StatusContext { state: String, is_required: bool },
+    StatusContext {
+        #[serde(default)]
+        context: String,
+        state: String,
+        is_required: bool,
+    },
     #[serde(other)]
     Other,
 }
@@ -186,9 +197,18 @@ enum Verdict {
 }
 
 impl CheckContext {
+    /// The check's name: it only ever reaches a digest, never the signal.
+    fn name(&self) -> &str {
+        match self {
+            Self::CheckRun { name, .. } => name,
+            Self::StatusContext { context, .. } => context,
+            Self::Other => "",
+        }
+    }
+
     fn verdict(&self) -> Option<(bool, Verdict)> {
         Some(match self {
-            Self::CheckRun { status, conclusion, is_required } => {
+            Self::CheckRun { status, conclusion, is_required, .. } => {
                 let verdict = if status != "COMPLETED" {
                     Verdict::Pending
                 } else if matches!(conclusion.as_deref(), Some("SUCCESS" | "NEUTRAL" | "SKIPPED")) {
@@ -198,7 +218,7 @@ impl CheckContext {
                 };
                 (*is_required, verdict)
             }
-            Self::StatusContext { state, is_required } => {
+            Self::StatusContext { state, is_required, .. } => {
                 let verdict = match state.as_str() {
                     "SUCCESS" => Verdict::Pass,
                     "PENDING" | "EXPECTED" => Verdict::Pending,
@@ -215,24 +235,35 @@ impl Rollup {
     /// The checks that decide a merge, and whether a check that does not is failing. The
     /// required ones decide; where the base requires none, every check does, so a
     /// repository without branch protection still waits for its CI.
-    fn deciding(&self) -> (RequiredChecks, bool) {
+    fn deciding(&self) -> Checks {
         let from_state = match self.state {
             CheckStatus::Success => RequiredChecks::Success,
             CheckStatus::Pending | CheckStatus::Expected => RequiredChecks::Pending,
             CheckStatus::Failure | CheckStatus::Error => RequiredChecks::Failure,
         };
-        let Some(contexts) = &self.contexts else { return (from_state, false) };
-        let checks: Vec<(bool, Verdict)> =
-            contexts.nodes.iter().flatten().filter_map(CheckContext::verdict).collect();
+        let rollup_only = Checks { deciding: from_state, optional_failing: false, failing: None };
+        let Some(contexts) = &self.contexts else { return rollup_only };
+        let checks: Vec<(&CheckContext, bool, Verdict)> = contexts
+            .nodes
+            .iter()
+            .flatten()
+            .filter_map(|c| c.verdict().map(|(required, verdict)| (c, required, verdict)))
+            .collect();
         if checks.is_empty() || contexts.total_count > checks.len() {
             // More checks than one page: GitHub's rollup over all of them decides.
-            return (from_state, false);
+            return rollup_only;
         }
-        let any_required = checks.iter().any(|(required, _)| *required);
-        let deciding = checks.iter().filter(|(required, _)| *required || !any_required).map(|(_, v)| *v);
+        let any_required = checks.iter().any(|(_, required, _)| *required);
+        let deciding: Vec<_> = checks.iter().filter(|(_, required, _)| *required || !any_required).collect();
         let optional_failing =
-            any_required && checks.iter().any(|(required, v)| !*required && *v == Verdict::Fail);
-        (fold(deciding), optional_failing)
+            any_required && checks.iter().any(|(_, required, v)| !*required && *v == Verdict::Fail);
+        let failing: Vec<&str> =
+            deciding.iter().filter(|(_, _, v)| *v == Verdict::Fail).map(|(c, _, _)| c.name()).collect();
+        Checks {
+            deciding: fold(deciding.iter().map(|(_, _, v)| *v)),
+            optional_failing,
+            failing: digest_of_names(failing),
+        }
     }
 }
 
@@ -247,14 +278,39 @@ fn fold(verdicts: impl Iterator<Item = Verdict>) -> RequiredChecks {
     }
 }
 
+/// How a head's checks stand for a merge.
+struct Checks {
+    deciding: RequiredChecks,
+    optional_failing: bool,
+    /// The digest of the failing deciding checks' names.
+    failing: Option<String>,
+}
+
+/// 16 hex digits of the sha256 of the sorted, distinct names: the same failures give the same
+/// digest, and no name (text a repository chose) leaves the adapter.
+fn digest_of_names(mut names: Vec<&str>) -> Option<String> {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    if names.is_empty() {
+        return None;
+    }
+    names.sort_unstable();
+    names.dedup();
+    let digest = sha2::Sha256::digest(names.join("\n").as_bytes());
+    Some(digest.iter().take(8).fold(String::with_capacity(16), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    }))
+}
+
 /// The deciding checks of a head commit: none configured when GitHub has no rollup for it.
-fn checks_of(rollup: Option<&Rollup>) -> (CheckStatus, RequiredChecks, bool) {
+fn checks_of(rollup: Option<&Rollup>) -> (CheckStatus, Checks) {
     match rollup {
-        None => (CheckStatus::Pending, RequiredChecks::NoneConfigured, false),
-        Some(rollup) => {
-            let (deciding, optional_failing) = rollup.deciding();
-            (rollup.state, deciding, optional_failing)
-        }
+        None => (
+            CheckStatus::Pending,
+            Checks { deciding: RequiredChecks::NoneConfigured, optional_failing: false, failing: None },
+        ),
+        Some(rollup) => (rollup.state, rollup.deciding()),
     }
 }
 
@@ -381,6 +437,9 @@ pub(crate) struct PrDetail {
     pub(crate) required_checks: RequiredChecks,
     #[serde(default)]
     pub(crate) optional_checks_failing: bool,
+    /// Digest of the failing deciding checks' names.
+    #[serde(default)]
+    pub(crate) failing_checks: Option<String>,
     #[serde(default)]
     pub(crate) merge_state: MergeStateStatus,
     #[serde(default)]
@@ -475,8 +534,7 @@ impl PrNode {
             })
             .map(|i| (i.number, i.state == IssueState::Open))
             .collect();
-        let (check_status, required_checks, optional_checks_failing) =
-            checks_of(commit.as_ref().and_then(|c| c.status_check_rollup.as_ref()));
+        let (check_status, checks) = checks_of(commit.as_ref().and_then(|c| c.status_check_rollup.as_ref()));
         let labels: Vec<String> =
             self.labels.into_iter().flat_map(|l| l.nodes).flatten().map(|l| l.name).collect();
         let author = self.author.map(|a| a.login);
@@ -489,8 +547,9 @@ impl PrNode {
             head_sha,
             last_commit_at: commit.as_ref().map_or(DateTime::<Utc>::MIN_UTC, |c| c.committed_date),
             check_status,
-            required_checks,
-            optional_checks_failing,
+            required_checks: checks.deciding,
+            optional_checks_failing: checks.optional_failing,
+            failing_checks: checks.failing,
             merge_state: self.merge_state_status,
             review_decision: self.review_decision,
             in_merge_queue: self.is_in_merge_queue,
@@ -525,7 +584,11 @@ impl PrDetail {
         self.in_merge_queue = node.is_in_merge_queue;
         let rollup =
             node.commits.nodes.into_iter().flatten().last().and_then(|c| c.commit.status_check_rollup);
-        (self.check_status, self.required_checks, self.optional_checks_failing) = checks_of(rollup.as_ref());
+        let (check_status, checks) = checks_of(rollup.as_ref());
+        self.check_status = check_status;
+        self.required_checks = checks.deciding;
+        self.optional_checks_failing = checks.optional_failing;
+        self.failing_checks = checks.failing;
         true
     }
 
@@ -607,6 +670,8 @@ impl PrDetail {
             scope_label: self.scope_label,
             stop_label: self.stop_label,
             threads_unread: self.threads_unread,
+            failing_checks: self.failing_checks.clone(),
+            memory: jobrunner_core::PrMemory::default(),
         }
     }
 

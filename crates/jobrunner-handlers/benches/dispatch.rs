@@ -64,6 +64,8 @@ fn signal(r: u64, n: u64) -> PipelineSignal {
         scope_label: false,
         stop_label: false,
         threads_unread: 0,
+        failing_checks: None,
+        memory: jobrunner_core::PrMemory::default(),
     }
 }
 

@@ -1,7 +1,9 @@
 //! Stage 9: once the epic is ticked, the merged PR's child issue is closed as completed.
 
 use async_trait::async_trait;
-use jobrunner_core::{ActionId, ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState};
+use jobrunner_core::{
+    ActionId, ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState, WaitingOn,
+};
 
 /// Closes the child issue as completed after its PR merged and the epic ticked it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,6 +34,7 @@ impl JobHandler for CloseChild {
                     "child #{} stays open until epic #{} ticks it",
                     signal.child_number, signal.epic_number
                 ),
+                on: WaitingOn::Github,
             };
         }
         Match::Act {

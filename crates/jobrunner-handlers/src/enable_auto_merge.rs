@@ -14,7 +14,7 @@
 use async_trait::async_trait;
 use jobrunner_core::{
     ActionId, ActionKey, Forge, ForgeError, JobHandler, Match, MergeMethod, MergeStateStatus, Mergeable,
-    PipelineSignal, PrState, RequiredChecks, ReviewDecision,
+    PipelineSignal, PrState, RequiredChecks, ReviewDecision, WaitingOn,
 };
 
 /// The merge step. Its name stays `enable_auto_merge` (configuration and journals name it
@@ -90,6 +90,26 @@ impl EnableAutoMerge {
         None
     }
 
+    /// Who has to move on a blocked merge: the agent for open threads it has not answered or
+    /// failing checks, the reviewer for a change request the agent has answered.
+    fn blocked_on(signal: &PipelineSignal) -> WaitingOn {
+        if signal.threads_unread > 0 {
+            return WaitingOn::Github;
+        }
+        if signal.deciding_checks() == RequiredChecks::Failure || !signal.has_fix_commit_after_review {
+            return WaitingOn::Agent;
+        }
+        WaitingOn::Person
+    }
+
+    /// An armed or queued PR waits on GitHub, or on its checks while they run.
+    fn merging_on(signal: &PipelineSignal) -> WaitingOn {
+        match signal.deciding_checks() {
+            RequiredChecks::Pending => WaitingOn::Checks,
+            _ => WaitingOn::Github,
+        }
+    }
+
     /// The deciding checks pass: success, or no CI at all unless checks are required.
     fn checks_pass(self, signal: &PipelineSignal) -> bool {
         match signal.deciding_checks() {
@@ -99,21 +119,30 @@ impl EnableAutoMerge {
         }
     }
 
-    fn decide(self, signal: &PipelineSignal) -> Result<(Step, String), String> {
+    fn decide(self, signal: &PipelineSignal) -> Result<(Step, String), (String, WaitingOn)> {
         if let Some(blocker) = Self::blocker(signal) {
             if signal.auto_merge_enabled && signal.auto_merge_ours {
                 return Ok((Step::Disarm, format!("{blocker}: withdraw the auto-merge this pipeline armed")));
             }
-            return Err(format!("merge waits: {blocker}"));
+            return Err((format!("merge waits: {blocker}"), Self::blocked_on(signal)));
         }
         if signal.deciding_checks() == RequiredChecks::NoneConfigured && self.require_checks {
-            return Err("merge waits: no checks configured on the head and require_checks is on".to_owned());
+            return Err((
+                "merge waits: no checks configured on the head and require_checks is on".to_owned(),
+                WaitingOn::Person,
+            ));
         }
         if signal.in_merge_queue {
-            return Err("in the merge queue: waiting for GitHub to merge".to_owned());
+            return Err((
+                "in the merge queue: waiting for GitHub to merge".to_owned(),
+                Self::merging_on(signal),
+            ));
         }
         if signal.auto_merge_enabled {
-            return Err("auto-merge armed: waiting for GitHub to merge".to_owned());
+            return Err((
+                "auto-merge armed: waiting for GitHub to merge".to_owned(),
+                Self::merging_on(signal),
+            ));
         }
         let state = signal.merge_state;
         match state {
@@ -126,27 +155,29 @@ impl EnableAutoMerge {
                     Ok((Step::Merge, format!("{state}, checks pass: merge now ({})", self.method)))
                 }
             }
-            MergeStateStatus::Clean | MergeStateStatus::HasHooks | MergeStateStatus::Unstable => {
-                Err(format!(
+            MergeStateStatus::Clean | MergeStateStatus::HasHooks | MergeStateStatus::Unstable => Err((
+                format!(
                     "merge waits for checks (required checks {}; GitHub refuses auto-merge on a {state} PR)",
                     signal.deciding_checks()
-                ))
-            }
+                ),
+                signal.deciding_checks().waiting_on(),
+            )),
             MergeStateStatus::Behind if self.update_branch => {
                 Ok((Step::UpdateBranch, "BEHIND its base: update the branch".to_owned()))
             }
             MergeStateStatus::Behind | MergeStateStatus::Blocked => self.arm(signal),
-            MergeStateStatus::Unknown => {
-                Err("merge state UNKNOWN: GitHub is still computing it; looking again next cycle".to_owned())
-            }
+            MergeStateStatus::Unknown => Err((
+                "merge state UNKNOWN: GitHub is still computing it; looking again next cycle".to_owned(),
+                WaitingOn::Github,
+            )),
             MergeStateStatus::Dirty | MergeStateStatus::Draft => {
-                Err(format!("merge waits: GitHub says {state}"))
+                Err((format!("merge waits: GitHub says {state}"), WaitingOn::Agent))
             }
         }
     }
 
     /// Auto-merge armed early on a PR GitHub cannot merge yet, where the repository allows it.
-    fn arm(self, signal: &PipelineSignal) -> Result<(Step, String), String> {
+    fn arm(self, signal: &PipelineSignal) -> Result<(Step, String), (String, WaitingOn)> {
         let state = signal.merge_state;
         if !signal.auto_merge_allowed {
             let fix = if state == MergeStateStatus::Behind {
@@ -154,7 +185,10 @@ impl EnableAutoMerge {
             } else {
                 "allow auto-merge in the repository's settings to have GitHub merge it"
             };
-            return Err(format!("{state} and the repository does not allow auto-merge: waiting ({fix})"));
+            return Err((
+                format!("{state} and the repository does not allow auto-merge: waiting ({fix})"),
+                WaitingOn::Person,
+            ));
         }
         Ok((Step::Arm, format!("{state}: arm auto-merge ({}) so GitHub merges once it can", self.method)))
     }
@@ -188,6 +222,7 @@ impl JobHandler for EnableAutoMerge {
             return Match::Wait {
                 reason: "mergeability UNKNOWN: GitHub is still computing it; looking again next cycle"
                     .to_owned(),
+                on: WaitingOn::Github,
             };
         }
         match self.decide(signal) {
@@ -203,7 +238,7 @@ impl JobHandler for EnableAutoMerge {
                 };
                 Match::Act { reason, key }
             }
-            Err(reason) => Match::Wait { reason },
+            Err((reason, on)) => Match::Wait { reason, on },
         }
     }
 

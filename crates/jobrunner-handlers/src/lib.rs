@@ -29,6 +29,7 @@
 
 mod close_child;
 mod enable_auto_merge;
+mod needs_human;
 mod publish_draft;
 mod resolve_threads;
 mod send_fix_command;
@@ -36,17 +37,22 @@ mod tick_parent;
 
 pub use close_child::CloseChild;
 pub use enable_auto_merge::EnableAutoMerge;
+use std::time::Duration;
+
 use jobrunner_core::{Dispatcher, HandlerRegistry, MergeMethod, RegistryError};
+pub use needs_human::NeedsHuman;
 pub use publish_draft::PublishDraft;
 pub use resolve_threads::ResolveThreads;
 pub use send_fix_command::SendFixCommand;
 pub use tick_parent::TickParent;
 
 /// Handler names in the dispatcher's priority order: finishing merged work first, then
-/// unblocking (conflicts, reviews), then moving forward (publish, auto-merge).
-pub const HANDLER_NAMES: [&str; 6] = [
+/// asking a person where the pipeline is stuck, then unblocking (conflicts, reviews, failing
+/// checks), then moving forward (publish, auto-merge).
+pub const HANDLER_NAMES: [&str; 7] = [
     TickParent::NAME,
     CloseChild::NAME,
+    NeedsHuman::NAME,
     SendFixCommand::NAME,
     ResolveThreads::NAME,
     PublishDraft::NAME,
@@ -57,6 +63,8 @@ pub const HANDLER_NAMES: [&str; 6] = [
 pub const DEFAULT_CONFLICT_COMMAND: &str = "fix merge conflict";
 /// The default comment that asks the coding agent to address review threads.
 pub const DEFAULT_REVIEW_COMMAND: &str = "fix the code reviews";
+/// The default comment that asks the coding agent to fix failing required checks.
+pub const DEFAULT_CI_COMMAND: &str = "fix the failing checks";
 
 /// What handlers say and how they merge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +73,17 @@ pub struct HandlerSettings {
     pub conflict_command: String,
     /// Comment posted on a PR with unanswered review threads.
     pub review_command: String,
+    /// Comment posted on a PR whose required checks fail.
+    pub ci_command: String,
+    /// How long a command may go without a commit before it is re-sent, and the re-send
+    /// before a person is asked.
+    pub agent_timeout: Duration,
+    /// How long the deciding checks may stay pending before a person is asked.
+    pub stuck_after: Duration,
+    /// Fix commands without progress after which a person is asked instead of another.
+    pub fix_command_limit: u32,
+    /// The label that asks a person.
+    pub needs_human_label: String,
     /// Merge method for merges and auto-merge.
     pub merge_method: MergeMethod,
     /// Bring a PR that fell behind a strict (up-to-date) base up to date.
@@ -81,6 +100,11 @@ impl Default for HandlerSettings {
         Self {
             conflict_command: DEFAULT_CONFLICT_COMMAND.to_owned(),
             review_command: DEFAULT_REVIEW_COMMAND.to_owned(),
+            ci_command: DEFAULT_CI_COMMAND.to_owned(),
+            agent_timeout: Duration::from_secs(30 * 60),
+            stuck_after: Duration::from_secs(2 * 3600),
+            fix_command_limit: 3,
+            needs_human_label: "needs-human".to_owned(),
             merge_method: MergeMethod::default(),
             update_branch: true,
             require_checks: false,
@@ -93,10 +117,20 @@ impl Default for HandlerSettings {
 #[must_use]
 pub fn registry(settings: &HandlerSettings) -> HandlerRegistry {
     let mut registry = HandlerRegistry::new();
-    let handlers: [Box<dyn jobrunner_core::JobHandler>; 6] = [
+    let handlers: [Box<dyn jobrunner_core::JobHandler>; 7] = [
         Box::new(TickParent),
         Box::new(CloseChild),
-        Box::new(SendFixCommand::new(&settings.conflict_command, &settings.review_command)),
+        Box::new(NeedsHuman::new(
+            &settings.needs_human_label,
+            settings.fix_command_limit,
+            settings.agent_timeout,
+            settings.stuck_after,
+        )),
+        Box::new(SendFixCommand::new(
+            [&settings.conflict_command, &settings.review_command, &settings.ci_command],
+            settings.agent_timeout,
+            settings.fix_command_limit,
+        )),
         Box::new(ResolveThreads::new(settings.resolve_human_threads, settings.require_checks)),
         Box::new(PublishDraft::new(settings.require_checks)),
         Box::new(EnableAutoMerge::new(

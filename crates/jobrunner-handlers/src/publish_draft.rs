@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use jobrunner_core::{
     ActionId, ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState, RequiredChecks,
+    WaitingOn,
 };
 
 /// Marks a draft PR ready for review once its checks succeed.
@@ -43,10 +44,14 @@ impl JobHandler for PublishDraft {
             RequiredChecks::NoneConfigured => {
                 return Match::Wait {
                     reason: "draft waits: no checks configured and require_checks is on".to_owned(),
+                    on: WaitingOn::Person,
                 };
             }
             checks @ (RequiredChecks::Pending | RequiredChecks::Failure) => {
-                return Match::Wait { reason: format!("draft waits for checks SUCCESS (checks {checks})") };
+                return Match::Wait {
+                    reason: format!("draft waits for checks SUCCESS (checks {checks})"),
+                    on: checks.waiting_on(),
+                };
             }
         };
         Match::Act {

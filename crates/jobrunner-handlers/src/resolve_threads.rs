@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use jobrunner_core::{
     ActionId, ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState, RequiredChecks,
-    ThreadId, UnresolvedThread,
+    ThreadId, UnresolvedThread, WaitingOn,
 };
 
 /// Resolves the answered threads of a PR whose latest review round the agent answered.
@@ -74,6 +74,7 @@ impl JobHandler for ResolveThreads {
                     "{unresolved} wait for the head's checks (checks {}) before they are resolved",
                     signal.deciding_checks()
                 ),
+                on: signal.deciding_checks().waiting_on(),
             };
         }
         let answered = self.answered_threads(signal).len();
@@ -82,6 +83,7 @@ impl JobHandler for ResolveThreads {
                 reason: format!(
                     "{unresolved} not answered by the fix (not outdated, or commented on after the head commit) nor by the agent: left to their reviewers"
                 ),
+                on: WaitingOn::Person,
             };
         }
         Match::Act {

@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use jobrunner_core::crash_point;
 use jobrunner_core::{
-    ActionId, ActionKey, ActionResult, BudgetReading, CommitSha, Decision, Dispatcher, FailureClass, Forge,
-    ForgeError, JobSource, NodeId, PipelineSignal,
+    ActionKey, ActionResult, BudgetReading, Decision, Dispatcher, FailureClass, Forge, ForgeError, JobSource,
+    NodeId, PipelineSignal, Settle,
 };
 use jobrunner_journal::{JournalError, JournalRecord, JournalWriter};
 use jobrunner_store::{Claim, CycleEnd, CycleOutcome, KeyStatus, Outcome, Store, StoreError};
@@ -20,8 +20,11 @@ const MAX_CONCURRENT_POLLS: usize = 4;
 
 /// The handler whose commands count toward the `needs-human` limit.
 pub(crate) const FIX_COMMAND: &str = "send_fix_command";
-/// The ledger and journal name of the label action that replaces further fix commands.
-pub const NEEDS_HUMAN_ACTION: &str = "needs_human";
+/// The handler that asks a person: labelling is not progress, so it leaves the count.
+pub(crate) const NEEDS_HUMAN: &str = "needs_human";
+
+/// A clock the runner reads for the escalation rules; tests move it by hand.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// How the runner acts.
 #[derive(Debug, Clone)]
@@ -30,10 +33,6 @@ pub struct RunnerConfig {
     pub node: NodeId,
     /// Decide and log only: no mutation, nothing claimed, nothing journaled.
     pub dry_run: bool,
-    /// Fix commands without progress after which a PR gets `needs_human_label` instead.
-    pub fix_command_limit: u32,
-    /// The label for PRs the agent could not fix.
-    pub needs_human_label: String,
 }
 
 /// What became of one decided action.
@@ -145,6 +144,7 @@ pub struct Runner {
     settled_crash: std::sync::atomic::AtomicBool,
     /// This node's share of the repositories, in a fleet.
     split: Option<Arc<dyn crate::WorkSplit>>,
+    clock: Clock,
 }
 
 impl Runner {
@@ -167,7 +167,16 @@ impl Runner {
             config,
             settled_crash: std::sync::atomic::AtomicBool::new(false),
             split: None,
+            clock: Arc::new(Utc::now),
         }
+    }
+
+    /// Reads `clock` instead of the system's for the escalation rules (waits, unanswered
+    /// commands): a test moves time without sleeping.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Polls only the repositories `split` assigns this node, each cycle.
@@ -252,14 +261,20 @@ impl Runner {
                 }
             }
         }
-        let polled = self.poll_sources().await?;
+        let mut polled = self.poll_sources().await?;
         let signals: Vec<PipelineSignal> = polled.iter().map(|(_, s)| s.clone()).collect();
         let mut hasher = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&serde_json::to_vec(&signals).unwrap_or_default(), &mut hasher);
         let fingerprint = std::hash::Hasher::finish(&hasher);
+        // Memory is added after the fingerprint: it holds the clock, which moves every cycle.
+        let waits = self.remember(&mut polled).await?;
+        let signals: Vec<PipelineSignal> = polled.iter().map(|(_, s)| s.clone()).collect();
         let mut report = CycleReport { cycle, signals: signals.len(), fingerprint, actions: Vec::new() };
         let settled = self.settled_keys(&signals).await?;
         let decisions = self.dispatcher.plan_skipping(&signals, &|key: &ActionKey| settled.contains(key));
+        if !self.config.dry_run {
+            self.record_waits(&signals, &decisions, &waits).await?;
+        }
         if !self.settled_crash.load(std::sync::atomic::Ordering::Relaxed) {
             self.settle_unconfirmed(cycle, &polled).await?;
             self.settled_crash.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -318,9 +333,6 @@ impl Runner {
                 outcome: ActionOutcome::DryRun,
             }));
         }
-        if action == FIX_COMMAND && self.agent_gave_up(signal).await? {
-            return self.label_needs_human(cycle, source, signal).await.map(Some);
-        }
         if let Claim::Taken { .. } = self.claim(&key, signal).await? {
             return Ok(Some(ActionReport {
                 action,
@@ -369,8 +381,9 @@ impl Runner {
             crash_point::reached(crash_point::AFTER_CONFIRM);
             let (repo, pr) = (signal.repo(), signal.pr_number);
             if result.action == FIX_COMMAND {
-                self.store.record_fix_command(&repo, pr, &signal.last_commit_sha, Utc::now()).await?;
-            } else if result.action != NEEDS_HUMAN_ACTION {
+                let rule = result.key.action.rule().unwrap_or_default();
+                self.store.record_fix_command(&repo, pr, &signal.last_commit_sha, rule, self.now()).await?;
+            } else if result.action != NEEDS_HUMAN {
                 // Any other step forward on the PR is progress: the agent gets its full budget
                 // of commands again.
                 self.store.reset_fix_commands(&repo, pr).await?;
@@ -385,7 +398,7 @@ impl Runner {
                 self.store.release(&result.key).await?;
                 Err(CycleError::Auth { error: error.clone() })
             }
-            FailureClass::Transient if posts_comment(&result.key) => {
+            FailureClass::Transient if self.posts_comment(&result.key) => {
                 // A 5xx, a timeout or a dropped connection after the request went out: GitHub
                 // may have posted the comment and only its answer was lost. Posting again would
                 // repeat it, so the claim is kept, unconfirmed, as a crash would leave it, and
@@ -409,54 +422,20 @@ impl Runner {
             }
         }
     }
-
-    async fn agent_gave_up(&self, signal: &PipelineSignal) -> Result<bool, CycleError> {
-        let sent = self.store.fix_commands_without_progress(&signal.repo(), signal.pr_number).await?;
-        Ok(sent >= self.config.fix_command_limit)
-    }
-
-    /// Labels a PR whose fix commands went unanswered, once per PR, instead of sending another
-    /// command. The key's head SHA is all zeros: the label is about the PR, not a commit.
-    async fn label_needs_human(
-        &self,
-        cycle: u64,
-        source: &Arc<dyn JobSource>,
-        signal: &PipelineSignal,
-    ) -> Result<ActionReport, CycleError> {
-        let mut key = ActionKey::for_signal(signal, ActionId::new(NEEDS_HUMAN_ACTION));
-        key.head_sha = CommitSha::new("0".repeat(40)).expect("forty zeros are a valid SHA");
-        let reason = format!(
-            "{} fix commands without progress: labelled {:?}, no more commands",
-            self.config.fix_command_limit, self.config.needs_human_label
-        );
-        if let Claim::Taken { .. } = self.claim(&key, signal).await? {
-            return Ok(ActionReport {
-                action: NEEDS_HUMAN_ACTION,
-                key,
-                reason,
-                outcome: ActionOutcome::AlreadyClaimed,
-            });
-        }
-        let started = std::time::Instant::now();
-        crash_point::reached(crash_point::AFTER_CLAIM);
-        let labelled =
-            self.forge.add_label(&signal.repo(), signal.pr_number, &self.config.needs_human_label).await;
-        crash_point::reached(crash_point::AFTER_EFFECT);
-        let result = ActionResult {
-            action: NEEDS_HUMAN_ACTION,
-            key: key.clone(),
-            success: labelled.is_ok(),
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            error: labelled.err(),
-        };
-        let outcome = self.settle(cycle, source, signal, &result).await?;
-        Ok(ActionReport { action: NEEDS_HUMAN_ACTION, key, reason, outcome })
-    }
 }
 
-/// Whether `key`'s action posts a comment: the one mutation that is not idempotent, as a
-/// comment posted twice is two comments. Every other action (a label, a ready PR, a ticked box,
-/// a closed issue, armed auto-merge, resolved threads) changes nothing when repeated.
-pub(crate) fn posts_comment(key: &ActionKey) -> bool {
-    key.action.is(FIX_COMMAND)
+impl Runner {
+    /// Whether `key`'s action posts a comment: the one mutation that is not idempotent, as a
+    /// comment posted twice is two comments. Its handler says so ([`Settle::CommentMarker`]).
+    pub(crate) fn posts_comment(&self, key: &ActionKey) -> bool {
+        self.dispatcher
+            .registry()
+            .get(key.action.handler())
+            .is_some_and(|handler| handler.settles_by(key) == Settle::CommentMarker)
+    }
+
+    /// The runner's clock: what waits and unanswered commands are measured by.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
 }

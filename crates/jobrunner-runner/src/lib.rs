@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod cycle;
+mod memory;
 mod pace;
 mod recovery;
 mod run_loop;
@@ -17,9 +18,7 @@ pub mod simulate;
 mod source_cache;
 mod work_split;
 
-pub use cycle::{
-    ActionOutcome, ActionReport, CycleError, CycleReport, NEEDS_HUMAN_ACTION, Runner, RunnerConfig,
-};
+pub use cycle::{ActionOutcome, ActionReport, Clock, CycleError, CycleReport, Runner, RunnerConfig};
 pub use pace::Pace;
 pub use run_loop::{CycleEvent, SHUTDOWN_GRACE};
 pub use source_cache::StoreCache;

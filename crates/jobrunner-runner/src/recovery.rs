@@ -20,11 +20,11 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-use jobrunner_core::{ActionKey, ActionResult, PipelineSignal, RepoSlug};
+use jobrunner_core::{ActionKey, ActionResult, PipelineSignal, RepoSlug, Settle};
 use jobrunner_journal::{JournalRecord, ReadFilter, read_journal};
 use jobrunner_store::{CycleOutcome, Outcome, StoreError};
 
-use crate::cycle::{CycleError, NEEDS_HUMAN_ACTION, Runner, posts_comment};
+use crate::cycle::{CycleError, Runner};
 
 /// Cycles looked back on for the crashed ones: far more than restarts in a row.
 const CYCLES_LOOKED_BACK: u32 = 50;
@@ -150,13 +150,14 @@ impl Runner {
         handler: &str,
         polled: &[(usize, PipelineSignal)],
     ) -> Result<Verdict, CycleError> {
-        let performed = if posts_comment(key) {
+        let settles_by = self.dispatcher.registry().get(handler).map(|h| h.settles_by(key));
+        let performed = if settles_by == Some(Settle::CommentMarker) {
             self.forge
                 .has_comment_with(&key.repo, key.pr, &key.comment_marker())
                 .await
                 .map_err(|error| CycleError::from_forge("crash recovery", error))?
-        } else if key.action.is(NEEDS_HUMAN_ACTION) {
-            // Labels are not part of the signal; adding one twice changes nothing on GitHub.
+        } else if settles_by == Some(Settle::Repeat) {
+            // Performing it again changes nothing (a label): released and performed again.
             false
         } else {
             let mut signals =
@@ -204,7 +205,6 @@ impl Runner {
             .registry()
             .names()
             .into_iter()
-            .chain([NEEDS_HUMAN_ACTION])
             .find(|known| *known == name)
             // A handler this build no longer has: its records still need a valid name.
             .unwrap_or("unknown_handler")

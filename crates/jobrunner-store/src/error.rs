@@ -108,13 +108,13 @@ pub enum StoreError {
     #[error("cannot confirm {key}: it is not claimed; claim a key before confirming it")]
     NotClaimed {
         /// The key.
-        key: ActionKey,
+        key: Box<ActionKey>,
     },
     /// `confirm` or `release` of a key whose outcome is already recorded.
     #[error("{key} is already confirmed: a confirmed key is never confirmed again nor released")]
     AlreadyConfirmed {
         /// The key.
-        key: ActionKey,
+        key: Box<ActionKey>,
     },
     /// The key was released each time a claim found it taken: something claims and releases it
     /// in a tight loop.
@@ -123,7 +123,7 @@ pub enum StoreError {
     )]
     ClaimContended {
         /// The key.
-        key: ActionKey,
+        key: Box<ActionKey>,
     },
     /// `end_cycle` of a cycle that was never started or has already ended.
     #[error("cycle {cycle} of node {node} is not open: end each cycle start_cycle returned, once")]

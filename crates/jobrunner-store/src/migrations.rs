@@ -22,13 +22,17 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 type Sequence = &'static [(i64, &'static str, &'static str)];
 
 /// The SQLite migrations.
-const SQLITE: Sequence = &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const SQLITE: Sequence = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (2, "escalation", include_str!("../migrations/0002_escalation.sql")),
+];
 
 /// The PostgreSQL migrations.
 const POSTGRES: Sequence = &[
     (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
     (2, "fleet", include_str!("../migrations/postgres/0002_fleet.sql")),
     (3, "member host and skew", include_str!("../migrations/postgres/0003_member_host_and_skew.sql")),
+    (4, "escalation", include_str!("../migrations/postgres/0004_escalation.sql")),
 ];
 
 /// The highest SQLite schema version this binary knows. A database above it was written by a

@@ -22,6 +22,51 @@ macro_rules! bind_key {
     };
 }
 
+/// A row of [`fix_commands::ALL`](crate::fix_commands::ALL).
+pub(crate) fn fix_commands_row(
+    (repo, pr, head_sha, without_progress, on_head, rule, last_sent_at): (
+        String,
+        i64,
+        String,
+        i64,
+        i64,
+        String,
+        String,
+    ),
+) -> Result<crate::FixCommands, crate::StoreError> {
+    use crate::columns::{parse_timestamp, unsigned};
+    Ok(crate::FixCommands {
+        repo: jobrunner_core::RepoSlug::parse(&repo)
+            .map_err(|e| crate::StoreError::unreadable("repository", &repo, e))?,
+        pr: unsigned("pr", pr)?,
+        head_sha: jobrunner_core::CommitSha::new(head_sha.as_str())
+            .map_err(|e| crate::StoreError::unreadable("head SHA", &head_sha, e))?,
+        without_progress: unsigned("fix command count", without_progress)?,
+        on_head: unsigned("fix commands on the head", on_head)?,
+        rule,
+        last_sent_at: parse_timestamp("fix command time", &last_sent_at)?,
+    })
+}
+
+/// A row of [`pr_waits::ALL`](crate::pr_waits::ALL).
+pub(crate) fn wait_row(
+    (repo, pr, on, head_sha, since, reason): (String, i64, String, String, String, String),
+) -> Result<crate::PrWait, crate::StoreError> {
+    use crate::columns::{parse_timestamp, unsigned};
+    Ok(crate::PrWait {
+        repo: jobrunner_core::RepoSlug::parse(&repo)
+            .map_err(|e| crate::StoreError::unreadable("repository", &repo, e))?,
+        pr: unsigned("pr", pr)?,
+        on: jobrunner_core::WaitingOn::parse(&on).ok_or_else(|| {
+            crate::StoreError::unreadable("waiting on", &on, "not one of agent, checks, person, github")
+        })?,
+        head_sha: jobrunner_core::CommitSha::new(head_sha.as_str())
+            .map_err(|e| crate::StoreError::unreadable("head SHA", &head_sha, e))?,
+        since: parse_timestamp("wait start", &since)?,
+        reason,
+    })
+}
+
 /// Implements [`Store`](crate::Store) for `$store`, whose rows are `$row`, in a private module
 /// beside it (see the module documentation for what `$store` provides).
 macro_rules! impl_store {
@@ -125,7 +170,7 @@ macro_rules! impl_store {
                         }
                         // Released between the insert and the read: the key is free again, claim anew.
                     }
-                    Err(StoreError::ClaimContended { key: key.clone() })
+                    Err(StoreError::ClaimContended { key: Box::new(key.clone()) })
                 }
 
                 async fn confirm(
@@ -148,9 +193,9 @@ macro_rules! impl_store {
                     match updated {
                         1 => Ok(()),
                         _ if self.is_confirmed(&columns).await? => {
-                            Err(StoreError::AlreadyConfirmed { key: key.clone() })
+                            Err(StoreError::AlreadyConfirmed { key: Box::new(key.clone()) })
                         }
-                        _ => Err(StoreError::NotClaimed { key: key.clone() }),
+                        _ => Err(StoreError::NotClaimed { key: Box::new(key.clone()) }),
                     }
                 }
 
@@ -163,7 +208,7 @@ macro_rules! impl_store {
                         .map_err(self.failed("release an action key"))?
                         .rows_affected();
                     if deleted == 0 && self.is_confirmed(&columns).await? {
-                        return Err(StoreError::AlreadyConfirmed { key: key.clone() });
+                        return Err(StoreError::AlreadyConfirmed { key: Box::new(key.clone()) });
                     }
                     Ok(())
                 }
@@ -187,6 +232,7 @@ macro_rules! impl_store {
                     repo: &RepoSlug,
                     pr: u64,
                     head_sha: &CommitSha,
+                    rule: &str,
                     at: DateTime<Utc>,
                 ) -> Result<u32, StoreError> {
                     let count: i64 = sqlx::query_scalar(fix_commands::RECORD)
@@ -194,10 +240,53 @@ macro_rules! impl_store {
                         .bind(bigint("pr", pr)?)
                         .bind(head_sha.as_str())
                         .bind(timestamp(at))
+                        .bind(rule)
                         .fetch_one(&self.pool)
                         .await
                         .map_err(self.failed("record a fix command"))?;
                     unsigned("fix command count", count)
+                }
+
+                async fn fix_commands(&self) -> Result<Vec<$crate::FixCommands>, StoreError> {
+                    type Row = (String, i64, String, i64, i64, String, String);
+                    let rows: Vec<Row> = sqlx::query_as(fix_commands::ALL)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(self.failed("list fix commands"))?;
+                    rows.into_iter().map($crate::shared::fix_commands_row).collect()
+                }
+
+                async fn waits(&self) -> Result<Vec<$crate::PrWait>, StoreError> {
+                    type Row = (String, i64, String, String, String, String);
+                    let rows: Vec<Row> = sqlx::query_as($crate::pr_waits::ALL)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(self.failed("list waiting PRs"))?;
+                    rows.into_iter().map($crate::shared::wait_row).collect()
+                }
+
+                async fn put_wait(&self, wait: &$crate::PrWait) -> Result<(), StoreError> {
+                    sqlx::query($crate::pr_waits::PUT)
+                        .bind(wait.repo.to_string())
+                        .bind(bigint("pr", wait.pr)?)
+                        .bind(wait.on.as_str())
+                        .bind(wait.head_sha.as_str())
+                        .bind(timestamp(wait.since))
+                        .bind(&wait.reason)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(self.failed("record a waiting PR"))?;
+                    Ok(())
+                }
+
+                async fn clear_wait(&self, repo: &RepoSlug, pr: u64) -> Result<(), StoreError> {
+                    sqlx::query($crate::pr_waits::CLEAR)
+                        .bind(repo.to_string())
+                        .bind(bigint("pr", pr)?)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(self.failed("forget a waiting PR"))?;
+                    Ok(())
                 }
 
                 async fn reset_fix_commands(&self, repo: &RepoSlug, pr: u64) -> Result<(), StoreError> {

@@ -4,7 +4,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use jobrunner_core::{ActionKey, CommitSha, NodeId, RepoSlug};
 
-use crate::{CachedEtag, Claim, CycleEnd, CycleRecord, NodeRecord, Outcome, RefusedAction, StoreError};
+use crate::{
+    CachedEtag, Claim, CycleEnd, CycleRecord, FixCommands, NodeRecord, Outcome, PrWait, RefusedAction,
+    StoreError,
+};
 
 /// A node's state store: idempotency ledger, ETag cache, per-PR state, fix-command counts,
 /// cycle records and identity.
@@ -58,8 +61,22 @@ pub trait Store: Send + Sync {
         repo: &RepoSlug,
         pr: u64,
         head_sha: &CommitSha,
+        rule: &str,
         at: DateTime<Utc>,
     ) -> Result<u32, StoreError>;
+
+    /// Every PR's fix commands since its last progress: what the runner tells handlers of
+    /// commands gone unanswered.
+    async fn fix_commands(&self) -> Result<Vec<FixCommands>, StoreError>;
+
+    /// Every waiting PR, oldest wait first (see [`pr_waits`](crate::pr_waits)).
+    async fn waits(&self) -> Result<Vec<PrWait>, StoreError>;
+
+    /// Records that a PR waits, replacing its earlier wait.
+    async fn put_wait(&self, wait: &PrWait) -> Result<(), StoreError>;
+
+    /// Forgets a PR's wait: it acts, or has nothing left to wait for.
+    async fn clear_wait(&self, repo: &RepoSlug, pr: u64) -> Result<(), StoreError>;
 
     /// Reports progress on `pr` (another action was performed on it): the commands sent so
     /// far are forgotten and the next one counts 1.

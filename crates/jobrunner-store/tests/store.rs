@@ -173,6 +173,8 @@ both_stores!(
     a_new_review_time_on_the_same_head_is_a_new_key,
     fix_commands_count_until_progress_whatever_the_head,
     progress_gives_the_agent_its_full_budget_again,
+    commands_on_a_head_count_from_one_on_each_new_head,
+    a_wait_keeps_its_start_until_it_is_replaced_or_cleared,
     etags_read_back_as_stored_and_a_put_replaces_the_entry,
     pr_state_reads_back_as_stored_and_a_put_replaces_it,
     cycle_numbers_increase_across_restarts_and_records_keep_their_end,
@@ -317,10 +319,14 @@ async fn a_new_review_time_on_the_same_head_is_a_new_key(db: Db) {
 async fn fix_commands_count_until_progress_whatever_the_head(db: Db) {
     let store = db.open().await;
     assert_eq!(store.fix_commands_without_progress(&repo(), 7).await.unwrap(), 0, "none sent");
-    assert_eq!(store.record_fix_command(&repo(), 7, &sha('a'), ts(0)).await.unwrap(), 1);
-    assert_eq!(store.record_fix_command(&repo(), 7, &sha('a'), ts(1)).await.unwrap(), 2, "same head");
+    assert_eq!(store.record_fix_command(&repo(), 7, &sha('a'), "review", ts(0)).await.unwrap(), 1);
     assert_eq!(
-        store.record_fix_command(&repo(), 7, &sha('b'), ts(2)).await.unwrap(),
+        store.record_fix_command(&repo(), 7, &sha('a'), "review", ts(1)).await.unwrap(),
+        2,
+        "same head"
+    );
+    assert_eq!(
+        store.record_fix_command(&repo(), 7, &sha('b'), "review", ts(2)).await.unwrap(),
         3,
         "a new head that needs another command is no progress"
     );
@@ -330,16 +336,57 @@ async fn fix_commands_count_until_progress_whatever_the_head(db: Db) {
 
 async fn progress_gives_the_agent_its_full_budget_again(db: Db) {
     let store = db.open().await;
-    store.record_fix_command(&repo(), 7, &sha('a'), ts(0)).await.unwrap();
-    store.record_fix_command(&repo(), 7, &sha('b'), ts(1)).await.unwrap();
+    store.record_fix_command(&repo(), 7, &sha('a'), "review", ts(0)).await.unwrap();
+    store.record_fix_command(&repo(), 7, &sha('b'), "review", ts(1)).await.unwrap();
     store.close().await;
 
     let store = db.open().await;
     assert_eq!(store.fix_commands_without_progress(&repo(), 7).await.unwrap(), 2, "kept across restarts");
     store.reset_fix_commands(&repo(), 7).await.unwrap();
     assert_eq!(store.fix_commands_without_progress(&repo(), 7).await.unwrap(), 0);
-    assert_eq!(store.record_fix_command(&repo(), 7, &sha('b'), ts(2)).await.unwrap(), 1, "counted anew");
+    assert_eq!(
+        store.record_fix_command(&repo(), 7, &sha('b'), "review", ts(2)).await.unwrap(),
+        1,
+        "counted anew"
+    );
     store.reset_fix_commands(&repo(), 99).await.unwrap();
+}
+
+async fn commands_on_a_head_count_from_one_on_each_new_head(db: Db) {
+    let store = db.open().await;
+    store.record_fix_command(&repo(), 7, &sha('a'), "ci 00ff", ts(0)).await.unwrap();
+    store.record_fix_command(&repo(), 7, &sha('a'), "ci 00ff/resend", ts(30)).await.unwrap();
+    let sent = store.fix_commands().await.unwrap();
+    assert_eq!(
+        (sent[0].on_head, sent[0].without_progress, sent[0].rule.as_str(), sent[0].last_sent_at),
+        (2, 2, "ci 00ff/resend", ts(30))
+    );
+    store.record_fix_command(&repo(), 7, &sha('b'), "review", ts(40)).await.unwrap();
+    let sent = store.fix_commands().await.unwrap();
+    assert_eq!((sent[0].on_head, sent[0].without_progress, sent[0].head_sha.clone()), (1, 3, sha('b')));
+}
+
+async fn a_wait_keeps_its_start_until_it_is_replaced_or_cleared(db: Db) {
+    use jobrunner_core::WaitingOn;
+    use jobrunner_store::PrWait;
+
+    let store = db.open().await;
+    let wait = |on, since| PrWait {
+        repo: repo(),
+        pr: 7,
+        on,
+        head_sha: sha('a'),
+        since: ts(since),
+        reason: "merge waits for checks".to_owned(),
+    };
+    store.put_wait(&wait(WaitingOn::Checks, 0)).await.unwrap();
+    store.close().await;
+    let store = db.open().await;
+    assert_eq!(store.waits().await.unwrap(), vec![wait(WaitingOn::Checks, 0)], "kept across restarts");
+    store.put_wait(&wait(WaitingOn::Person, 9)).await.unwrap();
+    assert_eq!(store.waits().await.unwrap(), vec![wait(WaitingOn::Person, 9)], "one wait per PR");
+    store.clear_wait(&repo(), 7).await.unwrap();
+    assert!(store.waits().await.unwrap().is_empty());
 }
 
 // Caches.
@@ -565,7 +612,7 @@ async fn a_store_missing_a_table_is_refused_at_start_and_left_untouched() {
 
     let error = SqliteStore::open(dir.path(), &node("node-a")).await.unwrap_err();
     assert!(matches!(&error, StoreError::Corrupt { .. }), "{error:?}");
-    assert!(error.to_string().contains("schema version 1 without its table(s) fix_commands"), "{error}");
+    assert!(error.to_string().contains("schema version 2 without its table(s) fix_commands"), "{error}");
     assert!(std::fs::read(&path).unwrap() == before, "not a byte changed");
 }
 

@@ -168,8 +168,9 @@ fn draft_with_pending_checks_waits() {
 }
 
 #[test]
-fn draft_with_failing_checks_waits() {
-    assert_waits(&open_pr().draft().checks(CheckStatus::Failure), "checks FAILURE");
+fn draft_with_failing_checks_gets_the_ci_command() {
+    let decision = decide(&open_pr().draft().checks(CheckStatus::Failure));
+    assert_eq!(decision.key.unwrap().action.to_string(), "send_fix_command/ci", "{}", decision.reason);
 }
 
 // Stage 7: enable_auto_merge.
@@ -241,7 +242,7 @@ fn unknown_handler_name_is_rejected_with_the_known_names() {
     };
     assert_eq!(
         err.to_string(),
-        "unknown handler \"publish_drafts\": known handlers are tick_parent, close_child, send_fix_command, resolve_threads, publish_draft, enable_auto_merge"
+        "unknown handler \"publish_drafts\": known handlers are tick_parent, close_child, needs_human, send_fix_command, resolve_threads, publish_draft, enable_auto_merge"
     );
 }
 

@@ -92,6 +92,7 @@ fn auto_merge_we_armed_is_disarmed_when_a_blocker_appears() {
     let decision = decide(&threads);
     // The review command comes first; with the threads answered by a push it is the disarm.
     assert_eq!(decision.action, Some("send_fix_command"), "{}", decision.reason);
+    // Failing checks withdraw auto-merge before the CI command goes out.
     let failing =
         open_pr().merge_state(State::Blocked).armed_by_us().deciding_checks(RequiredChecks::Failure);
     assert_step(&failing, "enable_auto_merge/disarm");

@@ -45,6 +45,8 @@ pub(crate) fn open_pr() -> PipelineSignal {
         scope_label: false,
         stop_label: false,
         threads_unread: 0,
+        failing_checks: None,
+        memory: jobrunner_core::PrMemory::default(),
     }
 }
 
@@ -73,9 +75,37 @@ pub(crate) trait SignalExt {
     fn queue_branch(self) -> Self;
     fn in_queue(self) -> Self;
     fn auto_merge_disallowed(self) -> Self;
+    /// The runner remembers `times` fix commands of `rule` on this head, the latest a minute
+    /// ago.
+    fn command_sent(self, rule: &str, times: u32) -> Self;
+    /// The runner reads the signal `minutes` later than it says now.
+    fn minutes_later(self, minutes: i64) -> Self;
+    /// The PR has waited on `on` for `minutes`.
+    fn waiting_for(self, on: jobrunner_core::WaitingOn, minutes: i64) -> Self;
 }
 
 impl SignalExt for PipelineSignal {
+    fn command_sent(mut self, rule: &str, times: u32) -> Self {
+        let sent = self.last_commit_at + chrono::TimeDelta::minutes(1);
+        self.memory.commands_on_head = times;
+        self.memory.commands_without_progress = times;
+        self.memory.last_command = Some(rule.to_owned());
+        self.memory.last_command_at = Some(sent);
+        self.memory.observed_at = Some(sent + chrono::TimeDelta::minutes(1));
+        self
+    }
+    fn minutes_later(mut self, minutes: i64) -> Self {
+        let now = self.memory.observed_at.unwrap_or(self.last_commit_at);
+        self.memory.observed_at = Some(now + chrono::TimeDelta::minutes(minutes));
+        self
+    }
+    fn waiting_for(mut self, on: jobrunner_core::WaitingOn, minutes: i64) -> Self {
+        let now = self.memory.observed_at.unwrap_or(self.last_commit_at + chrono::TimeDelta::minutes(1));
+        self.memory.observed_at = Some(now);
+        self.memory.waiting =
+            Some(jobrunner_core::Waiting { on, since: now - chrono::TimeDelta::minutes(minutes) });
+        self
+    }
     fn merge_state(mut self, state: MergeStateStatus) -> Self {
         self.merge_state = state;
         self

@@ -424,12 +424,7 @@ async fn shutdown_while_the_api_hangs_cancels_the_cycle_after_the_grace() {
 
     let fixture = Fixture::new().await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let config = RunnerConfig {
-        node: crate::fixture::node(),
-        dry_run: false,
-        fix_command_limit: 2,
-        needs_human_label: "needs-human".to_owned(),
-    };
+    let config = RunnerConfig { node: crate::fixture::node(), dry_run: false };
     let runner = Runner::new(
         vec![Arc::new(Hanging(stop))],
         dispatcher(&HandlerSettings::default(), &HANDLER_NAMES).unwrap(),

@@ -109,6 +109,8 @@ pub(crate) fn draft_pr() -> PipelineSignal {
         scope_label: false,
         stop_label: false,
         threads_unread: 0,
+        failing_checks: None,
+        memory: jobrunner_core::PrMemory::default(),
     }
 }
 
@@ -145,13 +147,9 @@ impl Fixture {
     }
 
     pub(crate) fn runner(&self, forge: Arc<RecordingForge>, dry_run: bool) -> Runner {
-        let config = RunnerConfig {
-            node: node(),
-            dry_run,
-            fix_command_limit: 2,
-            needs_human_label: "needs-human".to_owned(),
-        };
-        let dispatcher = dispatcher(&HandlerSettings::default(), &HANDLER_NAMES).unwrap();
+        let config = RunnerConfig { node: node(), dry_run };
+        let settings = HandlerSettings { fix_command_limit: 2, ..HandlerSettings::default() };
+        let dispatcher = dispatcher(&settings, &HANDLER_NAMES).unwrap();
         let journal = self.journal_writer();
         let source: Arc<dyn JobSource> = self.source.clone();
         Runner::new(vec![source], dispatcher, forge, Arc::clone(&self.store), journal, config)
