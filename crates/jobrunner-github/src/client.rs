@@ -45,6 +45,10 @@ pub struct GitHubConfig {
     /// repositories. Beyond it, settling PRs are read in the cycle's GraphQL batch (1 point per
     /// 100 PRs) so a large fleet stays under GitHub's 900-per-minute REST secondary limit.
     pub settle_requests_per_cycle: usize,
+    /// GraphQL points per cycle for the follow-up pages of review threads (PRs with more than
+    /// the 50 threads the state query reads; about 1 point per 100 threads). Pages beyond it
+    /// are read in later cycles; until then those PRs' merges wait.
+    pub thread_points_per_cycle: u64,
     /// The largest response body read, in bytes; a longer one fails its request (see
     /// [`MAX_RESPONSE_BYTES`]).
     pub max_response_bytes: usize,
@@ -58,7 +62,8 @@ pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 impl GitHubConfig {
     /// Defaults for `api_url` and `token`: label `epic`, 30 s requests, 1 s between
-    /// mutations, inline waits up to 10 s, 8 repositories at once.
+    /// mutations, inline waits up to 10 s, 8 repositories at once, 300 settling requests and
+    /// 20 points of review-thread pages per cycle.
     #[must_use]
     pub fn new(api_url: impl Into<String>, token: impl Into<String>) -> Self {
         Self {
@@ -71,6 +76,7 @@ impl GitHubConfig {
             max_inline_wait: Duration::from_secs(10),
             repo_concurrency: 8,
             settle_requests_per_cycle: 300,
+            thread_points_per_cycle: 20,
             max_response_bytes: MAX_RESPONSE_BYTES,
         }
     }
@@ -88,6 +94,7 @@ impl fmt::Debug for GitHubConfig {
             .field("max_inline_wait", &self.max_inline_wait)
             .field("repo_concurrency", &self.repo_concurrency)
             .field("settle_requests_per_cycle", &self.settle_requests_per_cycle)
+            .field("thread_points_per_cycle", &self.thread_points_per_cycle)
             .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
