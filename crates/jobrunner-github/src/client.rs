@@ -82,6 +82,30 @@ impl GitHubConfig {
     }
 }
 
+impl GitHubConfig {
+    /// The web host of the forge `api_url` belongs to, where its issue URLs live: `github.com`
+    /// for `https://api.github.com`, `SUBDOMAIN.ghe.com` for `https://api.SUBDOMAIN.ghe.com`,
+    /// `HOST` (with its port) for GitHub Enterprise Server's `https://HOST/api/v3`, and the
+    /// API's own host for anything else (a simulator).
+    #[must_use]
+    pub fn web_host(&self) -> String {
+        let url = self.api_url.trim_end_matches('/');
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host).to_ascii_lowercase();
+        if path == "api/v3" {
+            return authority;
+        }
+        authority.strip_prefix("api.").map_or_else(|| authority.clone(), str::to_owned)
+    }
+
+    /// The checklist grammar of this forge's epics: issue URLs on [`GitHubConfig::web_host`].
+    #[must_use]
+    pub fn checklist_grammar(&self) -> jobrunner_core::checklist::ChecklistGrammar {
+        jobrunner_core::checklist::ChecklistGrammar::new(self.web_host())
+    }
+}
+
 impl fmt::Debug for GitHubConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GitHubConfig")
@@ -680,5 +704,16 @@ mod tests {
         let err = GitHubClient::new(GitHubConfig::new("https://api.github.com", " ")).unwrap_err();
         assert_eq!(err.class, FailureClass::Auth);
         assert!(err.detail.contains("CORE_GITHUB_TOKEN"));
+    }
+
+    #[test]
+    fn the_web_host_is_where_the_forges_issue_urls_live() {
+        let host = |api_url: &str| GitHubConfig::new(api_url, "t").web_host();
+        assert_eq!(host("https://api.github.com"), "github.com");
+        assert_eq!(host("https://api.github.com/"), "github.com");
+        assert_eq!(host("https://api.octo-corp.ghe.com"), "octo-corp.ghe.com");
+        assert_eq!(host("https://GHE.example.com/api/v3"), "ghe.example.com");
+        assert_eq!(host("https://ghe.example.com:8443/api/v3/"), "ghe.example.com:8443");
+        assert_eq!(host("http://127.0.0.1:4010"), "127.0.0.1:4010");
     }
 }

@@ -268,12 +268,13 @@ impl GitHubSource {
         state.pull_pages =
             self.refresh_pages(&pulls, &state.pull_pages, MAX_PAGES, decode_list::<PullListItem>).await?;
         let owned = repo.clone();
+        let grammar = self.client.config().checklist_grammar();
         let epics = routes::open_epics(repo, &self.client.config().epic_label);
         state.epic_pages = self
             .refresh_pages(&epics, &state.epic_pages, MAX_PAGES, move |body| {
                 Ok(decode_list::<EpicListItem>(body)?
                     .into_iter()
-                    .filter_map(|e| e.checklist(&owned))
+                    .filter_map(|e| e.checklist(&owned, &grammar))
                     .collect())
             })
             .await?;

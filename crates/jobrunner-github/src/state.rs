@@ -55,24 +55,31 @@ pub(crate) struct EpicListItem {
     pull_request: Option<serde::de::IgnoredAny>,
 }
 
-/// An epic's children in this repository, with their checkbox state.
+/// An epic's children in this repository, with their checkbox state, and the items that
+/// name no child although they mention something like a reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct EpicChecklist {
     pub(crate) epic: u64,
     pub(crate) children: Vec<(u64, bool)>,
+    #[serde(default)]
+    pub(crate) unplaceable: Vec<checklist::UnplaceableItem>,
 }
 
 impl EpicListItem {
     /// The checklist of an epic issue (not of a PR carrying the label).
-    pub(crate) fn checklist(self, repo: &RepoSlug) -> Option<EpicChecklist> {
+    pub(crate) fn checklist(
+        self,
+        repo: &RepoSlug,
+        grammar: &checklist::ChecklistGrammar,
+    ) -> Option<EpicChecklist> {
         if self.pull_request.is_some() {
             return None;
         }
         let body = self.body.unwrap_or_default();
+        let parsed = grammar.parse(&body, repo);
         let mut children: Vec<(u64, bool)> = Vec::new();
-        for item in checklist::items(&body)
-            .into_iter()
-            .filter(|i| i.repo.as_ref().is_none_or(|(o, n)| repo.same_repo(o, n)))
+        for item in
+            parsed.items.into_iter().filter(|i| i.repo.as_ref().is_none_or(|(o, n)| repo.same_repo(o, n)))
         {
             match children.iter_mut().find(|(child, _)| *child == item.number) {
                 // A child listed twice counts as ticked only when every box is ticked.
@@ -80,7 +87,7 @@ impl EpicListItem {
                 None => children.push((item.number, item.ticked)),
             }
         }
-        Some(EpicChecklist { epic: self.number, children })
+        Some(EpicChecklist { epic: self.number, children, unplaceable: parsed.unplaceable })
     }
 }
 
