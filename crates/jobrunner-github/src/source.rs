@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures_util::stream::{self, StreamExt};
+use jobrunner_core::checklist::{UnplaceableEpicItem, unplaceable_key};
 use jobrunner_core::{
     ActionResult, BudgetReading, FailureClass, ForgeError, JobSource, MergeStateStatus, Mergeable,
     PipelineSignal, PrState, RepoSlug, SourceCache, UnhealthyRepo, unhealthy_key,
@@ -48,6 +49,8 @@ pub struct GitHubSource {
     unhealthy: std::sync::Mutex<BTreeMap<RepoSlug, Unhealthy>>,
     /// Hash of the unhealthy list last saved to the cache.
     health_saved: std::sync::Mutex<Option<u64>>,
+    /// Hash of the unplaceable epic items last saved to the cache.
+    unplaceable_saved: std::sync::Mutex<Option<u64>>,
 }
 
 /// A repository that answered 403, 404 or kept failing: polled again after a back-off while
@@ -78,6 +81,7 @@ impl GitHubSource {
             renamed: std::sync::Mutex::default(),
             unhealthy: std::sync::Mutex::default(),
             health_saved: std::sync::Mutex::default(),
+            unplaceable_saved: std::sync::Mutex::default(),
         }
     }
 
@@ -151,10 +155,48 @@ impl GitHubSource {
             .map_err(cache_error)
     }
 
+    /// Keeps the epic items that name no child although they mention a reference in the
+    /// cache for `core-status`, when they changed: the entries of the repositories this source
+    /// polled are replaced, others (a fleet peer's) kept.
+    async fn save_unplaceable(
+        &self,
+        cache: &Arc<dyn SourceCache>,
+        polled: &[usize],
+    ) -> Result<(), ForgeError> {
+        let mut ours: Vec<UnplaceableEpicItem> = Vec::new();
+        for index in polled {
+            let (repo, state) = &self.repos[*index];
+            for epic in state.lock().await.epics() {
+                ours.extend(epic.unplaceable.iter().map(|item| UnplaceableEpicItem {
+                    repo: repo.clone(),
+                    epic: epic.epic,
+                    item: *item,
+                }));
+            }
+        }
+        let hash = hash_of(&serde_json::to_string(&ours).expect("items serialise"));
+        if self.unplaceable_saved.lock().expect("unplaceable lock").replace(hash) == Some(hash) {
+            return Ok(());
+        }
+        let key = unplaceable_key(self.name());
+        let stored: Vec<UnplaceableEpicItem> = cache
+            .load(&key)
+            .await
+            .map_err(cache_error)?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default();
+        let polled: BTreeSet<&RepoSlug> = polled.iter().map(|i| &self.repos[*i].0).collect();
+        let mut merged: Vec<UnplaceableEpicItem> =
+            stored.into_iter().filter(|u| !polled.contains(&u.repo)).collect();
+        merged.extend(ours);
+        cache.save(&key, &serde_json::to_string(&merged).expect("items serialise")).await.map_err(cache_error)
+    }
+
     /// Saves the snapshot of every repository whose state changed this cycle.
     async fn save(&self) -> Result<(), ForgeError> {
         let Some(cache) = &self.cache else { return Ok(()) };
         self.save_health(cache, &self.polled_indices()).await?;
+        self.save_unplaceable(cache, &self.polled_indices()).await?;
         for (repo, state) in &self.repos {
             let mut state = state.lock().await;
             let json = serde_json::to_string(&Snapshot::of(&state)).expect("a snapshot serialises");
