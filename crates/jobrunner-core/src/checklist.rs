@@ -13,7 +13,8 @@
 //!   its text is not read for references.
 //!
 //! Not references: inline code, a pull request's URL (`/pull/12`: a PR is no child), a URL
-//! on another host, a number glued to a word (`#12a`, `abc#12`).
+//! on another host, a number glued to a word (`#12a`, `abc#12`), and GitHub's `GH-12` form
+//! (GitHub links it too; epics here use the forms above).
 //!
 //! Which child, when an item names several: the references *starting* the item (no letter or
 //! digit before them: `#12 parser (see #7)`, `**#12** ...`, `[fix](.../issues/12) ...`)
