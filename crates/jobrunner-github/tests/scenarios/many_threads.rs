@@ -29,7 +29,7 @@ async fn a_pr_with_130_threads_whose_newest_is_open_is_not_merged_until_that_thr
     world.act_on(&signals).await;
     world.settle(4).await;
     world.sim.with_state(|s| {
-        assert_eq!(s.pr(REPO, 5).state, PrState::Open, "not merged while the thread is open")
+        assert_eq!(s.pr(REPO, 5).state, PrState::Open, "not merged while the thread is open");
     });
     world.sim.with_state(|s| {
         s.agent_pushes_fix(REPO, 5);
