@@ -6,7 +6,7 @@ use std::path::Path;
 
 use jobrunner_config::{ConfigArgs, Host, Settings};
 use jobrunner_core::RepoSlug;
-use jobrunner_core::checklist::{TickOutcome, is_ticked, items, tick};
+use jobrunner_core::checklist::{ChecklistGrammar, TickOutcome};
 use jobrunner_journal::{ReadOutcome, read_lines};
 
 /// Inputs longer than this are cut: the parsers' cost grows with input, not their surprises.
@@ -17,12 +17,19 @@ fn text(data: &[u8]) -> Option<&str> {
 }
 
 /// An epic body: every listed child ticks by changing its box bytes and nothing else, and is
-/// ticked afterwards.
+/// ticked afterwards; an unplaceable item is numbered within the task list and names no child.
 pub fn checklist(data: &[u8]) {
     let Some(body) = text(data) else { return };
     let repo = RepoSlug::parse("octo/app").expect("a valid constant");
-    for item in items(body).iter().take(64) {
-        match tick(body, &repo, item.number) {
+    let grammar = ChecklistGrammar::default();
+    let parsed = grammar.parse(body, &repo);
+    let task_items = body.matches('[').count();
+    for unplaceable in &parsed.unplaceable {
+        let item = usize::try_from(unplaceable.item).expect("fits");
+        assert!((1..=task_items).contains(&item), "numbered from 1 within the task list");
+    }
+    for item in parsed.items.iter().take(64) {
+        match grammar.tick(body, &repo, item.number) {
             TickOutcome::Ticked(new_body) => {
                 assert_eq!(new_body.len(), body.len(), "ticking changes no length");
                 let changed: Vec<usize> = body
@@ -32,15 +39,16 @@ pub fn checklist(data: &[u8]) {
                     .filter(|(_, (a, b))| a != b)
                     .map(|(i, _)| i)
                     .collect();
-                let boxes: Vec<usize> = items(body)
+                let boxes: Vec<usize> = parsed
+                    .items
                     .iter()
                     .filter(|i| i.refers_to(&repo, item.number) && !i.ticked)
                     .map(|i| i.checkbox.start + 1)
                     .collect();
                 assert_eq!(changed, boxes, "only the unticked boxes of the child changed");
-                assert_eq!(is_ticked(&new_body, &repo, item.number), Some(true));
+                assert_eq!(grammar.is_ticked(&new_body, &repo, item.number), Some(true));
             }
-            TickOutcome::AlreadyTicked => assert_eq!(is_ticked(body, &repo, item.number), Some(true)),
+            TickOutcome::AlreadyTicked => assert_eq!(grammar.is_ticked(body, &repo, item.number), Some(true)),
             TickOutcome::NotListed => {
                 assert!(!item.refers_to(&repo, item.number), "a listed item of this repository is found");
             }

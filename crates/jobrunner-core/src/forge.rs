@@ -101,4 +101,10 @@ pub trait Forge: Send + Sync {
     /// once, after a crash left a comment's claim unconfirmed, to post it exactly once. The
     /// comments' text is searched and dropped, never kept or returned.
     async fn has_comment_with(&self, repo: &RepoSlug, number: u64, marker: &str) -> Result<bool, ForgeError>;
+
+    /// The checklist grammar of epic bodies on this forge: issue URLs count only on its web
+    /// host. The default is github.com's.
+    fn checklist_grammar(&self) -> crate::checklist::ChecklistGrammar {
+        crate::checklist::ChecklistGrammar::default()
+    }
 }

@@ -393,8 +393,9 @@ pub struct PipelineSignal {
     /// The PR carries one of the configured `stop_labels`: no handler touches it.
     #[serde(default)]
     pub stop_label: bool,
-    /// Review threads beyond the page the source read (GitHub counts them, the signal does
-    /// not list them): no merge action while any is unread, since one may be open.
+    /// Review threads GitHub counts beyond the pages the source read (a follow-up read failed
+    /// or was cut by its budget; the signal does not list them): no merge action while any is
+    /// unread, since one may be open. 0 once every page is read.
     #[serde(default)]
     pub threads_unread: u32,
     /// An opaque digest (16 hex digits of sha256) of the names of the failing deciding

@@ -211,7 +211,9 @@ impl SimState {
         let slug = RepoSlug::parse(repo).unwrap_or_else(|e| panic!("{repo} is not a valid repository: {e}"));
         let at = self.tick();
         let issue = self.issue_mut(repo, epic);
-        if let TickOutcome::Ticked(body) = checklist::tick(&issue.body, &slug, child) {
+        if let TickOutcome::Ticked(body) =
+            checklist::ChecklistGrammar::default().tick(&issue.body, &slug, child)
+        {
             issue.body = body;
             issue.updated_at = at;
         }

@@ -351,7 +351,7 @@ impl SimState {
     #[must_use]
     pub fn is_ticked(&self, repo: &str, epic: u64, child: u64) -> Option<bool> {
         let slug = RepoSlug::parse(repo).unwrap_or_else(|e| panic!("{repo} is not a valid repository: {e}"));
-        checklist::is_ticked(self.epic_body(repo, epic), &slug, child)
+        checklist::ChecklistGrammar::default().is_ticked(self.epic_body(repo, epic), &slug, child)
     }
 
     /// Whether `token` may call the API.

@@ -45,6 +45,10 @@ pub struct GitHubConfig {
     /// repositories. Beyond it, settling PRs are read in the cycle's GraphQL batch (1 point per
     /// 100 PRs) so a large fleet stays under GitHub's 900-per-minute REST secondary limit.
     pub settle_requests_per_cycle: usize,
+    /// GraphQL points per cycle for the follow-up pages of review threads (PRs with more than
+    /// the 50 threads the state query reads; about 1 point per 100 threads). Pages beyond it
+    /// are read in later cycles; until then those PRs' merges wait.
+    pub thread_points_per_cycle: u64,
     /// The largest response body read, in bytes; a longer one fails its request (see
     /// [`MAX_RESPONSE_BYTES`]).
     pub max_response_bytes: usize,
@@ -58,7 +62,8 @@ pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 impl GitHubConfig {
     /// Defaults for `api_url` and `token`: label `epic`, 30 s requests, 1 s between
-    /// mutations, inline waits up to 10 s, 8 repositories at once.
+    /// mutations, inline waits up to 10 s, 8 repositories at once, 300 settling requests and
+    /// 20 points of review-thread pages per cycle.
     #[must_use]
     pub fn new(api_url: impl Into<String>, token: impl Into<String>) -> Self {
         Self {
@@ -71,8 +76,33 @@ impl GitHubConfig {
             max_inline_wait: Duration::from_secs(10),
             repo_concurrency: 8,
             settle_requests_per_cycle: 300,
+            thread_points_per_cycle: 20,
             max_response_bytes: MAX_RESPONSE_BYTES,
         }
+    }
+}
+
+impl GitHubConfig {
+    /// The web host of the forge `api_url` belongs to, where its issue URLs live: `github.com`
+    /// for `https://api.github.com`, `SUBDOMAIN.ghe.com` for `https://api.SUBDOMAIN.ghe.com`,
+    /// `HOST` (with its port) for GitHub Enterprise Server's `https://HOST/api/v3`, and the
+    /// API's own host for anything else (a simulator).
+    #[must_use]
+    pub fn web_host(&self) -> String {
+        let url = self.api_url.trim_end_matches('/');
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host).to_ascii_lowercase();
+        if path == "api/v3" {
+            return authority;
+        }
+        authority.strip_prefix("api.").map_or_else(|| authority.clone(), str::to_owned)
+    }
+
+    /// The checklist grammar of this forge's epics: issue URLs on [`GitHubConfig::web_host`].
+    #[must_use]
+    pub fn checklist_grammar(&self) -> jobrunner_core::checklist::ChecklistGrammar {
+        jobrunner_core::checklist::ChecklistGrammar::new(self.web_host())
     }
 }
 
@@ -88,6 +118,7 @@ impl fmt::Debug for GitHubConfig {
             .field("max_inline_wait", &self.max_inline_wait)
             .field("repo_concurrency", &self.repo_concurrency)
             .field("settle_requests_per_cycle", &self.settle_requests_per_cycle)
+            .field("thread_points_per_cycle", &self.thread_points_per_cycle)
             .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
@@ -673,5 +704,16 @@ mod tests {
         let err = GitHubClient::new(GitHubConfig::new("https://api.github.com", " ")).unwrap_err();
         assert_eq!(err.class, FailureClass::Auth);
         assert!(err.detail.contains("CORE_GITHUB_TOKEN"));
+    }
+
+    #[test]
+    fn the_web_host_is_where_the_forges_issue_urls_live() {
+        let host = |api_url: &str| GitHubConfig::new(api_url, "t").web_host();
+        assert_eq!(host("https://api.github.com"), "github.com");
+        assert_eq!(host("https://api.github.com/"), "github.com");
+        assert_eq!(host("https://api.octo-corp.ghe.com"), "octo-corp.ghe.com");
+        assert_eq!(host("https://GHE.example.com/api/v3"), "ghe.example.com");
+        assert_eq!(host("https://ghe.example.com:8443/api/v3/"), "ghe.example.com:8443");
+        assert_eq!(host("http://127.0.0.1:4010"), "127.0.0.1:4010");
     }
 }

@@ -1,6 +1,7 @@
-//! The GraphQL documents the adapter sends. Each lives in `graphql/*.graphql`; the two that
-//! vary in size (PR states across repositories, thread resolution) are composed here from
-//! those files. Tests validate every document against GitHub's published schema.
+//! The GraphQL documents the adapter sends. Each lives in `graphql/*.graphql`; the three that
+//! vary in size (PR states across repositories, the follow-up pages of review threads, thread
+//! resolution) are composed here from those files. Tests validate every document against
+//! GitHub's published schema.
 
 use std::fmt::Write as _;
 
@@ -16,6 +17,8 @@ pub(crate) const SETTLING_PULL_REQUEST_STATE: &str =
     include_str!("../graphql/settling_pull_request_state.graphql");
 /// Shared by the state fragments: the head commit.
 const HEAD_COMMIT: &str = include_str!("../graphql/head_commit.graphql");
+/// Shared by the open fragment and the follow-up query: one page of review threads.
+const REVIEW_THREAD_PAGE: &str = include_str!("../graphql/review_thread_page.graphql");
 /// Shared by the open and closed fragments: the issues a PR closes.
 const CLOSING_ISSUES: &str = include_str!("../graphql/closing_issues.graphql");
 /// Marks a draft ready for review.
@@ -123,7 +126,79 @@ pub fn pull_request_states_query(prs: &[(RepoSlug, Vec<(u64, StateFragment)>)]) 
         query.push('\n');
         query.push_str(CLOSING_ISSUES);
     }
+    if used.contains(&StateFragment::Open) {
+        query.push('\n');
+        query.push_str(REVIEW_THREAD_PAGE);
+    }
     query
+}
+
+/// The largest page GitHub serves (`first` is 1..100 on every connection).
+const MAX_PAGE: u32 = 100;
+
+/// One follow-up page of a PR's review threads: the next `first` threads after cursor `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadPage {
+    /// The PR.
+    pub number: u64,
+    /// Page size, 1..=100.
+    pub first: u32,
+    /// `pageInfo.endCursor` of the page read before (opaque, GitHub's).
+    pub after: String,
+}
+
+impl ThreadPage {
+    /// The page after `after` of PR `number`, sized to the `unread` threads GitHub counted
+    /// beyond it (each thread asked for costs a request even if the page comes back short), at
+    /// least 1 and at most GitHub's 100.
+    #[must_use]
+    pub fn new(number: u64, unread: u32, after: String) -> Self {
+        Self { number, first: unread.clamp(1, MAX_PAGE), after }
+    }
+
+    /// Requests this page implies by GitHub's formula: 1 for the threads, 1 per thread for
+    /// its last comment.
+    #[must_use]
+    pub fn requests(&self) -> u64 {
+        1 + u64::from(self.first)
+    }
+}
+
+/// The points a document implying `requests` requests costs: GitHub divides by 100, rounds to
+/// the nearest whole number, and charges at least 1.
+#[must_use]
+pub fn points_for(requests: u64) -> u64 {
+    (requests.saturating_add(50) / 100).max(1)
+}
+
+/// One query for the follow-up pages of review threads of several PRs across repositories,
+/// with aliases `r<i>` per repository and `p<number>` per PR, and the cursors as variables
+/// `a0`, `a1`, ... (they are GitHub's opaque text, so they never become part of the document).
+#[must_use]
+pub fn review_thread_pages_query(pages: &[(RepoSlug, Vec<ThreadPage>)]) -> (String, serde_json::Value) {
+    let mut params = Vec::new();
+    let mut body = String::new();
+    let mut variables = serde_json::Map::new();
+    for (index, (repo, prs)) in pages.iter().enumerate() {
+        let _ =
+            writeln!(body, "  r{index}: repository(owner: \"{}\", name: \"{}\") {{", repo.owner, repo.name);
+        for page in prs {
+            let variable = format!("a{}", variables.len());
+            let _ = writeln!(
+                body,
+                "    p{}: pullRequest(number: {}) {{\n      reviewThreads(first: {}, after: ${variable}) {{\n        ...ReviewThreadPage\n      }}\n    }}",
+                page.number, page.number, page.first
+            );
+            params.push(format!("${variable}: String!"));
+            variables.insert(variable, page.after.clone().into());
+        }
+        body.push_str("  }\n");
+    }
+    let params = if params.is_empty() { String::new() } else { format!("({})", params.join(", ")) };
+    let document = format!(
+        "query ReviewThreadPages{params} {{\n  rateLimit {{\n    cost\n    remaining\n    resetAt\n  }}\n{body}}}\n\n{REVIEW_THREAD_PAGE}"
+    );
+    (document, serde_json::Value::Object(variables))
 }
 
 /// The head commit, with its checks and whether each is required for PR `number`:

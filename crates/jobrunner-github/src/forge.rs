@@ -54,6 +54,10 @@ impl GitHubForge {
 
 #[async_trait]
 impl Forge for GitHubForge {
+    fn checklist_grammar(&self) -> jobrunner_core::checklist::ChecklistGrammar {
+        self.client.config().checklist_grammar()
+    }
+
     async fn mark_ready_for_review(&self, repo: &RepoSlug, pr: u64) -> Result<(), ForgeError> {
         let id = self.client.pr_node_id("mark_ready_for_review", repo, pr).await?;
         self.client

@@ -28,7 +28,8 @@ mod state;
 
 pub use client::{GitHubClient, GitHubConfig, MAX_RESPONSE_BYTES, RateLimitSnapshot};
 pub use documents::{
-    FIXED_DOCUMENTS, MAX_PRS_PER_QUERY, StateFragment, pull_request_states_query, resolve_threads_mutation,
+    FIXED_DOCUMENTS, MAX_PRS_PER_QUERY, StateFragment, ThreadPage, points_for, pull_request_states_query,
+    resolve_threads_mutation, review_thread_pages_query,
 };
 pub use forge::GitHubForge;
 pub use scope::Scope;

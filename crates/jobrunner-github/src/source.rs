@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures_util::stream::{self, StreamExt};
+use jobrunner_core::checklist::{UnplaceableEpicItem, unplaceable_key};
 use jobrunner_core::{
     ActionResult, BudgetReading, FailureClass, ForgeError, JobSource, MergeStateStatus, Mergeable,
     PipelineSignal, PrState, RepoSlug, SourceCache, UnhealthyRepo, unhealthy_key,
@@ -14,12 +15,15 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
 use crate::client::{Fetched, GitHubClient, graphql_error};
-use crate::documents::{MAX_PRS_PER_QUERY, StateFragment, pull_request_states_query};
+use crate::documents::{
+    MAX_PRS_PER_QUERY, StateFragment, ThreadPage, points_for, pull_request_states_query,
+    review_thread_pages_query,
+};
 use crate::persist::{Listing, Snapshot, base_key};
 use crate::routes;
 use crate::state::{
     ClosedListItem, Context, EpicChecklist, EpicListItem, Page, PrDetail, PrNode, PullListItem, RepoState,
-    SettlingNode,
+    SettlingNode, ThreadConnection,
 };
 
 /// Pages followed per list before giving up: 100 pages of 100 items.
@@ -45,6 +49,8 @@ pub struct GitHubSource {
     unhealthy: std::sync::Mutex<BTreeMap<RepoSlug, Unhealthy>>,
     /// Hash of the unhealthy list last saved to the cache.
     health_saved: std::sync::Mutex<Option<u64>>,
+    /// Hash of the unplaceable epic items last saved to the cache.
+    unplaceable_saved: std::sync::Mutex<Option<u64>>,
 }
 
 /// A repository that answered 403, 404 or kept failing: polled again after a back-off while
@@ -75,6 +81,7 @@ impl GitHubSource {
             renamed: std::sync::Mutex::default(),
             unhealthy: std::sync::Mutex::default(),
             health_saved: std::sync::Mutex::default(),
+            unplaceable_saved: std::sync::Mutex::default(),
         }
     }
 
@@ -148,10 +155,48 @@ impl GitHubSource {
             .map_err(cache_error)
     }
 
+    /// Keeps the epic items that name no child although they mention a reference in the
+    /// cache for `core-status`, when they changed: the entries of the repositories this source
+    /// polled are replaced, others (a fleet peer's) kept.
+    async fn save_unplaceable(
+        &self,
+        cache: &Arc<dyn SourceCache>,
+        polled: &[usize],
+    ) -> Result<(), ForgeError> {
+        let mut ours: Vec<UnplaceableEpicItem> = Vec::new();
+        for index in polled {
+            let (repo, state) = &self.repos[*index];
+            for epic in state.lock().await.epics() {
+                ours.extend(epic.unplaceable.iter().map(|item| UnplaceableEpicItem {
+                    repo: repo.clone(),
+                    epic: epic.epic,
+                    item: *item,
+                }));
+            }
+        }
+        let hash = hash_of(&serde_json::to_string(&ours).expect("items serialise"));
+        if self.unplaceable_saved.lock().expect("unplaceable lock").replace(hash) == Some(hash) {
+            return Ok(());
+        }
+        let key = unplaceable_key(self.name());
+        let stored: Vec<UnplaceableEpicItem> = cache
+            .load(&key)
+            .await
+            .map_err(cache_error)?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default();
+        let polled: BTreeSet<&RepoSlug> = polled.iter().map(|i| &self.repos[*i].0).collect();
+        let mut merged: Vec<UnplaceableEpicItem> =
+            stored.into_iter().filter(|u| !polled.contains(&u.repo)).collect();
+        merged.extend(ours);
+        cache.save(&key, &serde_json::to_string(&merged).expect("items serialise")).await.map_err(cache_error)
+    }
+
     /// Saves the snapshot of every repository whose state changed this cycle.
     async fn save(&self) -> Result<(), ForgeError> {
         let Some(cache) = &self.cache else { return Ok(()) };
         self.save_health(cache, &self.polled_indices()).await?;
+        self.save_unplaceable(cache, &self.polled_indices()).await?;
         for (repo, state) in &self.repos {
             let mut state = state.lock().await;
             let json = serde_json::to_string(&Snapshot::of(&state)).expect("a snapshot serialises");
@@ -265,12 +310,13 @@ impl GitHubSource {
         state.pull_pages =
             self.refresh_pages(&pulls, &state.pull_pages, MAX_PAGES, decode_list::<PullListItem>).await?;
         let owned = repo.clone();
+        let grammar = self.client.config().checklist_grammar();
         let epics = routes::open_epics(repo, &self.client.config().epic_label);
         state.epic_pages = self
             .refresh_pages(&epics, &state.epic_pages, MAX_PAGES, move |body| {
                 Ok(decode_list::<EpicListItem>(body)?
                     .into_iter()
-                    .filter_map(|e| e.checklist(&owned))
+                    .filter_map(|e| e.checklist(&owned, &grammar))
                     .collect())
             })
             .await?;
@@ -458,6 +504,118 @@ impl GitHubSource {
         Ok(())
     }
 
+    /// Reads the review threads beyond the pages read so far, for every open PR that has
+    /// more: one round per page depth, each round one query per [`MAX_PRS_PER_QUERY`] pages
+    /// across PRs and repositories, each page sized to what GitHub counts unread, all within
+    /// `thread_points_per_cycle`. A PR whose page failed or did not fit keeps its cursor and
+    /// its unread count, so its merge waits with a reason; it is continued next cycle.
+    async fn read_thread_pages(&self) -> Result<(), ForgeError> {
+        let mut points_left = self.client.config().thread_points_per_cycle;
+        // Pages that failed this cycle: not asked again before the next.
+        let mut failed: BTreeSet<(usize, u64)> = BTreeSet::new();
+        for _ in 0..MAX_PAGES {
+            let wanted = self.thread_pages_wanted(&failed).await;
+            if wanted.is_empty() {
+                return Ok(());
+            }
+            let (documents, cut) = plan_thread_documents(wanted, points_left);
+            for document in documents {
+                points_left -= points_for(document.iter().map(|(_, page)| page.requests()).sum());
+                if !self.read_thread_document(document, &mut failed).await? {
+                    return Ok(());
+                }
+            }
+            if cut > 0 {
+                tracing::info!(
+                    pages = cut,
+                    "review-thread pages beyond this cycle's thread_points_per_cycle: read next cycle; \
+                     their PRs' merges wait until then"
+                );
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// The next page of threads of every open PR of the polled, healthy repositories that has
+    /// more, in repository and PR order.
+    async fn thread_pages_wanted(&self, failed: &BTreeSet<(usize, u64)>) -> Vec<(usize, ThreadPage)> {
+        let mut wanted = Vec::new();
+        for index in self.polled_indices() {
+            let (repo, state) = &self.repos[index];
+            if self.unhealthy.lock().expect("unhealthy lock").contains_key(repo) {
+                continue;
+            }
+            let state = state.lock().await;
+            wanted.extend(
+                state
+                    .details
+                    .iter()
+                    .filter(|(number, _)| !failed.contains(&(index, **number)))
+                    .filter_map(|(number, detail)| detail.next_thread_page(*number))
+                    .map(|page| (index, page)),
+            );
+        }
+        wanted
+    }
+
+    /// Sends one follow-up query and adds each page to its PR. False when the query as a whole
+    /// failed (logged): no more follow-ups this cycle. A bad token or an exhausted budget
+    /// fails the poll, as everywhere.
+    async fn read_thread_document(
+        &self,
+        document: Vec<(usize, ThreadPage)>,
+        failed: &mut BTreeSet<(usize, u64)>,
+    ) -> Result<bool, ForgeError> {
+        let mut by_repo: Vec<(usize, Vec<ThreadPage>)> = Vec::new();
+        for (index, page) in document {
+            match by_repo.last_mut() {
+                Some((last, pages)) if *last == index => pages.push(page),
+                _ => by_repo.push((index, vec![page])),
+            }
+        }
+        let slugs: Vec<(RepoSlug, Vec<ThreadPage>)> =
+            by_repo.iter().map(|(index, pages)| (self.repos[*index].0.clone(), pages.clone())).collect();
+        let (query, variables) = review_thread_pages_query(&slugs);
+        let answer = match self.client.graphql_query::<serde_json::Value>("poll", &query, variables).await {
+            Ok(answer) => answer,
+            Err(error) if matches!(error.class, FailureClass::Auth | FailureClass::RateLimited { .. }) => {
+                return Err(error);
+            }
+            Err(error) => {
+                tracing::warn!(
+                    error = %error,
+                    "review-thread pages not read: those PRs' merges wait; tried again next cycle"
+                );
+                return Ok(false);
+            }
+        };
+        if answer.errors.iter().any(|e| e.path.is_empty()) {
+            tracing::warn!("review-thread pages answered with an error: those PRs' merges wait");
+            return Ok(false);
+        }
+        let data = answer.data.unwrap_or_default();
+        for (alias, (index, pages)) in by_repo.into_iter().enumerate() {
+            let (repo, state) = &self.repos[index];
+            let mut state = state.lock().await;
+            for page in pages {
+                let value = &data[format!("r{alias}")][format!("p{}", page.number)]["reviewThreads"];
+                let added =
+                    serde_json::from_value::<ThreadConnection>(value.clone()).ok().and_then(|threads| {
+                        let detail = state.details.get_mut(&page.number)?;
+                        // A fresh read this cycle replaced the cursor: that read stands.
+                        (detail.threads_after.as_deref() == Some(page.after.as_str()))
+                            .then(|| detail.add_thread_page(threads, &self.client.config().scope).ok())?
+                    });
+                if added.is_none() {
+                    tracing::warn!(repo = %repo, pr = page.number, "review-thread page not read: its merge waits");
+                    failed.insert((index, page.number));
+                }
+            }
+        }
+        Ok(true)
+    }
+
     /// Logs once that GitHub answers for a repository under another name: it was renamed or
     /// transferred, and GitHub follows the old name for now (REST by a 301, GraphQL by
     /// `followRenames`), but the configuration should say the new one.
@@ -585,6 +743,34 @@ fn batches<T: Clone>(wanted: Vec<(usize, Vec<T>)>) -> Vec<Vec<(usize, Vec<T>)>> 
         }
     }
     out
+}
+
+/// Groups follow-up pages into queries of at most [`MAX_PRS_PER_QUERY`] pages whose points
+/// (GitHub's rounding per query included) fit in `points`; returns them and how many pages
+/// did not fit.
+fn plan_thread_documents(
+    wanted: Vec<(usize, ThreadPage)>,
+    points: u64,
+) -> (Vec<Vec<(usize, ThreadPage)>>, usize) {
+    let mut documents: Vec<(u64, Vec<(usize, ThreadPage)>)> = Vec::new();
+    let mut cut = 0;
+    for (index, page) in wanted {
+        let requests = page.requests();
+        let spent: u64 = documents.iter().map(|(r, _)| points_for(*r)).sum();
+        let joins_last = documents.last().is_some_and(|(r, pages)| {
+            pages.len() < MAX_PRS_PER_QUERY && spent - points_for(*r) + points_for(r + requests) <= points
+        });
+        if joins_last {
+            let (r, pages) = documents.last_mut().expect("checked above");
+            *r += requests;
+            pages.push((index, page));
+        } else if spent + points_for(requests) <= points {
+            documents.push((requests, vec![(index, page)]));
+        } else {
+            cut += 1;
+        }
+    }
+    (documents.into_iter().map(|(_, pages)| pages).collect(), cut)
 }
 
 /// Which settling resource a URL is.
@@ -747,6 +933,7 @@ impl JobSource for GitHubSource {
         }
         wanted.sort_by_key(|(index, _)| *index);
         self.read_states(wanted).await?;
+        self.read_thread_pages().await?;
         let mut signals = Vec::new();
         for index in polled {
             let (repo, state) = &self.repos[index];

@@ -55,24 +55,31 @@ pub(crate) struct EpicListItem {
     pull_request: Option<serde::de::IgnoredAny>,
 }
 
-/// An epic's children in this repository, with their checkbox state.
+/// An epic's children in this repository, with their checkbox state, and the items that
+/// name no child although they mention something like a reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct EpicChecklist {
     pub(crate) epic: u64,
     pub(crate) children: Vec<(u64, bool)>,
+    #[serde(default)]
+    pub(crate) unplaceable: Vec<checklist::UnplaceableItem>,
 }
 
 impl EpicListItem {
     /// The checklist of an epic issue (not of a PR carrying the label).
-    pub(crate) fn checklist(self, repo: &RepoSlug) -> Option<EpicChecklist> {
+    pub(crate) fn checklist(
+        self,
+        repo: &RepoSlug,
+        grammar: &checklist::ChecklistGrammar,
+    ) -> Option<EpicChecklist> {
         if self.pull_request.is_some() {
             return None;
         }
         let body = self.body.unwrap_or_default();
+        let parsed = grammar.parse(&body, repo);
         let mut children: Vec<(u64, bool)> = Vec::new();
-        for item in checklist::items(&body)
-            .into_iter()
-            .filter(|i| i.repo.as_ref().is_none_or(|(o, n)| repo.same_repo(o, n)))
+        for item in
+            parsed.items.into_iter().filter(|i| i.repo.as_ref().is_none_or(|(o, n)| repo.same_repo(o, n)))
         {
             match children.iter_mut().find(|(child, _)| *child == item.number) {
                 // A child listed twice counts as ticked only when every box is ticked.
@@ -80,7 +87,7 @@ impl EpicListItem {
                 None => children.push((item.number, item.ticked)),
             }
         }
-        Some(EpicChecklist { epic: self.number, children })
+        Some(EpicChecklist { epic: self.number, children, unplaceable: parsed.unplaceable })
     }
 }
 
@@ -351,12 +358,22 @@ fn latest_review_round<'a>(
         .max_by_key(|r| r.submitted_at)
 }
 
+/// One page of a PR's review threads (`ReviewThreadPage`), decoded.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ThreadConnection {
+pub(crate) struct ThreadConnection {
     total_count: u32,
     #[serde(default)]
     nodes: Vec<Option<ThreadNode>>,
+    #[serde(default)]
+    page_info: Option<ThreadPageInfo>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ThreadPageInfo {
+    has_next_page: bool,
+    end_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -464,10 +481,16 @@ pub(crate) struct PrDetail {
     #[serde(default)]
     pub(crate) review_answered: Option<bool>,
     pub(crate) auto_merge: bool,
+    /// Threads read so far, over every page read.
     pub(crate) threads_total: u32,
-    /// Threads GitHub counts beyond the page read.
+    /// Threads GitHub counts beyond the pages read: until every page is read (or when a
+    /// follow-up read failed or was cut by its budget), one of them may be open.
     #[serde(default)]
     pub(crate) threads_unread: u32,
+    /// `endCursor` of the last page of threads read while GitHub has more: where the follow-up
+    /// read continues (an opaque cursor of GitHub's, sent back as a variable, never shown).
+    #[serde(default)]
+    pub(crate) threads_after: Option<String>,
     pub(crate) unresolved: Vec<UnresolvedThread>,
     /// Children this PR closes in its own repository, with whether each is still open.
     pub(crate) closes: Vec<(u64, bool)>,
@@ -501,28 +524,6 @@ impl PrNode {
         let review_answered =
             round.and_then(|r| r.commit.as_ref()).map(|c| !c.oid.eq_ignore_ascii_case(head_sha.as_str()));
         let last_review_at = round.and_then(|r| r.submitted_at);
-        let (total_count, threads): (u32, Vec<ThreadNode>) = self
-            .review_threads
-            .map_or((0, Vec::new()), |t| (t.total_count, t.nodes.into_iter().flatten().collect()));
-        // More threads than one page shows: count what we can see, so counts and the
-        // unresolved list agree; the rest are picked up as earlier ones get resolved.
-        let threads_total = total_count.min(u32::try_from(threads.len()).unwrap_or(u32::MAX));
-        let mut unresolved = Vec::new();
-        let threads_unread = total_count.saturating_sub(u32::try_from(threads.len()).unwrap_or(u32::MAX));
-        for thread in threads.into_iter().filter(|t| !t.is_resolved) {
-            let id = ThreadId::new(thread.id).map_err(|_| bad("thread id"))?;
-            let last = thread.comments.nodes.into_iter().flatten().max_by_key(|c| c.created_at);
-            let answered_by_agent = last
-                .as_ref()
-                .and_then(|c| c.author.as_ref())
-                .is_some_and(|a| context.scope.is_agent(&a.login));
-            unresolved.push(UnresolvedThread {
-                id,
-                last_comment_at: last.map_or(DateTime::<Utc>::MIN_UTC, |c| c.created_at),
-                outdated: thread.is_outdated,
-                answered_by_agent,
-            });
-        }
         let own_repo = repo.to_string();
         let closes = self
             .closing_issues_references
@@ -539,7 +540,7 @@ impl PrNode {
             self.labels.into_iter().flat_map(|l| l.nodes).flatten().map(|l| l.name).collect();
         let author = self.author.map(|a| a.login);
         let armed_by = self.auto_merge_request.as_ref().and_then(|a| a.enabled_by.as_ref()).map(|a| &a.login);
-        Ok(PrDetail {
+        PrDetail {
             node_id: self.id,
             state: self.state,
             is_draft: self.is_draft,
@@ -564,15 +565,70 @@ impl PrNode {
             last_review_at,
             review_answered,
             auto_merge: self.auto_merge_request.is_some(),
-            threads_total,
-            threads_unread,
-            unresolved,
+            threads_total: 0,
+            threads_unread: 0,
+            threads_after: None,
+            unresolved: Vec::new(),
             closes,
-        })
+        }
+        .with_first_thread_page(self.review_threads, context.scope)
+        .map_err(|_| bad("thread id"))
     }
 }
 
 impl PrDetail {
+    fn with_first_thread_page(
+        mut self,
+        page: Option<ThreadConnection>,
+        scope: &Scope,
+    ) -> Result<Self, Undecodable> {
+        if let Some(page) = page {
+            self.add_thread_page(page, scope)?;
+        }
+        Ok(self)
+    }
+
+    /// Adds one page of review threads (the first, or a follow-up continuing at
+    /// [`PrDetail::threads_after`]): its unresolved threads join the list, and the counts say
+    /// how many GitHub has beyond the pages read. A thread id that breaks the validated type
+    /// leaves the detail as it was.
+    pub(crate) fn add_thread_page(
+        &mut self,
+        page: ThreadConnection,
+        scope: &Scope,
+    ) -> Result<(), Undecodable> {
+        let threads: Vec<ThreadNode> = page.nodes.into_iter().flatten().collect();
+        let mut unresolved = Vec::new();
+        for thread in threads.iter().filter(|t| !t.is_resolved) {
+            let id = ThreadId::new(thread.id.clone()).map_err(|_| Undecodable("thread id".to_owned()))?;
+            let last = thread.comments.nodes.iter().flatten().max_by_key(|c| c.created_at);
+            let answered_by_agent =
+                last.and_then(|c| c.author.as_ref()).is_some_and(|a| scope.is_agent(&a.login));
+            unresolved.push(UnresolvedThread {
+                id,
+                last_comment_at: last.map_or(DateTime::<Utc>::MIN_UTC, |c| c.created_at),
+                outdated: thread.is_outdated,
+                answered_by_agent,
+            });
+        }
+        self.unresolved.extend(unresolved);
+        let read = u32::try_from(threads.len()).unwrap_or(u32::MAX);
+        // Count what we have seen, so counts and the unresolved list agree.
+        self.threads_total = self.threads_total.saturating_add(read);
+        let more = page.page_info.as_ref().is_some_and(|p| p.has_next_page);
+        self.threads_after = page.page_info.and_then(|p| p.end_cursor).filter(|_| more);
+        // A page GitHub says is followed by more counts at least one unread thread, even when
+        // its total has not caught up with a thread added meanwhile.
+        self.threads_unread = page.total_count.saturating_sub(self.threads_total).max(u32::from(more));
+        Ok(())
+    }
+
+    /// The follow-up page of threads to read next, when GitHub has more than were read.
+    pub(crate) fn next_thread_page(&self, number: u64) -> Option<crate::documents::ThreadPage> {
+        let after = self.threads_after.clone().filter(|_| self.state == PrState::Open)?;
+        Some(crate::documents::ThreadPage::new(number, self.threads_unread, after))
+    }
+
     /// Applies a settling read. False when the PR moved on (new head, no longer open) and
     /// needs a full read instead.
     pub(crate) fn apply_settling(&mut self, node: SettlingNode) -> bool {

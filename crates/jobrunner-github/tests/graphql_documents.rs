@@ -6,7 +6,10 @@ use std::sync::OnceLock;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 use jobrunner_core::{RepoSlug, ThreadId};
-use jobrunner_github::{FIXED_DOCUMENTS, StateFragment, pull_request_states_query, resolve_threads_mutation};
+use jobrunner_github::{
+    FIXED_DOCUMENTS, StateFragment, ThreadPage, pull_request_states_query, resolve_threads_mutation,
+    review_thread_pages_query,
+};
 
 fn github_schema() -> &'static Valid<Schema> {
     static SCHEMA: OnceLock<Valid<Schema>> = OnceLock::new();
@@ -45,6 +48,26 @@ fn pull_request_states_query_is_valid_for_several_repos() {
     assert!(!only_open.contains("ClosedPullRequestState"), "unused fragments are left out");
     let only_closed = pull_request_states_query(&[(repo("octo/app"), vec![(9, closed)])]);
     assert_valid("pull_request_states_closed.graphql", &only_closed);
+}
+
+#[test]
+fn the_follow_up_pages_of_review_threads_are_one_valid_query_across_repos() {
+    let (query, variables) = review_thread_pages_query(&[
+        (
+            repo("octo/app"),
+            vec![
+                ThreadPage::new(7, 80, "Y3Vyc29yOnYyOjQ5".to_owned()),
+                ThreadPage::new(9, 500, "c2".to_owned()),
+            ],
+        ),
+        (repo("other-org/lib.rs"), vec![ThreadPage::new(1, 0, "c3".to_owned())]),
+    ]);
+    assert_valid("review_thread_pages.graphql", &query);
+    assert!(query.contains("reviewThreads(first: 80, after: $a0)"), "sized to the unread threads:\n{query}");
+    assert!(query.contains("reviewThreads(first: 100, after: $a1)"), "at most GitHub's 100:\n{query}");
+    assert!(query.contains("reviewThreads(first: 1, after: $a2)"), "at least 1:\n{query}");
+    assert_eq!(variables["a0"], "Y3Vyc29yOnYyOjQ5", "cursors travel as variables, never in the document");
+    assert!(!query.contains("Y3Vyc29y"));
 }
 
 #[test]

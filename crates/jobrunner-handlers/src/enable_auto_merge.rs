@@ -74,7 +74,7 @@ impl EnableAutoMerge {
     fn blocker(signal: &PipelineSignal) -> Option<String> {
         if signal.threads_unread > 0 {
             return Some(format!(
-                "{} beyond the page read, any of which may be open",
+                "{} not read (GitHub counts more than the pages read), any of which may be open",
                 jobrunner_core::count(signal.threads_unread, "review thread")
             ));
         }

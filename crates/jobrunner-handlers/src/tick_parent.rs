@@ -1,7 +1,7 @@
 //! Stage 8: a merged child PR ticks its line in the epic's checklist.
 
 use async_trait::async_trait;
-use jobrunner_core::checklist::{self, TickOutcome};
+use jobrunner_core::checklist::TickOutcome;
 use jobrunner_core::{
     ActionId, ActionKey, FailureClass, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState,
 };
@@ -42,7 +42,7 @@ impl JobHandler for TickParent {
     async fn execute(&self, signal: &PipelineSignal, forge: &dyn Forge) -> Result<(), ForgeError> {
         let repo = signal.repo();
         let body = forge.issue_body(&repo, signal.epic_number).await?;
-        match checklist::tick(&body, &repo, signal.child_number) {
+        match forge.checklist_grammar().tick(&body, &repo, signal.child_number) {
             TickOutcome::Ticked(new_body) => {
                 forge.edit_issue_body(&repo, signal.epic_number, &new_body).await
             }

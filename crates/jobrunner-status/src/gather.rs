@@ -274,12 +274,26 @@ pub(crate) const REFUSED_SHOWN: u32 = 20;
 
 /// What the checks read of a store: its schema version, its node, that node's latest cycles
 /// and the actions refused for good in the last day.
-type StoreRead =
-    (i64, NodeId, Vec<CycleRecord>, Vec<jobrunner_store::RefusedAction>, Vec<jobrunner_core::UnhealthyRepo>);
+type StoreRead = (
+    i64,
+    NodeId,
+    Vec<CycleRecord>,
+    Vec<jobrunner_store::RefusedAction>,
+    Vec<jobrunner_core::UnhealthyRepo>,
+    Vec<jobrunner_core::checklist::UnplaceableEpicItem>,
+);
 
 /// The repositories the GitHub source saved as unhealthy; an unreadable entry reads as none.
 async fn read_unhealthy(store: &dyn Store) -> Result<Vec<jobrunner_core::UnhealthyRepo>, StoreError> {
     let entry = store.etag(&jobrunner_core::unhealthy_key("github")).await?;
+    Ok(entry.and_then(|e| serde_json::from_value(e.payload).ok()).unwrap_or_default())
+}
+
+/// The epic items the GitHub source saved as unplaceable; an unreadable entry reads as none.
+async fn read_unplaceable(
+    store: &dyn Store,
+) -> Result<Vec<jobrunner_core::checklist::UnplaceableEpicItem>, StoreError> {
+    let entry = store.etag(&jobrunner_core::checklist::unplaceable_key("github")).await?;
     Ok(entry.and_then(|e| serde_json::from_value(e.payload).ok()).unwrap_or_default())
 }
 
@@ -290,13 +304,14 @@ async fn read_store(store: &dyn Store) -> Result<StoreRead, StoreError> {
     let cycles = store.recent_cycles(&node, limit).await?;
     let refused = store.refused_since(chrono::Utc::now() - chrono::TimeDelta::days(1), REFUSED_SHOWN).await?;
     let unhealthy = read_unhealthy(store).await?;
-    Ok((schema_version, node, cycles, refused, unhealthy))
+    let unplaceable = read_unplaceable(store).await?;
+    Ok((schema_version, node, cycles, refused, unhealthy, unplaceable))
 }
 
 fn snapshot(location: String, read: Result<StoreRead, StoreError>) -> StoreSnapshot {
     match read {
-        Ok((schema_version, node, cycles, refused, unhealthy)) => {
-            StoreSnapshot::Open { location, schema_version, node, cycles, refused, unhealthy }
+        Ok((schema_version, node, cycles, refused, unhealthy, unplaceable)) => {
+            StoreSnapshot::Open { location, schema_version, node, cycles, refused, unhealthy, unplaceable }
         }
         Err(error) => {
             let problem =
@@ -398,6 +413,7 @@ async fn read_fleet_database(
             cycles: Vec::new(),
             refused: Vec::new(),
             unhealthy: Vec::new(),
+            unplaceable: Vec::new(),
         },
         current => {
             // A fleet's database records every node that ever connected; the store reads this
@@ -408,7 +424,8 @@ async fn read_fleet_database(
                 let cycles = pg.recent_cycles(&node, limit).await?;
                 let refused = pg.refused_since(since, REFUSED_SHOWN).await?;
                 let unhealthy = read_unhealthy(pg).await?;
-                Ok((current, node, cycles, refused, unhealthy))
+                let unplaceable = read_unplaceable(pg).await?;
+                Ok((current, node, cycles, refused, unhealthy, unplaceable))
             }
             .await;
             snapshot(location, read)

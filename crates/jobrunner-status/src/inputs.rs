@@ -292,6 +292,8 @@ pub enum StoreSnapshot {
         refused: Vec<jobrunner_store::RefusedAction>,
         /// Repositories the node's GitHub source could not poll, as it last saved them.
         unhealthy: Vec<jobrunner_core::UnhealthyRepo>,
+        /// Epic items the node's GitHub source could not place, as it last saved them.
+        unplaceable: Vec<jobrunner_core::checklist::UnplaceableEpicItem>,
     },
 }
 

@@ -1,9 +1,10 @@
-//! List endpoints paginate like GitHub: `per_page` up to 100 and `Link` headers.
+//! List endpoints paginate like GitHub: `per_page` up to 100 and `Link` headers; GraphQL
+//! connections by cursor, `first` up to 100.
 
 use std::collections::BTreeSet;
 
 use jobrunner_github_sim::{PrSpec, SimState};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::start;
 
@@ -74,4 +75,32 @@ async fn pulls_sort_by_updated_for_change_detection() {
     let newest =
         api.get("/repos/octo/app/pulls?state=all&sort=updated&direction=desc&per_page=1").await.json();
     assert_eq!(newest[0]["number"], 10);
+}
+
+#[tokio::test]
+async fn review_threads_beyond_100_are_served_page_by_page_from_the_end_cursor() {
+    let state = SimState::empty()
+        .with_repo("octo", "app")
+        .with_pr("octo/app", PrSpec::new(5).resolved_threads(129).threads(1));
+    let (_sim, api) = start(state).await;
+    let query = "query($first: Int!, $after: String) { repository(owner: \"octo\", name: \"app\") { pullRequest(number: 5) { \
+                 reviewThreads(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id isResolved } } } } }";
+    let page = |data: Value| data["repository"]["pullRequest"]["reviewThreads"].clone();
+    let first = page(api.query(query, json!({ "first": 100, "after": null })).await);
+    assert_eq!((first["totalCount"].as_u64(), first["nodes"].as_array().unwrap().len()), (Some(130), 100));
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    let second =
+        page(api.query(query, json!({ "first": 100, "after": first["pageInfo"]["endCursor"] })).await);
+    let nodes = second["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 30, "the rest, and no more");
+    assert_eq!(second["pageInfo"]["hasNextPage"], false);
+    assert_eq!(nodes.last().unwrap()["isResolved"], false, "the newest thread comes last");
+    let ids: BTreeSet<&str> = [&first, &second]
+        .iter()
+        .flat_map(|p| p["nodes"].as_array().unwrap())
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 130, "no thread twice, none left out");
+    let too_many = api.graphql(query, json!({ "first": 101 })).await;
+    assert_eq!(too_many["errors"][0]["type"], "EXCESSIVE_PAGINATION", "first is at most 100, as on GitHub");
 }

@@ -138,3 +138,35 @@ async fn a_restricted_source_polls_only_its_repositories() {
         3
     );
 }
+
+/// The state query reads a PR's first 50 threads; what GitHub counts beyond them is read by
+/// follow-up queries sized to the rest. Measured figures are in docs/github.md.
+#[tokio::test]
+async fn a_pr_with_130_threads_is_read_in_two_queries_for_two_points() {
+    let state =
+        SimState::empty().with_repo("octo", "app").with_pr(REPO, PrSpec::new(5).resolved_threads(130));
+    let world = World::start(state).await;
+    let signals = world.poll().await;
+    assert_eq!(crate::world::signal_for(&signals, 5).threads_total, 130);
+    let counters = world.sim.counters();
+    assert_eq!(counters.endpoint("POST /graphql"), 2, "the state, then the 80 threads after it");
+    assert_eq!(counters.graphql_points, 2, "1 + 1: each query at GitHub's minimum");
+}
+
+#[tokio::test]
+async fn follow_up_pages_of_several_prs_share_one_query_per_round() {
+    let mut state = SimState::empty().with_repo("octo", "app").with_repo("octo", "lib");
+    for number in [5, 6, 7] {
+        state = state.with_pr(REPO, PrSpec::new(number).resolved_threads(130));
+    }
+    state = state.with_pr("octo/lib", PrSpec::new(9).resolved_threads(250));
+    let world = World::start(state).await;
+    let signals = world.poll().await;
+    assert!(signals.iter().all(|s| s.threads_unread == 0 && s.threads_total >= 130), "every page read");
+    let counters = world.sim.counters();
+    // The state of 4 PRs; then one query for 3 pages of 80 and one of 100 across both
+    // repositories; then the last 100 of #9.
+    assert_eq!(counters.endpoint("POST /graphql"), 3);
+    // 4 × 56 requests = 2 points; 3 × 81 + 101 = 344 requests = 3 points; 101 requests = 1.
+    assert_eq!(counters.graphql_points, 6);
+}

@@ -155,3 +155,32 @@ async fn a_base_branch_move_is_seen_and_the_conflict_reported() {
     assert_eq!(actions, [(5, "send_fix_command", true)]);
     world.sim.with_state(|s| assert_eq!(commands(s, 5), ["fix merge conflict"]));
 }
+
+#[tokio::test]
+async fn an_epic_item_that_names_no_child_is_recorded_for_core_status_and_the_others_flow() {
+    let mut state = SimState::empty()
+        .with_repo("octo", "app")
+        .with_epic(REPO, 1, &[2])
+        .with_pr(REPO, PrSpec::new(5).closes(&[2]));
+    let body =
+        "- [ ] **Parser** (#2)\n- [ ] https://gitlab.com/octo/app/issues/3\n- [ ] Lexer (#3), after #2\n";
+    state.issue_mut(REPO, 1).body = body.to_owned();
+    let cache = std::sync::Arc::new(crate::world::MemoryCache::default());
+    let world = World::start_cached(state, std::sync::Arc::clone(&cache)).await;
+    world.settle(6).await;
+    world.sim.with_state(|s| assert_eq!(s.is_ticked(REPO, 1, 2), Some(true), "the placeable child flowed"));
+    let saved = cache.contents();
+    let line = saved.lines().find(|l| l.starts_with("unplaceable github=")).expect("saved for core-status");
+    let items: Vec<jobrunner_core::checklist::UnplaceableEpicItem> =
+        serde_json::from_str(line.trim_start_matches("unplaceable github=")).unwrap();
+    let summary: Vec<(u64, u32, jobrunner_core::checklist::Unplaceable)> =
+        items.iter().map(|u| (u.epic, u.item.item, u.item.why)).collect();
+    assert_eq!(
+        summary,
+        [
+            (1, 2, jobrunner_core::checklist::Unplaceable::OtherHost),
+            (1, 3, jobrunner_core::checklist::Unplaceable::Ambiguous)
+        ]
+    );
+    assert!(!saved.contains("gitlab") && !saved.contains("Lexer"), "no text of the body is kept");
+}

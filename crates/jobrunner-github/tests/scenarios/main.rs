@@ -5,6 +5,7 @@ mod budget;
 mod effects;
 mod faults;
 mod limits;
+mod many_threads;
 mod merge_step;
 mod privacy;
 mod review_rounds;

@@ -22,10 +22,20 @@ pub const FAST_POLL: Check = Check::warn("runtime.W003", C);
 pub const OVER_BUDGET: Check = Check::warn("runtime.W004", C);
 /// Repositories the node cannot poll.
 pub const UNHEALTHY_REPOS: Check = Check::warn("runtime.W005", C);
+/// Epic items that mention a reference the checklist grammar cannot place.
+pub const UNPLACEABLE_EPIC_ITEMS: Check = Check::warn("runtime.W006", C);
 
 /// Every check of this category.
-pub const CHECKS: &[Check] =
-    &[NO_TOKEN, NO_REPOS, PRODUCTION_DRY_RUN, PRODUCTION_DEBUG_LOG, FAST_POLL, OVER_BUDGET, UNHEALTHY_REPOS];
+pub const CHECKS: &[Check] = &[
+    NO_TOKEN,
+    NO_REPOS,
+    PRODUCTION_DRY_RUN,
+    PRODUCTION_DEBUG_LOG,
+    FAST_POLL,
+    OVER_BUDGET,
+    UNHEALTHY_REPOS,
+    UNPLACEABLE_EPIC_ITEMS,
+];
 
 /// Below this, polling spends the budget's secondary limits for little gain.
 const MIN_POLL_INTERVAL: Duration = Duration::from_secs(10);
@@ -37,7 +47,8 @@ pub const PROJECTION_CYCLES: usize = 20;
 #[must_use]
 pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
     let settings = &inputs.settings;
-    let mut results: Vec<CheckResult> = unhealthy_repos(inputs).into_iter().collect();
+    let mut results: Vec<CheckResult> =
+        unhealthy_repos(inputs).into_iter().chain(unplaceable_epic_items(inputs)).collect();
     if settings.github_token.is_none() {
         results.push(NO_TOKEN.result(
             "no GitHub token: core-ide will refuse to start",
@@ -180,5 +191,27 @@ fn unhealthy_repos(inputs: &Inputs) -> Option<CheckResult> {
     Some(UNHEALTHY_REPOS.result(
         format!("GitHub refuses polls of {}: {}", jobrunner_core::count(u32::try_from(listed.len()).unwrap_or(u32::MAX), "repository"), listed.join(", ")),
         "not found: check the name in CORE_REPOS (renamed, transferred or deleted?); forbidden: give the token read access to it; the node retries each with a back-off and polls the others meanwhile",
+    ))
+}
+
+/// Epic items the node's GitHub source found mentioning a reference it cannot place (only
+/// those of repositories still configured): the pipeline does not track them.
+fn unplaceable_epic_items(inputs: &Inputs) -> Option<CheckResult> {
+    let crate::inputs::StoreSnapshot::Open { unplaceable, .. } = &inputs.store else { return None };
+    let listed: Vec<String> = unplaceable
+        .iter()
+        .filter(|u| inputs.settings.repos.contains(&u.repo))
+        .map(|u| format!("epic {}#{} item {}: {}", u.repo, u.epic, u.item.item, u.item.why))
+        .collect();
+    if listed.is_empty() {
+        return None;
+    }
+    Some(UNPLACEABLE_EPIC_ITEMS.result(
+        format!(
+            "epic task-list items that name no child the pipeline can place, so it does not track them ({}): {}",
+            listed.len(),
+            listed.join("; ")
+        ),
+        "make the item's first line name one issue: #N, owner/repo#N, or an issue URL on the forge's host (github.com, or the api_url's GitHub Enterprise host); a pull request is no child",
     ))
 }

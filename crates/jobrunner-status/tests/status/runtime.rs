@@ -157,3 +157,35 @@ fn repositories_the_node_cannot_poll_are_a_warning_naming_each_and_its_class() {
 fn no_unhealthy_repository_is_quiet() {
     assert!(!findings(RUNTIME, &healthy()).contains(&"runtime.W005"));
 }
+
+#[test]
+fn epic_items_the_pipeline_cannot_place_are_a_warning_naming_the_epic_and_the_item() {
+    use jobrunner_core::checklist::{Unplaceable, UnplaceableEpicItem, UnplaceableItem};
+    let mut inputs = healthy();
+    let repo = inputs.settings.repos[0].clone();
+    let jobrunner_status::StoreSnapshot::Open { unplaceable, .. } = &mut inputs.store else { unreachable!() };
+    let gone = jobrunner_core::RepoSlug::parse("octo/removed-from-config").unwrap();
+    unplaceable.push(UnplaceableEpicItem {
+        repo: repo.clone(),
+        epic: 7,
+        item: UnplaceableItem { item: 3, why: Unplaceable::OtherHost },
+    });
+    unplaceable.push(UnplaceableEpicItem {
+        repo: gone,
+        epic: 1,
+        item: UnplaceableItem { item: 1, why: Unplaceable::Ambiguous },
+    });
+    let text = message(RUNTIME, &inputs, "runtime.W006");
+    assert_eq!(
+        text,
+        format!(
+            "epic task-list items that name no child the pipeline can place, so it does not track them (1): \
+             epic {repo}#7 item 3: its issue URL is on another host than the forge's"
+        )
+    );
+}
+
+#[test]
+fn an_epic_whose_items_all_place_is_quiet() {
+    assert!(!findings(RUNTIME, &healthy()).contains(&"runtime.W006"));
+}

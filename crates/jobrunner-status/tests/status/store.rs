@@ -202,6 +202,7 @@ fn fleet_store(schema_version: i64) -> StoreSnapshot {
         cycles: vec![cycle(7, TimeDelta::seconds(30), 2)],
         refused: Vec::new(),
         unhealthy: Vec::new(),
+        unplaceable: Vec::new(),
     }
 }
 

@@ -92,6 +92,7 @@ pub(crate) fn open_store(cycles: Vec<CycleRecord>) -> StoreSnapshot {
         cycles,
         refused: Vec::new(),
         unhealthy: Vec::new(),
+        unplaceable: Vec::new(),
     }
 }
 
