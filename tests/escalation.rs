@@ -86,7 +86,7 @@ async fn failing_required_checks_get_one_ci_command_and_the_agents_fix_merges() 
     pipeline.cycle().await;
     assert_eq!(pipeline.commands(), ["fix the failing checks"], "once per head and failing set");
     for _ in 0..4 {
-        pipeline.sim.with_state(|s| s.parties_act());
+        pipeline.sim.with_state(SimState::parties_act);
         pipeline.cycle().await;
     }
     assert!(pipeline.sim.with_state(|s| !s.pr(REPO, 10).is_open()), "the fix's green checks merged it");

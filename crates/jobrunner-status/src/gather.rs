@@ -281,6 +281,7 @@ type StoreRead = (
     Vec<jobrunner_store::RefusedAction>,
     Vec<jobrunner_core::UnhealthyRepo>,
     Vec<jobrunner_core::checklist::UnplaceableEpicItem>,
+    Vec<jobrunner_store::PrWait>,
 );
 
 /// The repositories the GitHub source saved as unhealthy; an unreadable entry reads as none.
@@ -297,6 +298,12 @@ async fn read_unplaceable(
     Ok(entry.and_then(|e| serde_json::from_value(e.payload).ok()).unwrap_or_default())
 }
 
+/// The PRs the runner last saw waiting on a person (a stop label, a review, a setting).
+async fn waiting_on_a_person(store: &dyn Store) -> Result<Vec<jobrunner_store::PrWait>, StoreError> {
+    let waits = store.waits().await?;
+    Ok(waits.into_iter().filter(|w| w.on == jobrunner_core::WaitingOn::Person).collect())
+}
+
 async fn read_store(store: &dyn Store) -> Result<StoreRead, StoreError> {
     let schema_version = store.schema_version().await?;
     let node = store.node().await?.id;
@@ -305,14 +312,22 @@ async fn read_store(store: &dyn Store) -> Result<StoreRead, StoreError> {
     let refused = store.refused_since(chrono::Utc::now() - chrono::TimeDelta::days(1), REFUSED_SHOWN).await?;
     let unhealthy = read_unhealthy(store).await?;
     let unplaceable = read_unplaceable(store).await?;
-    Ok((schema_version, node, cycles, refused, unhealthy, unplaceable))
+    let waiting = waiting_on_a_person(store).await?;
+    Ok((schema_version, node, cycles, refused, unhealthy, unplaceable, waiting))
 }
 
 fn snapshot(location: String, read: Result<StoreRead, StoreError>) -> StoreSnapshot {
     match read {
-        Ok((schema_version, node, cycles, refused, unhealthy, unplaceable)) => {
-            StoreSnapshot::Open { location, schema_version, node, cycles, refused, unhealthy, unplaceable }
-        }
+        Ok((schema_version, node, cycles, refused, unhealthy, unplaceable, waiting)) => StoreSnapshot::Open {
+            location,
+            schema_version,
+            node,
+            cycles,
+            refused,
+            unhealthy,
+            unplaceable,
+            waiting,
+        },
         Err(error) => {
             let problem =
                 if error.is_connection_lost() { StoreProblem::Unreachable } else { StoreProblem::Unopenable };
@@ -414,6 +429,7 @@ async fn read_fleet_database(
             refused: Vec::new(),
             unhealthy: Vec::new(),
             unplaceable: Vec::new(),
+            waiting: Vec::new(),
         },
         current => {
             // A fleet's database records every node that ever connected; the store reads this
@@ -425,7 +441,8 @@ async fn read_fleet_database(
                 let refused = pg.refused_since(since, REFUSED_SHOWN).await?;
                 let unhealthy = read_unhealthy(pg).await?;
                 let unplaceable = read_unplaceable(pg).await?;
-                Ok((current, node, cycles, refused, unhealthy, unplaceable))
+                let waiting = waiting_on_a_person(pg).await?;
+                Ok((current, node, cycles, refused, unhealthy, unplaceable, waiting))
             }
             .await;
             snapshot(location, read)

@@ -294,6 +294,8 @@ pub enum StoreSnapshot {
         unhealthy: Vec<jobrunner_core::UnhealthyRepo>,
         /// Epic items the node's GitHub source could not place, as it last saved them.
         unplaceable: Vec<jobrunner_core::checklist::UnplaceableEpicItem>,
+        /// PRs waiting on a person, oldest wait first.
+        waiting: Vec<jobrunner_store::PrWait>,
     },
 }
 

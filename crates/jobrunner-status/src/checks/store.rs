@@ -35,6 +35,8 @@ pub const NO_HANDLERS: Check = Check::warn("store.W002", C);
 pub const REFUSED_ACTIONS: Check = Check::warn("store.W003", C);
 /// No notification channel.
 pub const NO_NOTIFICATIONS: Check = Check::info("store.I001", C);
+/// PRs waiting on a person.
+pub const WAITING_ON_A_PERSON: Check = Check::info("store.I004", C);
 /// Torn or unreadable journal lines.
 pub const JOURNAL_SKIPPED_LINES: Check = Check::info("store.I002", C);
 /// No state database yet.
@@ -51,6 +53,7 @@ pub const CHECKS: &[Check] = &[
     NO_HANDLERS,
     REFUSED_ACTIONS,
     NO_NOTIFICATIONS,
+    WAITING_ON_A_PERSON,
     JOURNAL_SKIPPED_LINES,
     NOT_CREATED,
 ];
@@ -83,12 +86,42 @@ fn refused_actions(inputs: &Inputs) -> Option<CheckResult> {
     ))
 }
 
+/// PRs named before the rest are counted.
+const WAITING_NAMED: usize = 5;
+
+/// PRs only a person can move on: the operator hears of them here, with how long each waited.
+fn waiting_on_a_person(inputs: &Inputs) -> Option<CheckResult> {
+    let StoreSnapshot::Open { waiting, .. } = &inputs.store else { return None };
+    if waiting.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = waiting
+        .iter()
+        .take(WAITING_NAMED)
+        .map(|w| {
+            let lasted = (inputs.now - w.since).to_std().unwrap_or_default();
+            format!("{}#{} for {} ({})", w.repo, w.pr, jobrunner_core::human_duration(lasted), w.reason)
+        })
+        .collect();
+    let more = waiting.len().saturating_sub(WAITING_NAMED);
+    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+    Some(WAITING_ON_A_PERSON.result(
+        format!(
+            "{} waiting on a person: {}{more}",
+            jobrunner_core::count(u32::try_from(waiting.len()).unwrap_or(u32::MAX), "PR"),
+            named.join("; ")
+        ),
+        "each reason says what the PR needs: remove a stop label once it is handled, review, or change the setting named",
+    ))
+}
+
 /// Runs the store checks.
 #[must_use]
 pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
     let mut results = database(inputs);
     results.extend(stale_cycle(inputs));
     results.extend(refused_actions(inputs));
+    results.extend(waiting_on_a_person(inputs));
     if inputs.settings.enabled_handlers.is_empty() {
         results.push(NO_HANDLERS.result(
             "no handler is enabled: the node polls but never acts",

@@ -203,6 +203,7 @@ fn fleet_store(schema_version: i64) -> StoreSnapshot {
         refused: Vec::new(),
         unhealthy: Vec::new(),
         unplaceable: Vec::new(),
+        waiting: Vec::new(),
     }
 }
 
@@ -286,4 +287,31 @@ fn actions_github_refused_for_good_are_a_warning_naming_their_keys() {
 #[test]
 fn no_refused_action_is_quiet() {
     assert!(!findings(STORE, &healthy()).contains(&"store.W003"));
+}
+
+#[test]
+fn prs_waiting_on_a_person_are_listed_with_how_long_they_waited() {
+    let mut inputs = healthy();
+    let now = inputs.now;
+    let repo = inputs.settings.repos[0].clone();
+    let StoreSnapshot::Open { waiting, .. } = &mut inputs.store else { unreachable!() };
+    waiting.push(jobrunner_store::PrWait {
+        repo: repo.clone(),
+        pr: 12,
+        on: jobrunner_core::WaitingOn::Person,
+        head_sha: jobrunner_core::CommitSha::new("a".repeat(40)).unwrap(),
+        since: now - TimeDelta::minutes(125),
+        reason: "stopped: a stop label is on the PR; remove it to let the pipeline act".to_owned(),
+    });
+    assert_eq!(
+        message(STORE, &inputs, "store.I004"),
+        format!(
+            "1 PR waiting on a person: {repo}#12 for 2h 5m (stopped: a stop label is on the PR; remove it to let the pipeline act)"
+        )
+    );
+}
+
+#[test]
+fn no_pr_waiting_on_a_person_is_quiet() {
+    assert!(!findings(STORE, &healthy()).contains(&"store.I004"));
 }

@@ -93,6 +93,7 @@ pub(crate) fn open_store(cycles: Vec<CycleRecord>) -> StoreSnapshot {
         refused: Vec::new(),
         unhealthy: Vec::new(),
         unplaceable: Vec::new(),
+        waiting: Vec::new(),
     }
 }
 
