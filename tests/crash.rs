@@ -79,7 +79,7 @@ enum Project {
     /// The demo's epic: every stage of the flow.
     Demo,
     /// Protected branches: a strict up-to-date rule, a merge queue, a required check that
-    /// fails once after auto-merge was armed.
+    /// fails once after auto-merge was armed, a required check failing until the agent fixes it.
     MergeSteps,
 }
 
@@ -94,7 +94,7 @@ impl Project {
     fn children(self) -> std::ops::RangeInclusive<u64> {
         match self {
             Self::Demo => 2..=6,
-            Self::MergeSteps => 2..=4,
+            Self::MergeSteps => 2..=5,
         }
     }
 
@@ -119,7 +119,8 @@ impl Project {
 
 /// Three children, each PR on a protected branch of its own: #20 falls behind `main`'s strict
 /// rule (branch update), #21 targets a merge-queue branch (enqueue), #22 waits on a required
-/// check on `release` (auto-merge armed early, then disarmed when the check fails).
+/// check on `release` (auto-merge armed early, then disarmed when the check fails), #23's
+/// required check fails on `release` (the CI command, then the agent's fix merges).
 fn merge_steps_state() -> SimState {
     let required =
         |strict: bool| Protection { required_checks: vec!["ci".to_owned()], strict, ..Protection::default() };
@@ -130,13 +131,14 @@ fn merge_steps_state() -> SimState {
     }
     let mut state = state
         .with_closes_linked_on_merge(false)
-        .with_epic(REPO, 1, &[2, 3, 4])
+        .with_epic(REPO, 1, &[2, 3, 4, 5])
         .with_protection(REPO, "main", required(true))
         .with_protection(REPO, "queue", Protection { merge_queue: true, ..required(false) })
         .with_protection(REPO, "release", required(false))
         .with_pr(REPO, PrSpec::new(20).closes(&[2]))
         .with_pr(REPO, PrSpec::new(21).closes(&[3]).base("queue"))
-        .with_pr(REPO, PrSpec::new(22).closes(&[4]).base("release").checks(CheckState::Pending));
+        .with_pr(REPO, PrSpec::new(22).closes(&[4]).base("release").checks(CheckState::Pending))
+        .with_pr(REPO, PrSpec::new(23).closes(&[5]).base("release").checks(CheckState::Failure));
     state.base_moves(REPO, &[]);
     state
 }
@@ -332,6 +334,7 @@ async fn the_merge_steps_project_uses_every_merge_mutation_each_once() {
         (22, "EnableAutoMerge"),
         (22, "DisableAutoMerge"),
         (22, "Merge"),
+        (23, "Comment"),
     ] {
         assert_eq!(
             reference.mutations.get(&(pr, kind.to_owned())),
