@@ -125,7 +125,7 @@ pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
     if inputs.settings.enabled_handlers.is_empty() {
         results.push(NO_HANDLERS.result(
             "no handler is enabled: the node polls but never acts",
-            "set CORE_HANDLERS (or handlers = [...]) to the handlers to run, or unset it for all six",
+            "set CORE_HANDLERS (or handlers = [...]) to the handlers to run, or unset it for all of them",
         ));
     }
     if inputs.settings.slack_webhook_url.is_none() && inputs.settings.discord_webhook_url.is_none() {
