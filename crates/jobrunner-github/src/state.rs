@@ -607,6 +607,11 @@ impl PrDetail {
             scope_label: self.scope_label,
             stop_label: self.stop_label,
             threads_unread: self.threads_unread,
+            epic_repo_owner: None,
+            epic_repo_name: None,
+            epic_kind: jobrunner_core::EpicKind::Checklist,
+            epic_body_sha256: None,
+            epic_open_children: None,
         }
     }
 

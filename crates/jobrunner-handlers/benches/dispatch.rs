@@ -64,6 +64,11 @@ fn signal(r: u64, n: u64) -> PipelineSignal {
         scope_label: false,
         stop_label: false,
         threads_unread: 0,
+        epic_repo_owner: None,
+        epic_repo_name: None,
+        epic_kind: jobrunner_core::EpicKind::Checklist,
+        epic_body_sha256: None,
+        epic_open_children: None,
     }
 }
 

@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 mod close_child;
+mod close_epic;
 mod enable_auto_merge;
 mod publish_draft;
 mod resolve_threads;
@@ -35,6 +36,7 @@ mod send_fix_command;
 mod tick_parent;
 
 pub use close_child::CloseChild;
+pub use close_epic::CloseEpic;
 pub use enable_auto_merge::EnableAutoMerge;
 use jobrunner_core::{Dispatcher, HandlerRegistry, MergeMethod, RegistryError};
 pub use publish_draft::PublishDraft;
@@ -42,11 +44,13 @@ pub use resolve_threads::ResolveThreads;
 pub use send_fix_command::SendFixCommand;
 pub use tick_parent::TickParent;
 
-/// Handler names in the dispatcher's priority order: finishing merged work first, then
+/// Handler names in the dispatcher's priority order: finishing merged work first (tick, close
+/// the child, close the epic), then
 /// unblocking (conflicts, reviews), then moving forward (publish, auto-merge).
-pub const HANDLER_NAMES: [&str; 6] = [
+pub const HANDLER_NAMES: [&str; 7] = [
     TickParent::NAME,
     CloseChild::NAME,
+    CloseEpic::NAME,
     SendFixCommand::NAME,
     ResolveThreads::NAME,
     PublishDraft::NAME,
@@ -93,9 +97,10 @@ impl Default for HandlerSettings {
 #[must_use]
 pub fn registry(settings: &HandlerSettings) -> HandlerRegistry {
     let mut registry = HandlerRegistry::new();
-    let handlers: [Box<dyn jobrunner_core::JobHandler>; 6] = [
+    let handlers: [Box<dyn jobrunner_core::JobHandler>; 7] = [
         Box::new(TickParent),
         Box::new(CloseChild),
+        Box::new(CloseEpic),
         Box::new(SendFixCommand::new(&settings.conflict_command, &settings.review_command)),
         Box::new(ResolveThreads::new(settings.resolve_human_threads, settings.require_checks)),
         Box::new(PublishDraft::new(settings.require_checks)),

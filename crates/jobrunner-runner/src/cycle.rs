@@ -448,6 +448,7 @@ impl Runner {
             success: labelled.is_ok(),
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             error: labelled.err(),
+            body_change: None,
         };
         let outcome = self.settle(cycle, source, signal, &result).await?;
         Ok(ActionReport { action: NEEDS_HUMAN_ACTION, key, reason, outcome })

@@ -1,5 +1,6 @@
 //! Scenario tests of the handler table: one binary, so the suite links once.
 
+mod epics;
 mod execute;
 mod match_rules;
 mod merge_step;

@@ -109,6 +109,11 @@ pub(crate) fn draft_pr() -> PipelineSignal {
         scope_label: false,
         stop_label: false,
         threads_unread: 0,
+        epic_repo_owner: None,
+        epic_repo_name: None,
+        epic_kind: jobrunner_core::EpicKind::Checklist,
+        epic_body_sha256: None,
+        epic_open_children: None,
     }
 }
 
