@@ -6,7 +6,10 @@ use std::sync::OnceLock;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 use jobrunner_core::{RepoSlug, ThreadId};
-use jobrunner_github::{FIXED_DOCUMENTS, StateFragment, pull_request_states_query, resolve_threads_mutation};
+use jobrunner_github::{
+    FIXED_DOCUMENTS, StateFragment, pull_request_states_query, pull_request_states_query_with_issues,
+    resolve_threads_mutation,
+};
 
 fn github_schema() -> &'static Valid<Schema> {
     static SCHEMA: OnceLock<Valid<Schema>> = OnceLock::new();
@@ -45,6 +48,17 @@ fn pull_request_states_query_is_valid_for_several_repos() {
     assert!(!only_open.contains("ClosedPullRequestState"), "unused fragments are left out");
     let only_closed = pull_request_states_query(&[(repo("octo/app"), vec![(9, closed)])]);
     assert_valid("pull_request_states_closed.graphql", &only_closed);
+}
+
+#[test]
+fn reading_the_states_of_an_epics_children_keeps_the_query_valid() {
+    let query = pull_request_states_query_with_issues(
+        &[(repo("octo/app"), vec![(9, StateFragment::Closed)])],
+        &[(repo("octo/app"), vec![3, 4]), (repo("octo/plan"), vec![12])],
+    );
+    assert_valid("pull_request_states_with_issues.graphql", &query);
+    assert!(query.contains("i1: repository(owner: \"octo\", name: \"plan\")"), "{query}");
+    assert!(query.contains("c12: issue(number: 12)"), "{query}");
 }
 
 #[test]
