@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use jobrunner_core::{
-    ActionKey, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState, epic_of_variant,
+    ActionKey, CommitSha, Forge, ForgeError, JobHandler, Match, PipelineSignal, PrState, epic_of_variant,
 };
 
 /// Closes the epic as completed once every child it lists or has as a sub-issue is closed,
@@ -15,10 +15,16 @@ impl CloseEpic {
     /// The handler's name.
     pub const NAME: &'static str = "close_epic";
 
-    /// The key of closing the signal's epic, on the signal's PR.
+    /// The key of closing the signal's epic: the epic's own (its repository and number in
+    /// place of the PR's, no head commit), so however many of its PRs decide it in one cycle
+    /// or on several nodes, the epic is closed once.
     #[must_use]
     pub fn key(signal: &PipelineSignal) -> ActionKey {
-        ActionKey::for_signal(signal, format!("{}/{}", Self::NAME, signal.epic_variant()))
+        let mut key = ActionKey::for_signal(signal, format!("{}/epic {}", Self::NAME, signal.epic_number));
+        key.repo = signal.epic_repo();
+        key.pr = signal.epic_number;
+        key.head_sha = CommitSha::new("0".repeat(40)).expect("forty zeros are a valid SHA");
+        key
     }
 }
 

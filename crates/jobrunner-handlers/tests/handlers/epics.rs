@@ -142,8 +142,22 @@ async fn close_epic_closes_an_epic_of_another_repository_there() {
     let signal = epic_in_plan(open_children(open_pr().merged().parent_ticked().child_closed(), 0));
     let forge = RecordingForge::new();
     let dispatcher = all_handlers();
-    dispatcher.perform(&dispatcher.decide(&signal), &signal, &forge).await.unwrap();
+    let decision = dispatcher.decide(&signal);
+    let key = decision.key.clone().unwrap();
+    assert_eq!(
+        (key.repo.to_string(), key.pr, key.action.as_str()),
+        ("octo/plan".to_owned(), 1, "close_epic/epic 1")
+    );
+    dispatcher.perform(&decision, &signal, &forge).await.unwrap();
     assert_eq!(forge.calls(), [ForgeCall::CloseIssue { repo: plan(), issue: 1 }]);
+}
+
+#[test]
+fn two_prs_of_one_epic_decide_one_and_the_same_close() {
+    let first = open_children(open_pr().merged().parent_ticked().child_closed(), 0);
+    let second = PipelineSignal { pr_number: 8, child_number: 4, ..first.clone() };
+    let decisions = all_handlers().plan(&[first, second]);
+    assert_eq!(decisions[0].key, decisions[1].key, "one key: the ledger closes the epic once");
 }
 
 #[test]
