@@ -39,8 +39,13 @@ impl BodyDigest {
     /// The SHA-256 of `body`'s UTF-8 bytes.
     #[must_use]
     pub fn of(body: &str) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let hash = Sha256::digest(body.as_bytes());
-        let hex: String = hash.iter().map(|byte| format!("{byte:02x}")).collect();
+        let hex: String = hash
+            .iter()
+            .flat_map(|byte| [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]])
+            .map(char::from)
+            .collect();
         Self::new(hex).expect("a SHA-256 in hex is 64 lower-case hex digits")
     }
 }

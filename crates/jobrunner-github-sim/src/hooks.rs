@@ -8,6 +8,9 @@ use std::sync::Arc;
 use crate::faults::{RequestInfo, RequestMatcher, Trigger};
 use crate::state::SimState;
 
+/// A party's move on the live state.
+pub type HookStep = Arc<dyn Fn(&mut SimState) + Send + Sync>;
+
 /// A change to the state the simulator makes right before serving a matching request (after
 /// authentication and faults, before the request reads or changes anything).
 #[derive(Clone)]
@@ -17,7 +20,7 @@ pub struct StateHook {
     /// When it fires among them.
     pub trigger: Trigger,
     /// The move: runs on the live state.
-    pub step: Arc<dyn Fn(&mut SimState) + Send + Sync>,
+    pub step: HookStep,
 }
 
 impl StateHook {
@@ -61,10 +64,7 @@ impl HookBook {
     }
 
     /// The steps of every hook that fires on this request, in the order they were added.
-    pub(crate) fn firing(
-        &mut self,
-        request: &RequestInfo<'_>,
-    ) -> Vec<Arc<dyn Fn(&mut SimState) + Send + Sync>> {
+    pub(crate) fn firing(&mut self, request: &RequestInfo<'_>) -> Vec<HookStep> {
         self.hooks
             .iter_mut()
             .filter(|armed| armed.hook.matcher.matches(request))

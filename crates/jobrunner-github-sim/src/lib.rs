@@ -107,7 +107,7 @@ pub use accounting::{Counters, Limits, MutationKind, MutationRecord};
 pub use checks::{CheckKind, LEGACY_CHECK, NamedCheck};
 pub use clock::LogicalClock;
 pub use faults::{Fault, FaultRule, RequestMatcher, Trigger};
-pub use hooks::StateHook;
+pub use hooks::{HookStep, StateHook};
 pub use merge_queue::{QueueEntry, QueueRun, QueueState};
 pub use merge_state::{MergeStatus, ReviewDecision, is_behind, merge_status, review_decision};
 pub use model::{

@@ -89,7 +89,7 @@ impl EpicListItem {
                 // A child listed twice counts as ticked only when every box is ticked.
                 Some(listed) => listed.ticked &= item.ticked,
                 None => {
-                    children.push(ListedChild { repo: child_repo, number: item.number, ticked: item.ticked })
+                    children.push(ListedChild { repo: child_repo, number: item.number, ticked: item.ticked });
                 }
             }
         }

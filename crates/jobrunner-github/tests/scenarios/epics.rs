@@ -10,7 +10,8 @@ use crate::world::{REPO, World, signal_for};
 
 const PLAN: &str = "octo/plan";
 
-/// GitHub closes linked issues on merge; without that, close_child shows its step.
+/// PR `number`, merged, closing `closes` (states built `with_closes_linked_on_merge(false)`
+/// leave the children open, so `close_child` shows its step).
 fn merged(number: u64, closes: &[u64]) -> PrSpec {
     PrSpec::new(number).closes(closes).state(PrState::Merged)
 }
@@ -78,7 +79,7 @@ async fn a_person_saving_a_stale_copy_right_after_the_tick_is_caught_and_ticked_
     let state =
         SimState::empty().with_repo("octo", "app").with_epic(REPO, 1, &[2, 3]).with_pr(REPO, merged(9, &[2]));
     let world = World::start(state).await;
-    let stale = world.sim.with_state(|s| s.epic_body(REPO, 1).to_owned());
+    let before_tick = world.sim.with_state(|s| s.epic_body(REPO, 1).to_owned());
     // Their browser still shows the body before the tick: saving it drops the tick.
     world.sim.before_request(jobrunner_github_sim::StateHook {
         matcher: jobrunner_github_sim::RequestMatcher::new(
@@ -87,7 +88,7 @@ async fn a_person_saving_a_stale_copy_right_after_the_tick_is_caught_and_ticked_
         ),
         trigger: jobrunner_github_sim::Trigger::Nth(2),
         step: std::sync::Arc::new(move |s: &mut SimState| {
-            s.issue_mut(REPO, 1).body = format!("{stale}Release notes follow the milestone.\n");
+            s.issue_mut(REPO, 1).body = format!("{before_tick}Release notes follow the milestone.\n");
         }),
     });
     let first = world.cycle().await;
