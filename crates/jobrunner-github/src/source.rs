@@ -134,25 +134,8 @@ impl GitHubSource {
             .into_iter()
             .map(|(repo, u)| UnhealthyRepo { repo, class: u.class, failures: u.failures, since: u.since })
             .collect();
-        let hash = hash_of(&serde_json::to_string(&ours).expect("health serialises"));
-        if self.health_saved.lock().expect("health lock").replace(hash) == Some(hash) {
-            return Ok(());
-        }
-        let key = unhealthy_key(self.name());
-        let stored: Vec<UnhealthyRepo> = cache
-            .load(&key)
+        self.save_per_repo(cache, &unhealthy_key(self.name()), &self.health_saved, polled, ours, |u| &u.repo)
             .await
-            .map_err(cache_error)?
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default();
-        let polled: BTreeSet<&RepoSlug> = polled.iter().map(|i| &self.repos[*i].0).collect();
-        let mut merged: Vec<UnhealthyRepo> =
-            stored.into_iter().filter(|u| !polled.contains(&u.repo)).collect();
-        merged.extend(ours.into_iter().filter(|u| polled.contains(&u.repo)));
-        cache
-            .save(&key, &serde_json::to_string(&merged).expect("health serialises"))
-            .await
-            .map_err(cache_error)
     }
 
     /// Keeps the epic items that name no child although they mention a reference in the
@@ -174,22 +157,40 @@ impl GitHubSource {
                 }));
             }
         }
-        let hash = hash_of(&serde_json::to_string(&ours).expect("items serialise"));
-        if self.unplaceable_saved.lock().expect("unplaceable lock").replace(hash) == Some(hash) {
+        self.save_per_repo(cache, &unplaceable_key(self.name()), &self.unplaceable_saved, polled, ours, |u| {
+            &u.repo
+        })
+        .await
+    }
+
+    /// Saves `ours` under `key` when it changed since `saved`'s hash: the entries of the
+    /// repositories this source polled are replaced, others (a fleet peer's) kept.
+    async fn save_per_repo<T: serde::Serialize + DeserializeOwned>(
+        &self,
+        cache: &Arc<dyn SourceCache>,
+        key: &str,
+        saved: &std::sync::Mutex<Option<u64>>,
+        polled: &[usize],
+        ours: Vec<T>,
+        repo_of: fn(&T) -> &RepoSlug,
+    ) -> Result<(), ForgeError> {
+        let hash = hash_of(&serde_json::to_string(&ours).expect("entries serialise"));
+        if saved.lock().expect("saved-hash lock").replace(hash) == Some(hash) {
             return Ok(());
         }
-        let key = unplaceable_key(self.name());
-        let stored: Vec<UnplaceableEpicItem> = cache
-            .load(&key)
+        let stored: Vec<T> = cache
+            .load(key)
             .await
             .map_err(cache_error)?
             .and_then(|json| serde_json::from_str(&json).ok())
             .unwrap_or_default();
         let polled: BTreeSet<&RepoSlug> = polled.iter().map(|i| &self.repos[*i].0).collect();
-        let mut merged: Vec<UnplaceableEpicItem> =
-            stored.into_iter().filter(|u| !polled.contains(&u.repo)).collect();
-        merged.extend(ours);
-        cache.save(&key, &serde_json::to_string(&merged).expect("items serialise")).await.map_err(cache_error)
+        let mut merged: Vec<T> = stored.into_iter().filter(|u| !polled.contains(repo_of(u))).collect();
+        merged.extend(ours.into_iter().filter(|u| polled.contains(repo_of(u))));
+        cache
+            .save(key, &serde_json::to_string(&merged).expect("entries serialise"))
+            .await
+            .map_err(cache_error)
     }
 
     /// Saves the snapshot of every repository whose state changed this cycle.
