@@ -262,6 +262,8 @@ fn journal_prints_records_and_warns_about_torn_lines() {
         cycle: 3,
         node: NodeId::new("node-a").unwrap(),
         dry_run: false,
+        body_sha256_before: None,
+        body_sha256_after: None,
     };
     writer.append(&record("octo/app", 7, 20)).unwrap();
     let file = writer.append(&record("octo/app", 8, 21)).unwrap();

@@ -41,7 +41,7 @@ fn defaults_need_no_file_and_no_flags() {
     assert_eq!(settings.journal_dir, Path::new("/home/op/.core/journal"));
     assert_eq!(settings.data_dir, Path::new("/home/op/.core/data"));
     assert_eq!(settings.node_id.as_str(), "build-7");
-    assert_eq!(settings.enabled_handlers.len(), 7);
+    assert_eq!(settings.enabled_handlers.len(), 8);
     assert_eq!(settings.handlers.merge_method, MergeMethod::Squash);
     assert_eq!(settings.handlers.conflict_command, "fix merge conflict");
     assert_eq!(settings.environment, Environment::Development);

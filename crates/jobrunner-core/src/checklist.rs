@@ -235,17 +235,34 @@ impl ChecklistGrammar {
         Some(listed.all(|i| i.ticked))
     }
 
-    /// Ticks every unticked box naming `child` of `repo`, touching nothing else.
+    /// Ticks every unticked box naming `child` of `repo` in an epic of `repo`, touching
+    /// nothing else.
     #[must_use]
     pub fn tick(&self, body: &str, repo: &RepoSlug, child: u64) -> TickOutcome {
-        let listed: Vec<_> =
-            self.items(body, repo).into_iter().filter(|i| i.refers_to(repo, child)).collect();
+        self.tick_in(body, repo, repo, child)
+    }
+
+    /// Ticks every unticked box naming issue `child` of `child_repo` in the body of an epic of
+    /// `epic_repo`, touching nothing else. In another repository's epic only items naming
+    /// `child_repo` count: a plain `#7` there is the epic repository's own issue 7.
+    #[must_use]
+    pub fn tick_in(&self, body: &str, epic_repo: &RepoSlug, child_repo: &RepoSlug, child: u64) -> TickOutcome {
+        let listed: Vec<_> = self
+            .items(body, epic_repo)
+            .into_iter()
+            .filter(|i| i.number == child)
+            .filter(|i| match &i.repo {
+                None => epic_repo == child_repo,
+                Some((owner, name)) => child_repo.same_repo(owner, name),
+            })
+            .collect();
         if listed.is_empty() {
             return TickOutcome::NotListed;
         }
         let mut new_body = body.to_owned();
         let mut changed = false;
         for item in listed.iter().filter(|i| !i.ticked) {
+            // `[ ]`: the space between the brackets is the only byte rewritten.
             let space = item.checkbox.start + 1;
             new_body.replace_range(space..=space, "x");
             changed = true;

@@ -146,9 +146,13 @@ impl Dispatcher {
         let (action, key) = (decision.action?, decision.key.clone()?);
         let handler: &dyn JobHandler = self.registry.get(action)?;
         let started = Instant::now();
-        let outcome = handler.execute(signal, forge).await;
+        let outcome = handler.execute_with_edit(signal, forge).await;
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        Some(ActionResult { action, key, success: outcome.is_ok(), duration_ms, error: outcome.err() })
+        let (body_change, error) = match outcome {
+            Ok(change) => (change, None),
+            Err(error) => (None, Some(error)),
+        };
+        Some(ActionResult { action, key, success: error.is_none(), duration_ms, error, body_change })
     }
 }
 
@@ -197,6 +201,9 @@ fn idle_summary(signal: &PipelineSignal) -> String {
     match signal.pr_state {
         PrState::Closed => "PR closed without merge: nothing to do".to_owned(),
         PrState::Merged if !signal.in_epic() => "PR merged outside any epic: nothing to do".to_owned(),
+        PrState::Merged if signal.epic_kind == crate::epic::EpicKind::SubIssue => {
+            "flow complete: PR merged, sub-issue closed".to_owned()
+        }
         PrState::Merged => "flow complete: PR merged, epic ticked, child closed".to_owned(),
         PrState::Open => format!(
             "no handler matches: draft {}, mergeable {}, checks {}, {} of {} threads resolved, auto-merge {}",

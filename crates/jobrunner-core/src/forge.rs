@@ -3,9 +3,10 @@
 use async_trait::async_trait;
 use chrono::Utc;
 
+use crate::body_edit::{BodyChange, BodyEdit, GuardedEdit};
 use crate::failure::{FailureClass, FailureEvidence, classify_failure};
 use crate::handler::MergeMethod;
-use crate::names::{CommitSha, RepoSlug, ThreadId};
+use crate::names::{BodyDigest, CommitSha, RepoSlug, ThreadId};
 
 /// A failed forge operation: which one, its class, and a detail free of tokens and forge text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,6 +90,31 @@ pub trait Forge: Send + Sync {
 
     /// Replaces an issue's body.
     async fn edit_issue_body(&self, repo: &RepoSlug, issue: u64, body: &str) -> Result<(), ForgeError>;
+
+    /// Rewrites an issue's body with `edit`, guarded against a person's edit (see
+    /// [`GuardedEdit`]): the body is read again right before the write and must still be the
+    /// one whose digest is `decided`; after the write it is read back and must be what was
+    /// written. Either failing is a [`FailureClass::Conflict`]. `Ok(None)` when `edit` found
+    /// nothing to write. Implementations hold back their other mutations meanwhile; this
+    /// default, for forges without a mutation gate, runs the same steps.
+    async fn edit_issue_body_guarded(
+        &self,
+        repo: &RepoSlug,
+        issue: u64,
+        decided: Option<&BodyDigest>,
+        edit: &BodyEdit<'_>,
+    ) -> Result<Option<BodyChange>, ForgeError> {
+        let guard = GuardedEdit::new("edit_issue_body", repo, issue, decided);
+        let current = self.issue_body(repo, issue).await?;
+        let Some(new_body) = guard.apply(&current, edit)? else { return Ok(None) };
+        self.edit_issue_body(repo, issue, &new_body).await?;
+        let reread = self.issue_body(repo, issue).await?;
+        guard.verify(&current, &new_body, &reread).map(Some)
+    }
+
+    /// Whether an issue is open: how an epic's closing is confirmed after a crash, since a
+    /// closed epic drops out of what the source reads.
+    async fn issue_open(&self, repo: &RepoSlug, issue: u64) -> Result<bool, ForgeError>;
 
     /// Closes an issue as completed.
     async fn close_issue(&self, repo: &RepoSlug, issue: u64) -> Result<(), ForgeError>;

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::body_edit::BodyChange;
 use crate::forge::{Forge, ForgeError};
 use crate::names::{CommitSha, RepoSlug};
 use crate::signal::{PipelineSignal, WaitingOn};
@@ -218,6 +219,9 @@ pub struct ActionResult {
     pub duration_ms: u64,
     /// Why it failed, when it did.
     pub error: Option<ForgeError>,
+    /// The digests of the body the action rewrote (an epic's, by `tick_parent`), for the
+    /// journal; `None` for actions that rewrite no body.
+    pub body_change: Option<BodyChange>,
 }
 
 /// How the runner tells, after a crash left a claim unconfirmed, whether the action happened.
@@ -247,6 +251,25 @@ pub trait JobHandler: Send + Sync {
 
     /// Performs the action for a signal that matched.
     async fn execute(&self, signal: &PipelineSignal, forge: &dyn Forge) -> Result<(), ForgeError>;
+
+    /// Performs the action like [`execute`](Self::execute) and says which body it rewrote,
+    /// for the journal. The default runs `execute` and rewrote none; `tick_parent` overrides it.
+    async fn execute_with_edit(
+        &self,
+        signal: &PipelineSignal,
+        forge: &dyn Forge,
+    ) -> Result<Option<BodyChange>, ForgeError> {
+        self.execute(signal, forge).await.map(|()| None)
+    }
+
+    /// Whether the forge, asked directly, shows the effect of the action claimed as `key`:
+    /// for effects that take their subject out of every signal (a closed epic is no longer
+    /// read), so the runner asks this after a crash before [`effect_visible`](Self::effect_visible).
+    /// `Ok(None)`, the default: the forge is not asked; the signal tells.
+    async fn effect_on_forge(&self, key: &ActionKey, forge: &dyn Forge) -> Result<Option<bool>, ForgeError> {
+        let _ = (key, forge);
+        Ok(None)
+    }
 
     /// Whether `signal` shows the effect of the action claimed as `key` (a published draft, a
     /// ticked box, a new head after a branch update). The runner asks it after a crash left

@@ -14,9 +14,11 @@
 //! validated names and opaque ids only.
 #![deny(missing_docs)]
 
+mod body_edit;
 pub mod checklist;
 pub mod crash_point;
 mod dispatcher;
+mod epic;
 mod failure;
 mod forge;
 mod handler;
@@ -26,13 +28,15 @@ mod registry;
 mod signal;
 mod source;
 
+pub use body_edit::{BodyChange, BodyEdit, GuardedEdit};
 pub use dispatcher::{Decision, Dispatcher};
+pub use epic::{EpicKind, epic_of_variant};
 pub use failure::{
     DEFAULT_RATE_LIMIT_WAIT, FailureClass, FailureEvidence, TransportFailure, classify_failure,
 };
 pub use forge::{Forge, ForgeError};
 pub use handler::{ActionId, ActionKey, ActionResult, JobHandler, Match, MergeMethod, Settle};
-pub use names::{CommitSha, NameError, NodeId, RepoName, RepoOwner, RepoSlug, ThreadId};
+pub use names::{BodyDigest, CommitSha, NameError, NodeId, RepoName, RepoOwner, RepoSlug, ThreadId};
 pub use recording_forge::{ForgeCall, RecordingForge};
 pub use registry::{HandlerRegistry, RegistryError};
 pub use signal::{

@@ -169,6 +169,22 @@ validated_string!(
     "1 to 64 ASCII letters, digits, '.', '-' or '_', starting with a letter or digit"
 );
 
+validated_string!(
+    /// The SHA-256 of an issue body as 64 lower-case hex digits: how a decision remembers the
+    /// epic body it was made on without keeping the text (see `body_edit`).
+    BodyDigest,
+    "body digest",
+    "BodyDigest",
+    "^[0-9a-f]{64}$",
+    64,
+    is_valid_digest,
+    "64 lower-case hex digits (a SHA-256)"
+);
+
+fn is_valid_digest(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 fn is_valid_node_name(value: &str) -> bool {
     (1..=64).contains(&value.len())
         && value.as_bytes()[0].is_ascii_alphanumeric()

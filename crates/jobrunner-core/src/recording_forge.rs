@@ -227,6 +227,13 @@ impl Forge for RecordingForge {
         self.record("close_issue", ForgeCall::CloseIssue { repo: repo.clone(), issue })
     }
 
+    /// Open unless a [`ForgeCall::CloseIssue`] of it was recorded.
+    async fn issue_open(&self, repo: &RepoSlug, issue: u64) -> Result<bool, ForgeError> {
+        Ok(!self.calls().iter().any(
+            |call| matches!(call, ForgeCall::CloseIssue { repo: r, issue: i } if r == repo && *i == issue),
+        ))
+    }
+
     async fn add_label(&self, repo: &RepoSlug, number: u64, label: &str) -> Result<(), ForgeError> {
         let call = ForgeCall::AddLabel { repo: repo.clone(), number, label: label.to_owned() };
         self.record("add_label", call)

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::names::{CommitSha, RepoName, RepoOwner, RepoSlug, ThreadId};
+use crate::epic::EpicKind;
+use crate::names::{BodyDigest, CommitSha, RepoName, RepoOwner, RepoSlug, ThreadId};
 
 /// State of a pull request, spelled as GitHub's GraphQL `PullRequestState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -406,6 +407,26 @@ pub struct PipelineSignal {
     /// What the pipeline remembers of the PR (its state store, not the forge).
     #[serde(default, skip_serializing_if = "PrMemory::is_empty")]
     pub memory: PrMemory,
+    /// Owner of the epic's repository when it is not the PR's: an epic listing
+    /// `- [ ] owner/other#7`, or a sub-issue's parent in another repository. `None`: the PR's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epic_repo_owner: Option<RepoOwner>,
+    /// Name of that repository, with `epic_repo_owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epic_repo_name: Option<RepoName>,
+    /// How the child belongs to the epic: a task-list item to tick (`CHECKLIST`, the default)
+    /// or a GitHub sub-issue, which has no box (`SUB_ISSUE`).
+    #[serde(default, skip_serializing_if = "EpicKind::is_checklist")]
+    pub epic_kind: EpicKind,
+    /// SHA-256 of the epic body the source read: `tick_parent` writes only over that very body
+    /// (see `body_edit`). `None` when the source did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epic_body_sha256: Option<BodyDigest>,
+    /// How many children of the epic are unfinished (task-list items still open or unticked,
+    /// sub-issues still open), when the source knows every one of them; `close_epic` closes
+    /// the epic at 0. `None`: not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epic_open_children: Option<u32>,
 }
 
 /// A signal whose fields contradict each other.

@@ -39,7 +39,7 @@ impl RequestMatcher {
         Self { method: None, path: Some(path.to_owned()) }
     }
 
-    fn matches(&self, request: &RequestInfo<'_>) -> bool {
+    pub(crate) fn matches(&self, request: &RequestInfo<'_>) -> bool {
         let method_ok = self.method.as_ref().is_none_or(|m| m == request.method);
         let path_ok = self.path.as_deref().is_none_or(|pattern| {
             if pattern.contains('{') {
@@ -148,12 +148,20 @@ struct ArmedRule {
 
 impl ArmedRule {
     fn fires(&mut self) -> bool {
-        self.seen += 1;
-        match self.rule.trigger {
-            Trigger::Once => !std::mem::replace(&mut self.spent, true),
-            Trigger::Nth(n) => self.seen == n,
-            Trigger::EveryNth(n) => n > 0 && self.seen.is_multiple_of(n),
-            Trigger::Rate { per_mille, seed } => draw(seed, self.seen) % 1000 < u64::from(per_mille),
+        self.rule.trigger.fires(&mut self.seen, &mut self.spent)
+    }
+}
+
+impl Trigger {
+    /// Counts one more matching request in `seen` and says whether the trigger fires on it
+    /// (`spent` remembers that a `Once` fired).
+    pub(crate) fn fires(self, seen: &mut u64, spent: &mut bool) -> bool {
+        *seen += 1;
+        match self {
+            Self::Once => !std::mem::replace(spent, true),
+            Self::Nth(n) => *seen == n,
+            Self::EveryNth(n) => n > 0 && seen.is_multiple_of(n),
+            Self::Rate { per_mille, seed } => draw(seed, *seen) % 1000 < u64::from(per_mille),
         }
     }
 }

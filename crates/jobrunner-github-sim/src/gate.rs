@@ -110,6 +110,7 @@ async fn admit_and_run(shared: &Shared, mut request: Request, next: Next) -> Res
         account(shared, &token, route.charged(), false);
         return rate_headers(shared, &token, route.resource, answer);
     }
+    run_hooks(shared, &route);
     let mergeable_null = fault == Some(Fault::MergeableNull);
     request.extensions_mut().insert(RequestCtx { token: token.clone(), mergeable_null });
     let response = next.run(request).await;
@@ -123,6 +124,16 @@ async fn admit_and_run(shared: &Shared, mut request: Request, next: Next) -> Res
             rate_headers(shared, &token, route.resource, server_error(status))
         }
         _ => response,
+    }
+}
+
+/// Makes the moves of the hooks that fire on this request, before it is served. The hook
+/// lock is released before the state's is taken: no two locks are held at once.
+fn run_hooks(shared: &Shared, route: &Route) {
+    let info = RequestInfo { method: &route.method, path: &route.path, template: route.template.as_deref() };
+    let steps = shared.hooks().firing(&info);
+    for step in steps {
+        step(&mut shared.state());
     }
 }
 

@@ -81,6 +81,7 @@ mod etag;
 mod faults;
 mod gate;
 mod graphql;
+mod hooks;
 mod ids;
 mod marker;
 mod merge_queue;
@@ -100,11 +101,13 @@ mod server;
 mod shared;
 mod spec;
 mod state;
+mod sub_issues;
 
 pub use accounting::{Counters, Limits, MutationKind, MutationRecord};
 pub use checks::{CheckKind, LEGACY_CHECK, NamedCheck};
 pub use clock::LogicalClock;
 pub use faults::{Fault, FaultRule, RequestMatcher, Trigger};
+pub use hooks::{HookStep, StateHook};
 pub use merge_queue::{QueueEntry, QueueRun, QueueState};
 pub use merge_state::{MergeStatus, ReviewDecision, is_behind, merge_status, review_decision};
 pub use model::{
@@ -117,6 +120,7 @@ pub use seed::DEFAULT_REPO;
 pub use server::{GitHubSim, SimHandle};
 pub use spec::{PrSpec, ThreadSpec};
 pub use state::{AGENT_LOGIN, HUMAN_LOGIN, SimState, VIEWER_LOGIN};
+pub use sub_issues::SubIssuesSummary;
 
 /// The SDL of the modelled subset of GitHub's GraphQL schema, as the executor serves it.
 #[must_use]

@@ -226,6 +226,9 @@ pub struct Issue {
     pub updated_at: Timestamp,
     /// When it was closed, while closed.
     pub closed_at: Option<Timestamp>,
+    /// The issue this one is a sub-issue of (GraphQL `Issue.parent`), as `(owner/name,
+    /// number)`: sub-issues may live in another repository of the same owner.
+    pub parent: Option<(String, u64)>,
 }
 
 /// One commit of a pull request's head branch.

@@ -98,6 +98,11 @@ impl SimHandle {
         self.shared.faults().inject(rule);
     }
 
+    /// Adds a hook: another party's move made right before a matching request is served.
+    pub fn before_request(&self, hook: crate::hooks::StateHook) {
+        self.shared.hooks().add(hook);
+    }
+
     /// Removes every fault rule.
     pub fn clear_faults(&self) {
         self.shared.faults().clear();

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use crate::accounting::{Ledger, MutationRecord};
 use crate::faults::FaultBook;
 use crate::graphql::schema::{SimSchema, build_schema};
+use crate::hooks::HookBook;
 use crate::state::SimState;
 
 /// State shared by the server and its handle.
@@ -19,6 +20,7 @@ pub(crate) struct Shared {
     state: Mutex<SimState>,
     ledger: Mutex<Ledger>,
     faults: Mutex<FaultBook>,
+    hooks: Mutex<HookBook>,
     /// Requests being served right now (the concurrency secondary limit).
     pub(crate) in_flight: AtomicU32,
     /// `http://127.0.0.1:PORT`, for the URLs inside answers and `Link` headers.
@@ -35,6 +37,7 @@ impl Shared {
             state: Mutex::new(state),
             ledger: Mutex::new(Ledger::default()),
             faults: Mutex::new(FaultBook::default()),
+            hooks: Mutex::new(HookBook::default()),
             in_flight: AtomicU32::new(0),
             base_url,
             schema: build_schema(),
@@ -54,6 +57,10 @@ impl Shared {
 
     pub(crate) fn faults(&self) -> MutexGuard<'_, FaultBook> {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn hooks(&self) -> MutexGuard<'_, HookBook> {
+        self.hooks.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Logs changes made through the API.

@@ -429,7 +429,7 @@ impl SimState {
         self.insert_issue(repo, number, &title, &body, vec!["epic".to_owned()]);
     }
 
-    fn ensure_child(&mut self, repo: &str, number: u64) {
+    pub(crate) fn ensure_child(&mut self, repo: &str, number: u64) {
         self.ensure_repo(repo);
         if !self.repo(repo).issues.contains_key(&number) {
             let body = format!("Part of the epic. Task {number} needs doing.");
@@ -460,6 +460,7 @@ impl SimState {
             created_at: at,
             updated_at: at,
             closed_at: None,
+            parent: None,
         };
         self.repo_mut(repo).issues.insert(number, issue);
     }

@@ -137,6 +137,11 @@ pub struct RateLimitSnapshot {
     pub graphql_reset: Option<DateTime<Utc>>,
 }
 
+/// The client's mutation gate, held: no other mutation of this client runs meanwhile.
+pub(crate) struct MutationGate<'a> {
+    _held: tokio::sync::MutexGuard<'a, Option<Instant>>,
+}
+
 /// A conditional GET's outcome.
 pub(crate) enum Fetched {
     /// `304`: the cached copy is current (and free).
@@ -371,7 +376,27 @@ impl GitHubClient {
         body: &serde_json::Value,
         idempotent: bool,
     ) -> Result<(), ForgeError> {
-        let _pace = self.pace().await;
+        let gate = self.mutation_gate().await;
+        self.mutate_holding(&gate, operation, method, uri, body, idempotent).await
+    }
+
+    /// Takes the mutation gate (paced like every mutation) and holds it until the guard is
+    /// dropped: reads made meanwhile see no mutation of this node between them and
+    /// [`mutate_holding`](Self::mutate_holding)'s write.
+    pub(crate) async fn mutation_gate(&self) -> MutationGate<'_> {
+        MutationGate { _held: self.pace().await }
+    }
+
+    /// [`mutate`](Self::mutate) under a gate the caller already holds.
+    pub(crate) async fn mutate_holding(
+        &self,
+        _gate: &MutationGate<'_>,
+        operation: &'static str,
+        method: Method,
+        uri: &str,
+        body: &serde_json::Value,
+        idempotent: bool,
+    ) -> Result<(), ForgeError> {
         let headers = HeaderMap::new();
         self.retrying(operation, idempotent, || {
             self.send(operation, method.clone(), uri, &headers, Some(body))

@@ -88,6 +88,18 @@ impl StateFragment {
 /// literals; numbers are integers.
 #[must_use]
 pub fn pull_request_states_query(prs: &[(RepoSlug, Vec<(u64, StateFragment)>)]) -> String {
+    pull_request_states_query_with_issues(prs, &[])
+}
+
+/// [`pull_request_states_query`], also reading whether each of `issues` (by repository) is
+/// open, with aliases `i<j>` per repository and `c<number>` per issue: the listed children of
+/// the epics of merged PRs, so `close_epic` knows when all are closed. `issue(number:)` is no
+/// connection, so this adds nothing to the query's cost.
+#[must_use]
+pub fn pull_request_states_query_with_issues(
+    prs: &[(RepoSlug, Vec<(u64, StateFragment)>)],
+    issues: &[(RepoSlug, Vec<u64>)],
+) -> String {
     let mut query = String::from(
         "query PullRequestStates {\n  rateLimit {\n    cost\n    remaining\n    resetAt\n  }\n  viewer {\n    login\n  }\n",
     );
@@ -108,6 +120,14 @@ pub fn pull_request_states_query(prs: &[(RepoSlug, Vec<(u64, StateFragment)>)]) 
             if !used.contains(fragment) {
                 used.push(*fragment);
             }
+        }
+        query.push_str("  }\n");
+    }
+    for (index, (repo, numbers)) in issues.iter().enumerate() {
+        let _ =
+            writeln!(query, "  i{index}: repository(owner: \"{}\", name: \"{}\") {{", repo.owner, repo.name);
+        for number in numbers {
+            let _ = writeln!(query, "    c{number}: issue(number: {number}) {{\n      state\n    }}");
         }
         query.push_str("  }\n");
     }

@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use http::Method;
-use jobrunner_core::{CommitSha, FailureClass, Forge, ForgeError, MergeMethod, RepoSlug, ThreadId};
+use jobrunner_core::{
+    BodyChange, BodyDigest, BodyEdit, CommitSha, FailureClass, Forge, ForgeError, GuardedEdit, MergeMethod,
+    RepoSlug, ThreadId,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -160,6 +163,36 @@ impl Forge for GitHubForge {
     async fn edit_issue_body(&self, repo: &RepoSlug, issue: u64, body: &str) -> Result<(), ForgeError> {
         let uri = routes::issue(repo, issue);
         self.client.mutate("edit_issue_body", Method::PATCH, &uri, &json!({ "body": body }), true).await
+    }
+
+    /// Read, write and read back inside the mutation gate, so none of this node's other
+    /// mutations lands in between; GitHub's PATCH takes no precondition, so the reads are the
+    /// guard (see `GuardedEdit`). Costs two GETs and the PATCH.
+    async fn edit_issue_body_guarded(
+        &self,
+        repo: &RepoSlug,
+        issue: u64,
+        decided: Option<&BodyDigest>,
+        edit: &BodyEdit<'_>,
+    ) -> Result<Option<BodyChange>, ForgeError> {
+        let guard = GuardedEdit::new("edit_issue_body", repo, issue, decided);
+        let gate = self.client.mutation_gate().await;
+        let current = self.issue_body(repo, issue).await?;
+        let Some(new_body) = guard.apply(&current, edit)? else { return Ok(None) };
+        let uri = routes::issue(repo, issue);
+        let body = json!({ "body": new_body });
+        self.client.mutate_holding(&gate, "edit_issue_body", Method::PATCH, &uri, &body, true).await?;
+        let reread = self.issue_body(repo, issue).await?;
+        guard.verify(&current, &new_body, &reread).map(Some)
+    }
+
+    async fn issue_open(&self, repo: &RepoSlug, issue: u64) -> Result<bool, ForgeError> {
+        #[derive(Deserialize)]
+        struct Issue {
+            state: String,
+        }
+        let issue: Issue = self.client.get_json("issue_open", &routes::issue(repo, issue)).await?;
+        Ok(issue.state == "open")
     }
 
     async fn close_issue(&self, repo: &RepoSlug, issue: u64) -> Result<(), ForgeError> {

@@ -17,6 +17,7 @@
 
 mod client;
 mod documents;
+mod epics;
 mod forge;
 mod link;
 mod persist;
@@ -29,7 +30,7 @@ mod state;
 pub use client::{GitHubClient, GitHubConfig, MAX_RESPONSE_BYTES, RateLimitSnapshot};
 pub use documents::{
     FIXED_DOCUMENTS, MAX_PRS_PER_QUERY, StateFragment, ThreadPage, points_for, pull_request_states_query,
-    resolve_threads_mutation, review_thread_pages_query,
+    pull_request_states_query_with_issues, resolve_threads_mutation, review_thread_pages_query,
 };
 pub use forge::GitHubForge;
 pub use scope::Scope;

@@ -13,10 +13,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::state::{ClosedListItem, EpicChecklist, Page, PrDetail, PullListItem, RepoState};
+use crate::epics::EpicChecklist;
+use crate::state::{ClosedListItem, Page, PrDetail, PullListItem, RepoState};
 
 /// Bumped whenever the snapshot's shape changes; an older snapshot is ignored (one full read).
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// What tells that a PR in the open list changed: compared between cycles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +63,8 @@ pub(crate) struct Snapshot {
     forced: BTreeSet<u64>,
     status_heads: BTreeSet<String>,
     closed_seen: bool,
+    /// Epic children of this repository: open or not, when last read.
+    child_open: BTreeMap<u64, bool>,
 }
 
 impl Snapshot {
@@ -82,6 +85,7 @@ impl Snapshot {
             forced: state.forced.clone(),
             status_heads: state.status_heads.clone(),
             closed_seen: state.closed_seen,
+            child_open: state.child_open.clone(),
         }
     }
 
@@ -103,6 +107,7 @@ impl Snapshot {
         state.forced.extend(self.forced);
         state.status_heads = self.status_heads;
         state.closed_seen = self.closed_seen;
+        state.child_open = self.child_open;
     }
 }
 

@@ -16,14 +16,15 @@ use tokio::sync::Mutex;
 
 use crate::client::{Fetched, GitHubClient, graphql_error};
 use crate::documents::{
-    MAX_PRS_PER_QUERY, StateFragment, ThreadPage, points_for, pull_request_states_query,
+    MAX_PRS_PER_QUERY, StateFragment, ThreadPage, points_for, pull_request_states_query_with_issues,
     review_thread_pages_query,
 };
+use crate::epics::{EpicChecklist, EpicIndex};
 use crate::persist::{Listing, Snapshot, base_key};
 use crate::routes;
 use crate::state::{
-    ClosedListItem, Context, EpicChecklist, EpicListItem, Page, PrDetail, PrNode, PullListItem, RepoState,
-    SettlingNode, ThreadConnection,
+    ClosedListItem, Context, EpicListItem, Page, PrDetail, PrNode, PullListItem, RepoState, SettlingNode,
+    ThreadConnection,
 };
 
 /// Pages followed per list before giving up: 100 pages of 100 items.
@@ -51,6 +52,9 @@ pub struct GitHubSource {
     health_saved: std::sync::Mutex<Option<u64>>,
     /// Hash of the unplaceable epic items last saved to the cache.
     unplaceable_saved: std::sync::Mutex<Option<u64>>,
+    /// Whether each listed child of an epic in a repository that is not configured was open
+    /// when last read (those of configured ones are kept in their `RepoState`, and saved).
+    foreign_child_open: std::sync::Mutex<BTreeMap<(RepoSlug, u64), bool>>,
 }
 
 /// A repository that answered 403, 404 or kept failing: polled again after a back-off while
@@ -82,6 +86,7 @@ impl GitHubSource {
             unhealthy: std::sync::Mutex::default(),
             health_saved: std::sync::Mutex::default(),
             unplaceable_saved: std::sync::Mutex::default(),
+            foreign_child_open: std::sync::Mutex::default(),
         }
     }
 
@@ -458,12 +463,15 @@ impl GitHubSource {
     /// Reads the structural state of `wanted` PRs, at most [`MAX_PRS_PER_QUERY`] per query,
     /// batching repositories together.
     async fn read_states(&self, wanted: Vec<(usize, Vec<(u64, StateFragment)>)>) -> Result<(), ForgeError> {
+        let mut issues = self.children_to_read(&wanted).await;
         for batch in batches(wanted) {
             let slugs: Vec<(RepoSlug, Vec<(u64, StateFragment)>)> = batch
                 .iter()
                 .map(|(index, numbers)| (self.repos[*index].0.clone(), numbers.clone()))
                 .collect();
-            let query = pull_request_states_query(&slugs);
+            // The children's states ride along in the first document of the cycle.
+            let issues = std::mem::take(&mut issues);
+            let query = pull_request_states_query_with_issues(&slugs, &issues);
             let answer =
                 self.client.graphql_query::<serde_json::Value>("poll", &query, serde_json::json!({})).await?;
             // An error on one repository (`["r3"]`: renamed away, forbidden, gone) belongs to
@@ -471,6 +479,11 @@ impl GitHubSource {
             // fails the poll.
             let mut failed_repos = BTreeSet::new();
             for error in &answer.errors {
+                // A listed child that cannot be read (gone, hidden, another owner's) counts as
+                // open: its epic is not closed on a guess.
+                if error.path.first().is_some_and(|a| a.starts_with('i')) {
+                    continue;
+                }
                 let alias = error.path.first().and_then(|a| a.strip_prefix('r')).and_then(|i| i.parse().ok());
                 match (alias.and_then(|i: usize| batch.get(i)), error.path.len()) {
                     (Some((index, _)), 1) => {
@@ -482,6 +495,7 @@ impl GitHubSource {
                 }
             }
             let data = answer.data.unwrap_or_default();
+            self.note_child_states(&issues, &data).await;
             let viewer = data["viewer"]["login"].as_str().map(str::to_owned);
             for (alias, (index, numbers)) in batch.into_iter().enumerate() {
                 if failed_repos.contains(&index) {
@@ -615,6 +629,71 @@ impl GitHubSource {
             }
         }
         Ok(true)
+
+    }
+
+    /// The listed children of the epics of the merged PRs about to be re-read, by repository:
+    /// their states tell `close_epic` when an epic is done. Only PRs read before are known to
+    /// close which children; a PR first seen merged gets its epics' children read next time.
+    async fn children_to_read(
+        &self,
+        wanted: &[(usize, Vec<(u64, StateFragment)>)],
+    ) -> Vec<(RepoSlug, Vec<u64>)> {
+        let epics = self.all_epics().await;
+        let empty = BTreeMap::new();
+        let index = EpicIndex { epics: &epics, child_open: &empty };
+        let mut children: BTreeMap<RepoSlug, BTreeSet<u64>> = BTreeMap::new();
+        for (repo_index, numbers) in wanted {
+            let (repo, state) = &self.repos[*repo_index];
+            let state = state.lock().await;
+            for (number, fragment) in numbers {
+                let Some(detail) = state.details.get(number).filter(|_| *fragment == StateFragment::Closed)
+                else {
+                    continue;
+                };
+                for (child_repo, child) in index.siblings(repo, &detail.closes) {
+                    children.entry(child_repo).or_default().insert(child);
+                }
+            }
+        }
+        children.into_iter().map(|(repo, numbers)| (repo, numbers.into_iter().collect())).collect()
+    }
+
+    /// Keeps what the answer says of the children asked for: open unless GitHub says
+    /// `CLOSED` (a child that could not be read counts as open).
+    async fn note_child_states(&self, issues: &[(RepoSlug, Vec<u64>)], data: &serde_json::Value) {
+        for (index, (repo, numbers)) in issues.iter().enumerate() {
+            let states = numbers.iter().map(|number| {
+                let state = data[format!("i{index}")][format!("c{number}")]["state"].as_str();
+                (*number, state != Some("CLOSED"))
+            });
+            match self.repos.iter().find(|(r, _)| r == repo) {
+                Some((_, state)) => state.lock().await.child_open.extend(states),
+                None => self
+                    .foreign_child_open
+                    .lock()
+                    .expect("child state lock")
+                    .extend(states.map(|(n, open)| ((repo.clone(), n), open))),
+            }
+        }
+    }
+
+    /// What is known of every epic child's state, configured repositories' and others'.
+    async fn child_states(&self) -> BTreeMap<(RepoSlug, u64), bool> {
+        let mut known = self.foreign_child_open.lock().expect("child state lock").clone();
+        for (repo, state) in &self.repos {
+            known.extend(state.lock().await.child_open.iter().map(|(n, open)| ((repo.clone(), *n), *open)));
+        }
+        known
+    }
+
+    /// The open epics of every configured repository, as last read.
+    async fn all_epics(&self) -> Vec<(RepoSlug, EpicChecklist)> {
+        let mut epics = Vec::new();
+        for (repo, state) in &self.repos {
+            epics.extend(state.lock().await.epics().into_iter().map(|e| (repo.clone(), e)));
+        }
+        epics
     }
 
     /// Logs once that GitHub answers for a repository under another name: it was renamed or
@@ -880,14 +959,19 @@ fn decode_one<T: DeserializeOwned>(body: &[u8]) -> Result<T, ForgeError> {
     })
 }
 
-fn signals_of(repo: &RepoSlug, state: &mut RepoState) -> Vec<PipelineSignal> {
-    let epics: Vec<EpicChecklist> = state.epics();
+fn signals_of(repo: &RepoSlug, state: &mut RepoState, epics: &EpicIndex<'_>) -> Vec<PipelineSignal> {
     let mut signals = Vec::new();
     let mut done = Vec::new();
+    let mut unknown = Vec::new();
     for (number, detail) in &state.details {
-        let pr_signals = detail.signals(repo, *number, &epics);
+        let pr_signals = detail.signals(repo, *number, epics);
         if detail.is_finished(&pr_signals) {
             done.push(*number);
+        } else if detail.state == PrState::Merged
+            && pr_signals.iter().any(|s| s.in_epic() && !s.child_open && s.epic_open_children.is_none())
+        {
+            // Its epic's other children were never read: read them with the PR next cycle.
+            unknown.push(*number);
         }
         if detail.state != PrState::Closed {
             signals.extend(pr_signals);
@@ -897,6 +981,7 @@ fn signals_of(repo: &RepoSlug, state: &mut RepoState) -> Vec<PipelineSignal> {
         state.details.remove(&number);
         state.finished.insert(number);
     }
+    state.forced.extend(unknown);
     signals
 }
 
@@ -935,6 +1020,9 @@ impl JobSource for GitHubSource {
         wanted.sort_by_key(|(index, _)| *index);
         self.read_states(wanted).await?;
         self.read_thread_pages().await?;
+        let epics = self.all_epics().await;
+        let child_open = self.child_states().await;
+        let index_of_epics = EpicIndex { epics: &epics, child_open: &child_open };
         let mut signals = Vec::new();
         for index in polled {
             let (repo, state) = &self.repos[index];
@@ -942,7 +1030,7 @@ impl JobSource for GitHubSource {
                 // What we remember of it may be stale: nothing is decided on it.
                 continue;
             }
-            signals.extend(signals_of(repo, &mut *state.lock().await));
+            signals.extend(signals_of(repo, &mut *state.lock().await, &index_of_epics));
         }
         self.save().await?;
         Ok(signals)

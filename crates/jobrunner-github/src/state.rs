@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use jobrunner_core::checklist;
 use jobrunner_core::{
-    CheckStatus, CommitSha, MergeStateStatus, Mergeable, PipelineSignal, PrState, RepoSlug, RequiredChecks,
-    ReviewDecision, ThreadId, UnresolvedThread,
+    BodyDigest, CheckStatus, CommitSha, EpicKind, MergeStateStatus, Mergeable, PipelineSignal, PrState,
+    RepoSlug, RequiredChecks, ReviewDecision, ThreadId, UnresolvedThread,
 };
 
+use crate::epics::{Closes, EpicChecklist, EpicIndex, ListedChild};
 use crate::scope::Scope;
 use serde::{Deserialize, Serialize};
 
@@ -46,27 +47,29 @@ pub(crate) struct ClosedListItem {
     pub(crate) merged_at: Option<DateTime<Utc>>,
 }
 
-/// An epic as the REST issue list shows it; the body is read for its checklist and dropped.
+/// An epic as the REST issue list shows it; the body is read for its checklist and its digest
+/// and dropped.
 #[derive(Debug, Deserialize)]
 pub(crate) struct EpicListItem {
     number: u64,
     body: Option<String>,
     #[serde(default)]
     pull_request: Option<serde::de::IgnoredAny>,
+    /// OPENAPI `issue.sub_issues_summary`.
+    #[serde(default)]
+    sub_issues_summary: Option<SubIssuesSummary>,
 }
 
-/// An epic's children in this repository, with their checkbox state, and the items that
-/// name no child although they mention something like a reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct EpicChecklist {
-    pub(crate) epic: u64,
-    pub(crate) children: Vec<(u64, bool)>,
-    #[serde(default)]
-    pub(crate) unplaceable: Vec<checklist::UnplaceableItem>,
+#[derive(Debug, Deserialize)]
+struct SubIssuesSummary {
+    total: u32,
+    completed: u32,
 }
 
 impl EpicListItem {
-    /// The checklist of an epic issue (not of a PR carrying the label).
+    /// The checklist of an epic issue (not of a PR carrying the label) of `repo`: every item
+    /// naming a child, in this repository or another.
+    /// Items that mention something like a reference but name no child are kept apart.
     pub(crate) fn checklist(
         self,
         repo: &RepoSlug,
@@ -77,17 +80,32 @@ impl EpicListItem {
         }
         let body = self.body.unwrap_or_default();
         let parsed = grammar.parse(&body, repo);
-        let mut children: Vec<(u64, bool)> = Vec::new();
-        for item in
-            parsed.items.into_iter().filter(|i| i.repo.as_ref().is_none_or(|(o, n)| repo.same_repo(o, n)))
-        {
-            match children.iter_mut().find(|(child, _)| *child == item.number) {
+        let mut children: Vec<ListedChild> = Vec::new();
+        for item in parsed.items {
+            let child_repo = match &item.repo {
+                None => None,
+                Some((owner, name)) if repo.same_repo(owner, name) => None,
+                // A reference whose names GitHub would not accept names no child.
+                Some((owner, name)) => match RepoSlug::parse(&format!("{owner}/{name}")) {
+                    Ok(other) => Some(other),
+                    Err(_) => continue,
+                },
+            };
+            match children.iter_mut().find(|c| c.number == item.number && c.repo == child_repo) {
                 // A child listed twice counts as ticked only when every box is ticked.
-                Some((_, ticked)) => *ticked &= item.ticked,
-                None => children.push((item.number, item.ticked)),
+                Some(listed) => listed.ticked &= item.ticked,
+                None => {
+                    children.push(ListedChild { repo: child_repo, number: item.number, ticked: item.ticked });
+                }
             }
         }
-        Some(EpicChecklist { epic: self.number, children, unplaceable: parsed.unplaceable })
+        Some(EpicChecklist {
+            epic: self.number,
+            children,
+            unplaceable: parsed.unplaceable,
+            body_sha256: Some(BodyDigest::of(&body)),
+            sub_issues: self.sub_issues_summary.map(|s| (s.total, s.completed)),
+        })
     }
 }
 
@@ -400,6 +418,15 @@ struct ClosingIssue {
     number: u64,
     state: IssueState,
     repository: Option<IssueRepository>,
+    /// The issue it is a sub-issue of.
+    #[serde(default)]
+    parent: Option<ParentIssue>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ParentIssue {
+    number: u64,
+    repository: Option<IssueRepository>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -494,6 +521,10 @@ pub(crate) struct PrDetail {
     pub(crate) unresolved: Vec<UnresolvedThread>,
     /// Children this PR closes in its own repository, with whether each is still open.
     pub(crate) closes: Vec<(u64, bool)>,
+    /// The parent issue of each child that is a sub-issue: (child, parent's repository,
+    /// parent's number).
+    #[serde(default)]
+    pub(crate) parents: Vec<(u64, RepoSlug, u64)>,
 }
 
 fn pending_checks() -> RequiredChecks {
@@ -525,7 +556,7 @@ impl PrNode {
             round.and_then(|r| r.commit.as_ref()).map(|c| !c.oid.eq_ignore_ascii_case(head_sha.as_str()));
         let last_review_at = round.and_then(|r| r.submitted_at);
         let own_repo = repo.to_string();
-        let closes = self
+        let closing: Vec<ClosingIssue> = self
             .closing_issues_references
             .into_iter()
             .flat_map(|c| c.nodes)
@@ -533,7 +564,18 @@ impl PrNode {
             .filter(|i| {
                 i.repository.as_ref().is_none_or(|r| r.name_with_owner.eq_ignore_ascii_case(&own_repo))
             })
-            .map(|i| (i.number, i.state == IssueState::Open))
+            .collect();
+        let closes = closing.iter().map(|i| (i.number, i.state == IssueState::Open)).collect();
+        let parents = closing
+            .iter()
+            .filter_map(|i| {
+                let parent = i.parent.as_ref()?;
+                let parent_repo = match &parent.repository {
+                    Some(r) => RepoSlug::parse(&r.name_with_owner).ok()?,
+                    None => repo.clone(),
+                };
+                Some((i.number, parent_repo, parent.number))
+            })
             .collect();
         let (check_status, checks) = checks_of(commit.as_ref().and_then(|c| c.status_check_rollup.as_ref()));
         let labels: Vec<String> =
@@ -570,6 +612,7 @@ impl PrNode {
             threads_after: None,
             unresolved: Vec::new(),
             closes,
+            parents,
         }
         .with_first_thread_page(self.review_threads, context.scope)
         .map_err(|_| bad("thread id"))
@@ -664,33 +707,19 @@ impl PrDetail {
     }
 
     /// One signal per (epic, child) the PR closes, or one outside any epic.
-    pub(crate) fn signals(&self, repo: &RepoSlug, pr: u64, epics: &[EpicChecklist]) -> Vec<PipelineSignal> {
-        let mut links: Vec<(u64, u64, bool, bool)> = Vec::new();
-        for &(child, child_open) in &self.closes {
-            for epic in epics {
-                if let Some(&(_, ticked)) = epic.children.iter().find(|(c, _)| *c == child) {
-                    links.push((epic.epic, child, child_open, ticked));
-                }
-            }
-        }
+    pub(crate) fn signals(&self, repo: &RepoSlug, pr: u64, epics: &EpicIndex<'_>) -> Vec<PipelineSignal> {
+        let closes = Closes { children: &self.closes, parents: &self.parents };
+        let links = epics.links(repo, closes);
         if links.is_empty() {
-            links.push((0, 0, false, false));
+            return vec![self.signal(repo, pr, None)];
         }
-        links
-            .into_iter()
-            .map(|(epic, child, child_open, ticked)| self.signal(repo, pr, epic, child, child_open, ticked))
-            .collect()
+        links.iter().map(|link| self.signal(repo, pr, Some(link))).collect()
     }
 
-    fn signal(
-        &self,
-        repo: &RepoSlug,
-        pr: u64,
-        epic: u64,
-        child: u64,
-        child_open: bool,
-        parent_ticked: bool,
-    ) -> PipelineSignal {
+    fn signal(&self, repo: &RepoSlug, pr: u64, link: Option<&crate::epics::EpicLink>) -> PipelineSignal {
+        let (epic, child) = link.map_or((0, 0), |l| (l.epic, l.child));
+        let (child_open, parent_ticked) = link.map_or((false, false), |l| (l.child_open, l.ticked));
+        let epic_repo = link.map(|l| &l.epic_repo).filter(|r| *r != repo);
         let unresolved = u32::try_from(self.unresolved.len()).unwrap_or(u32::MAX);
         PipelineSignal {
             repo_owner: repo.owner.clone(),
@@ -728,6 +757,11 @@ impl PrDetail {
             threads_unread: self.threads_unread,
             failing_checks: self.failing_checks.clone(),
             memory: jobrunner_core::PrMemory::default(),
+            epic_repo_owner: epic_repo.map(|r| r.owner.clone()),
+            epic_repo_name: epic_repo.map(|r| r.name.clone()),
+            epic_kind: link.map_or(EpicKind::Checklist, |l| l.kind),
+            epic_body_sha256: link.and_then(|l| l.body_sha256.clone()),
+            epic_open_children: link.and_then(|l| l.open_children),
         }
     }
 
@@ -736,7 +770,15 @@ impl PrDetail {
         match self.state {
             PrState::Open => false,
             PrState::Closed => true,
-            PrState::Merged => signals.iter().all(|s| !s.in_epic() || (s.parent_ticked && !s.child_open)),
+            // An epic whose children are all closed waits for close_epic (it then leaves the
+            // open epics, and the PR its flow); one whose children are not all known yet
+            // waits for their states.
+            PrState::Merged => signals.iter().all(|s| {
+                !s.in_epic()
+                    || ((s.parent_ticked || s.epic_kind == EpicKind::SubIssue)
+                        && !s.child_open
+                        && s.epic_open_children.is_some_and(|open| open > 0))
+            }),
         }
     }
 }
@@ -780,6 +822,8 @@ pub(crate) struct RepoState {
     pub(crate) restored_branches: BTreeMap<u64, String>,
     /// Hash of the snapshot last saved, so an unchanged repository is not written again.
     pub(crate) saved: Option<u64>,
+    /// Issues of this repository listed in an epic: open or not, when last read.
+    pub(crate) child_open: BTreeMap<u64, bool>,
 }
 
 impl RepoState {

@@ -7,8 +7,8 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 use jobrunner_core::{RepoSlug, ThreadId};
 use jobrunner_github::{
-    FIXED_DOCUMENTS, StateFragment, ThreadPage, pull_request_states_query, resolve_threads_mutation,
-    review_thread_pages_query,
+    FIXED_DOCUMENTS, StateFragment, ThreadPage, pull_request_states_query, pull_request_states_query_with_issues,
+    resolve_threads_mutation, review_thread_pages_query,
 };
 
 fn github_schema() -> &'static Valid<Schema> {
@@ -68,6 +68,17 @@ fn the_follow_up_pages_of_review_threads_are_one_valid_query_across_repos() {
     assert!(query.contains("reviewThreads(first: 1, after: $a2)"), "at least 1:\n{query}");
     assert_eq!(variables["a0"], "Y3Vyc29yOnYyOjQ5", "cursors travel as variables, never in the document");
     assert!(!query.contains("Y3Vyc29y"));
+}
+
+#[test]
+fn reading_the_states_of_an_epics_children_keeps_the_query_valid() {
+    let query = pull_request_states_query_with_issues(
+        &[(repo("octo/app"), vec![(9, StateFragment::Closed)])],
+        &[(repo("octo/app"), vec![3, 4]), (repo("octo/plan"), vec![12])],
+    );
+    assert_valid("pull_request_states_with_issues.graphql", &query);
+    assert!(query.contains("i1: repository(owner: \"octo\", name: \"plan\")"), "{query}");
+    assert!(query.contains("c12: issue(number: 12)"), "{query}");
 }
 
 #[test]

@@ -66,6 +66,11 @@ fn signal(r: u64, n: u64) -> PipelineSignal {
         threads_unread: 0,
         failing_checks: None,
         memory: jobrunner_core::PrMemory::default(),
+        epic_repo_owner: None,
+        epic_repo_name: None,
+        epic_kind: jobrunner_core::EpicKind::Checklist,
+        epic_body_sha256: None,
+        epic_open_children: None,
     }
 }
 

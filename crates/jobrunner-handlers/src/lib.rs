@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 mod close_child;
+mod close_epic;
 mod enable_auto_merge;
 mod needs_human;
 mod publish_draft;
@@ -36,6 +37,7 @@ mod send_fix_command;
 mod tick_parent;
 
 pub use close_child::CloseChild;
+pub use close_epic::CloseEpic;
 pub use enable_auto_merge::EnableAutoMerge;
 use std::time::Duration;
 
@@ -46,12 +48,13 @@ pub use resolve_threads::ResolveThreads;
 pub use send_fix_command::SendFixCommand;
 pub use tick_parent::TickParent;
 
-/// Handler names in the dispatcher's priority order: finishing merged work first, then
-/// asking a person where the pipeline is stuck, then unblocking (conflicts, reviews, failing
-/// checks), then moving forward (publish, auto-merge).
-pub const HANDLER_NAMES: [&str; 7] = [
+/// Handler names in the dispatcher's priority order: finishing merged work first (tick, close
+/// the child, close the epic), then asking a person where the pipeline is stuck, then
+/// unblocking (conflicts, reviews, failing checks), then moving forward (publish, auto-merge).
+pub const HANDLER_NAMES: [&str; 8] = [
     TickParent::NAME,
     CloseChild::NAME,
+    CloseEpic::NAME,
     NeedsHuman::NAME,
     SendFixCommand::NAME,
     ResolveThreads::NAME,
@@ -117,9 +120,10 @@ impl Default for HandlerSettings {
 #[must_use]
 pub fn registry(settings: &HandlerSettings) -> HandlerRegistry {
     let mut registry = HandlerRegistry::new();
-    let handlers: [Box<dyn jobrunner_core::JobHandler>; 7] = [
+    let handlers: [Box<dyn jobrunner_core::JobHandler>; 8] = [
         Box::new(TickParent),
         Box::new(CloseChild),
+        Box::new(CloseEpic),
         Box::new(NeedsHuman::new(
             &settings.needs_human_label,
             settings.fix_command_limit,

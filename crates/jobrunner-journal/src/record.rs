@@ -1,7 +1,9 @@
 //! The journal record: the brief's fields plus the node and the dry-run flag.
 
 use chrono::{DateTime, Utc};
-use jobrunner_core::{ActionResult, CheckStatus, Mergeable, NodeId, PipelineSignal, PrState, RepoSlug};
+use jobrunner_core::{
+    ActionResult, BodyDigest, CheckStatus, Mergeable, NodeId, PipelineSignal, PrState, RepoSlug,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +33,13 @@ pub struct JournalRecord {
     pub node: NodeId,
     /// True when the action was only decided, not performed.
     pub dry_run: bool,
+    /// SHA-256 of the issue body the action rewrote, as read right before the write
+    /// (`tick_parent`: the epic's); absent for actions that rewrite no body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_sha256_before: Option<BodyDigest>,
+    /// SHA-256 of the body written and read back, beside `body_sha256_before`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_sha256_after: Option<BodyDigest>,
 }
 
 /// The signal fields a record keeps.
@@ -95,6 +104,8 @@ impl JournalRecord {
             cycle,
             node,
             dry_run,
+            body_sha256_before: result.body_change.as_ref().map(|c| c.before.clone()),
+            body_sha256_after: result.body_change.as_ref().map(|c| c.after.clone()),
         }
     }
 }

@@ -35,6 +35,8 @@ fn record(repo: &str, pr: u64, at: DateTime<Utc>) -> JournalRecord {
         cycle: 12,
         node: NodeId::new("node-a").unwrap(),
         dry_run: false,
+        body_sha256_before: None,
+        body_sha256_after: None,
     }
 }
 

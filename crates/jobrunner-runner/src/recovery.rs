@@ -159,6 +159,8 @@ impl Runner {
         } else if settles_by == Some(Settle::Repeat) {
             // Performing it again changes nothing (a label): released and performed again.
             false
+        } else if let Some(shown) = self.effect_on_forge(key, handler).await? {
+            shown
         } else {
             let mut signals =
                 polled.iter().map(|(_, s)| s).filter(|s| s.repo() == key.repo && s.pr_number == key.pr);
@@ -171,6 +173,16 @@ impl Runner {
             }
         };
         Ok(if performed { Verdict::Performed } else { Verdict::NotPerformed })
+    }
+
+    /// What the forge, asked directly, says of the key's effect, for handlers whose effect
+    /// leaves no signal to show it (a closed epic is no longer read); `None` for the others.
+    async fn effect_on_forge(&self, key: &ActionKey, handler: &str) -> Result<Option<bool>, CycleError> {
+        let Some(known) = self.dispatcher.registry().get(handler) else { return Ok(None) };
+        known
+            .effect_on_forge(key, self.forge.as_ref())
+            .await
+            .map_err(|error| CycleError::from_forge("crash recovery", error))
     }
 
     /// Journals a crash-left action from the signal kept when it was claimed (or, when none
@@ -192,7 +204,8 @@ impl Runner {
             return Ok(());
         };
         let result =
-            ActionResult { action: handler, key: key.clone(), success: true, duration_ms: 0, error: None };
+            // The body's digests were not kept: the record says nothing of them.
+            ActionResult { action: handler, key: key.clone(), success: true, duration_ms: 0, error: None, body_change: None };
         let record = JournalRecord::new(&signal, &result, cycle, self.config.node.clone(), false, Utc::now());
         self.journal.append(&record)?;
         Ok(())

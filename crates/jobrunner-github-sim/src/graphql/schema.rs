@@ -32,6 +32,7 @@ pub(crate) const CONNECTION_FIELDS: &[&str] = &[
     "pullRequests",
     "reviewThreads",
     "reviews",
+    "subIssues",
 ];
 
 /// `Query`.

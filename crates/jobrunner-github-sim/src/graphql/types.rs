@@ -759,6 +759,60 @@ impl Issue {
             PageArgs { first, after: after.as_deref(), last, before: before.as_deref() },
         )
     }
+
+    /// The issue this one is a sub-issue of (SCHEMA "The parent entity of the issue."), in
+    /// whichever repository it lives.
+    async fn parent(&self, ctx: &Context<'_>) -> Option<Issue> {
+        let (repo, number) = self.issue.parent.as_ref()?;
+        let state = shared(ctx).state();
+        let target = state.find_repo(repo)?;
+        let issue = target.issues.get(number)?.clone();
+        Some(Issue { repo: target.database_id, issue })
+    }
+
+    /// SCHEMA "A list of sub-issues associated with the Issue."
+    async fn sub_issues(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<IssueConnection> {
+        let state = shared(ctx).state();
+        let Some(repo) = state.repo_by_id(self.repo) else { return Err(VANISHED.into()) };
+        let nodes = state
+            .sub_issues(&repo.full_name(), self.issue.number)
+            .into_iter()
+            .filter_map(|(r, n)| {
+                let target = state.find_repo(&r)?;
+                Some(Issue { repo: target.database_id, issue: target.issues.get(&n)?.clone() })
+            })
+            .collect();
+        let args = PageArgs { first, after: after.as_deref(), last, before: before.as_deref() };
+        Ok(paginate(nodes, args)?.into())
+    }
+
+    /// SCHEMA "Summary of the state of an issue's sub-issues".
+    async fn sub_issues_summary(&self, ctx: &Context<'_>) -> Result<SubIssuesSummary> {
+        let state = shared(ctx).state();
+        let Some(repo) = state.repo_by_id(self.repo) else { return Err(VANISHED.into()) };
+        let summary = state.sub_issues_summary(&repo.full_name(), self.issue.number);
+        Ok(SubIssuesSummary {
+            total: int(summary.total),
+            completed: int(summary.completed),
+            percent_completed: int(summary.percent_completed()),
+        })
+    }
+}
+
+/// `SubIssuesSummary`.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+#[graphql(name = "SubIssuesSummary")]
+pub(crate) struct SubIssuesSummary {
+    total: i32,
+    completed: i32,
+    percent_completed: i32,
 }
 
 /// `Label`.

@@ -63,9 +63,11 @@ impl Entry<'_> {
         }
     }
 
-    fn json(self, urls: Urls<'_>) -> Value {
+    fn json(self, state: &SimState, urls: Urls<'_>) -> Value {
         match self {
-            Self::Issue(i) => shapes::issue(urls, i),
+            Self::Issue(i) => {
+                shapes::issue(urls, i, state.sub_issues_summary(&urls.repo.full_name(), i.number))
+            }
             Self::Pull(p) => shapes::pull_as_issue(urls, p),
         }
     }
@@ -88,7 +90,7 @@ pub(crate) async fn list(
     sort(&mut entries, &query);
     let page = PageRequest::from_query(&query);
     let urls = Urls { base: &shared.base_url, repo: target };
-    let items: Vec<Value> = page.slice(&entries).iter().map(|e| e.json(urls)).collect();
+    let items: Vec<Value> = page.slice(&entries).iter().map(|e| e.json(&state, urls)).collect();
     let url = format!("{}/repos/{owner}/{repo}/issues", shared.base_url);
     let link = link_header(&url, &query, page, entries.len());
     drop(state);
@@ -156,7 +158,7 @@ fn issue_json(state: &SimState, base: &str, slug: &str, n: &str) -> Option<Value
     let n = number(n)?;
     let urls = Urls { base, repo: target };
     match (target.issues.get(&n), target.pulls.get(&n)) {
-        (Some(issue), _) => Some(shapes::issue(urls, issue)),
+        (Some(issue), _) => Some(shapes::issue(urls, issue, state.sub_issues_summary(slug, n))),
         (None, Some(pr)) => Some(shapes::pull_as_issue(urls, pr)),
         (None, None) => None,
     }

@@ -9,6 +9,7 @@ use crate::merge_state::merge_status;
 use crate::model::{
     Comment, Issue, IssueState, MergeMethod, PrState, PullRequest, Repo, StateReason, Timestamp,
 };
+use crate::sub_issues::SubIssuesSummary;
 
 /// RFC 3339 with seconds and `Z`, as GitHub serves times.
 pub(crate) fn time(at: Timestamp) -> String {
@@ -307,8 +308,8 @@ fn branch_ref(urls: Urls<'_>, name: &str, sha: &str, repository: &Value) -> Valu
     })
 }
 
-/// An issue.
-pub(crate) fn issue(urls: Urls<'_>, issue: &Issue) -> Value {
+/// An issue, with GitHub's summary of its sub-issues.
+pub(crate) fn issue(urls: Urls<'_>, issue: &Issue, sub_issues: SubIssuesSummary) -> Value {
     let common = IssueCommon {
         number: issue.number,
         id: issue.id,
@@ -324,7 +325,15 @@ pub(crate) fn issue(urls: Urls<'_>, issue: &Issue) -> Value {
         updated_at: issue.updated_at,
         closed_at: issue.closed_at,
     };
-    issue_shape(urls, &common)
+    let mut value = issue_shape(urls, &common);
+    // OPENAPI `issue.sub_issues_summary` (`sub-issues-summary`: total, completed,
+    // percent_completed), served for every issue as GitHub does.
+    value["sub_issues_summary"] = json!({
+        "total": sub_issues.total,
+        "completed": sub_issues.completed,
+        "percent_completed": sub_issues.percent_completed(),
+    });
+    value
 }
 
 /// A pull request as the issues API serves it: an issue with a `pull_request` key.

@@ -17,5 +17,6 @@ mod repo_access;
 mod rest;
 mod schema_compat;
 mod secondary;
+mod sub_issues;
 mod support;
 mod workload;

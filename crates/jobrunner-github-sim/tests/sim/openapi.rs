@@ -47,6 +47,7 @@ fn rich() -> SimState {
         )
         .with_pr(REPO, PrSpec::new(21).check_runs(&[("build", CheckState::Success)]).approvals(1))
         .with_pr(REPO, PrSpec::new(22).no_checks())
+        .with_sub_issue_epic(REPO, 30, &[(REPO, 31), ("octo/lib", 5)])
 }
 
 async fn check(
@@ -75,6 +76,7 @@ async fn every_rest_answer_validates_against_githubs_response_schema() {
         ("/repos/octo/app/issues?state=all", "GET /repos/{owner}/{repo}/issues"),
         ("/repos/octo/app/issues/1", "GET /repos/{owner}/{repo}/issues/{issue_number}"),
         ("/repos/octo/app/issues/20", "GET /repos/{owner}/{repo}/issues/{issue_number}"),
+        ("/repos/octo/app/issues/30", "GET /repos/{owner}/{repo}/issues/{issue_number}"),
         ("/repos/octo/app/branches/main", "GET /repos/{owner}/{repo}/branches/{branch}"),
         (
             &format!("/repos/octo/app/commits/{head}/check-runs"),

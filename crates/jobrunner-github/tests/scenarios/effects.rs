@@ -72,7 +72,7 @@ async fn tick_parent_rewrites_only_the_child_line() {
 }
 
 #[tokio::test]
-async fn merged_child_is_closed_as_completed_once_ticked() {
+async fn merged_child_is_closed_as_completed_once_ticked_and_then_its_finished_epic() {
     let state = SimState::empty()
         .with_closes_linked_on_merge(false)
         .with_repo("octo", "app")
@@ -86,6 +86,10 @@ async fn merged_child_is_closed_as_completed_once_ticked() {
         assert_eq!(child.state, IssueState::Closed);
         assert_eq!(child.state_reason, Some(StateReason::Completed));
     });
+    // Its only child closed: GitHub leaves the epic open, close_epic closes it (keyed on the
+    // epic, #1, not on the PR).
+    assert_eq!(world.cycle().await, [(1, "close_epic", true)]);
+    assert_eq!(world.sim.with_state(|s| s.issue(REPO, 1).state), IssueState::Closed);
     assert!(world.cycle().await.is_empty(), "the flow is complete");
 }
 
@@ -160,10 +164,11 @@ async fn a_base_branch_move_is_seen_and_the_conflict_reported() {
 async fn an_epic_item_that_names_no_child_is_recorded_for_core_status_and_the_others_flow() {
     let mut state = SimState::empty()
         .with_repo("octo", "app")
-        .with_epic(REPO, 1, &[2])
+        .with_epic(REPO, 1, &[2, 4])
         .with_pr(REPO, PrSpec::new(5).closes(&[2]));
-    let body =
-        "- [ ] **Parser** (#2)\n- [ ] https://gitlab.com/octo/app/issues/3\n- [ ] Lexer (#3), after #2\n";
+    // #4 stays open, so the epic does too (close_epic would take it out of the list).
+    let body = "- [ ] **Parser** (#2)\n- [ ] https://gitlab.com/octo/app/issues/3\n- [ ] Lexer (#3), after #2\n\
+                - [ ] #4\n";
     state.issue_mut(REPO, 1).body = body.to_owned();
     let cache = std::sync::Arc::new(crate::world::MemoryCache::default());
     let world = World::start_cached(state, std::sync::Arc::clone(&cache)).await;

@@ -3,6 +3,7 @@
 
 mod budget;
 mod effects;
+mod epics;
 mod faults;
 mod limits;
 mod many_threads;

@@ -110,7 +110,10 @@ impl World {
 
     pub(crate) async fn act_on(&self, signals: &[PipelineSignal]) -> Vec<ActionResult> {
         let mut results = Vec::new();
-        for (signal, decision) in signals.iter().zip(self.dispatcher.plan(signals)) {
+        // As the runner does: performed keys are passed over before one action per PR counts.
+        let performed = self.performed.lock().unwrap().clone();
+        let plan = self.dispatcher.plan_skipping(signals, &|key: &ActionKey| performed.contains(key));
+        for (signal, decision) in signals.iter().zip(plan) {
             if std::env::var_os("WORLD_DEBUG").is_some() {
                 eprintln!("#{} {:?}: {}", signal.pr_number, decision.action, decision.reason);
             }
@@ -119,6 +122,10 @@ impl World {
                 continue;
             }
             if let Some(result) = self.dispatcher.perform(&decision, signal, &self.forge).await {
+                // As the runner does: a retryable failure (a conflict, a 5xx) releases the key.
+                if result.error.as_ref().is_some_and(|e| e.class.is_retryable()) {
+                    self.performed.lock().unwrap().remove(&result.key);
+                }
                 self.source.report(signal, &result).await.expect("report");
                 results.push(result);
             }

@@ -242,7 +242,7 @@ fn unknown_handler_name_is_rejected_with_the_known_names() {
     };
     assert_eq!(
         err.to_string(),
-        "unknown handler \"publish_drafts\": known handlers are tick_parent, close_child, needs_human, send_fix_command, resolve_threads, publish_draft, enable_auto_merge"
+        "unknown handler \"publish_drafts\": known handlers are tick_parent, close_child, close_epic, needs_human, send_fix_command, resolve_threads, publish_draft, enable_auto_merge"
     );
 }
 

@@ -245,7 +245,14 @@ async fn an_action_journaled_before_a_crash_is_confirmed_without_a_second_line()
     let mut fixture = Fixture::new().await;
     let key = crash_after_claiming(&mut fixture, &draft_pr()).await;
     let crashed = fixture.store.recent_cycles(&crate::fixture::node(), 1).await.unwrap()[0].number;
-    let result = ActionResult { action: "publish_draft", key, success: true, duration_ms: 3, error: None };
+    let result = ActionResult {
+        action: "publish_draft",
+        key,
+        success: true,
+        duration_ms: 3,
+        error: None,
+        body_change: None,
+    };
     let line =
         JournalRecord::new(&draft_pr(), &result, crashed, crate::fixture::node(), false, chrono::Utc::now());
     fixture.journal_writer().append(&line).unwrap();
@@ -465,4 +472,39 @@ async fn a_settled_key_lets_the_next_handler_act_on_the_pr_the_same_cycle() {
     );
     assert!(matches!(forge.calls().last(), Some(ForgeCall::DisableAutoMerge { pr: 7, .. })));
     assert!(runner.cycle().await.unwrap().actions.is_empty(), "then nothing, both keys settled");
+}
+
+#[tokio::test]
+async fn a_tick_already_done_does_not_use_up_the_prs_action_so_the_other_childs_tick_acts() {
+    use jobrunner_core::PrState;
+    let fixture = Fixture::new().await;
+    // PR #7 merged and closes children #3 and #4 of epic #1; the source still reads both
+    // boxes unticked in the second cycle (its epic list not re-read yet).
+    let merged = jobrunner_core::PipelineSignal { pr_state: PrState::Merged, is_draft: false, ..draft_pr() };
+    let second = jobrunner_core::PipelineSignal { child_number: 4, ..merged.clone() };
+    fixture.source.set(vec![merged, second]);
+    let forge = Arc::new(RecordingForge::new().with_issue_body(&repo(), 1, "- [ ] #3\n- [ ] #4\n"));
+    let runner = fixture.runner(Arc::clone(&forge), false);
+
+    let first = runner.cycle().await.unwrap();
+    let acted: Vec<_> = first.actions.iter().map(|a| (a.key.action.to_string(), &a.outcome)).collect();
+    assert_eq!(acted, [("tick_parent/epic 1 child 3".to_owned(), &ActionOutcome::Performed)]);
+    let next = runner.cycle().await.unwrap();
+    let acted: Vec<_> = next.actions.iter().map(|a| (a.key.action.to_string(), &a.outcome)).collect();
+    assert_eq!(
+        acted,
+        [("tick_parent/epic 1 child 4".to_owned(), &ActionOutcome::Performed)],
+        "the done tick was passed over"
+    );
+    assert!(
+        matches!(forge.calls().last(), Some(ForgeCall::EditIssueBody { body, .. }) if body == "- [x] #3\n- [x] #4\n")
+    );
+    let journal = fixture.journal();
+    assert_eq!(journal.iter().map(|r| r.child).collect::<Vec<_>>(), [3, 4]);
+    let digests = |r: &JournalRecord| (r.body_sha256_before.clone(), r.body_sha256_after.clone());
+    let (before, after) = (
+        jobrunner_core::BodyDigest::of("- [x] #3\n- [ ] #4\n"),
+        jobrunner_core::BodyDigest::of("- [x] #3\n- [x] #4\n"),
+    );
+    assert_eq!(digests(&journal[1]), (Some(before), Some(after)), "the record names the body it rewrote");
 }

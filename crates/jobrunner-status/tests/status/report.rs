@@ -126,7 +126,7 @@ fn the_human_output_shows_profile_pipeline_chains_and_checks() {
       notifications   none
 
     Handlers
-      priority        tick_parent, close_child, needs_human, send_fix_command, publish_draft, enable_auto_merge
+      priority        tick_parent, close_child, close_epic, needs_human, send_fix_command, publish_draft, enable_auto_merge
       chains          draft -> publish_draft -> enable_auto_merge -> tick_parent -> close_child
                       ready -> enable_auto_merge -> tick_parent -> close_child
                       conflict -> send_fix_command -> enable_auto_merge -> tick_parent -> close_child
