@@ -246,7 +246,13 @@ impl ChecklistGrammar {
     /// `epic_repo`, touching nothing else. In another repository's epic only items naming
     /// `child_repo` count: a plain `#7` there is the epic repository's own issue 7.
     #[must_use]
-    pub fn tick_in(&self, body: &str, epic_repo: &RepoSlug, child_repo: &RepoSlug, child: u64) -> TickOutcome {
+    pub fn tick_in(
+        &self,
+        body: &str,
+        epic_repo: &RepoSlug,
+        child_repo: &RepoSlug,
+        child: u64,
+    ) -> TickOutcome {
         let listed: Vec<_> = self
             .items(body, epic_repo)
             .into_iter()

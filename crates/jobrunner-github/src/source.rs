@@ -629,7 +629,6 @@ impl GitHubSource {
             }
         }
         Ok(true)
-
     }
 
     /// The listed children of the epics of the merged PRs about to be re-read, by repository:

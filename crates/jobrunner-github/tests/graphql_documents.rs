@@ -7,8 +7,8 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 use jobrunner_core::{RepoSlug, ThreadId};
 use jobrunner_github::{
-    FIXED_DOCUMENTS, StateFragment, ThreadPage, pull_request_states_query, pull_request_states_query_with_issues,
-    resolve_threads_mutation, review_thread_pages_query,
+    FIXED_DOCUMENTS, StateFragment, ThreadPage, pull_request_states_query,
+    pull_request_states_query_with_issues, resolve_threads_mutation, review_thread_pages_query,
 };
 
 fn github_schema() -> &'static Valid<Schema> {

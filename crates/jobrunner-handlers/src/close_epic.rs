@@ -21,7 +21,10 @@ impl CloseEpic {
     /// or on several nodes, the epic is closed once.
     #[must_use]
     pub fn key(signal: &PipelineSignal) -> ActionKey {
-        let mut key = ActionKey::for_signal(signal, ActionId::variant(Self::NAME, format!("epic {}", signal.epic_number)));
+        let mut key = ActionKey::for_signal(
+            signal,
+            ActionId::variant(Self::NAME, format!("epic {}", signal.epic_number)),
+        );
         key.repo = signal.epic_repo();
         key.pr = signal.epic_number;
         key.head_sha = CommitSha::new("0".repeat(40)).expect("forty zeros are a valid SHA");

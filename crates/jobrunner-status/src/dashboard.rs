@@ -207,13 +207,28 @@ pub struct ChainStep {
 }
 
 /// The flows of the issue-epic pipeline (docs/handlers.md): from a starting state, the
-/// handlers that act one after another, cycles apart, until the child issue is closed.
+/// handlers that act one after another, cycles apart, until the child issue and its epic are
+/// closed.
 pub const CHAINS: &[(&str, &[&str])] = &[
-    ("draft", &["publish_draft", "enable_auto_merge", "tick_parent", "close_child"]),
-    ("ready", &["enable_auto_merge", "tick_parent", "close_child"]),
-    ("conflict", &["send_fix_command", "enable_auto_merge", "tick_parent", "close_child"]),
-    ("review", &["send_fix_command", "resolve_threads", "enable_auto_merge", "tick_parent", "close_child"]),
-    ("merged", &["tick_parent", "close_child"]),
+    ("draft", &["publish_draft", "enable_auto_merge", "tick_parent", "close_child", "close_epic"]),
+    ("ready", &["enable_auto_merge", "tick_parent", "close_child", "close_epic"]),
+    ("conflict", &["send_fix_command", "enable_auto_merge", "tick_parent", "close_child", "close_epic"]),
+    (
+        "review",
+        &[
+            "send_fix_command",
+            "resolve_threads",
+            "enable_auto_merge",
+            "tick_parent",
+            "close_child",
+            "close_epic",
+        ],
+    ),
+    (
+        "failing checks",
+        &["send_fix_command", "enable_auto_merge", "tick_parent", "close_child", "close_epic"],
+    ),
+    ("merged", &["tick_parent", "close_child", "close_epic"]),
 ];
 
 impl Profile {

@@ -56,7 +56,10 @@ fn a_pr_closing_two_children_ticks_each_one_cycle_after_the_other() {
     let settled: HashSet<ActionKey> = [key].into();
     let next = all_handlers().plan_skipping(&[first, second], &|k: &ActionKey| settled.contains(k));
     assert_eq!(next[0].action, None, "{}", next[0].reason);
-    assert_eq!(next[1].key.as_ref().map(|k| k.action.to_string()), Some("tick_parent/epic 1 child 4".to_owned()));
+    assert_eq!(
+        next[1].key.as_ref().map(|k| k.action.to_string()),
+        Some("tick_parent/epic 1 child 4".to_owned())
+    );
 }
 
 #[test]

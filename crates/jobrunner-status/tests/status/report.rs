@@ -127,11 +127,12 @@ fn the_human_output_shows_profile_pipeline_chains_and_checks() {
 
     Handlers
       priority        tick_parent, close_child, close_epic, needs_human, send_fix_command, publish_draft, enable_auto_merge
-      chains          draft -> publish_draft -> enable_auto_merge -> tick_parent -> close_child
-                      ready -> enable_auto_merge -> tick_parent -> close_child
-                      conflict -> send_fix_command -> enable_auto_merge -> tick_parent -> close_child
-                      review -> send_fix_command -> resolve_threads (off) -> enable_auto_merge -> tick_parent -> close_child  [stops at a disabled handler]
-                      merged -> tick_parent -> close_child
+      chains          draft -> publish_draft -> enable_auto_merge -> tick_parent -> close_child -> close_epic
+                      ready -> enable_auto_merge -> tick_parent -> close_child -> close_epic
+                      conflict -> send_fix_command -> enable_auto_merge -> tick_parent -> close_child -> close_epic
+                      review -> send_fix_command -> resolve_threads (off) -> enable_auto_merge -> tick_parent -> close_child -> close_epic  [stops at a disabled handler]
+                      failing checks -> send_fix_command -> enable_auto_merge -> tick_parent -> close_child -> close_epic
+                      merged -> tick_parent -> close_child -> close_epic
 
     Checks
       warn  runtime.W003      poll interval 5s is under 10s
