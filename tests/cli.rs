@@ -52,13 +52,43 @@ fn simulate_decides_the_example_file_as_the_handler_table_says() {
 }
 
 #[test]
-fn simulate_json_shape_is_exactly_repo_pr_action_reason() {
-    for decision in simulate_json(EXAMPLE) {
+fn simulate_json_shape_is_repo_pr_action_reason_and_whom_a_waiting_pr_waits_on() {
+    let decisions = simulate_json(EXAMPLE);
+    for decision in &decisions {
         let keys: Vec<&str> = decision.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys, ["action", "pr", "reason", "repo"], "{decision}");
+        if decision["waiting_on"].is_null() {
+            assert_eq!(keys, ["action", "pr", "reason", "repo"], "{decision}");
+        } else {
+            assert_eq!(keys, ["action", "pr", "reason", "repo", "waiting_on"], "{decision}");
+            assert!(decision["action"].is_null(), "only a PR nothing acts on waits: {decision}");
+        }
         assert!(decision["repo"].is_string() && decision["pr"].is_u64() && decision["reason"].is_string());
         assert!(decision["action"].is_string() || decision["action"].is_null());
     }
+    assert!(decisions.iter().any(|d| d["waiting_on"] == "checks"), "the example has a PR waiting on CI");
+}
+
+#[test]
+fn simulate_says_how_long_a_remembered_wait_has_lasted() {
+    let example: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(workspace_root().join(EXAMPLE)).unwrap()).unwrap();
+    let decisions = simulate_json(EXAMPLE);
+    let (index, waits) = decisions
+        .iter()
+        .enumerate()
+        .find(|(_, d)| d["waiting_on"] == "checks")
+        .map(|(i, d)| (i, d["waiting_on"].clone()))
+        .unwrap();
+    let mut signal = example[index].clone();
+    signal["memory"] = serde_json::json!({
+        "observed_at": "2026-03-02T11:05:00Z",
+        "waiting": { "on": waits, "since": "2026-03-02T10:00:00Z" },
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_temp(dir.path(), "remembered.json", &Value::Array(vec![signal]).to_string());
+    let decision = &simulate_json(&file)[0];
+    assert_eq!(decision["waited_secs"], 3900, "{decision}");
+    assert!(decision["reason"].as_str().unwrap().ends_with("(waiting on checks for 1h 5m)"), "{decision}");
 }
 
 #[test]

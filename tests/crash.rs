@@ -247,6 +247,8 @@ fn epic_complete(sim: &SimHandle, project: Project) -> bool {
         s.repo(REPO).open_pr_numbers().is_empty()
             && project.children().all(|c| s.is_ticked(REPO, 1, c) == Some(true))
             && project.children().all(|c| s.issue(REPO, c).state == IssueState::Closed)
+            // close_epic's step, so a crash around it is driven through too.
+            && s.issue(REPO, 1).state == IssueState::Closed
     })
 }
 
@@ -335,6 +337,7 @@ async fn the_merge_steps_project_uses_every_merge_mutation_each_once() {
         (22, "DisableAutoMerge"),
         (22, "Merge"),
         (23, "Comment"),
+        (1, "CloseIssue"),
     ] {
         assert_eq!(
             reference.mutations.get(&(pr, kind.to_owned())),

@@ -1065,6 +1065,12 @@ impl JobSource for GitHubSource {
         if let Some((_, state)) = self.repos.iter().find(|(r, _)| r == repo) {
             state.lock().await.forced.insert(pr);
         }
+        // Saved now, not at the next poll: a node stopped after this cycle (`--once`, a
+        // restart, an update) must still read the PR again, or what only that read shows (a
+        // child closed by the action, and with it `close_epic`'s turn) would never be seen.
+        if let Err(error) = self.save().await {
+            tracing::warn!(error = %error, repo = %repo, pr, "re-read of the PR not saved: read again only after its next change");
+        }
     }
 }
 

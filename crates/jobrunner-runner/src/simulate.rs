@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use jobrunner_core::{Dispatcher, ForgeCall, PipelineSignal, RecordingForge, RepoSlug};
+use jobrunner_core::{Dispatcher, ForgeCall, PipelineSignal, RecordingForge, RepoSlug, WaitingOn};
 use serde::Serialize;
 
 /// A signals file that cannot be used, with the JSON path of the offending value.
@@ -46,7 +46,8 @@ fn json_path(path: &str) -> String {
 }
 
 /// One simulated decision. Serializes as the stable `--json` shape
-/// `{"repo","pr","action","reason"}`.
+/// `{"repo","pr","action","reason"}`, with `waiting_on` (and `waited_secs`, when the signal's
+/// `memory` remembers the wait) on a PR that waits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SimulatedDecision {
     /// `owner/name`.
@@ -57,6 +58,12 @@ pub struct SimulatedDecision {
     pub action: Option<&'static str>,
     /// Why.
     pub reason: String,
+    /// On whom the PR waits when nothing acts because someone must move first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_on: Option<WaitingOn>,
+    /// How long, in seconds, the PR has waited on them, from the signal's `memory`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waited_secs: Option<u64>,
     /// What the action did to the recording forge (human output only).
     #[serde(skip)]
     pub effects: Vec<String>,
@@ -83,6 +90,8 @@ pub async fn simulate(dispatcher: &Dispatcher, signals: &[PipelineSignal]) -> Ve
             pr: decision.pr,
             action: decision.action,
             reason: decision.reason,
+            waiting_on: decision.waiting,
+            waited_secs: decision.waiting.and_then(|on| signal.memory.waited_on(on)).map(|d| d.as_secs()),
             effects,
         });
     }

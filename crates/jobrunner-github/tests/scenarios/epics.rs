@@ -3,7 +3,7 @@
 //! closing an epic once all its children are closed.
 
 use http::Method;
-use jobrunner_core::{BodyDigest, EpicKind, FailureClass};
+use jobrunner_core::{BodyDigest, EpicKind, FailureClass, JobSource};
 use jobrunner_github_sim::{IssueState, PrSpec, PrState, SimState, StateHook};
 
 use crate::world::{REPO, World, signal_for};
@@ -204,4 +204,40 @@ async fn closing_an_epic_costs_no_query_beyond_the_merged_prs_reads() {
         counters.requests,
         counters.not_modified
     );
+}
+
+#[tokio::test]
+async fn an_epic_whose_prs_merge_over_many_cycles_is_closed_after_its_last_child() {
+    // The demo's epic: five PRs at every stage, merging cycles apart while people act.
+    let world = World::start(SimState::default().with_closes_linked_on_merge(false)).await;
+    let mut done = Vec::new();
+    for _ in 0..20 {
+        if world.sim.with_state(|s| s.issue(REPO, 1).state == IssueState::Closed) {
+            break;
+        }
+        done.extend(world.cycle().await);
+        world.sim.with_state(SimState::parties_act);
+    }
+    world.sim.with_state(|s| {
+        assert!((2..=6).all(|c| s.issue(REPO, c).state == IssueState::Closed), "{done:?}");
+        assert_eq!(s.issue(REPO, 1).state, IssueState::Closed, "the epic closes too: {done:?}");
+    });
+    assert_eq!(actions(&done).iter().filter(|a| **a == "close_epic").count(), 1, "{done:?}");
+}
+
+#[tokio::test]
+async fn a_node_restarted_right_after_closing_the_last_child_still_closes_the_epic() {
+    let state = SimState::empty()
+        .with_closes_linked_on_merge(false)
+        .with_repo("octo", "app")
+        .with_epic(REPO, 1, &[2])
+        .with_pr(REPO, merged(9, &[2]));
+    let cache = std::sync::Arc::new(crate::world::MemoryCache::default());
+    let world = World::start_cached(state, std::sync::Arc::clone(&cache)).await;
+    assert_eq!(actions(&world.run(2).await), ["tick_parent", "close_child"]);
+    // The node stops here (`--once`, a restart): the re-read the close asked for is saved.
+    let restarted = world.restarted_source(cache);
+    let signals = restarted.poll().await.expect("poll succeeds");
+    let decision = world.dispatcher.decide(signal_for(&signals, 9));
+    assert_eq!(decision.action, Some("close_epic"), "{}", decision.reason);
 }
