@@ -9,7 +9,7 @@ use jobrunner_config::{Mode, Settings};
 use jobrunner_core::{FailureClass, Forge, JobSource, RepoSlug};
 use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
 use jobrunner_journal::JournalWriter;
-use jobrunner_runner::{CycleError, CycleEvent, Pace, Runner, RunnerConfig, StoreCache};
+use jobrunner_runner::{Command, Controller, CycleError, CycleEvent, Pace, Runner, RunnerConfig, StoreCache};
 use jobrunner_store::{SqliteStore, Store};
 use sd_notify::NotifyState;
 
@@ -40,7 +40,7 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
         }
         return Ok(outcome.is_ok());
     }
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (controller, control) = Controller::new(false);
     let signals = signal_handlers();
     tokio::spawn(async move {
         wait_for_signal(signals).await;
@@ -48,7 +48,7 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
             grace_s = jobrunner_runner::SHUTDOWN_GRACE.as_secs(),
             "stopping after the current cycle"
         );
-        let _ = stop.send(true);
+        controller.send(Command::Shutdown);
     });
     // Up: the store is open, the journal writable, SIGTERM handled. GitHub's answers are not
     // a condition of readiness: an outage or a refused token at boot would otherwise have the
@@ -58,7 +58,7 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
     // two cycles, and the fleet would hand them round every cycle.
     let idle = if membership.is_some() { IDLE_INTERVAL.min(settings.lease_ttl / 2) } else { IDLE_INTERVAL };
     let pace = Pace::new(settings.poll_interval, idle, IDLE_CYCLES_BEFORE_BACKOFF);
-    let result = runner.run(pace, stopped, &mut |event| systemd.observe(event)).await;
+    let result = runner.run(pace, control, &mut |event| systemd.observe(event)).await;
     SystemdNotifier::stopping();
     if let Some(membership) = membership {
         membership.leave().await;
@@ -84,6 +84,7 @@ impl SystemdNotifier {
 
     fn observe(&mut self, event: CycleEvent<'_>) {
         match event {
+            CycleEvent::Waiting { .. } => {}
             CycleEvent::Completed(report) => {
                 tracing::info!(
                     cycle = report.cycle,

@@ -20,6 +20,6 @@ mod work_split;
 
 pub use cycle::{ActionOutcome, ActionReport, Clock, CycleError, CycleReport, Runner, RunnerConfig};
 pub use pace::Pace;
-pub use run_loop::{CycleEvent, SHUTDOWN_GRACE};
+pub use run_loop::{Command, Control, Controller, CycleEvent, SHUTDOWN_GRACE};
 pub use source_cache::StoreCache;
 pub use work_split::WorkSplit;

@@ -382,18 +382,22 @@ async fn a_lost_database_fails_closed_and_the_loop_resumes_once_it_answers() {
     let runner = fixture
         .runner(Arc::clone(&forge), false)
         .with_work_split(Arc::new(Outage(std::sync::atomic::AtomicU32::new(2))));
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (stop, control) = jobrunner_runner::Controller::new(false);
     let mut events = Vec::new();
     let pace = Pace::new(std::time::Duration::from_millis(50), std::time::Duration::from_millis(50), 3);
     let outcome = runner
-        .run(pace, stopped, &mut |event| {
+        .run(pace, control, &mut |event| {
+            if matches!(event, CycleEvent::Waiting { .. }) {
+                return;
+            }
             events.push(match event {
                 CycleEvent::StoreLost { down_for, .. } => format!("lost, down {}", !down_for.is_zero()),
                 CycleEvent::Completed(report) => format!("completed, {} performed", report.performed()),
                 CycleEvent::Failed(error) => format!("failed: {error}"),
+                CycleEvent::Waiting { .. } => unreachable!("passed over above"),
             });
             if matches!(event, CycleEvent::Completed(_)) {
-                let _ = stop.send(true);
+                stop.send(jobrunner_runner::Command::Shutdown);
             }
         })
         .await;
@@ -403,7 +407,7 @@ async fn a_lost_database_fails_closed_and_the_loop_resumes_once_it_answers() {
 }
 
 /// A source whose poll asks for shutdown, then never answers: an API that hangs.
-struct Hanging(tokio::sync::watch::Sender<bool>);
+struct Hanging(jobrunner_runner::Controller);
 
 #[async_trait::async_trait]
 impl jobrunner_core::JobSource for Hanging {
@@ -412,7 +416,7 @@ impl jobrunner_core::JobSource for Hanging {
     }
 
     async fn poll(&self) -> Result<Vec<jobrunner_core::PipelineSignal>, jobrunner_core::ForgeError> {
-        let _ = self.0.send(true);
+        self.0.send(jobrunner_runner::Command::Shutdown);
         std::future::pending().await
     }
 
@@ -430,7 +434,7 @@ async fn shutdown_while_the_api_hangs_cancels_the_cycle_after_the_grace() {
     use jobrunner_runner::{Pace, Runner, RunnerConfig, SHUTDOWN_GRACE};
 
     let fixture = Fixture::new().await;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (stop, control) = jobrunner_runner::Controller::new(false);
     let config = RunnerConfig { node: crate::fixture::node(), dry_run: false };
     let runner = Runner::new(
         vec![Arc::new(Hanging(stop))],
@@ -442,7 +446,7 @@ async fn shutdown_while_the_api_hangs_cancels_the_cycle_after_the_grace() {
     );
     let started = std::time::Instant::now();
     let pace = Pace::new(std::time::Duration::from_secs(60), std::time::Duration::from_secs(60), 3);
-    let outcome = tokio::time::timeout(SHUTDOWN_GRACE * 4, runner.run(pace, stopped, &mut |_| {})).await;
+    let outcome = tokio::time::timeout(SHUTDOWN_GRACE * 4, runner.run(pace, control, &mut |_| {})).await;
     assert!(matches!(outcome, Ok(Ok(()))), "stopped cleanly, not held by the hanging poll: {outcome:?}");
     assert!(started.elapsed() >= SHUTDOWN_GRACE, "the cycle had its grace first");
 }
@@ -507,4 +511,39 @@ async fn a_tick_already_done_does_not_use_up_the_prs_action_so_the_other_childs_
         jobrunner_core::BodyDigest::of("- [x] #3\n- [x] #4\n"),
     );
     assert_eq!(digests(&journal[1]), (Some(before), Some(after)), "the record names the body it rewrote");
+}
+
+#[tokio::test]
+async fn a_paused_loop_polls_only_on_a_command_and_resume_and_poll_now_start_a_cycle_at_once() {
+    use jobrunner_runner::{Command, Controller, CycleEvent, Pace};
+
+    let fixture = Fixture::new().await;
+    fixture.source.set(vec![draft_pr()]);
+    let runner = fixture.runner(Arc::new(RecordingForge::new()), false);
+    let (controller, control) = Controller::new(true);
+    // An hour between cycles: only a command can explain a cycle within the test.
+    let hour = std::time::Duration::from_secs(3600);
+    let mut events = Vec::new();
+    let mut drive = |event: CycleEvent<'_>| {
+        let (seen, next) = match event {
+            CycleEvent::Waiting { paused: true } if events.is_empty() => {
+                ("paused".to_owned(), Some(Command::PollNow))
+            }
+            CycleEvent::Waiting { paused: true } if events.len() == 2 => {
+                ("paused".to_owned(), Some(Command::Resume))
+            }
+            CycleEvent::Waiting { paused: false } => ("waiting".to_owned(), Some(Command::Pause)),
+            CycleEvent::Waiting { paused: true } => ("paused".to_owned(), Some(Command::Shutdown)),
+            CycleEvent::Completed(report) => (format!("cycle {}", report.cycle), None),
+            other => (format!("{other:?}"), None),
+        };
+        events.push(seen);
+        if let Some(command) = next {
+            controller.send(command);
+        }
+    };
+    let run = runner.run(Pace::new(hour, hour, 3), control, &mut drive);
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(60), run).await;
+    assert!(matches!(outcome, Ok(Ok(()))), "the loop stops on the shutdown command: {outcome:?}");
+    assert_eq!(events, ["paused", "cycle 1", "paused", "cycle 2", "waiting", "paused"]);
 }
