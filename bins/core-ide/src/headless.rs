@@ -99,7 +99,10 @@ impl SystemdNotifier {
                 notify(&states);
             }
             CycleEvent::Failed(error) => {
-                tracing::error!(error = %error, "cycle failed");
+                // Which setting holds the token is the binary's to say, not the runner's.
+                let fix = matches!(error, CycleError::Auth { .. })
+                    .then_some("set CORE_GITHUB_TOKEN (or GITHUB_TOKEN)");
+                tracing::error!(error = %error, fix, "cycle failed");
                 // The class only: structural, never a token or forge text.
                 let status = match error {
                     CycleError::Auth { .. } => refused_token(),

@@ -1,10 +1,9 @@
 //! The mutation port: everything a handler may do to a forge.
 
 use async_trait::async_trait;
-use chrono::Utc;
 
 use crate::body_edit::{BodyChange, BodyEdit, GuardedEdit};
-use crate::failure::{FailureClass, FailureEvidence, classify_failure};
+use crate::failure::FailureClass;
 use crate::handler::MergeMethod;
 use crate::names::{BodyDigest, CommitSha, RepoSlug, ThreadId};
 
@@ -26,16 +25,6 @@ impl ForgeError {
     #[must_use]
     pub fn new(operation: &'static str, class: FailureClass, detail: impl Into<String>) -> Self {
         Self { operation, class, detail: detail.into() }
-    }
-
-    /// An error classified from what the adapter saw of the failed request.
-    #[must_use]
-    pub fn from_evidence(
-        operation: &'static str,
-        evidence: &FailureEvidence,
-        detail: impl Into<String>,
-    ) -> Self {
-        Self::new(operation, classify_failure(evidence, Utc::now()), detail)
     }
 }
 

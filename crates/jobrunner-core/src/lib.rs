@@ -3,8 +3,9 @@
 //! This crate is what every other crate agrees on: the structural [`PipelineSignal`] a
 //! source builds per pull request, the [`JobHandler`] trait and the [`Dispatcher`] that picks
 //! exactly one action per signal, the [`Forge`] port through which actions mutate a forge, the
-//! [`JobSource`] port through which signals arrive, and [`classify_failure`], which turns a
-//! failed request into a [`FailureClass`] the runner acts on.
+//! [`JobSource`] port through which signals arrive, and the [`FailureClass`] of a failed
+//! request, which the runner acts on (telling the class from a forge's answer is the
+//! adapter's).
 //!
 //! It is *not* an adapter: it does no IO at all — no HTTP, no database, no files, no octocrab.
 //! The epic checklist grammar ([`checklist`]) lives here because the source (to compute
@@ -31,9 +32,7 @@ mod source;
 pub use body_edit::{BodyChange, BodyEdit, GuardedEdit};
 pub use dispatcher::{Decision, Dispatcher};
 pub use epic::{EpicKind, epic_of_variant};
-pub use failure::{
-    DEFAULT_RATE_LIMIT_WAIT, FailureClass, FailureEvidence, TransportFailure, classify_failure,
-};
+pub use failure::FailureClass;
 pub use forge::{Forge, ForgeError};
 pub use handler::{ActionId, ActionKey, ActionResult, JobHandler, Match, MergeMethod, Settle};
 pub use names::{BodyDigest, CommitSha, NameError, NodeId, RepoName, RepoOwner, RepoSlug, ThreadId};

@@ -11,13 +11,12 @@ use chrono::{DateTime, TimeZone, Utc};
 use http::header::{ETAG, IF_NONE_MATCH, LINK};
 use http::{HeaderMap, Method, StatusCode};
 use http_body_util::BodyExt;
-use jobrunner_core::{
-    FailureClass, FailureEvidence, ForgeError, RepoSlug, TransportFailure, classify_failure,
-};
+use jobrunner_core::{FailureClass, ForgeError, RepoSlug};
 use octocrab::Octocrab;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::failure::{FailureEvidence, TransportFailure, classify_failure};
 use crate::link::next_link;
 use crate::refusal::Refusal;
 

@@ -18,6 +18,7 @@
 mod client;
 mod documents;
 mod epics;
+mod failure;
 mod forge;
 mod link;
 mod persist;

@@ -95,7 +95,7 @@ pub enum CycleError {
     },
     /// The forge refused the token: acting stops until the operator fixes it.
     #[error(
-        "the forge refused the token ({error}): fix CORE_GITHUB_TOKEN / GITHUB_TOKEN; no action is taken until then"
+        "the forge refused the token ({error}): no action is taken until the node is given one it accepts"
     )]
     Auth {
         /// The refusal.
