@@ -11,7 +11,7 @@ use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
 use jobrunner_github_sim::{CheckState, GitHubSim, PrSpec, SimHandle, SimState};
 use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
 use jobrunner_journal::{FsyncPolicy, JournalWriter};
-use jobrunner_runner::{Runner, RunnerConfig};
+use jobrunner_runner::{Runner, RunnerConfig, SourcePair};
 use jobrunner_store::{SqliteStore, Store};
 
 const REPO: &str = "octo/app";
@@ -44,9 +44,8 @@ impl Pipeline {
         let now = Arc::new(Mutex::new(Utc::now()));
         let clock = Arc::clone(&now);
         let runner = Runner::new(
-            vec![source],
+            vec![SourcePair::new(source, Arc::new(GitHubForge::new(client)))],
             dispatcher(&HandlerSettings::default(), &HANDLER_NAMES).unwrap(),
-            Arc::new(GitHubForge::new(client)),
             Arc::clone(&store) as Arc<dyn Store>,
             journal,
             RunnerConfig { node, dry_run: false },

@@ -23,10 +23,24 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("jobrunner-runner", &["jobrunner-core", "jobrunner-journal", "jobrunner-store", "jobrunner-handlers"]),
     ("jobrunner-notify", &["jobrunner-core"]),
     ("jobrunner-status", &["jobrunner-core", "jobrunner-config", "jobrunner-journal", "jobrunner-store"]),
+    // The node wires the adapters, the store and the runner from the settings.
+    (
+        "jobrunner-node",
+        &[
+            "jobrunner-core",
+            "jobrunner-config",
+            "jobrunner-handlers",
+            "jobrunner-journal",
+            "jobrunner-store",
+            "jobrunner-github",
+            "jobrunner-runner",
+        ],
+    ),
     (
         "jobrunner-bridge",
         &[
             "jobrunner-core",
+            "jobrunner-node",
             "jobrunner-runner",
             "jobrunner-journal",
             "jobrunner-handlers",

@@ -5,16 +5,14 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use jobrunner_config::{Settings, Source};
+use jobrunner_config::{Secret, Settings, Source};
 use jobrunner_core::RepoSlug;
-use jobrunner_github::GitHubConfig;
 use jobrunner_github_sim::{GitHubSim, PartyMove, SimHandle, SimState};
-use jobrunner_runner::{ActionOutcome, Runner};
-
-use crate::headless::{Target, build_runner, open_sqlite};
+use jobrunner_node::{CycleEvent, CycleVerdict, Node, NodeHandle, NodeRun};
 use serde_json::json;
 
 const MAX_CYCLES: u32 = 40;
@@ -37,7 +35,7 @@ pub(crate) async fn run(settings: &Settings, json: bool) -> anyhow::Result<()> {
         "GitHub simulator on {} with epic {REPO}#{EPIC} (children #2-#6, PRs #10-#14)",
         sim.base_url()
     ));
-    let runner = wire(settings, &sim, &data_dir, &journal_dir).await?;
+    let (node, run, failure) = start_node(settings, &sim, &data_dir, &journal_dir).await?;
 
     let mut by_handler: BTreeMap<&'static str, u32> = BTreeMap::new();
     let mut cycles = 0;
@@ -48,18 +46,36 @@ pub(crate) async fn run(settings: &Settings, json: bool) -> anyhow::Result<()> {
                 "the demo epic was not complete after {MAX_CYCLES} cycles: this is a bug, please report it"
             );
         }
-        let report = runner.cycle().await?;
-        for action in report.actions.iter().filter(|a| a.outcome == ActionOutcome::Performed) {
+        // The node is paused: each poll-now is one cycle, and the simulated parties move
+        // between two cycles, as people and CI would between two polls.
+        let Some(summary) = node.poll_now_and_wait().await else {
+            run.finish().await?;
+            bail!("the demo's node stopped before the epic was complete");
+        };
+        if !matches!(summary.verdict, CycleVerdict::Completed { .. }) {
+            let why = failure
+                .lock()
+                .ok()
+                .and_then(|f| f.clone())
+                .unwrap_or_else(|| format!("{:?}", summary.verdict));
+            bail!("demo cycle {cycles} failed: {why}");
+        }
+        for action in summary.actions().iter().filter(|a| a.outcome == "performed") {
             *by_handler.entry(action.action).or_default() += 1;
             say(&format!(
                 "cycle {:>2}  core-ide   #{:<3} {:<17} {}",
-                report.cycle, action.key.pr, action.action, action.reason
+                summary.cycle.unwrap_or_default(),
+                action.pr,
+                action.action,
+                action.reason
             ));
         }
         for party in sim.with_state(jobrunner_github_sim::SimState::parties_act) {
             say(&format!("          {}", describe(&party)));
         }
     }
+    node.shutdown();
+    run.finish().await?;
     let counters = sim.counters();
     let summary = json!({
         "complete": true,
@@ -82,20 +98,35 @@ pub(crate) async fn run(settings: &Settings, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wire(
+/// The node the demo runs: the settings given, pointed at the simulator's one repository with
+/// a standalone store in `data_dir` (whatever `CORE_DATABASE_URL` says), paused so that the
+/// demo starts each cycle. The last cycle error's text is kept for the demo to report.
+async fn start_node(
     settings: &Settings,
     sim: &SimHandle,
     data_dir: &Path,
     journal_dir: &Path,
-) -> anyhow::Result<Runner> {
-    let mut github = GitHubConfig::new(sim.base_url(), "demo-token");
-    github.scope = crate::headless::scope_of(settings);
+) -> anyhow::Result<(NodeHandle, NodeRun, Arc<Mutex<Option<String>>>)> {
+    let mut demo = settings.clone();
+    demo.api_url = sim.base_url();
+    demo.github_token = Some(("the demo", Secret::new("demo-token".to_owned())));
+    demo.repos = vec![RepoSlug::parse(REPO)?];
+    // The label the simulator's seeded epic carries, whatever the user's setting says.
+    "epic".clone_into(&mut demo.epic_label);
+    demo.database_url = None;
+    demo.data_dir = data_dir.to_path_buf();
+    demo.journal_dir = journal_dir.to_path_buf();
     // The simulator has no secondary limits to respect at this pace; a snappy demo.
-    github.min_mutation_gap = Duration::from_millis(100);
-    let target = Target { github, repos: vec![RepoSlug::parse(REPO)?], data_dir, journal_dir };
-    // The demo is always a standalone node, whatever CORE_DATABASE_URL says.
-    let store = open_sqlite(settings, data_dir).await?;
-    build_runner(settings, target, store).await
+    demo.mutation_gap = Duration::from_millis(100);
+    let node = Node::from_settings(&demo).await?.paused(true);
+    let failure = Arc::new(Mutex::new(None));
+    let kept = Arc::clone(&failure);
+    let (handle, run) = node.run(move |event| {
+        if let (CycleEvent::Failed(error), Ok(mut kept)) = (event, kept.lock()) {
+            *kept = Some(error.to_string());
+        }
+    });
+    Ok((handle, run, failure))
 }
 
 fn epic_complete(sim: &SimHandle) -> bool {

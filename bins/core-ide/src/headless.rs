@@ -1,68 +1,46 @@
-//! `core-ide [--headless] [--once]`: wires the GitHub adapter, the store, the journal and the
-//! runner from the settings, and runs cycles until SIGTERM or SIGINT.
-
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+//! `core-ide [--headless] [--once]`: builds the node from the settings and runs it until
+//! SIGTERM or SIGINT, telling systemd how it goes.
 
 use jobrunner_config::{Mode, Settings};
-use jobrunner_core::{FailureClass, Forge, JobSource, RepoSlug};
-use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
-use jobrunner_journal::JournalWriter;
-use jobrunner_runner::{Command, Controller, CycleError, CycleEvent, Pace, Runner, RunnerConfig, StoreCache};
-use jobrunner_store::{SqliteStore, Store};
+use jobrunner_core::FailureClass;
+use jobrunner_node::{CycleEvent, Node};
+use jobrunner_runner::CycleError;
 use sd_notify::NotifyState;
-
-use crate::InputError;
-use crate::fleet::Membership;
-
-/// Idle back-off: after this many cycles without change the interval grows to five minutes.
-const IDLE_CYCLES_BEFORE_BACKOFF: u32 = 3;
-const IDLE_INTERVAL: Duration = Duration::from_secs(300);
 
 pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool> {
     let display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     if settings.mode.resolve(display) == Mode::Desktop {
         tracing::warn!("the desktop tray app is not built yet: running headless");
     }
-    let (runner, membership) = wire(settings).await?;
+    let node = Node::from_settings(settings).await?;
     let mut systemd = SystemdNotifier::default();
     if once {
         SystemdNotifier::ready();
-        let outcome = runner.cycle().await;
+        let outcome = node.cycle().await;
         systemd.observe(match &outcome {
             Ok(report) => CycleEvent::Completed(report),
             Err(error) => CycleEvent::Failed(error),
         });
         SystemdNotifier::stopping();
-        if let Some(membership) = membership {
-            membership.leave().await;
-        }
+        node.leave().await;
         return Ok(outcome.is_ok());
     }
-    let (controller, control) = Controller::new(false);
     let signals = signal_handlers();
+    let (handle, run) = node.run(move |event| systemd.observe(event));
     tokio::spawn(async move {
         wait_for_signal(signals).await;
         tracing::info!(
             grace_s = jobrunner_runner::SHUTDOWN_GRACE.as_secs(),
             "stopping after the current cycle"
         );
-        controller.send(Command::Shutdown);
+        handle.shutdown();
     });
     // Up: the store is open, the journal writable, SIGTERM handled. GitHub's answers are not
     // a condition of readiness: an outage or a refused token at boot would otherwise have the
     // unit killed by its start timeout; they are reported through STATUS instead.
     SystemdNotifier::ready();
-    // A fleet node idling longer than half its lease TTL would lose its repositories between
-    // two cycles, and the fleet would hand them round every cycle.
-    let idle = if membership.is_some() { IDLE_INTERVAL.min(settings.lease_ttl / 2) } else { IDLE_INTERVAL };
-    let pace = Pace::new(settings.poll_interval, idle, IDLE_CYCLES_BEFORE_BACKOFF);
-    let result = runner.run(pace, control, &mut |event| systemd.observe(event)).await;
+    let result = run.finish().await;
     SystemdNotifier::stopping();
-    if let Some(membership) = membership {
-        membership.leave().await;
-    }
     result?;
     Ok(true)
 }
@@ -84,7 +62,7 @@ impl SystemdNotifier {
 
     fn observe(&mut self, event: CycleEvent<'_>) {
         match event {
-            CycleEvent::Waiting { .. } => {}
+            CycleEvent::Waiting { .. } | CycleEvent::Starting => {}
             CycleEvent::Completed(report) => {
                 tracing::info!(
                     cycle = report.cycle,
@@ -148,80 +126,6 @@ fn notify(states: &[NotifyState<'_>]) {
     }
 }
 
-async fn wire(settings: &Settings) -> anyhow::Result<(Runner, Option<Membership>)> {
-    let Some((_, token)) = &settings.github_token else {
-        return Err(InputError(
-            "no GitHub token: export CORE_GITHUB_TOKEN (or GITHUB_TOKEN), e.g. in the systemd unit's EnvironmentFile".into(),
-        )
-        .into());
-    };
-    if settings.repos.is_empty() {
-        return Err(
-            InputError("no repositories to poll: set --repos owner/name,... or CORE_REPOS".into()).into()
-        );
-    }
-    let mut github = GitHubConfig::new(settings.api_url.clone(), token.expose());
-    github.epic_label.clone_from(&settings.epic_label);
-    github.scope = scope_of(settings);
-    github.min_mutation_gap = settings.mutation_gap;
-    let target = Target {
-        github,
-        repos: settings.repos.clone(),
-        data_dir: &settings.data_dir,
-        journal_dir: &settings.journal_dir,
-    };
-    let (store, membership): (Arc<dyn Store>, _) = match &settings.database_url {
-        Some(url) => {
-            let (store, membership) = Membership::join(settings, url.expose()).await?;
-            (store, Some(membership))
-        }
-        None => (open_sqlite(settings, target.data_dir).await?, None),
-    };
-    let mut runner = build_runner(settings, target, store).await?;
-    if let Some(membership) = &membership {
-        runner = runner.with_work_split(membership.leases(settings.repos.clone(), settings.lease_ttl));
-    }
-    Ok((runner, membership))
-}
-
-/// The embedded store of a standalone node.
-pub(crate) async fn open_sqlite(settings: &Settings, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
-    let store = SqliteStore::open_exclusive(data_dir, &settings.node_id)
-        .await
-        .map_err(|e| InputError(e.to_string()))?;
-    Ok(Arc::new(store))
-}
-
-/// Where a runner acts and keeps its state: the one thing `core-ide` and `core-ide demo`
-/// wire differently.
-pub(crate) struct Target<'a> {
-    pub(crate) github: GitHubConfig,
-    pub(crate) repos: Vec<RepoSlug>,
-    pub(crate) data_dir: &'a Path,
-    pub(crate) journal_dir: &'a Path,
-}
-
-/// The runner over GitHub (or the simulator), a store and the journal.
-pub(crate) async fn build_runner(
-    settings: &Settings,
-    target: Target<'_>,
-    store: Arc<dyn Store>,
-) -> anyhow::Result<Runner> {
-    let client = Arc::new(GitHubClient::new(target.github).map_err(|e| InputError(e.to_string()))?);
-    let cache = Arc::new(StoreCache::new(Arc::clone(&store)));
-    let source: Arc<dyn JobSource> =
-        Arc::new(GitHubSource::new(Arc::clone(&client), target.repos).with_cache(cache));
-    let forge: Arc<dyn Forge> = Arc::new(GitHubForge::new(client));
-    let dispatcher = jobrunner_handlers::dispatcher(&settings.handlers, &settings.enabled_handlers)?;
-    let journal = JournalWriter::new(target.journal_dir, settings.journal_fsync);
-    if !settings.dry_run {
-        // Found now, not after the first action, which would be performed but not journaled.
-        journal.check_writable().map_err(|e| InputError(e.to_string()))?;
-    }
-    let config = RunnerConfig { node: settings.node_id.clone(), dry_run: settings.dry_run };
-    Ok(Runner::new(vec![source], dispatcher, forge, store, journal, config))
-}
-
 /// SIGTERM's handler, installed before READY so that a stop right after it is handled.
 fn signal_handlers() -> tokio::signal::unix::Signal {
     use tokio::signal::unix::{SignalKind, signal};
@@ -240,13 +144,4 @@ pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stdout).try_init();
-}
-
-/// The PRs the GitHub source puts in scope besides epic children, and the stop labels.
-pub(crate) fn scope_of(settings: &Settings) -> jobrunner_github::Scope {
-    jobrunner_github::Scope {
-        agent_logins: settings.agent_logins.clone(),
-        scope_label: settings.scope_label.clone(),
-        stop_labels: settings.stop_labels.clone(),
-    }
 }

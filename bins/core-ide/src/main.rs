@@ -12,7 +12,6 @@ use jobrunner_journal::{ReadFilter, read_journal};
 use jobrunner_runner::simulate::{self, SignalFileError};
 
 mod demo;
-mod fleet;
 mod headless;
 
 /// Autonomous PR-pipeline job runner.
@@ -197,7 +196,10 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     let usage = error.is::<ConfigError>()
         || error.is::<SignalFileError>()
         || error.is::<InputError>()
-        || error.is::<jobrunner_core::RegistryError>();
+        || error.is::<jobrunner_core::RegistryError>()
+        || error
+            .downcast_ref::<jobrunner_node::NodeError>()
+            .is_some_and(jobrunner_node::NodeError::is_setup_problem);
     if usage { 2 } else { 1 }
 }
 

@@ -40,6 +40,20 @@ pub trait JobSource: Send + Sync {
     fn budget(&self) -> Option<BudgetReading> {
         None
     }
+
+    /// Whether `repo` is one this source polls (when not restricted): the runner acts on a
+    /// repository through the forge paired with the source that covers it. The default covers
+    /// every repository (a single-source node).
+    fn covers(&self, repo: &RepoSlug) -> bool {
+        let _ = repo;
+        true
+    }
+
+    /// The repositories this source skips for now (403, 404, repeated failures) until their
+    /// back-off is over. The default has none.
+    fn unhealthy_repos(&self) -> Vec<UnhealthyRepo> {
+        Vec::new()
+    }
 }
 
 /// A source's API spending, as cumulative totals since it was created.

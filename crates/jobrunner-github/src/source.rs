@@ -134,11 +134,7 @@ impl GitHubSource {
     /// the entries of the repositories this source polled are replaced, others (a fleet
     /// peer's) kept.
     async fn save_health(&self, cache: &Arc<dyn SourceCache>, polled: &[usize]) -> Result<(), ForgeError> {
-        let ours: Vec<UnhealthyRepo> = self
-            .unhealthy()
-            .into_iter()
-            .map(|(repo, u)| UnhealthyRepo { repo, class: u.class, failures: u.failures, since: u.since })
-            .collect();
+        let ours = self.unhealthy_repos();
         self.save_per_repo(cache, &unhealthy_key(self.name()), &self.health_saved, polled, ours, |u| &u.repo)
             .await
     }
@@ -1052,6 +1048,17 @@ impl JobSource for GitHubSource {
             (core, graphql) => core.or(graphql),
         };
         Some(BudgetReading { points_spent: self.client.points_spent(), points_left })
+    }
+
+    fn covers(&self, repo: &RepoSlug) -> bool {
+        self.repos.iter().any(|(configured, _)| configured == repo)
+    }
+
+    fn unhealthy_repos(&self) -> Vec<UnhealthyRepo> {
+        self.unhealthy()
+            .into_iter()
+            .map(|(repo, u)| UnhealthyRepo { repo, class: u.class, failures: u.failures, since: u.since })
+            .collect()
     }
 
     async fn report(&self, signal: &PipelineSignal, _result: &ActionResult) -> Result<(), ForgeError> {

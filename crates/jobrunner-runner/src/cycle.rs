@@ -9,7 +9,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use jobrunner_core::crash_point;
 use jobrunner_core::{
     ActionKey, ActionResult, BudgetReading, Decision, Dispatcher, FailureClass, Forge, ForgeError, JobSource,
-    NodeId, PipelineSignal, Settle,
+    NodeId, PipelineSignal, RepoSlug, Settle,
 };
 use jobrunner_journal::{JournalError, JournalRecord, JournalWriter};
 use jobrunner_store::{Claim, CycleEnd, CycleOutcome, KeyStatus, Outcome, Store, StoreError};
@@ -59,6 +59,16 @@ pub struct ActionReport {
     pub reason: String,
     /// What became of it.
     pub outcome: ActionOutcome,
+}
+
+/// One source's signals, each with the index of its pair.
+async fn poll_one(index: usize, pair: &SourcePair) -> Result<Vec<(usize, PipelineSignal)>, CycleError> {
+    let signals = pair
+        .source
+        .poll()
+        .await
+        .map_err(|error| CycleError::Poll { source_name: pair.source.name().to_owned(), error })?;
+    Ok(signals.into_iter().map(|s| (index, s)).collect())
 }
 
 /// What one cycle did.
@@ -131,11 +141,39 @@ impl CycleError {
     }
 }
 
+/// A source and the forge its signals are acted on through: a signal polled from GitHub is
+/// acted on through GitHub, never through another source's forge.
+#[derive(Clone)]
+pub struct SourcePair {
+    /// Where the signals come from.
+    pub source: Arc<dyn JobSource>,
+    /// Where the actions on them go.
+    pub forge: Arc<dyn Forge>,
+}
+
+impl SourcePair {
+    /// `source` with the forge that acts on its signals.
+    #[must_use]
+    pub fn new(source: Arc<dyn JobSource>, forge: Arc<dyn Forge>) -> Self {
+        Self { source, forge }
+    }
+}
+
+/// How one source stands, for a node's state: its budget and the repositories it skips.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceHealth {
+    /// The source's name (`github`).
+    pub name: String,
+    /// What it has spent and has left of its API budget, when it is metered.
+    pub budget: Option<BudgetReading>,
+    /// The repositories it skips until their back-off is over.
+    pub unhealthy: Vec<jobrunner_core::UnhealthyRepo>,
+}
+
 /// The poller's parts, wired once.
 pub struct Runner {
-    sources: Vec<Arc<dyn JobSource>>,
+    pub(crate) pairs: Vec<SourcePair>,
     pub(crate) dispatcher: Dispatcher,
-    pub(crate) forge: Arc<dyn Forge>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) journal: JournalWriter,
     pub(crate) config: RunnerConfig,
@@ -151,17 +189,15 @@ impl Runner {
     /// A runner over its parts.
     #[must_use]
     pub fn new(
-        sources: Vec<Arc<dyn JobSource>>,
+        pairs: Vec<SourcePair>,
         dispatcher: Dispatcher,
-        forge: Arc<dyn Forge>,
         store: Arc<dyn Store>,
         journal: JournalWriter,
         config: RunnerConfig,
     ) -> Self {
         Self {
-            sources,
+            pairs,
             dispatcher,
-            forge,
             store,
             journal,
             config,
@@ -190,6 +226,37 @@ impl Runner {
     #[must_use]
     pub fn config(&self) -> &RunnerConfig {
         &self.config
+    }
+
+    /// The store the runner keeps its ledger, waits and cycles in.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// How each source stands now, in the order the sources were given.
+    #[must_use]
+    pub fn health(&self) -> Vec<SourceHealth> {
+        self.pairs
+            .iter()
+            .map(|pair| SourceHealth {
+                name: pair.source.name().to_owned(),
+                budget: pair.source.budget(),
+                unhealthy: pair.source.unhealthy_repos(),
+            })
+            .collect()
+    }
+
+    /// The forge that acts on `repo`: the one paired with the source whose signal of it was
+    /// polled this cycle, else with the first source covering it.
+    pub(crate) fn forge_for(&self, repo: &RepoSlug, polled: &[(usize, PipelineSignal)]) -> &dyn Forge {
+        let index = polled
+            .iter()
+            .find(|(_, s)| s.repo() == *repo)
+            .map(|(index, _)| *index)
+            .or_else(|| self.pairs.iter().position(|p| p.source.covers(repo)))
+            .unwrap_or(0);
+        self.pairs[index].forge.as_ref()
     }
 
     /// Runs one cycle and records it in the store, whatever its outcome.
@@ -221,19 +288,16 @@ impl Runner {
 
     /// Each source's budget reading; a source without one reads as zero spent.
     fn budget(&self) -> Vec<BudgetReading> {
-        self.sources.iter().map(|s| s.budget().unwrap_or_default()).collect()
+        self.pairs.iter().map(|p| p.source.budget().unwrap_or_default()).collect()
     }
 
     /// Polls every source, up to [`MAX_CONCURRENT_POLLS`] at a time, keeping the sources'
     /// order so decisions do not depend on which answered first.
     async fn poll_sources(&self) -> Result<Vec<(usize, PipelineSignal)>, CycleError> {
-        let polls = self.sources.iter().enumerate().map(|(index, source)| async move {
-            let signals = source
-                .poll()
-                .await
-                .map_err(|error| CycleError::Poll { source_name: source.name().to_owned(), error })?;
-            Ok::<_, CycleError>(signals.into_iter().map(move |s| (index, s)))
-        });
+        // Collected before streaming: a lazy iterator of borrowing futures makes the cycle's
+        // future not provably Send (rust-lang/rust#102211), and a node runs it on a task.
+        let polls: Vec<_> =
+            self.pairs.iter().enumerate().map(|(index, pair)| poll_one(index, pair)).collect();
         let polled: Vec<_> = stream::iter(polls).buffered(MAX_CONCURRENT_POLLS).try_collect().await?;
         Ok(polled.into_iter().flatten().collect())
     }
@@ -243,21 +307,21 @@ impl Runner {
         if let Some(split) = &self.split {
             let repos = split.assign().await?;
             tracing::debug!(repos = repos.len(), "this node's share of the repositories");
-            for source in &self.sources {
-                source.restrict(Some(&repos));
+            for pair in &self.pairs {
+                pair.source.restrict(Some(&repos));
             }
             orphaned = split.orphaned(&repos).await?;
             for key in &orphaned {
-                for source in &self.sources {
-                    source.recheck(&key.repo, key.pr).await;
+                for pair in &self.pairs {
+                    pair.source.recheck(&key.repo, key.pr).await;
                 }
             }
         }
         if !self.settled_crash.load(std::sync::atomic::Ordering::Relaxed) {
             // Settling a crash-left key needs the PR as it is now, not as a source remembers it.
             for key in self.store.unconfirmed(&self.config.node).await? {
-                for source in &self.sources {
-                    source.recheck(&key.repo, key.pr).await;
+                for pair in &self.pairs {
+                    pair.source.recheck(&key.repo, key.pr).await;
                 }
             }
         }
@@ -281,7 +345,7 @@ impl Runner {
         }
         self.settle_orphaned(&orphaned, &polled).await?;
         for ((index, signal), decision) in polled.iter().zip(decisions) {
-            if let Some(action) = self.act(cycle, &self.sources[*index], signal, decision).await? {
+            if let Some(action) = self.act(cycle, &self.pairs[*index], signal, decision).await? {
                 report.actions.push(action);
             }
         }
@@ -317,7 +381,7 @@ impl Runner {
     async fn act(
         &self,
         cycle: u64,
-        source: &Arc<dyn JobSource>,
+        pair: &SourcePair,
         signal: &PipelineSignal,
         decision: Decision,
     ) -> Result<Option<ActionReport>, CycleError> {
@@ -344,11 +408,11 @@ impl Runner {
         crash_point::reached(crash_point::AFTER_CLAIM);
         let result = self
             .dispatcher
-            .perform(&decision, signal, self.forge.as_ref())
+            .perform(&decision, signal, pair.forge.as_ref())
             .await
             .expect("a decision with an action and a key performs");
         crash_point::reached(crash_point::AFTER_EFFECT);
-        let outcome = self.settle(cycle, source, signal, &result).await?;
+        let outcome = self.settle(cycle, &pair.source, signal, &result).await?;
         tracing::info!(handler = action, key = %key, reason = %decision.reason, outcome = ?outcome, "acted");
         Ok(Some(ActionReport { action, key, reason: decision.reason, outcome }))
     }

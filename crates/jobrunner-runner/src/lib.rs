@@ -18,7 +18,10 @@ pub mod simulate;
 mod source_cache;
 mod work_split;
 
-pub use cycle::{ActionOutcome, ActionReport, Clock, CycleError, CycleReport, Runner, RunnerConfig};
+pub use cycle::{
+    ActionOutcome, ActionReport, Clock, CycleError, CycleReport, Runner, RunnerConfig, SourceHealth,
+    SourcePair,
+};
 pub use pace::Pace;
 pub use run_loop::{Command, Control, Controller, CycleEvent, SHUTDOWN_GRACE};
 pub use source_cache::StoreCache;

@@ -152,14 +152,14 @@ impl Runner {
     ) -> Result<Verdict, CycleError> {
         let settles_by = self.dispatcher.registry().get(handler).map(|h| h.settles_by(key));
         let performed = if settles_by == Some(Settle::CommentMarker) {
-            self.forge
+            self.forge_for(&key.repo, polled)
                 .has_comment_with(&key.repo, key.pr, &key.comment_marker())
                 .await
                 .map_err(|error| CycleError::from_forge("crash recovery", error))?
         } else if settles_by == Some(Settle::Repeat) {
             // Performing it again changes nothing (a label): released and performed again.
             false
-        } else if let Some(shown) = self.effect_on_forge(key, handler).await? {
+        } else if let Some(shown) = self.effect_on_forge(key, handler, polled).await? {
             shown
         } else {
             let mut signals =
@@ -177,10 +177,15 @@ impl Runner {
 
     /// What the forge, asked directly, says of the key's effect, for handlers whose effect
     /// leaves no signal to show it (a closed epic is no longer read); `None` for the others.
-    async fn effect_on_forge(&self, key: &ActionKey, handler: &str) -> Result<Option<bool>, CycleError> {
+    async fn effect_on_forge(
+        &self,
+        key: &ActionKey,
+        handler: &str,
+        polled: &[(usize, PipelineSignal)],
+    ) -> Result<Option<bool>, CycleError> {
         let Some(known) = self.dispatcher.registry().get(handler) else { return Ok(None) };
         known
-            .effect_on_forge(key, self.forge.as_ref())
+            .effect_on_forge(key, self.forge_for(&key.repo, polled))
             .await
             .map_err(|error| CycleError::from_forge("crash recovery", error))
     }

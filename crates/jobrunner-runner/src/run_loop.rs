@@ -79,7 +79,11 @@ pub enum CycleEvent<'a> {
     Waiting {
         /// No cycle starts until [`Command::Resume`] or [`Command::PollNow`].
         paused: bool,
+        /// When not paused: the time until the timer starts the next cycle.
+        next_in: Duration,
     },
+    /// A cycle starts: on the timer, on poll-now or on resume.
+    Starting,
     /// A cycle completed.
     Completed(&'a CycleReport),
     /// A cycle failed; the loop goes on unless the error must stop the node.
@@ -126,12 +130,15 @@ impl Runner {
     ) -> Result<(), CycleError> {
         let mut last_fingerprint = None;
         let mut outage: Option<Instant> = None;
-        let mut served = control.borrow().poll_now;
+        // From zero, not from what the receiver holds now: a poll-now sent between the
+        // controller's creation and the loop's start (a task not yet scheduled) is served.
+        let mut served = 0;
         let mut wait = Duration::ZERO;
         loop {
             if !next_turn(&mut control, wait, &mut served, observe).await {
                 return Ok(());
             }
+            observe(CycleEvent::Starting);
             let cycle = self.cycle();
             tokio::pin!(cycle);
             let outcome = tokio::select! {
@@ -212,7 +219,8 @@ async fn next_turn(
             return true;
         }
         if was_paused != Some(now.paused) {
-            observe(CycleEvent::Waiting { paused: now.paused });
+            let next_in = deadline.saturating_duration_since(tokio::time::Instant::now());
+            observe(CycleEvent::Waiting { paused: now.paused, next_in });
         }
         was_paused = Some(now.paused);
         let timer = async {

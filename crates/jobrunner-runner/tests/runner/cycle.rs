@@ -388,14 +388,14 @@ async fn a_lost_database_fails_closed_and_the_loop_resumes_once_it_answers() {
     let pace = Pace::new(std::time::Duration::from_millis(50), std::time::Duration::from_millis(50), 3);
     let outcome = runner
         .run(pace, control, &mut |event| {
-            if matches!(event, CycleEvent::Waiting { .. }) {
+            if matches!(event, CycleEvent::Waiting { .. } | CycleEvent::Starting) {
                 return;
             }
             events.push(match event {
                 CycleEvent::StoreLost { down_for, .. } => format!("lost, down {}", !down_for.is_zero()),
                 CycleEvent::Completed(report) => format!("completed, {} performed", report.performed()),
                 CycleEvent::Failed(error) => format!("failed: {error}"),
-                CycleEvent::Waiting { .. } => unreachable!("passed over above"),
+                CycleEvent::Waiting { .. } | CycleEvent::Starting => unreachable!("passed over above"),
             });
             if matches!(event, CycleEvent::Completed(_)) {
                 stop.send(jobrunner_runner::Command::Shutdown);
@@ -432,15 +432,14 @@ impl jobrunner_core::JobSource for Hanging {
 
 #[tokio::test]
 async fn shutdown_while_the_api_hangs_cancels_the_cycle_after_the_grace() {
-    use jobrunner_runner::{Pace, Runner, RunnerConfig, SHUTDOWN_GRACE};
+    use jobrunner_runner::{Pace, Runner, RunnerConfig, SHUTDOWN_GRACE, SourcePair};
 
     let fixture = Fixture::new().await;
     let (stop, control) = jobrunner_runner::Controller::new(false);
     let config = RunnerConfig { node: crate::fixture::node(), dry_run: false };
     let runner = Runner::new(
-        vec![Arc::new(Hanging(stop))],
+        vec![SourcePair::new(Arc::new(Hanging(stop)), Arc::new(RecordingForge::new()))],
         dispatcher(&HandlerSettings::default(), &HANDLER_NAMES).unwrap(),
-        Arc::new(RecordingForge::new()),
         Arc::clone(&fixture.store),
         fixture.journal_writer(),
         config,
@@ -526,15 +525,18 @@ async fn a_paused_loop_polls_only_on_a_command_and_resume_and_poll_now_start_a_c
     let hour = std::time::Duration::from_secs(3600);
     let mut events = Vec::new();
     let mut drive = |event: CycleEvent<'_>| {
+        if matches!(event, CycleEvent::Starting) {
+            return;
+        }
         let (seen, next) = match event {
-            CycleEvent::Waiting { paused: true } if events.is_empty() => {
+            CycleEvent::Waiting { paused: true, .. } if events.is_empty() => {
                 ("paused".to_owned(), Some(Command::PollNow))
             }
-            CycleEvent::Waiting { paused: true } if events.len() == 2 => {
+            CycleEvent::Waiting { paused: true, .. } if events.len() == 2 => {
                 ("paused".to_owned(), Some(Command::Resume))
             }
-            CycleEvent::Waiting { paused: false } => ("waiting".to_owned(), Some(Command::Pause)),
-            CycleEvent::Waiting { paused: true } => ("paused".to_owned(), Some(Command::Shutdown)),
+            CycleEvent::Waiting { paused: false, .. } => ("waiting".to_owned(), Some(Command::Pause)),
+            CycleEvent::Waiting { paused: true, .. } => ("paused".to_owned(), Some(Command::Shutdown)),
             CycleEvent::Completed(report) => (format!("cycle {}", report.cycle), None),
             other => (format!("{other:?}"), None),
         };

@@ -11,7 +11,7 @@ use jobrunner_core::{
 };
 use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
 use jobrunner_journal::{FsyncPolicy, JournalRecord, JournalWriter, ReadFilter, read_journal};
-use jobrunner_runner::{Runner, RunnerConfig};
+use jobrunner_runner::{Runner, RunnerConfig, SourcePair};
 use jobrunner_store::{SqliteStore, Store};
 
 /// A source that returns whatever the test sets, and remembers reports.
@@ -157,7 +157,13 @@ impl Fixture {
         let dispatcher = dispatcher(&settings, &HANDLER_NAMES).unwrap();
         let journal = self.journal_writer();
         let source: Arc<dyn JobSource> = self.source.clone();
-        Runner::new(vec![source], dispatcher, forge, Arc::clone(&self.store), journal, config)
+        Runner::new(
+            vec![SourcePair::new(source, forge)],
+            dispatcher,
+            Arc::clone(&self.store),
+            journal,
+            config,
+        )
     }
 
     pub(crate) fn journal_writer(&self) -> JournalWriter {

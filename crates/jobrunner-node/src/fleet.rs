@@ -2,7 +2,7 @@
 //! PostgreSQL database, the node registers its id there (refused while another live process
 //! holds it), heartbeats, and leaves on a clean exit.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use jobrunner_config::Settings;
 use jobrunner_core::{ActionKey, RepoSlug};
@@ -10,36 +10,51 @@ use jobrunner_runner::WorkSplit;
 use jobrunner_store::{CLOCK_SKEW_BOUND, FleetStore, PgStore, StoreError};
 use tokio::task::JoinHandle;
 
-use crate::InputError;
+use crate::NodeError;
 
 /// A registered node, heartbeating until it leaves.
 pub(crate) struct Membership {
     store: Arc<PgStore>,
     settings_node: jobrunner_core::NodeId,
     heartbeat: JoinHandle<()>,
+    /// The repositories leased in the latest cycle, for the node's state.
+    held: Arc<Mutex<Vec<RepoSlug>>>,
 }
 
 impl Membership {
     /// Connects to the fleet's database and registers this node.
-    pub(crate) async fn join(settings: &Settings, url: &str) -> anyhow::Result<(Arc<PgStore>, Self)> {
+    pub(crate) async fn join(settings: &Settings, url: &str) -> Result<(Arc<PgStore>, Self), NodeError> {
         if let Some(problem) = settings.fleet_timing_problem() {
-            return Err(InputError(problem).into());
+            return Err(NodeError::FleetTiming(problem));
         }
         let node = settings.node_id.clone();
-        let store = Arc::new(PgStore::connect(url, &node).await?);
+        let store = Arc::new(PgStore::connect(url, &node).await.map_err(NodeError::Fleet)?);
         let host = jobrunner_config::Host::current().hostname.unwrap_or_default();
         store.register_node(&node, &host, settings.lease_ttl).await.map_err(|error| match error {
-            StoreError::NodeIdTaken { .. } => anyhow::Error::from(InputError(error.to_string())),
-            other => other.into(),
+            StoreError::NodeIdTaken { .. } => NodeError::NodeIdTaken(error),
+            other => NodeError::Fleet(other),
         })?;
         tracing::info!(node = %node, "joined the fleet");
         let heartbeat = tokio::spawn(beat(Arc::clone(&store), node.clone(), settings.heartbeat_interval));
-        Ok((Arc::clone(&store), Self { store, settings_node: node, heartbeat }))
+        let membership =
+            Self { store: Arc::clone(&store), settings_node: node, heartbeat, held: Arc::default() };
+        Ok((store, membership))
     }
 
     /// This node's share of `repos`, leased each cycle.
     pub(crate) fn leases(&self, repos: Vec<RepoSlug>, ttl: std::time::Duration) -> Arc<dyn WorkSplit> {
-        Arc::new(Leases { store: Arc::clone(&self.store), node: self.settings_node.clone(), repos, ttl })
+        Arc::new(Leases {
+            store: Arc::clone(&self.store),
+            node: self.settings_node.clone(),
+            repos,
+            ttl,
+            held: Arc::clone(&self.held),
+        })
+    }
+
+    /// Where the repositories this node leases are noted, cycle by cycle.
+    pub(crate) fn lease_book(&self) -> LeaseBook {
+        LeaseBook(Arc::clone(&self.held))
     }
 
     /// Stops heartbeating and gives the node id and its repositories back at once, instead of
@@ -49,6 +64,16 @@ impl Membership {
         if let Err(error) = self.store.deregister(&self.settings_node).await {
             tracing::warn!(error = %error, "leaving the fleet failed: the registration expires on its own");
         }
+    }
+}
+
+/// The repositories a fleet node leased in its latest cycle, for its state.
+pub(crate) struct LeaseBook(Arc<Mutex<Vec<RepoSlug>>>);
+
+impl LeaseBook {
+    /// The repositories leased in the latest cycle.
+    pub(crate) fn held(&self) -> Vec<RepoSlug> {
+        self.0.lock().map(|held| held.clone()).unwrap_or_default()
     }
 }
 
@@ -104,12 +129,17 @@ struct Leases {
     node: jobrunner_core::NodeId,
     repos: Vec<RepoSlug>,
     ttl: std::time::Duration,
+    held: Arc<Mutex<Vec<RepoSlug>>>,
 }
 
 #[async_trait::async_trait]
 impl WorkSplit for Leases {
     async fn assign(&self) -> Result<Vec<RepoSlug>, StoreError> {
-        self.store.acquire_leases(&self.node, &self.repos, self.ttl).await
+        let leased = self.store.acquire_leases(&self.node, &self.repos, self.ttl).await?;
+        if let Ok(mut held) = self.held.lock() {
+            held.clone_from(&leased);
+        }
+        Ok(leased)
     }
 
     async fn orphaned(&self, leased: &[RepoSlug]) -> Result<Vec<ActionKey>, StoreError> {
