@@ -3,9 +3,10 @@
 //! Every setting is one [`Key`] in [`KEYS`]: its TOML name, its `CORE_*` environment variable,
 //! its flag, its default, its parser, how `core-ide config` shows it and what the docs say it
 //! accepts. The clap arguments ([`ConfigArgs`]), the list of environment variables the
-//! binaries read ([`env_vars`]), the defaults and `core-ide config` are all built from that
-//! table, so no hand-kept list can drift. Layers, lowest first: built-in defaults, the TOML
-//! file (`--config`, default `~/.config/core-ide/config.toml`), `CORE_*` variables, flags.
+//! binaries read ([`env_vars`]), the defaults, `core-ide config` and the settings table of
+//! docs/configuration.md ([`settings_table`]) are all built from that table, so no hand-kept
+//! list can drift. Layers, lowest first: built-in defaults, the TOML file (`--config`, default
+//! `~/.config/core-ide/config.toml`), `CORE_*` variables, flags.
 //!
 //! Secrets (the token, the database URL, webhook URLs) are read from the environment only, held
 //! as [`Secret`]s and never printed, not even in an error.
@@ -16,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod args;
+mod doc_table;
 mod env_vars;
 mod error;
 mod key;
@@ -26,6 +28,7 @@ mod render;
 mod settings;
 
 pub use args::ConfigArgs;
+pub use doc_table::settings_table;
 pub use env_vars::{EnvVar, env_vars};
 pub use error::ConfigError;
 pub use key::{DefaultValue, Flag, Key, Shortcut, find_key};
