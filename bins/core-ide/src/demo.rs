@@ -88,10 +88,10 @@ async fn wire(
     data_dir: &Path,
     journal_dir: &Path,
 ) -> anyhow::Result<Runner> {
-    let mut github = GitHubConfig::new(sim.base_url(), "demo-token");
-    github.scope = crate::headless::scope_of(settings);
-    // The simulator has no secondary limits to respect at this pace; a snappy demo.
-    github.min_mutation_gap = Duration::from_millis(100);
+    // The simulator labels its epics `epic`, whatever the settings say, and has no secondary
+    // limits to respect at this pace: a snappy demo.
+    let scope = crate::headless::scope_of(settings);
+    let github = GitHubConfig::new(sim.base_url(), "demo-token", "epic", scope, Duration::from_millis(100));
     let target = Target { github, repos: vec![RepoSlug::parse(REPO)?], data_dir, journal_dir };
     // The demo is always a standalone node, whatever CORE_DATABASE_URL says.
     let store = open_sqlite(settings, data_dir).await?;

@@ -160,10 +160,13 @@ async fn wire(settings: &Settings) -> anyhow::Result<(Runner, Option<Membership>
             InputError("no repositories to poll: set --repos owner/name,... or CORE_REPOS".into()).into()
         );
     }
-    let mut github = GitHubConfig::new(settings.api_url.clone(), token.expose());
-    github.epic_label.clone_from(&settings.epic_label);
-    github.scope = scope_of(settings);
-    github.min_mutation_gap = settings.mutation_gap;
+    let github = GitHubConfig::new(
+        settings.api_url.clone(),
+        token.expose(),
+        settings.epic_label.clone(),
+        scope_of(settings),
+        settings.mutation_gap,
+    );
     let target = Target {
         github,
         repos: settings.repos.clone(),
