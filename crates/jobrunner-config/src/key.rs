@@ -17,7 +17,7 @@ pub struct Key {
     pub flag: Flag,
     /// Placeholder shown in `--help`.
     pub value_name: &'static str,
-    /// One line for `--help` and the list of variables, without the default.
+    /// One line for `--help` and the list of variables; `--help` adds the default.
     pub help: &'static str,
     /// The built-in value, below every layer.
     pub default: DefaultValue,

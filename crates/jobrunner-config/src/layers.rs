@@ -49,15 +49,7 @@ impl Settings {
         args: &ConfigArgs,
         host: &Host,
     ) -> Result<Self, ConfigError> {
-        let mut raw: Raw = KEYS.iter().map(|k| (k.name, (k.default.on(host), Source::Default))).collect();
-        if let Some((path, text)) = file {
-            for (key, value) in file_values(path, text)? {
-                raw.insert(key, (value, Source::File(path.to_owned())));
-            }
-        }
-        for (key, value, source) in args.given() {
-            raw.insert(key.name, (value.to_owned(), source.clone()));
-        }
+        let raw = layered(file, args, host)?;
         let mut settings = unparsed();
         for key in KEYS {
             let (value, source) = &raw[key.name];
@@ -69,6 +61,20 @@ impl Settings {
         settings.sources = raw.into_iter().map(|(k, (_, s))| (k, s)).collect();
         Ok(settings)
     }
+}
+
+/// Every key's text from the highest layer that gives it: default, file, then the args.
+fn layered(file: Option<(&Path, &str)>, args: &ConfigArgs, host: &Host) -> Result<Raw, ConfigError> {
+    let mut raw: Raw = KEYS.iter().map(|k| (k.name, (k.default.on(host), Source::Default))).collect();
+    if let Some((path, text)) = file {
+        for (key, value) in file_values(path, text)? {
+            raw.insert(key, (value, Source::File(path.to_owned())));
+        }
+    }
+    for (key, value, source) in args.given() {
+        raw.insert(key.name, (value.to_owned(), source.clone()));
+    }
+    Ok(raw)
 }
 
 /// The settings before any key is parsed. Every key has a default, so its parser overwrites
