@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use jobrunner_core::{JobSource, NodeId, RepoSlug};
-use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
+use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource, Scope};
 use jobrunner_github_sim::{CheckState, GitHubSim, PrSpec, SimHandle, SimState};
 use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
 use jobrunner_journal::{FsyncPolicy, JournalWriter};
@@ -32,8 +32,7 @@ impl Pipeline {
             .with_epic(REPO, 1, &[2])
             .with_pr(REPO, pr.closes(&[2]));
         let sim = GitHubSim::start(state).await.expect("simulator starts on loopback");
-        let mut config = GitHubConfig::new(sim.base_url(), "sim-token");
-        config.min_mutation_gap = Duration::ZERO;
+        let config = GitHubConfig::new(sim.base_url(), "sim-token", "epic", Scope::default(), Duration::ZERO);
         let client = Arc::new(GitHubClient::new(config).expect("client builds"));
         let repos = vec![RepoSlug::parse(REPO).unwrap()];
         let source: Arc<dyn JobSource> = Arc::new(GitHubSource::new(Arc::clone(&client), repos));

@@ -6,12 +6,11 @@ use std::path::{Path, PathBuf};
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 
-use crate::keys::{KEYS, Key};
+use crate::KEYS;
+use crate::key::{Flag, Key, Shortcut};
 use crate::settings::Source;
 
 const CONFIG: &str = "config";
-const HEADLESS: &str = "headless";
-const DESKTOP: &str = "desktop";
 
 /// The settings given as flags or `CORE_*` variables, with where each came from.
 ///
@@ -67,12 +66,17 @@ impl ConfigArgs {
 impl ConfigArgs {
     /// Reads the settings that have no flag from their variables, as clap reads the others.
     fn read_flagless(&mut self, lookup: impl Fn(&str) -> Option<std::ffi::OsString>) {
-        for key in KEYS.iter().filter(|k| k.flag.is_none()) {
+        for key in KEYS.iter().filter(|k| k.flag == Flag::None) {
             if let Some(value) = lookup(key.env) {
-                self.given.retain(|(k, _, _)| k.name != key.name);
-                self.given.push((key, value.to_string_lossy().into_owned(), Source::Env(key.env)));
+                self.replace(key, value.to_string_lossy().into_owned(), Source::Env(key.env));
             }
         }
+    }
+
+    /// Gives `key` this value, in place of any it had.
+    fn replace(&mut self, key: &'static Key, value: String, source: Source) {
+        self.given.retain(|(k, _, _)| k.name != key.name);
+        self.given.push((key, value, source));
     }
 }
 
@@ -81,60 +85,57 @@ impl fmt::Debug for ConfigArgs {
         let given: Vec<(&str, &str, &Source)> = self
             .given
             .iter()
-            .map(|(k, v, s)| (k.name, if k.secret { "<redacted>" } else { v.as_str() }, s))
+            .map(|(k, v, s)| (k.name, if k.is_secret() { "<redacted>" } else { v.as_str() }, s))
             .collect();
         f.debug_struct("ConfigArgs").field("config_file", &self.config_file).field("given", &given).finish()
     }
 }
 
-fn key_arg(key: &'static Key) -> Arg {
+/// The argument of a key with a flag, and those of its shortcuts.
+fn key_args(key: &'static Key, long: &'static str) -> impl Iterator<Item = Arg> {
     let mut arg = Arg::new(key.name)
+        .long(long)
         .env(key.env)
         .value_name(key.value_name)
-        .help(key.help)
+        .help(key.help_with_default())
         .global(true)
         .hide_env_values(true)
         .action(ArgAction::Set);
-    if let Some(flag) = key.flag {
-        arg = arg.long(flag);
-    }
-    if key.name == "dry_run" {
-        // `--dry-run` alone means true; `--dry-run=false` overrides a file or variable.
+    if let Flag::Switch { .. } = key.flag {
         arg = arg.num_args(0..=1).default_missing_value("true").require_equals(true);
     }
-    arg
+    let shortcuts = key.flag.shortcuts().iter().map(move |shortcut| shortcut_arg(key, long, shortcut));
+    std::iter::once(arg).chain(shortcuts)
+}
+
+/// A flag standing for one value of `key`: it conflicts with the key's flag and its other
+/// shortcuts, as two values of one setting would.
+fn shortcut_arg(key: &'static Key, long: &str, shortcut: &'static Shortcut) -> Arg {
+    let others = key.flag.shortcuts().iter().filter(|s| s.flag != shortcut.flag).map(|s| s.flag);
+    Arg::new(shortcut.flag)
+        .long(shortcut.flag)
+        .action(ArgAction::SetTrue)
+        .help(format!("{} (same as --{long} {})", shortcut.help, shortcut.value))
+        .conflicts_with_all(others.chain([key.name]))
+        .global(true)
 }
 
 fn all_args() -> Vec<Arg> {
-    let mut args = vec![
-        Arg::new(CONFIG)
-            .long(CONFIG)
-            .env("CORE_CONFIG")
-            .value_name("FILE")
-            .help("TOML config file [default: ~/.config/core-ide/config.toml]")
-            .global(true),
-        Arg::new(HEADLESS)
-            .long(HEADLESS)
-            .action(ArgAction::SetTrue)
-            .help("Run without a desktop (same as --mode headless)")
-            .conflicts_with_all([DESKTOP, "mode"])
-            .global(true),
-        Arg::new(DESKTOP)
-            .long(DESKTOP)
-            .action(ArgAction::SetTrue)
-            .help("Run as a desktop tray app (same as --mode desktop)")
-            .conflicts_with("mode")
-            .global(true),
-    ];
+    let config = Arg::new(CONFIG)
+        .long(CONFIG)
+        .env("CORE_CONFIG")
+        .value_name("FILE")
+        .help("TOML config file [default: ~/.config/core-ide/config.toml]")
+        .global(true);
     // A key without a flag would become a positional argument: its variable is read directly.
-    args.extend(KEYS.iter().filter(|k| k.flag.is_some()).map(key_arg));
-    args
+    let keys = KEYS.iter().filter_map(|key| key.flag.long().map(|long| key_args(key, long))).flatten();
+    std::iter::once(config).chain(keys).collect()
 }
 
-fn source_of(matches: &ArgMatches, id: &str, key: &Key) -> Source {
-    match matches.value_source(id) {
+fn source_of(matches: &ArgMatches, key: &Key, long: &str) -> Source {
+    match matches.value_source(key.name) {
         Some(ValueSource::EnvVariable) => Source::Env(key.env),
-        _ => Source::Flag(format!("--{}", key.flag.unwrap_or(key.name))),
+        _ => Source::Flag(format!("--{long}")),
     }
 }
 
@@ -154,18 +155,13 @@ impl FromArgMatches for ConfigArgs {
             self.config_file = Some((PathBuf::from(path), source));
         }
         self.read_flagless(|var| std::env::var_os(var));
-        for key in KEYS.iter().filter(|k| k.flag.is_some()) {
+        for key in KEYS {
+            let Some(long) = key.flag.long() else { continue };
             if let Some(value) = matches.get_one::<String>(key.name) {
-                let source = source_of(matches, key.name, key);
-                self.given.retain(|(k, _, _)| k.name != key.name);
-                self.given.push((key, value.clone(), source));
+                self.replace(key, value.clone(), source_of(matches, key, long));
             }
-        }
-        for (flag, mode) in [(HEADLESS, "headless"), (DESKTOP, "desktop")] {
-            if matches.get_flag(flag) {
-                let key = crate::keys::find_key("mode").expect("mode is a registered key");
-                self.given.retain(|(k, _, _)| k.name != "mode");
-                self.given.push((key, mode.to_owned(), Source::Flag(format!("--{flag}"))));
+            for shortcut in key.flag.shortcuts().iter().filter(|s| matches.get_flag(s.flag)) {
+                self.replace(key, shortcut.value.to_owned(), Source::Flag(format!("--{}", shortcut.flag)));
             }
         }
         Ok(())

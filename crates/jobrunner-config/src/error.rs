@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::key::Key;
 use crate::settings::Source;
 
 /// A setting that cannot be used.
@@ -96,6 +97,34 @@ impl ConfigError {
             value: value.chars().take(80).collect(),
             origin: source.clone(),
             expected: expected.into(),
+        }
+    }
+}
+
+/// Why a key's parser refused a value, before it is known where the value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// What is accepted instead.
+    Expected(String),
+    /// The value holds `user:password@`, so it is refused without being repeated.
+    Credentials,
+}
+
+impl From<String> for Refusal {
+    fn from(expected: String) -> Self {
+        Self::Expected(expected)
+    }
+}
+
+impl Refusal {
+    /// The error naming `key`, its `value` (unless the key is a secret) and its `source`.
+    pub(crate) fn into_error(self, key: &'static Key, value: &str, source: &Source) -> ConfigError {
+        match self {
+            Self::Credentials => ConfigError::CredentialsInUrl { key: key.name, origin: source.clone() },
+            Self::Expected(expected) if key.is_secret() => {
+                ConfigError::InvalidSecret { key: key.name, origin: source.clone(), expected }
+            }
+            Self::Expected(expected) => ConfigError::invalid(key.name, value, source, expected),
         }
     }
 }

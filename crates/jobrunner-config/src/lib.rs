@@ -1,9 +1,11 @@
 //! core-ide's settings: what can be configured, from where, and how bad values are reported.
 //!
-//! Every setting is one [`Key`] in [`KEYS`]: its TOML name, its `CORE_*` environment variable
-//! and its flag. The clap arguments are built from that table ([`ConfigArgs`]), and so is the
-//! list of environment variables the binaries read ([`env_vars`]), so no hand-kept list can
-//! drift. Layers, lowest first: built-in defaults, the TOML file (`--config`, default
+//! Every setting is one [`Key`] in [`KEYS`]: its TOML name, its `CORE_*` environment variable,
+//! its flag, its default, its parser, how `core-ide config` shows it and what the docs say it
+//! accepts. The clap arguments ([`ConfigArgs`]), the list of environment variables the
+//! binaries read ([`env_vars`]), the defaults, `core-ide config` and the settings table of
+//! docs/configuration.md ([`settings_table`]) are all built from that table, so no hand-kept
+//! list can drift. Layers, lowest first: built-in defaults, the TOML file (`--config`, default
 //! `~/.config/core-ide/config.toml`), `CORE_*` variables, flags.
 //!
 //! Secrets (the token, the database URL, webhook URLs) are read from the environment only, held
@@ -15,12 +17,20 @@
 #![deny(missing_docs)]
 
 mod args;
+mod doc_table;
+mod env_vars;
 mod error;
-mod keys;
+mod key;
+mod layers;
+mod parse;
+mod registry;
 mod render;
 mod settings;
 
 pub use args::ConfigArgs;
+pub use doc_table::settings_table;
+pub use env_vars::{EnvVar, env_vars};
 pub use error::ConfigError;
-pub use keys::{EnvVar, KEYS, Key, env_vars, find_key};
+pub use key::{DefaultValue, Flag, Key, Shortcut, find_key};
+pub use registry::KEYS;
 pub use settings::{Environment, Host, Mode, Secret, Settings, Source, default_config_path};

@@ -1,8 +1,10 @@
 //! `core-ide config`: the effective settings as annotated TOML.
 
 use std::fmt::Write;
+use std::time::Duration;
 
-use crate::keys::KEYS;
+use crate::KEYS;
+use crate::key::Render;
 use crate::settings::{Settings, Source};
 
 /// Lines up to this many characters have their source comments aligned.
@@ -21,9 +23,11 @@ pub(crate) fn render(settings: &Settings) -> String {
     }
     let rows: Vec<(String, &Source)> = KEYS
         .iter()
-        .filter(|key| !key.secret)
-        .map(|key| {
-            (format!("{} = {}", key.name, toml_value(settings, key.name)), &settings.sources[key.name])
+        .filter_map(|key| match key.render {
+            Render::Value(value) => {
+                Some((format!("{} = {}", key.name, value(settings)), &settings.sources[key.name]))
+            }
+            Render::Secret(_) => None,
         })
         .collect();
     // Sources line up after the short lines; a long one (a 65,536-character command, 10,000
@@ -35,8 +39,9 @@ pub(crate) fn render(settings: &Settings) -> String {
         let pad = " ".repeat(width.saturating_sub(line.chars().count()));
         lines.push(format!("{line}{pad}  # {source}"));
     }
-    for key in KEYS.iter().filter(|key| key.secret) {
-        match (secret_is_set(settings, key.name), &settings.sources[key.name]) {
+    for key in KEYS {
+        let Render::Secret(is_set) = key.render else { continue };
+        match (is_set(settings), &settings.sources[key.name]) {
             (true, source) => lines.push(format!("# {}: set from {source} (redacted)", key.name)),
             (false, _) => lines.push(format!("# {}: not set ({})", key.name, key.env)),
         }
@@ -51,51 +56,17 @@ pub(crate) fn render(settings: &Settings) -> String {
     })
 }
 
-fn toml_value(s: &Settings, key: &str) -> String {
-    let string = |v: &str| toml::Value::String(v.to_owned()).to_string();
-    let list = |items: Vec<String>| {
-        toml::Value::Array(items.into_iter().map(toml::Value::String).collect()).to_string()
-    };
-    match key {
-        "api_url" => string(&s.api_url),
-        "epic_label" => string(&s.epic_label),
-        "poll_interval" => string(&humantime::format_duration(s.poll_interval).to_string()),
-        "mutation_gap" => string(&humantime::format_duration(s.mutation_gap).to_string()),
-        "repos" => list(s.repos.iter().map(ToString::to_string).collect()),
-        "dry_run" => s.dry_run.to_string(),
-        "mode" => string(s.mode_name()),
-        "journal_dir" => string(&s.journal_dir.display().to_string()),
-        "journal_fsync" => string(&s.journal_fsync.to_string()),
-        "data_dir" => string(&s.data_dir.display().to_string()),
-        "node_id" => string(s.node_id.as_str()),
-        "handlers" => list(s.enabled_handlers.clone()),
-        "merge_method" => string(&s.handlers.merge_method.to_string()),
-        "conflict_command" => string(&s.handlers.conflict_command),
-        "review_command" => string(&s.handlers.review_command),
-        "ci_command" => string(&s.handlers.ci_command),
-        "agent_timeout" => string(&humantime::format_duration(s.handlers.agent_timeout).to_string()),
-        "stuck_after" => string(&humantime::format_duration(s.handlers.stuck_after).to_string()),
-        "fix_command_limit" => s.handlers.fix_command_limit.to_string(),
-        "needs_human_label" => string(&s.handlers.needs_human_label),
-        "agent_logins" => list(s.agent_logins.clone()),
-        "scope_label" => string(s.scope_label.as_deref().unwrap_or_default()),
-        "stop_labels" => list(s.stop_labels.clone()),
-        "update_branch" => s.handlers.update_branch.to_string(),
-        "require_checks" => s.handlers.require_checks.to_string(),
-        "resolve_human_threads" => s.handlers.resolve_human_threads.to_string(),
-        "environment" => string(s.environment.as_str()),
-        "lease_ttl" => string(&humantime::format_duration(s.lease_ttl).to_string()),
-        "heartbeat_interval" => string(&humantime::format_duration(s.heartbeat_interval).to_string()),
-        "silenced" => list(s.silenced.clone()),
-        other => unreachable!("key {other} has no renderer"),
-    }
+/// A TOML string.
+pub(crate) fn text(value: &str) -> toml::Value {
+    toml::Value::String(value.to_owned())
 }
 
-fn secret_is_set(s: &Settings, key: &str) -> bool {
-    match key {
-        "database_url" => s.database_url.is_some(),
-        "slack_webhook_url" => s.slack_webhook_url.is_some(),
-        "discord_webhook_url" => s.discord_webhook_url.is_some(),
-        other => unreachable!("secret {other} has no renderer"),
-    }
+/// A duration as a TOML string in the syntax the parsers read back, such as `"1m 30s"`.
+pub(crate) fn duration(value: Duration) -> toml::Value {
+    text(&humantime::format_duration(value).to_string())
+}
+
+/// A TOML array of strings.
+pub(crate) fn list<T: ToString>(items: &[T]) -> toml::Value {
+    toml::Value::Array(items.iter().map(|item| text(&item.to_string())).collect())
 }

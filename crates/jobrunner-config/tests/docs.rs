@@ -1,12 +1,53 @@
 //! The operator-facing lists of variables stay in step with the registry.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use jobrunner_config::{KEYS, env_vars};
+use jobrunner_config::{KEYS, env_vars, settings_table};
+
+fn repo_path(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+}
 
 fn repo_file(path: &str) -> String {
-    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path);
+    let full = repo_path(path);
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+const TABLE_START: &str = "<!-- settings table: generated from jobrunner-config's KEYS, edit crates/jobrunner-config/src/registry.rs -->\n";
+const TABLE_END: &str = "<!-- end of settings table -->";
+
+/// How to bring the docs in step, for the failure message.
+const REGENERATE: &str = "UPDATE_DOCS=1 cargo test -p jobrunner-config --test docs";
+
+#[test]
+fn configuration_doc_settings_table_is_the_generated_one() {
+    let doc = repo_file("docs/configuration.md");
+    let (before, rest) =
+        doc.split_once(TABLE_START).expect("docs/configuration.md has the table's start marker");
+    let (table, after) =
+        rest.split_once(TABLE_END).expect("docs/configuration.md has the table's end marker");
+    let generated = settings_table();
+    if table == generated {
+        return;
+    }
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        let updated = format!("{before}{TABLE_START}{generated}{TABLE_END}{after}");
+        std::fs::write(repo_path("docs/configuration.md"), updated)
+            .expect("docs/configuration.md is writable");
+        return;
+    }
+    panic!(
+        "docs/configuration.md's settings table is not the one the registry generates ({}); run \
+         `{REGENERATE}` and commit the file",
+        first_difference(table, &generated)
+    );
+}
+
+/// The first line where `old` and `new` differ, both shown.
+fn first_difference(old: &str, new: &str) -> String {
+    let (old, new): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    let line = (0..old.len().max(new.len())).find(|&i| old.get(i) != new.get(i)).unwrap_or(0);
+    format!("line {} of the table: {:?} in the file, {:?} generated", line + 1, old.get(line), new.get(line))
 }
 
 #[test]

@@ -54,6 +54,13 @@ fn defaults_need_no_file_and_no_flags() {
 }
 
 #[test]
+fn the_handlers_own_defaults_are_the_registrys() {
+    // Tests across the workspace build handlers from `HandlerSettings::default()`: it must be
+    // what a node without configuration runs, or they pin behaviour no node has.
+    assert_eq!(load(None, &[]).unwrap().handlers, jobrunner_handlers::HandlerSettings::default());
+}
+
+#[test]
 fn fleet_timing_needs_a_lease_ttl_over_twice_the_poll_interval_and_a_faster_heartbeat() {
     assert_eq!(load(None, &[]).unwrap().fleet_timing_problem(), None, "the defaults work");
     let short = load(None, &["--poll-interval", "1m", "--lease-ttl", "2m"]).unwrap();

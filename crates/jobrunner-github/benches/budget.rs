@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jobrunner_core::{JobSource, RepoSlug};
-use jobrunner_github::{GitHubClient, GitHubConfig, GitHubSource};
+use jobrunner_github::{GitHubClient, GitHubConfig, GitHubSource, Scope};
 use jobrunner_github_sim::{CheckState, Counters, GitHubSim, Limits, SimState};
 use serde_json::json;
 
@@ -82,8 +82,7 @@ async fn measure(repos: usize, prs: usize) -> Row {
     let slugs: Vec<RepoSlug> =
         state.repos().iter().map(|r| RepoSlug::parse(&r.full_name()).unwrap()).collect();
     let sim = GitHubSim::start(state).await.expect("simulator starts");
-    let mut config = GitHubConfig::new(sim.base_url(), "bench-token");
-    config.min_mutation_gap = Duration::ZERO;
+    let config = GitHubConfig::new(sim.base_url(), "bench-token", "epic", Scope::default(), Duration::ZERO);
     let source = GitHubSource::new(Arc::new(GitHubClient::new(config).unwrap()), slugs.clone());
 
     let cold = timed(&sim, &source).await;

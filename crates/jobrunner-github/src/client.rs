@@ -60,18 +60,27 @@ pub struct GitHubConfig {
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 impl GitHubConfig {
-    /// Defaults for `api_url` and `token`: label `epic`, 30 s requests, 1 s between
-    /// mutations, inline waits up to 10 s, 8 repositories at once, 300 settling requests and
-    /// 20 points of review-thread pages per cycle.
+    /// GitHub at `api_url` with `token`, the operator's epic label, scope and mutation gap,
+    /// and the adapter's own tuning: 30 s requests, inline waits up to 10 s, 8 repositories at
+    /// once, 300 settling requests and 20 points of review-thread pages per cycle.
+    ///
+    /// What the operator configures has no default here: the caller passes it from the node's
+    /// settings, which own those defaults, so the two cannot disagree.
     #[must_use]
-    pub fn new(api_url: impl Into<String>, token: impl Into<String>) -> Self {
+    pub fn new(
+        api_url: impl Into<String>,
+        token: impl Into<String>,
+        epic_label: impl Into<String>,
+        scope: crate::Scope,
+        min_mutation_gap: Duration,
+    ) -> Self {
         Self {
             api_url: api_url.into(),
             token: token.into(),
-            epic_label: "epic".to_owned(),
-            scope: crate::Scope::default(),
+            epic_label: epic_label.into(),
+            scope,
             request_timeout: Duration::from_secs(30),
-            min_mutation_gap: Duration::from_secs(1),
+            min_mutation_gap,
             max_inline_wait: Duration::from_secs(10),
             repo_concurrency: 8,
             settle_requests_per_cycle: 300,
@@ -693,6 +702,10 @@ fn decode<T: DeserializeOwned>(operation: &'static str, body: &[u8]) -> Result<T
 mod tests {
     use super::*;
 
+    fn config_for(api_url: &str, token: &str) -> GitHubConfig {
+        GitHubConfig::new(api_url, token, "epic", crate::Scope::default(), Duration::from_secs(1))
+    }
+
     #[test]
     fn graphql_lives_beside_the_rest_base_and_at_api_graphql_on_enterprise_server() {
         assert_eq!(graphql_url("https://api.github.com"), "https://api.github.com/graphql");
@@ -711,28 +724,27 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_token() {
-        let config = GitHubConfig::new("https://api.github.com", "ghp_secret_value");
+        let config = config_for("https://api.github.com", "ghp_secret_value");
         assert!(!format!("{config:?}").contains("ghp_secret_value"));
     }
 
     #[test]
     fn a_token_with_a_line_ending_is_an_error_not_a_panic() {
-        let err =
-            GitHubClient::new(GitHubConfig::new("https://api.github.com", "ghp_secret\r\n")).unwrap_err();
+        let err = GitHubClient::new(config_for("https://api.github.com", "ghp_secret\r\n")).unwrap_err();
         assert_eq!(err.class, FailureClass::Auth);
         assert!(!err.to_string().contains("ghp_secret"), "{err}");
     }
 
     #[test]
     fn empty_token_is_an_auth_error_saying_how_to_set_one() {
-        let err = GitHubClient::new(GitHubConfig::new("https://api.github.com", " ")).unwrap_err();
+        let err = GitHubClient::new(config_for("https://api.github.com", " ")).unwrap_err();
         assert_eq!(err.class, FailureClass::Auth);
         assert!(err.detail.contains("CORE_GITHUB_TOKEN"));
     }
 
     #[test]
     fn the_web_host_is_where_the_forges_issue_urls_live() {
-        let host = |api_url: &str| GitHubConfig::new(api_url, "t").web_host();
+        let host = |api_url: &str| config_for(api_url, "t").web_host();
         assert_eq!(host("https://api.github.com"), "github.com");
         assert_eq!(host("https://api.github.com/"), "github.com");
         assert_eq!(host("https://api.octo-corp.ghe.com"), "octo-corp.ghe.com");

@@ -175,15 +175,12 @@ async fn refresh_waits(
 
 /// The GitHub client's settings, every value from `settings`.
 fn github_config(settings: &Settings, token: &str) -> GitHubConfig {
-    let mut github = GitHubConfig::new(settings.api_url.clone(), token);
-    github.epic_label.clone_from(&settings.epic_label);
-    github.scope = jobrunner_github::Scope {
+    let scope = jobrunner_github::Scope {
         agent_logins: settings.agent_logins.clone(),
         scope_label: settings.scope_label.clone(),
         stop_labels: settings.stop_labels.clone(),
     };
-    github.min_mutation_gap = settings.mutation_gap;
-    github
+    GitHubConfig::new(settings.api_url.clone(), token, settings.epic_label.clone(), scope, settings.mutation_gap)
 }
 
 /// The embedded store of a standalone node.

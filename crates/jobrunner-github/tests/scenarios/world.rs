@@ -9,7 +9,7 @@ use jobrunner_core::{
     ActionKey, ActionResult, CacheError, Dispatcher, ForgeError, JobSource, PipelineSignal, RepoSlug,
     SourceCache,
 };
-use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource};
+use jobrunner_github::{GitHubClient, GitHubConfig, GitHubForge, GitHubSource, Scope};
 use jobrunner_github_sim::{GitHubSim, SimHandle, SimState};
 use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
 
@@ -26,8 +26,7 @@ pub(crate) struct World {
 
 /// Test timings: no pacing between mutations, short deadlines, short inline waits.
 pub(crate) fn test_config(api_url: String) -> GitHubConfig {
-    let mut config = GitHubConfig::new(api_url, "sim-token");
-    config.min_mutation_gap = Duration::ZERO;
+    let mut config = GitHubConfig::new(api_url, "sim-token", "epic", Scope::default(), Duration::ZERO);
     config.request_timeout = Duration::from_millis(500);
     config.max_inline_wait = Duration::from_secs(2);
     // These scenarios pin the adapter, not the scope: the simulator's PRs are by its human,
