@@ -94,59 +94,54 @@ impl EndColumns {
     }
 }
 
-/// A cycle row as read, before its values are checked.
-pub(crate) struct CycleRow {
-    pub(crate) node: String,
-    pub(crate) number: i64,
-    pub(crate) started_at: String,
-    pub(crate) ended_at: Option<String>,
-    pub(crate) outcome: Option<String>,
-    pub(crate) failure: Option<String>,
-    pub(crate) actions: Option<i64>,
-    pub(crate) points_spent: Option<i64>,
-    pub(crate) rate_limit_left: Option<i64>,
+/// A row of [`RECENT`], before its values are checked: node, number, started at, then the end
+/// columns (all NULL while the cycle runs).
+pub(crate) type CycleColumns = (
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// A row of [`RECENT`] as a [`CycleRecord`].
+pub(crate) fn record(
+    (node, number, started_at, ended_at, outcome, failure, actions, points_spent, rate_limit_left): CycleColumns,
+) -> Result<CycleRecord, StoreError> {
+    let end = match ended_at {
+        None => None,
+        Some(ended_at) => Some(CycleEnd {
+            at: parse_timestamp("cycle end", &ended_at)?,
+            outcome: cycle_outcome(outcome.as_deref(), failure.as_deref())?,
+            actions: unsigned("action count", required("action count", actions)?)?,
+            points_spent: unsigned("points spent", required("points spent", points_spent)?)?,
+            rate_limit_left: rate_limit_left.map(|left| unsigned("rate limit left", left)).transpose()?,
+        }),
+    };
+    Ok(CycleRecord {
+        node: parse_node(&node)?,
+        number: unsigned("cycle number", number)?,
+        started_at: parse_timestamp("cycle start", &started_at)?,
+        end,
+    })
 }
 
-impl CycleRow {
-    pub(crate) fn into_record(self) -> Result<CycleRecord, StoreError> {
-        let end = match &self.ended_at {
-            None => None,
-            Some(ended_at) => Some(self.end(ended_at)?),
-        };
-        Ok(CycleRecord {
-            node: parse_node(&self.node)?,
-            number: unsigned("cycle number", self.number)?,
-            started_at: parse_timestamp("cycle start", &self.started_at)?,
-            end,
-        })
-    }
-
-    fn end(&self, ended_at: &str) -> Result<CycleEnd, StoreError> {
-        Ok(CycleEnd {
-            at: parse_timestamp("cycle end", ended_at)?,
-            outcome: self.outcome()?,
-            actions: unsigned("action count", required("action count", self.actions)?)?,
-            points_spent: unsigned("points spent", required("points spent", self.points_spent)?)?,
-            rate_limit_left: self
-                .rate_limit_left
-                .map(|left| unsigned("rate limit left", left))
-                .transpose()?,
-        })
-    }
-
-    fn outcome(&self) -> Result<CycleOutcome, StoreError> {
-        match (self.outcome.as_deref(), self.failure.as_deref()) {
-            (Some("ok"), None) => Ok(CycleOutcome::Ok),
-            (Some("interrupted"), None) => Ok(CycleOutcome::Interrupted),
-            (Some("failed"), Some(failure)) => {
-                Ok(CycleOutcome::Failed { class: parse_json("failure class", failure)? })
-            }
-            (outcome, _) => Err(StoreError::unreadable(
-                "cycle outcome",
-                outcome.unwrap_or("NULL"),
-                "expected ok, interrupted, or failed with its failure class",
-            )),
+fn cycle_outcome(outcome: Option<&str>, failure: Option<&str>) -> Result<CycleOutcome, StoreError> {
+    match (outcome, failure) {
+        (Some("ok"), None) => Ok(CycleOutcome::Ok),
+        (Some("interrupted"), None) => Ok(CycleOutcome::Interrupted),
+        (Some("failed"), Some(failure)) => {
+            Ok(CycleOutcome::Failed { class: parse_json("failure class", failure)? })
         }
+        (outcome, _) => Err(StoreError::unreadable(
+            "cycle outcome",
+            outcome.unwrap_or("NULL"),
+            "expected ok, interrupted, or failed with its failure class",
+        )),
     }
 }
 

@@ -13,6 +13,7 @@ use jobrunner_core::{ActionKey, CommitSha, FailureClass, NodeId, RepoSlug};
 
 use crate::StoreError;
 use crate::columns::{bigint, parse_timestamp, timestamp, unsigned};
+use crate::statement::Statement;
 
 /// What [`Store::claim`](crate::Store::claim) found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +121,16 @@ impl KeyColumns {
             head_sha: key.head_sha.to_string(),
             review_at: key.review_at.map(timestamp).unwrap_or_default(),
         })
+    }
+
+    /// Binds the key as `$1..$5`, the first binds of every statement above.
+    pub(crate) fn bind_to(&self, statement: Statement) -> Statement {
+        statement
+            .bind(self.repo.as_str())
+            .bind(self.pr)
+            .bind(self.action.as_str())
+            .bind(self.head_sha.as_str())
+            .bind(self.review_at.as_str())
     }
 
     pub(crate) fn into_key(self) -> Result<ActionKey, StoreError> {

@@ -62,6 +62,7 @@ mod pr_states;
 pub mod pr_waits;
 mod shared;
 mod sqlite;
+mod statement;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
