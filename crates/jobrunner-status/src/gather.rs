@@ -12,7 +12,8 @@ use jobrunner_config::{ConfigArgs, Host, Secret, Settings};
 use jobrunner_core::NodeId;
 use jobrunner_journal::{ReadFilter, read_journal};
 use jobrunner_store::{
-    CycleRecord, FleetStore, POSTGRES_SCHEMA_VERSION, PgStore, STATE_DB_FILE, SqliteStore, Store, StoreError,
+    CycleLog, CycleRecord, FleetStore, Ledger, POSTGRES_SCHEMA_VERSION, PgStore, STATE_DB_FILE, SqliteStore,
+    Store, StoreError,
 };
 
 use crate::StatusError;

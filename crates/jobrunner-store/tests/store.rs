@@ -18,8 +18,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use jobrunner_core::{ActionKey, CommitSha, FailureClass, NodeId, RepoSlug};
 use jobrunner_store::testing::TestDatabase;
 use jobrunner_store::{
-    CachedEtag, Claim, CycleEnd, CycleOutcome, KeyStatus, Outcome, POSTGRES_SCHEMA_VERSION, PgStore,
-    SCHEMA_VERSION, STATE_DB_FILE, SqliteStore, Store, StoreError,
+    CachedEtag, Claim, CycleEnd, CycleLog, CycleOutcome, Identity, KeyStatus, Ledger, Outcome,
+    POSTGRES_SCHEMA_VERSION, PgStore, SCHEMA_VERSION, STATE_DB_FILE, SqliteStore, Store, StoreError,
 };
 use serde_json::json;
 
