@@ -6,11 +6,16 @@
 //! node died between claim and effect: [`Ledger::unconfirmed`] lists
 //! them so the runner settles each by re-reading the forge, then confirms or releases it.
 //!
-//! Every statement below binds the key as `$1..$5` = repo, pr, action, head SHA, review time.
+//! Beside each claim the runner keeps the signal it was decided on
+//! ([`Ledger::keep_claimed_signal`]), so an action a crash left unconfirmed is journaled from
+//! what its decision saw.
+//!
+//! Every key statement below binds the key as `$1..$5` = repo, pr, action, head SHA, review
+//! time.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use jobrunner_core::{ActionKey, CommitSha, FailureClass, NodeId, RepoSlug};
+use jobrunner_core::{ActionKey, CommitSha, FailureClass, NodeId, PipelineSignal, RepoSlug};
 
 use crate::StoreError;
 use crate::columns::{bigint, json_text, parse_json, parse_node, parse_timestamp, timestamp, unsigned};
@@ -57,7 +62,7 @@ pub enum Outcome {
 }
 
 /// The idempotency ledger: claims of action keys and their outcomes (see the
-/// [module documentation](self)), and the signal each PR's latest claim was decided on.
+/// [module documentation](self)), and the signal each claim was decided on.
 #[async_trait]
 pub trait Ledger: Send + Sync {
     /// Claims `key` for `node` unless anyone claimed it before, in one atomic step: of any
@@ -89,16 +94,26 @@ pub trait Ledger: Send + Sync {
     async fn refused_since(&self, since: DateTime<Utc>, limit: u32)
     -> Result<Vec<RefusedAction>, StoreError>;
 
-    /// The structural state last stored for `pr`.
-    async fn pr_state(&self, repo: &RepoSlug, pr: u64) -> Result<Option<serde_json::Value>, StoreError>;
-
-    /// Stores the structural state of `pr`, replacing any earlier one.
-    async fn put_pr_state(
+    /// Keeps `signal` as the one the coming claim of a key of `repo` and `pr` is decided on,
+    /// replacing the signal kept by any earlier claim there: should the node die between that
+    /// claim and its confirmation, crash recovery journals the action from what the decision
+    /// saw. `repo` and `pr` are the key's, which for an epic's action (`close_epic`) are the
+    /// epic's rather than the signal's PR.
+    async fn keep_claimed_signal(
         &self,
         repo: &RepoSlug,
         pr: u64,
-        state: &serde_json::Value,
+        signal: &PipelineSignal,
     ) -> Result<(), StoreError>;
+
+    /// The signal the latest claim of a key of `repo` and `pr` kept, `None` when none did.
+    ///
+    /// A kept signal that no longer reads as a [`PipelineSignal`] (an older core-ide kept it,
+    /// and the signal's shape changed since) is [`StoreError::ClaimedSignalUnreadable`], not
+    /// `None`: the store logs nothing and decides nothing, so only an error lets the caller
+    /// tell "nothing kept" from "kept but lost", say so, and choose what to use instead (the
+    /// runner journals from the PR's signal now). The row is replaced at the next claim there.
+    async fn claimed_signal(&self, repo: &RepoSlug, pr: u64) -> Result<Option<PipelineSignal>, StoreError>;
 }
 
 /// Inserts the key as claimed unless it exists; one statement, so exactly one of any number of
@@ -151,10 +166,12 @@ pub struct RefusedAction {
 /// Claim attempts when the key is released between the insert and the read of its holder.
 const CLAIM_ATTEMPTS: usize = 3;
 
-/// The signal kept for PR `$2` of repo `$1`.
+/// The signal kept for claims in repo `$1` on PR (or epic) `$2`. The table is named for the
+/// structural PR state it held before it held claimed signals, which are just that.
 const CLAIMED_SIGNAL: &str = "SELECT state FROM pr_states WHERE repo = $1 AND pr = $2";
 
-/// Keeps the signal of PR `$2` of repo `$1`, replacing any earlier one.
+/// Keeps the signal of a claim in repo `$1` on PR (or epic) `$2` as JSON `$3`, replacing any
+/// earlier one.
 const KEEP_CLAIMED_SIGNAL: &str = "INSERT INTO pr_states (repo, pr, state) VALUES ($1, $2, $3) \
      ON CONFLICT (repo, pr) DO UPDATE SET state = excluded.state";
 
@@ -230,24 +247,29 @@ impl<B: Backend> Ledger for B {
         rows.into_iter().map(refused_action).collect()
     }
 
-    async fn pr_state(&self, repo: &RepoSlug, pr: u64) -> Result<Option<serde_json::Value>, StoreError> {
-        let statement = Statement::new(CLAIMED_SIGNAL).bind(repo.to_string()).bind(bigint("pr", pr)?);
-        let state: Option<(String,)> = self.fetch_optional("read a PR state", statement).await?;
-        state.map(|(state,)| parse_json("PR state", &state)).transpose()
-    }
-
-    async fn put_pr_state(
+    async fn keep_claimed_signal(
         &self,
         repo: &RepoSlug,
         pr: u64,
-        state: &serde_json::Value,
+        signal: &PipelineSignal,
     ) -> Result<(), StoreError> {
         let statement = Statement::new(KEEP_CLAIMED_SIGNAL)
             .bind(repo.to_string())
             .bind(bigint("pr", pr)?)
-            .bind(json_text(state));
-        self.execute("store a PR state", statement).await?;
+            .bind(json_text(signal));
+        self.execute("keep the claimed signal", statement).await?;
         Ok(())
+    }
+
+    async fn claimed_signal(&self, repo: &RepoSlug, pr: u64) -> Result<Option<PipelineSignal>, StoreError> {
+        let statement = Statement::new(CLAIMED_SIGNAL).bind(repo.to_string()).bind(bigint("pr", pr)?);
+        let kept: Option<(String,)> = self.fetch_optional("read the claimed signal", statement).await?;
+        let Some((kept,)) = kept else { return Ok(None) };
+        serde_json::from_str(&kept).map(Some).map_err(|source| StoreError::ClaimedSignalUnreadable {
+            repo: repo.clone(),
+            pr,
+            source,
+        })
     }
 }
 

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use jobrunner_core::{ActionKey, CommitSha, FailureClass, NodeId, RepoSlug};
+use jobrunner_core::{ActionKey, CommitSha, FailureClass, NodeId, PipelineSignal, RepoSlug};
 use jobrunner_store::testing::TestDatabase;
 use jobrunner_store::{
     CachedEtag, Claim, CycleEnd, CycleLog, CycleOutcome, Identity, KeyStatus, Ledger, Outcome,
@@ -93,6 +93,25 @@ impl Db {
             Self::Sqlite(dir) => Opened::Sqlite(open(dir.path()).await),
             Self::Postgres(database) => {
                 Opened::Postgres(PgStore::connect(database.url(), &node("node-a")).await.unwrap())
+            }
+        }
+    }
+
+    /// Runs `sql` on the database on a connection of the test's own, as an older core-ide or
+    /// a person would.
+    async fn write_behind_the_store(&self, sql: &'static str) {
+        match self {
+            Self::Sqlite(dir) => {
+                let options =
+                    sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join(STATE_DB_FILE));
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            Self::Postgres(database) => {
+                let pool = sqlx::PgPool::connect(database.url()).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
             }
         }
     }
@@ -176,7 +195,8 @@ both_stores!(
     commands_on_a_head_count_from_one_on_each_new_head,
     a_wait_keeps_its_start_until_it_is_replaced_or_cleared,
     etags_read_back_as_stored_and_a_put_replaces_the_entry,
-    pr_state_reads_back_as_stored_and_a_put_replaces_it,
+    the_claimed_signal_reads_back_as_kept_and_a_later_claim_replaces_it,
+    a_claimed_signal_no_longer_readable_is_an_error_naming_the_pr_until_replaced,
     cycle_numbers_increase_across_restarts_and_records_keep_their_end,
     cycles_are_numbered_per_node,
     a_cycle_ends_once_and_only_after_it_started,
@@ -406,13 +426,55 @@ async fn etags_read_back_as_stored_and_a_put_replaces_the_entry(db: Db) {
     assert_eq!(store.etag(url).await.unwrap(), Some(second));
 }
 
-async fn pr_state_reads_back_as_stored_and_a_put_replaces_it(db: Db) {
+// Claimed signals.
+
+/// The signal of PR 7 on head `a` with `threads` review threads, as a claim keeps it.
+fn signal(threads: u32) -> PipelineSignal {
+    serde_json::from_value(json!({
+        "repo_owner": "octo", "repo_name": "app", "epic_number": 1, "child_number": 3,
+        "pr_number": 7, "pr_state": "OPEN", "is_draft": false, "mergeable": "MERGEABLE",
+        "check_status": "SUCCESS", "threads_total": threads, "threads_resolved": 0,
+        "last_commit_sha": "a".repeat(40), "last_commit_at": "2026-11-21T09:00:00Z",
+        "last_review_at": null, "child_open": true, "parent_ticked": false,
+        "auto_merge_enabled": false, "has_fix_commit_after_review": false
+    }))
+    .unwrap()
+}
+
+async fn the_claimed_signal_reads_back_as_kept_and_a_later_claim_replaces_it(db: Db) {
     let store = db.open().await;
-    assert_eq!(store.pr_state(&repo(), 7).await.unwrap(), None);
-    store.put_pr_state(&repo(), 7, &json!({"head": "a", "threads": 2})).await.unwrap();
-    store.put_pr_state(&repo(), 7, &json!({"head": "b", "threads": 0})).await.unwrap();
-    assert_eq!(store.pr_state(&repo(), 7).await.unwrap(), Some(json!({"head": "b", "threads": 0})));
-    assert_eq!(store.pr_state(&repo(), 8).await.unwrap(), None);
+    assert_eq!(store.claimed_signal(&repo(), 7).await.unwrap(), None);
+    store.keep_claimed_signal(&repo(), 7, &signal(2)).await.unwrap();
+    store.keep_claimed_signal(&repo(), 7, &signal(0)).await.unwrap();
+    store.close().await;
+
+    let store = db.open().await;
+    assert_eq!(store.claimed_signal(&repo(), 7).await.unwrap(), Some(signal(0)), "kept across restarts");
+    assert_eq!(store.claimed_signal(&repo(), 8).await.unwrap(), None);
+}
+
+async fn a_claimed_signal_no_longer_readable_is_an_error_naming_the_pr_until_replaced(db: Db) {
+    let store = db.open().await;
+    // What an older core-ide kept before the signal took its current shape.
+    db.write_behind_the_store(
+        r#"INSERT INTO pr_states (repo, pr, state) VALUES ('octo/app', 7, '{"head": "a"}')"#,
+    )
+    .await;
+    let error = store.claimed_signal(&repo(), 7).await.unwrap_err();
+    assert!(
+        matches!(&error, StoreError::ClaimedSignalUnreadable { repo: r, pr: 7, .. } if *r == repo()),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().starts_with("the signal kept when octo/app#7 was last claimed is unreadable ("),
+        "{error}"
+    );
+    store.keep_claimed_signal(&repo(), 7, &signal(0)).await.unwrap();
+    assert_eq!(
+        store.claimed_signal(&repo(), 7).await.unwrap(),
+        Some(signal(0)),
+        "replaced at the next claim"
+    );
 }
 
 // Cycles.
