@@ -2,7 +2,7 @@
 //!
 //! A node keeps here what must outlive a cycle or a restart, one trait per concern: the
 //! idempotency ledger (each action key claimed once, then confirmed or released: [`Ledger`]),
-//! the ETag cache that makes an idle cycle free ([`EtagCache`]), the count of fix commands sent
+//! the snapshots a source keeps so an idle cycle is free ([`SnapshotCache`]), the count of fix commands sent
 //! without progress ([`FixCounts`]), what waiting PRs wait on ([`Waits`]), cycle records
 //! ([`CycleLog`]) and the node's identity ([`Identity`]). [`Store`] is all of them at once, the
 //! port the runner holds, with two implementations:
@@ -51,7 +51,6 @@
 mod columns;
 pub mod cycles;
 mod error;
-pub mod etags;
 pub mod fix_commands;
 pub mod fleet;
 pub mod identity;
@@ -61,6 +60,7 @@ mod migrations;
 mod postgres;
 mod postgres_url;
 pub mod pr_waits;
+pub mod snapshots;
 mod sqlite;
 mod statement;
 mod store;
@@ -69,7 +69,6 @@ pub mod testing;
 
 pub use cycles::{CycleEnd, CycleLog, CycleOutcome, CycleRecord};
 pub use error::{DatabaseCause, StoreError};
-pub use etags::{CachedEtag, EtagCache};
 pub use fix_commands::{FixCommands, FixCounts};
 pub use fleet::{CLOCK_SKEW_BOUND, FleetMember, FleetStore, RepoLease};
 pub use identity::{Identity, NodeRecord};
@@ -78,5 +77,6 @@ pub use lock::{DataDirLock, LOCK_FILE};
 pub use migrations::{POSTGRES_SCHEMA_VERSION, SCHEMA_VERSION};
 pub use postgres::PgStore;
 pub use pr_waits::{PrWait, Waits};
+pub use snapshots::SnapshotCache;
 pub use sqlite::{STATE_DB_FILE, SqliteStore};
 pub use store::Store;

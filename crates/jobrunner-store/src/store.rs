@@ -6,14 +6,14 @@
 //! | [`Ledger`] | action keys claimed once, then confirmed or released ([`ledger`](crate::ledger)) |
 //! | [`FixCounts`] | fix commands sent per PR without progress ([`fix_commands`](crate::fix_commands)) |
 //! | [`Waits`] | what each waiting PR waits on, since when ([`pr_waits`](crate::pr_waits)) |
-//! | [`EtagCache`] | a source's cached responses ([`etags`](crate::etags)) |
+//! | [`SnapshotCache`] | what a source made of its latest answers ([`snapshots`](crate::snapshots)) |
 //! | [`CycleLog`] | each poll cycle: when it ran, how it ended ([`cycles`](crate::cycles)) |
 //!
 //! Each trait is implemented once for both stores (over the crate's private statement layer),
 //! next to its SQL in its module. A caller that needs one concern takes that trait; the runner,
 //! which needs them all, holds an `Arc<dyn Store>`. The traits are object-safe.
 
-use crate::{CycleLog, EtagCache, FixCounts, Identity, Ledger, Waits};
+use crate::{CycleLog, FixCounts, Identity, Ledger, SnapshotCache, Waits};
 
 /// A node's state store: every concern at once.
 ///
@@ -26,6 +26,6 @@ use crate::{CycleLog, EtagCache, FixCounts, Identity, Ledger, Waits};
 /// Later capabilities (the fleet's leases and heartbeats, which only the PostgreSQL store
 /// serves) come as a separate trait extending this one
 /// ([`FleetStore`](crate::FleetStore)), so existing implementations and callers keep compiling.
-pub trait Store: Identity + Ledger + FixCounts + Waits + EtagCache + CycleLog {}
+pub trait Store: Identity + Ledger + FixCounts + Waits + SnapshotCache + CycleLog {}
 
-impl<T: Identity + Ledger + FixCounts + Waits + EtagCache + CycleLog + ?Sized> Store for T {}
+impl<T: Identity + Ledger + FixCounts + Waits + SnapshotCache + CycleLog + ?Sized> Store for T {}
