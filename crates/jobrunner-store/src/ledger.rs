@@ -61,6 +61,17 @@ pub enum Outcome {
     },
 }
 
+/// An action recorded as failed for good: never performed again for its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedAction {
+    /// The action's key.
+    pub key: ActionKey,
+    /// Why, as its failure class (the node's log has GitHub's reason in our words).
+    pub class: FailureClass,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+}
+
 /// The idempotency ledger: claims of action keys and their outcomes (see the
 /// [module documentation](self)), and the signal each claim was decided on.
 #[async_trait]
@@ -151,17 +162,6 @@ const UNCONFIRMED: &str = "SELECT repo, pr, action, head_sha, review_at FROM led
 /// for good, for `core-status`.
 const REFUSED: &str = "SELECT repo, pr, action, head_sha, review_at, failure, confirmed_at FROM ledger \
      WHERE status = 'failed' AND confirmed_at >= $1 ORDER BY confirmed_at DESC LIMIT $2";
-
-/// An action recorded as failed for good: never performed again for its key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefusedAction {
-    /// The action's key.
-    pub key: ActionKey,
-    /// Why, as its failure class (the node's log has GitHub's reason in our words).
-    pub class: FailureClass,
-    /// When it was recorded.
-    pub at: DateTime<Utc>,
-}
 
 /// Claim attempts when the key is released between the insert and the read of its holder.
 const CLAIM_ATTEMPTS: usize = 3;

@@ -1,11 +1,12 @@
 //! The state store of a core-ide node: the only crate that speaks SQL.
 //!
 //! A node keeps here what must outlive a cycle or a restart, one trait per concern: the
-//! idempotency ledger (each action key claimed once, then confirmed or released: [`Ledger`]),
-//! the snapshots a source keeps so an idle cycle is free ([`SnapshotCache`]), the count of fix commands sent
-//! without progress ([`FixCounts`]), what waiting PRs wait on ([`Waits`]), cycle records
-//! ([`CycleLog`]) and the node's identity ([`Identity`]). [`Store`] is all of them at once, the
-//! port the runner holds, with two implementations:
+//! idempotency ledger (each action key claimed once, then confirmed or released, and the
+//! signal each claim was decided on: [`Ledger`]), the snapshots a source keeps so an idle
+//! cycle is free ([`SnapshotCache`]), the count of fix commands sent without progress
+//! ([`FixCounts`]), what waiting PRs wait on ([`Waits`]), cycle records ([`CycleLog`]) and the
+//! node's identity ([`Identity`]). [`Store`] is all of them at once, the port the runner
+//! holds, with two implementations:
 //! - [`SqliteStore`], the embedded store of a single node at `<data_dir>/state.db`;
 //! - [`PgStore`], a fleet node's store in the PostgreSQL database all nodes share
 //!   (`CORE_DATABASE_URL`): same tables, same statements, same meaning, and the ledger's

@@ -1,7 +1,7 @@
 //! [`PgStore`]: the store of a fleet's node, in a PostgreSQL database all nodes share.
 //!
 //! The [`Store`](crate::Store) half runs the same statements as [`SqliteStore`] over the same
-//! tables (see [`shared`](crate::shared)); the [`FleetStore`] half adds membership and repo
+//! tables, through this module's `impl Backend`; the [`FleetStore`] half adds membership and repo
 //! leases. Opening checks before it changes anything, as with SQLite: a database of something
 //! else, or one migrated by a newer core-ide, is an error and is left as it was. The URL is only
 //! ever shown with its password replaced by `***`.
