@@ -12,7 +12,7 @@ use jobrunner_github_sim::{CheckState, GitHubSim, PrSpec, SimHandle, SimState};
 use jobrunner_handlers::{HANDLER_NAMES, HandlerSettings, dispatcher};
 use jobrunner_journal::{FsyncPolicy, JournalWriter};
 use jobrunner_runner::{Runner, RunnerConfig, SourcePair};
-use jobrunner_store::{SqliteStore, Store};
+use jobrunner_store::{SqliteStore, Store, Waits};
 
 const REPO: &str = "octo/app";
 

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use core_ide_e2e::{CoreIde, CoreStatus, Run, workspace_root};
 use jobrunner_journal::{ReadFilter, read_journal};
-use jobrunner_store::{SqliteStore, Store};
+use jobrunner_store::{CycleLog, SqliteStore};
 use serde_json::Value;
 
 const SAMPLE: &str = "deploy/core-ide.env.sample";

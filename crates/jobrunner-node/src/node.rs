@@ -180,7 +180,13 @@ fn github_config(settings: &Settings, token: &str) -> GitHubConfig {
         scope_label: settings.scope_label.clone(),
         stop_labels: settings.stop_labels.clone(),
     };
-    GitHubConfig::new(settings.api_url.clone(), token, settings.epic_label.clone(), scope, settings.mutation_gap)
+    GitHubConfig::new(
+        settings.api_url.clone(),
+        token,
+        settings.epic_label.clone(),
+        scope,
+        settings.mutation_gap,
+    )
 }
 
 /// The embedded store of a standalone node.

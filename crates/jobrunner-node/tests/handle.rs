@@ -10,7 +10,7 @@ use jobrunner_github_sim::{GitHubSim, PrSpec, SimHandle, SimState};
 use jobrunner_journal::{ReadFilter, read_journal};
 use jobrunner_node::{CycleVerdict, Node, NodeHandle, NodeMode, NodeRun, Phase};
 use jobrunner_runner::Pace;
-use jobrunner_store::{SqliteStore, Store};
+use jobrunner_store::{Ledger, SqliteStore};
 
 const REPO: &str = "octo/app";
 /// A guard against a hung test, never a condition of passing.

@@ -420,8 +420,7 @@ impl Runner {
     /// Claims `key`, first keeping the signal the decision was made on: should a crash follow
     /// the effect, the action's journal record is written from it on restart.
     async fn claim(&self, key: &ActionKey, signal: &PipelineSignal) -> Result<Claim, CycleError> {
-        let kept = serde_json::to_value(signal).expect("a signal serialises to JSON");
-        self.store.put_pr_state(&key.repo, key.pr, &kept).await?;
+        self.store.keep_claimed_signal(&key.repo, key.pr, signal).await?;
         Ok(self.store.claim(key, &self.config.node, Utc::now()).await?)
     }
 

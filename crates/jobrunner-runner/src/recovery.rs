@@ -199,11 +199,17 @@ impl Runner {
         handler: &'static str,
         polled: &[(usize, PipelineSignal)],
     ) -> Result<(), CycleError> {
-        let kept = self.store.pr_state(&key.repo, key.pr).await?;
-        let signal =
-            kept.and_then(|value| serde_json::from_value::<PipelineSignal>(value).ok()).or_else(|| {
-                polled.iter().map(|(_, s)| s).find(|s| s.repo() == key.repo && s.pr_number == key.pr).cloned()
-            });
+        let kept = match self.store.claimed_signal(&key.repo, key.pr).await {
+            Ok(kept) => kept,
+            Err(error @ StoreError::ClaimedSignalUnreadable { .. }) => {
+                tracing::warn!(key = %key, %error, "journaling a crash-left action from the PR's signal now");
+                None
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let signal = kept.or_else(|| {
+            polled.iter().map(|(_, s)| s).find(|s| s.repo() == key.repo && s.pr_number == key.pr).cloned()
+        });
         let Some(signal) = signal else {
             tracing::warn!(key = %key, "no signal kept for a crash-left action: confirmed without a journal line");
             return Ok(());

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use jobrunner_core::{CacheError, SourceCache};
-use jobrunner_store::{CachedEtag, Store};
+use jobrunner_store::{SnapshotCache, Store};
 
-/// A [`SourceCache`] over the store's ETag cache: each value is one entry, its JSON the
-/// entry's payload.
+/// A [`SourceCache`] over the store's snapshot cache: each value is one snapshot, kept as the
+/// JSON it is.
 pub struct StoreCache {
-    store: Arc<dyn Store>,
+    store: Arc<dyn SnapshotCache>,
 }
 
 impl StoreCache {
@@ -24,15 +24,13 @@ impl StoreCache {
 #[async_trait]
 impl SourceCache for StoreCache {
     async fn load(&self, key: &str) -> Result<Option<String>, CacheError> {
-        let entry = self.store.etag(key).await.map_err(|e| CacheError(e.to_string()))?;
-        Ok(entry.map(|e| e.payload.to_string()))
+        let snapshot = self.store.snapshot(key).await.map_err(|e| CacheError(e.to_string()))?;
+        Ok(snapshot.map(|snapshot| snapshot.to_string()))
     }
 
     async fn save(&self, key: &str, value: &str) -> Result<(), CacheError> {
-        let payload = serde_json::from_str(value)
+        let snapshot = serde_json::from_str(value)
             .map_err(|e| CacheError(format!("value under {key:?} is not JSON: {e}")))?;
-        // The source keeps its ETags inside the value; the entry's own ETag column is unused.
-        let entry = CachedEtag { etag: String::new(), payload };
-        self.store.put_etag(key, &entry).await.map_err(|e| CacheError(e.to_string()))
+        self.store.keep_snapshot(key, &snapshot).await.map_err(|e| CacheError(e.to_string()))
     }
 }

@@ -12,7 +12,8 @@ use jobrunner_config::{ConfigArgs, Host, Secret, Settings};
 use jobrunner_core::NodeId;
 use jobrunner_journal::{ReadFilter, read_journal};
 use jobrunner_store::{
-    CycleRecord, FleetStore, POSTGRES_SCHEMA_VERSION, PgStore, STATE_DB_FILE, SqliteStore, Store, StoreError,
+    CycleLog, CycleRecord, FleetStore, Ledger, POSTGRES_SCHEMA_VERSION, PgStore, STATE_DB_FILE,
+    SnapshotCache, SqliteStore, Store, StoreError,
 };
 
 use crate::StatusError;
@@ -285,17 +286,17 @@ type StoreRead = (
 );
 
 /// The repositories the GitHub source saved as unhealthy; an unreadable entry reads as none.
-async fn read_unhealthy(store: &dyn Store) -> Result<Vec<jobrunner_core::UnhealthyRepo>, StoreError> {
-    let entry = store.etag(&jobrunner_core::unhealthy_key("github")).await?;
-    Ok(entry.and_then(|e| serde_json::from_value(e.payload).ok()).unwrap_or_default())
+async fn read_unhealthy(store: &dyn SnapshotCache) -> Result<Vec<jobrunner_core::UnhealthyRepo>, StoreError> {
+    let snapshot = store.snapshot(&jobrunner_core::unhealthy_key("github")).await?;
+    Ok(snapshot.and_then(|snapshot| serde_json::from_value(snapshot).ok()).unwrap_or_default())
 }
 
 /// The epic items the GitHub source saved as unplaceable; an unreadable entry reads as none.
 async fn read_unplaceable(
-    store: &dyn Store,
+    store: &dyn SnapshotCache,
 ) -> Result<Vec<jobrunner_core::checklist::UnplaceableEpicItem>, StoreError> {
-    let entry = store.etag(&jobrunner_core::checklist::unplaceable_key("github")).await?;
-    Ok(entry.and_then(|e| serde_json::from_value(e.payload).ok()).unwrap_or_default())
+    let snapshot = store.snapshot(&jobrunner_core::checklist::unplaceable_key("github")).await?;
+    Ok(snapshot.and_then(|snapshot| serde_json::from_value(snapshot).ok()).unwrap_or_default())
 }
 
 /// The PRs the runner last saw waiting on a person (a stop label, a review, a setting).

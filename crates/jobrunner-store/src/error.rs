@@ -4,7 +4,7 @@ use std::error::Error;
 use std::fmt::Display;
 use std::path::PathBuf;
 
-use jobrunner_core::{ActionKey, NodeId};
+use jobrunner_core::{ActionKey, NodeId, RepoSlug};
 
 /// The cause of a database failure, kept opaque so callers never depend on sqlx.
 pub type DatabaseCause = Box<dyn Error + Send + Sync + 'static>;
@@ -243,6 +243,22 @@ pub enum StoreError {
     RegistrationLost {
         /// The node id.
         node_id: NodeId,
+    },
+    /// The signal kept for a claim no longer reads as a signal: an older core-ide kept it, and
+    /// the signal's shape changed since. Nothing is lost that matters for acting (the ledger
+    /// is intact); see [`Ledger::claimed_signal`](crate::Ledger::claimed_signal).
+    #[error(
+        "the signal kept when {repo}#{pr} was last claimed is unreadable ({source}): an older core-ide \
+         kept it in a shape this one no longer reads; nothing to repair: the next claim there replaces \
+         it, and until then a crash-left action there is journaled from the PR's current signal"
+    )]
+    ClaimedSignalUnreadable {
+        /// The repository of the claimed key.
+        repo: RepoSlug,
+        /// The PR (or, for an epic's action, the epic) of the claimed key.
+        pr: u64,
+        /// Why it does not read as a signal.
+        source: serde_json::Error,
     },
     /// A stored value this binary cannot read back.
     #[error(

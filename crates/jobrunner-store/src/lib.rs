@@ -1,10 +1,12 @@
 //! The state store of a core-ide node: the only crate that speaks SQL.
 //!
-//! A node keeps here what must outlive a cycle or a restart: the idempotency ledger (each
-//! action key claimed once, then confirmed or released: [`ledger`]), the ETag cache that makes
-//! an idle cycle free ([`etags`]), the structural state last seen per PR, the count of fix
-//! commands sent without progress ([`fix_commands`]), cycle records ([`cycles`]) and the node's
-//! identity ([`identity`]). The [`Store`] trait is the port, with two implementations:
+//! A node keeps here what must outlive a cycle or a restart, one trait per concern: the
+//! idempotency ledger (each action key claimed once, then confirmed or released, and the
+//! signal each claim was decided on: [`Ledger`]), the snapshots a source keeps so an idle
+//! cycle is free ([`SnapshotCache`]), the count of fix commands sent without progress
+//! ([`FixCounts`]), what waiting PRs wait on ([`Waits`]), cycle records ([`CycleLog`]) and the
+//! node's identity ([`Identity`]). [`Store`] is all of them at once, the port the runner
+//! holds, with two implementations:
 //! - [`SqliteStore`], the embedded store of a single node at `<data_dir>/state.db`;
 //! - [`PgStore`], a fleet node's store in the PostgreSQL database all nodes share
 //!   (`CORE_DATABASE_URL`): same tables, same statements, same meaning, and the ledger's
@@ -21,10 +23,11 @@
 //!
 //! # Written for SQLite and PostgreSQL
 //!
-//! Both stores run one implementation of [`Store`] (the private `shared` module) over tables
-//! with the same definition (each database has its own migration sequence, PostgreSQL's first
-//! migration being SQLite's schema statement for statement), so it is written in the SQL the
-//! two share:
+//! Each concern is implemented once for both stores, in its module beside its statements, over
+//! a private `Backend` trait each store implements in a few lines (run a statement, map its
+//! failure). The tables have the same definition in both databases (each has its own migration
+//! sequence, PostgreSQL's first migration being SQLite's schema statement for statement), so
+//! the statements are written in the SQL the two share:
 //! - binds are `$1`-style (SQLite accepts `$N` and sqlx-sqlite binds it by number);
 //! - columns are TEXT and BIGINT only: timestamps are fixed-width RFC 3339 UTC text with
 //!   microseconds (text order is time order), JSON is text, unsigned counts are checked into
@@ -49,7 +52,6 @@
 mod columns;
 pub mod cycles;
 mod error;
-pub mod etags;
 pub mod fix_commands;
 pub mod fleet;
 pub mod identity;
@@ -58,24 +60,24 @@ mod lock;
 mod migrations;
 mod postgres;
 mod postgres_url;
-mod pr_states;
 pub mod pr_waits;
-mod shared;
+pub mod snapshots;
 mod sqlite;
+mod statement;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
-pub use cycles::{CycleEnd, CycleOutcome, CycleRecord};
+pub use cycles::{CycleEnd, CycleLog, CycleOutcome, CycleRecord};
 pub use error::{DatabaseCause, StoreError};
-pub use etags::CachedEtag;
-pub use fix_commands::FixCommands;
+pub use fix_commands::{FixCommands, FixCounts};
 pub use fleet::{CLOCK_SKEW_BOUND, FleetMember, FleetStore, RepoLease};
-pub use identity::NodeRecord;
-pub use ledger::{Claim, KeyStatus, Outcome, RefusedAction};
+pub use identity::{Identity, NodeRecord};
+pub use ledger::{Claim, KeyStatus, Ledger, Outcome, RefusedAction};
 pub use lock::{DataDirLock, LOCK_FILE};
 pub use migrations::{POSTGRES_SCHEMA_VERSION, SCHEMA_VERSION};
 pub use postgres::PgStore;
-pub use pr_waits::PrWait;
+pub use pr_waits::{PrWait, Waits};
+pub use snapshots::SnapshotCache;
 pub use sqlite::{STATE_DB_FILE, SqliteStore};
 pub use store::Store;

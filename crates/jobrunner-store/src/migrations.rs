@@ -25,6 +25,7 @@ type Sequence = &'static [(i64, &'static str, &'static str)];
 const SQLITE: Sequence = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "escalation", include_str!("../migrations/0002_escalation.sql")),
+    (3, "source snapshots", include_str!("../migrations/0003_source_snapshots.sql")),
 ];
 
 /// The PostgreSQL migrations.
@@ -33,6 +34,7 @@ const POSTGRES: Sequence = &[
     (2, "fleet", include_str!("../migrations/postgres/0002_fleet.sql")),
     (3, "member host and skew", include_str!("../migrations/postgres/0003_member_host_and_skew.sql")),
     (4, "escalation", include_str!("../migrations/postgres/0004_escalation.sql")),
+    (5, "source snapshots", include_str!("../migrations/postgres/0005_source_snapshots.sql")),
 ];
 
 /// The highest SQLite schema version this binary knows. A database above it was written by a
@@ -65,14 +67,24 @@ impl MigrationSource<'static> for Embedded {
     }
 }
 
-/// The tables a SQLite store at schema `version` has: every `CREATE TABLE` of its migrations.
-/// A store missing one of them is damaged (a table dropped by hand, a partial restore).
+/// The tables a SQLite store at schema `version` has: every `CREATE TABLE` of its migrations
+/// not dropped by a later one. A store missing one of them is damaged (a table dropped by
+/// hand, a partial restore).
 pub(crate) fn sqlite_tables(version: i64) -> Vec<&'static str> {
-    SQLITE
-        .iter()
-        .filter(|(v, _, _)| *v <= version)
-        .flat_map(|(_, _, sql)| sql.split("CREATE TABLE ").skip(1))
-        .filter_map(|rest| rest.split(|c: char| c.is_whitespace() || c == '(').next())
+    let mut tables = Vec::new();
+    for (_, _, sql) in SQLITE.iter().filter(|(v, _, _)| *v <= version) {
+        tables.extend(tables_after(sql, "CREATE TABLE "));
+        let dropped = tables_after(sql, "DROP TABLE ");
+        tables.retain(|table| !dropped.contains(table));
+    }
+    tables
+}
+
+/// The table named after each `statement` (`CREATE TABLE `, `DROP TABLE `) in `sql`.
+fn tables_after(sql: &'static str, statement: &str) -> Vec<&'static str> {
+    sql.split(statement)
+        .skip(1)
+        .filter_map(|rest| rest.split(|c: char| c.is_whitespace() || c == '(' || c == ';').next())
         .filter(|name| !name.is_empty())
         .collect()
 }
@@ -96,6 +108,21 @@ mod tests {
     fn the_tables_of_the_first_schema_are_read_from_its_migration() {
         assert_eq!(sqlite_tables(1), ["nodes", "ledger", "etags", "pr_states", "fix_commands", "cycles"]);
         assert!(sqlite_tables(0).is_empty());
+    }
+
+    #[test]
+    fn a_table_a_later_migration_drops_is_no_longer_expected() {
+        let tables = sqlite_tables(3);
+        assert!(!tables.contains(&"etags"), "{tables:?}");
+        assert_eq!(tables.iter().filter(|table| **table == "source_snapshots").count(), 1, "{tables:?}");
+    }
+
+    #[test]
+    fn later_migrations_are_the_same_statements_in_both_databases() {
+        // Escalation and the snapshot cache change the tables the two stores share.
+        for (sqlite, postgres) in [(1, 3), (2, 4)] {
+            assert_eq!(statements(SQLITE[sqlite].2), statements(POSTGRES[postgres].2));
+        }
     }
 
     #[test]

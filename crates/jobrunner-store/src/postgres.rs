@@ -1,7 +1,7 @@
 //! [`PgStore`]: the store of a fleet's node, in a PostgreSQL database all nodes share.
 //!
 //! The [`Store`](crate::Store) half runs the same statements as [`SqliteStore`] over the same
-//! tables (see [`shared`](crate::shared)); the [`FleetStore`] half adds membership and repo
+//! tables, through this module's `impl Backend`; the [`FleetStore`] half adds membership and repo
 //! leases. Opening checks before it changes anything, as with SQLite: a database of something
 //! else, or one migrated by a newer core-ide, is an error and is left as it was. The URL is only
 //! ever shown with its password replaced by `***`.
@@ -17,7 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use jobrunner_core::{ActionKey, NodeId, RepoSlug};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection};
 
 use crate::columns::{parse_node, parse_timestamp, timestamp};
@@ -25,6 +25,7 @@ use crate::fleet::{self, FleetMember, FleetStore, LeaseRow, RepoLease, micros, p
 use crate::ledger::KeyColumns;
 use crate::migrations::{POSTGRES_SCHEMA_VERSION, postgres_migrator};
 use crate::postgres_url::{redact, scrub, scrubbed, secrets};
+use crate::statement::{Backend, SharedRow, Statement};
 use crate::{StoreError, identity};
 
 /// Connections per node: the runner issues one statement at a time, the heartbeat another.
@@ -188,7 +189,7 @@ impl PgStore {
     }
 
     /// Maps a failed statement to [`StoreError::Postgres`] naming what the store was doing.
-    #[allow(clippy::unused_self)] // The shared `Store` implementation calls it on every store.
+    #[allow(clippy::unused_self)] // Called like SQLite's, which needs its path.
     fn failed(&self, operation: &'static str) -> impl Fn(sqlx::Error) -> StoreError + 'static {
         move |error| {
             if connection_lost(&error) {
@@ -218,7 +219,49 @@ impl PgStore {
     }
 }
 
-crate::shared::impl_store!(PgStore, sqlx::postgres::PgRow);
+#[async_trait]
+impl Backend for PgStore {
+    fn node_id(&self) -> &NodeId {
+        &self.node
+    }
+
+    async fn execute(&self, operation: &'static str, statement: Statement) -> Result<u64, StoreError> {
+        let failed = self.failed(operation);
+        let (sql, arguments) = statement.into_parts::<PgArguments>().map_err(&failed)?;
+        let done = sqlx::query_with(sql, arguments).execute(&self.pool).await.map_err(failed)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn fetch_one<R: SharedRow>(
+        &self,
+        operation: &'static str,
+        statement: Statement,
+    ) -> Result<R, StoreError> {
+        let failed = self.failed(operation);
+        let (sql, arguments) = statement.into_parts::<PgArguments>().map_err(&failed)?;
+        sqlx::query_as_with(sql, arguments).fetch_one(&self.pool).await.map_err(failed)
+    }
+
+    async fn fetch_optional<R: SharedRow>(
+        &self,
+        operation: &'static str,
+        statement: Statement,
+    ) -> Result<Option<R>, StoreError> {
+        let failed = self.failed(operation);
+        let (sql, arguments) = statement.into_parts::<PgArguments>().map_err(&failed)?;
+        sqlx::query_as_with(sql, arguments).fetch_optional(&self.pool).await.map_err(failed)
+    }
+
+    async fn fetch_all<R: SharedRow>(
+        &self,
+        operation: &'static str,
+        statement: Statement,
+    ) -> Result<Vec<R>, StoreError> {
+        let failed = self.failed(operation);
+        let (sql, arguments) = statement.into_parts::<PgArguments>().map_err(&failed)?;
+        sqlx::query_as_with(sql, arguments).fetch_all(&self.pool).await.map_err(failed)
+    }
+}
 
 #[async_trait]
 impl FleetStore for PgStore {

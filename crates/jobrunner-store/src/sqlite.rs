@@ -9,14 +9,17 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use jobrunner_core::NodeId;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 
 use crate::columns::{parse_node, timestamp};
 use crate::migrations::{SCHEMA_VERSION, migrator, sqlite_tables};
+use crate::statement::{Backend, SharedRow, Statement};
 use crate::{DataDirLock, StoreError, identity};
 
 /// The database file inside the data directory.
@@ -193,7 +196,49 @@ impl SqliteStore {
     }
 }
 
-crate::shared::impl_store!(SqliteStore, sqlx::sqlite::SqliteRow);
+#[async_trait]
+impl Backend for SqliteStore {
+    fn node_id(&self) -> &NodeId {
+        &self.node
+    }
+
+    async fn execute(&self, operation: &'static str, statement: Statement) -> Result<u64, StoreError> {
+        let failed = self.failed(operation);
+        let (sql, arguments) = statement.into_parts::<SqliteArguments<'static>>().map_err(&failed)?;
+        let done = sqlx::query_with(sql, arguments).execute(&self.pool).await.map_err(failed)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn fetch_one<R: SharedRow>(
+        &self,
+        operation: &'static str,
+        statement: Statement,
+    ) -> Result<R, StoreError> {
+        let failed = self.failed(operation);
+        let (sql, arguments) = statement.into_parts::<SqliteArguments<'static>>().map_err(&failed)?;
+        sqlx::query_as_with(sql, arguments).fetch_one(&self.pool).await.map_err(failed)
+    }
+
+    async fn fetch_optional<R: SharedRow>(
+        &self,
+        operation: &'static str,
+        statement: Statement,
+    ) -> Result<Option<R>, StoreError> {
+        let failed = self.failed(operation);
+        let (sql, arguments) = statement.into_parts::<SqliteArguments<'static>>().map_err(&failed)?;
+        sqlx::query_as_with(sql, arguments).fetch_optional(&self.pool).await.map_err(failed)
+    }
+
+    async fn fetch_all<R: SharedRow>(
+        &self,
+        operation: &'static str,
+        statement: Statement,
+    ) -> Result<Vec<R>, StoreError> {
+        let failed = self.failed(operation);
+        let (sql, arguments) = statement.into_parts::<SqliteArguments<'static>>().map_err(&failed)?;
+        sqlx::query_as_with(sql, arguments).fetch_all(&self.pool).await.map_err(failed)
+    }
+}
 
 fn create_data_dir(dir: &Path) -> Result<(), StoreError> {
     let mut builder = std::fs::DirBuilder::new();

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use jobrunner_core::{NodeId, RepoSlug};
 use jobrunner_store::testing::{OwnServer, TestDatabase};
-use jobrunner_store::{FleetStore, PgStore, Store, StoreError};
+use jobrunner_store::{FleetStore, Identity, Ledger, PgStore, StoreError};
 
 /// Long enough that nothing expires during a test that does not wait for it.
 const LONG: Duration = Duration::from_secs(600);

@@ -15,11 +15,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use jobrunner_core::{ActionKey, CommitSha, FailureClass, NodeId, RepoSlug};
+use jobrunner_core::{ActionKey, CommitSha, FailureClass, NodeId, PipelineSignal, RepoSlug};
 use jobrunner_store::testing::TestDatabase;
 use jobrunner_store::{
-    CachedEtag, Claim, CycleEnd, CycleOutcome, KeyStatus, Outcome, POSTGRES_SCHEMA_VERSION, PgStore,
-    SCHEMA_VERSION, STATE_DB_FILE, SqliteStore, Store, StoreError,
+    Claim, CycleEnd, CycleLog, CycleOutcome, Identity, KeyStatus, Ledger, Outcome, POSTGRES_SCHEMA_VERSION,
+    PgStore, SCHEMA_VERSION, STATE_DB_FILE, SqliteStore, Store, StoreError,
 };
 use serde_json::json;
 
@@ -93,6 +93,60 @@ impl Db {
             Self::Sqlite(dir) => Opened::Sqlite(open(dir.path()).await),
             Self::Postgres(database) => {
                 Opened::Postgres(PgStore::connect(database.url(), &node("node-a")).await.unwrap())
+            }
+        }
+    }
+
+    /// Runs `sql` on the database on a connection of the test's own, as an older core-ide or
+    /// a person would.
+    async fn write_behind_the_store(&self, sql: &'static str) {
+        match self {
+            Self::Sqlite(dir) => {
+                let options =
+                    sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join(STATE_DB_FILE));
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            Self::Postgres(database) => {
+                let pool = sqlx::PgPool::connect(database.url()).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
+    }
+
+    /// Migrates the fresh database as an older release left it, one that knew the migrations
+    /// up to SQLite `sqlite` / PostgreSQL `postgres`: this crate's migration files up to there,
+    /// applied by sqlx as the embedded ones are (same checksums).
+    async fn migrate_as_an_older_release(&self, sqlite: i64, postgres: i64) {
+        let (dir, last) = match self {
+            Self::Sqlite(_) => ("migrations", sqlite),
+            Self::Postgres(_) => ("migrations/postgres", postgres),
+        };
+        let older = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            let version = name.split('_').next().and_then(|version| version.parse::<i64>().ok());
+            if version.is_some_and(|version| version <= last) {
+                std::fs::copy(&path, older.path().join(name)).unwrap();
+            }
+        }
+        let migrator = sqlx::migrate::Migrator::new(older.path()).await.unwrap();
+        match self {
+            Self::Sqlite(data) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(data.path().join(STATE_DB_FILE))
+                    .create_if_missing(true);
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                migrator.run(&pool).await.unwrap();
+                close_checkpointed(pool).await;
+            }
+            Self::Postgres(database) => {
+                let pool = sqlx::PgPool::connect(database.url()).await.unwrap();
+                migrator.run(&pool).await.unwrap();
+                pool.close().await;
             }
         }
     }
@@ -175,8 +229,10 @@ both_stores!(
     progress_gives_the_agent_its_full_budget_again,
     commands_on_a_head_count_from_one_on_each_new_head,
     a_wait_keeps_its_start_until_it_is_replaced_or_cleared,
-    etags_read_back_as_stored_and_a_put_replaces_the_entry,
-    pr_state_reads_back_as_stored_and_a_put_replaces_it,
+    snapshots_read_back_as_kept_and_a_later_one_replaces_the_first,
+    an_etag_cache_entry_of_an_older_release_reads_back_as_a_snapshot,
+    the_claimed_signal_reads_back_as_kept_and_a_later_claim_replaces_it,
+    a_claimed_signal_no_longer_readable_is_an_error_naming_the_pr_until_replaced,
     cycle_numbers_increase_across_restarts_and_records_keep_their_end,
     cycles_are_numbered_per_node,
     a_cycle_ends_once_and_only_after_it_started,
@@ -391,28 +447,80 @@ async fn a_wait_keeps_its_start_until_it_is_replaced_or_cleared(db: Db) {
 
 // Caches.
 
-async fn etags_read_back_as_stored_and_a_put_replaces_the_entry(db: Db) {
+async fn snapshots_read_back_as_kept_and_a_later_one_replaces_the_first(db: Db) {
     let store = db.open().await;
-    let url = "repos/octo/app/pulls?state=open&page=1";
-    assert_eq!(store.etag(url).await.unwrap(), None);
-    let first = CachedEtag { etag: "W/\"a1\"".into(), payload: json!({"prs": [7, 8], "next": null}) };
-    store.put_etag(url, &first).await.unwrap();
-    assert_eq!(store.etag(url).await.unwrap(), Some(first));
-    let second = CachedEtag { etag: "W/\"b2\"".into(), payload: json!({"prs": [7], "next": "page=2"}) };
-    store.put_etag(url, &second).await.unwrap();
+    let key = "github/octo/app";
+    assert_eq!(store.snapshot(key).await.unwrap(), None);
+    store.keep_snapshot(key, &json!({"prs": [7, 8], "etag": "W/\"a1\""})).await.unwrap();
+    assert_eq!(store.snapshot(key).await.unwrap(), Some(json!({"prs": [7, 8], "etag": "W/\"a1\""})));
+    store.keep_snapshot(key, &json!({"prs": [7], "etag": "W/\"b2\""})).await.unwrap();
     store.close().await;
 
     let store = db.open().await;
-    assert_eq!(store.etag(url).await.unwrap(), Some(second));
+    assert_eq!(store.snapshot(key).await.unwrap(), Some(json!({"prs": [7], "etag": "W/\"b2\""})));
 }
 
-async fn pr_state_reads_back_as_stored_and_a_put_replaces_it(db: Db) {
+async fn an_etag_cache_entry_of_an_older_release_reads_back_as_a_snapshot(db: Db) {
+    // The last schema with the `etags` table: SQLite 2, PostgreSQL 4.
+    db.migrate_as_an_older_release(2, 4).await;
+    db.write_behind_the_store(
+        r#"INSERT INTO etags (cache_key, etag, payload) VALUES ('github/octo/app', '', '{"prs": [7]}')"#,
+    )
+    .await;
     let store = db.open().await;
-    assert_eq!(store.pr_state(&repo(), 7).await.unwrap(), None);
-    store.put_pr_state(&repo(), 7, &json!({"head": "a", "threads": 2})).await.unwrap();
-    store.put_pr_state(&repo(), 7, &json!({"head": "b", "threads": 0})).await.unwrap();
-    assert_eq!(store.pr_state(&repo(), 7).await.unwrap(), Some(json!({"head": "b", "threads": 0})));
-    assert_eq!(store.pr_state(&repo(), 8).await.unwrap(), None);
+    assert_eq!(store.schema_version().await.unwrap(), db.schema_version(), "migrated");
+    assert_eq!(store.snapshot("github/octo/app").await.unwrap(), Some(json!({"prs": [7]})));
+}
+
+// Claimed signals.
+
+/// The signal of PR 7 on head `a` with `threads` review threads, as a claim keeps it.
+fn signal(threads: u32) -> PipelineSignal {
+    serde_json::from_value(json!({
+        "repo_owner": "octo", "repo_name": "app", "epic_number": 1, "child_number": 3,
+        "pr_number": 7, "pr_state": "OPEN", "is_draft": false, "mergeable": "MERGEABLE",
+        "check_status": "SUCCESS", "threads_total": threads, "threads_resolved": 0,
+        "last_commit_sha": "a".repeat(40), "last_commit_at": "2026-11-21T09:00:00Z",
+        "last_review_at": null, "child_open": true, "parent_ticked": false,
+        "auto_merge_enabled": false, "has_fix_commit_after_review": false
+    }))
+    .unwrap()
+}
+
+async fn the_claimed_signal_reads_back_as_kept_and_a_later_claim_replaces_it(db: Db) {
+    let store = db.open().await;
+    assert_eq!(store.claimed_signal(&repo(), 7).await.unwrap(), None);
+    store.keep_claimed_signal(&repo(), 7, &signal(2)).await.unwrap();
+    store.keep_claimed_signal(&repo(), 7, &signal(0)).await.unwrap();
+    store.close().await;
+
+    let store = db.open().await;
+    assert_eq!(store.claimed_signal(&repo(), 7).await.unwrap(), Some(signal(0)), "kept across restarts");
+    assert_eq!(store.claimed_signal(&repo(), 8).await.unwrap(), None);
+}
+
+async fn a_claimed_signal_no_longer_readable_is_an_error_naming_the_pr_until_replaced(db: Db) {
+    let store = db.open().await;
+    // What an older core-ide kept before the signal took its current shape.
+    db.write_behind_the_store(
+        r#"INSERT INTO pr_states (repo, pr, state) VALUES ('octo/app', 7, '{"head": "a"}')"#,
+    )
+    .await;
+    let error = store.claimed_signal(&repo(), 7).await.unwrap_err();
+    assert!(
+        matches!(&error, StoreError::ClaimedSignalUnreadable { repo: r, pr: 7, .. } if *r == repo()),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().starts_with("the signal kept when octo/app#7 was last claimed is unreadable ("),
+        "{error}"
+    );
+    store.keep_claimed_signal(&repo(), 7, &signal(0)).await.unwrap();
+    assert_eq!(
+        store.claimed_signal(&repo(), 7).await.unwrap(),
+        Some(signal(0)),
+        "replaced at the next claim"
+    );
 }
 
 // Cycles.
@@ -612,7 +720,12 @@ async fn a_store_missing_a_table_is_refused_at_start_and_left_untouched() {
 
     let error = SqliteStore::open(dir.path(), &node("node-a")).await.unwrap_err();
     assert!(matches!(&error, StoreError::Corrupt { .. }), "{error:?}");
-    assert!(error.to_string().contains("schema version 2 without its table(s) fix_commands"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("schema version {SCHEMA_VERSION} without its table(s) fix_commands")),
+        "{error}"
+    );
     assert!(std::fs::read(&path).unwrap() == before, "not a byte changed");
 }
 

@@ -179,7 +179,7 @@ async fn a_claim_left_by_a_crash_is_performed_when_its_effect_is_not_visible() {
 async fn crash_after_claiming(fixture: &mut Fixture, signal: &jobrunner_core::PipelineSignal) -> ActionKey {
     let key = dispatcher(&HandlerSettings::default(), &HANDLER_NAMES).unwrap().decide(signal).key.unwrap();
     fixture.store.start_cycle(&crate::fixture::node(), chrono::Utc::now()).await.unwrap();
-    fixture.store.put_pr_state(&key.repo, key.pr, &serde_json::to_value(signal).unwrap()).await.unwrap();
+    fixture.store.keep_claimed_signal(&key.repo, key.pr, signal).await.unwrap();
     fixture.store.claim(&key, &crate::fixture::node(), chrono::Utc::now()).await.unwrap();
     key
 }

@@ -15,7 +15,7 @@ use jobrunner_status::{
     gather,
 };
 use jobrunner_store::testing::{TestDatabase, with_password};
-use jobrunner_store::{CycleEnd, CycleOutcome, FleetStore, PgStore, Store};
+use jobrunner_store::{CycleEnd, CycleLog, CycleOutcome, FleetStore, PgStore};
 
 use crate::support::{findings, message};
 

@@ -6,7 +6,7 @@ use jobrunner_config::{ConfigArgs, Source};
 use jobrunner_core::NodeId;
 use jobrunner_status::systemd::{UNIT_DIRS, UNIT_NAME};
 use jobrunner_status::{FileState, GatherOptions, KnownVar, StatusError, StoreSnapshot, gather};
-use jobrunner_store::{SqliteStore, Store};
+use jobrunner_store::{CycleLog, SqliteStore};
 
 use crate::support::now;
 
