@@ -20,6 +20,7 @@ pub mod checklist;
 pub mod crash_point;
 mod dispatcher;
 mod epic;
+mod epic_kind;
 mod failure;
 mod forge;
 mod handler;
@@ -31,7 +32,8 @@ mod source;
 
 pub use body_edit::{BodyChange, BodyEdit, GuardedEdit};
 pub use dispatcher::{Decision, Dispatcher};
-pub use epic::{EpicKind, epic_of_variant};
+pub use epic::epic_of_variant;
+pub use epic_kind::EpicKind;
 pub use failure::FailureClass;
 pub use forge::{Forge, ForgeError};
 pub use handler::{ActionId, ActionKey, ActionResult, JobHandler, Match, MergeMethod, Settle};
