@@ -33,7 +33,7 @@ impl StatusCheckRollup {
     }
 
     async fn state(&self) -> StatusState {
-        checks::rollup(&self.checks).unwrap_or(crate::model::CheckState::Success).into()
+        checks::rollup(&self.checks).unwrap_or(crate::checks::CheckState::Success).into()
     }
 
     async fn contexts(

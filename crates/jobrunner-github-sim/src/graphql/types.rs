@@ -19,10 +19,10 @@ use super::enums::{
 use super::scalars::{DateTime, GitObjectId, Uri};
 use crate::accounting::RateSnapshot;
 use crate::checks::NamedCheck;
-use crate::clock::LogicalClock;
+use crate::clock::{LogicalClock, Timestamp};
 use crate::ids;
 use crate::merge_state::{merge_status, review_decision};
-use crate::model::{self, Repo, Timestamp};
+use crate::model::{self, Repo};
 use crate::shared::Shared;
 
 /// What one GraphQL request knows beyond the state: its cost and budget, and faults.
@@ -523,7 +523,7 @@ pub(crate) struct AutoMergeRequest {
 pub(crate) struct MergeQueueEntry {
     pub(crate) repo: u64,
     pub(crate) number: u64,
-    pub(crate) entry: crate::merge_queue::QueueEntry,
+    pub(crate) entry: crate::model::QueueEntry,
     pub(crate) position: usize,
 }
 
