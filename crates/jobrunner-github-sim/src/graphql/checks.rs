@@ -5,8 +5,8 @@
 use async_graphql::{Context, ID, Object, Result, Union};
 
 use super::connection::{PageArgs, connection, paginate};
+use super::context::shared;
 use super::enums::{CheckConclusionState, CheckStatusState, StatusState, check_run_status};
-use super::types::shared;
 use crate::checks::{self, CheckKind, NamedCheck};
 use crate::ids::{self, NodeRef};
 
