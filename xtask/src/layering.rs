@@ -101,12 +101,18 @@ pub(crate) struct Package {
     pub(crate) dependencies: Vec<Dependency>,
 }
 
-/// Prints every violation in the workspace, one per line, and fails if there is any.
+/// Prints every violation in the workspace, one per line, and fails if there is any: crate
+/// dependencies outside the table, and import circles between a library crate's modules.
 pub(crate) fn check(root: &Path) -> Result<()> {
     let packages = workspace_packages(root)?;
-    let found = violations(&packages);
+    let mut found = violations(&packages);
+    found.extend(crate::modules::violations(root)?);
     if found.is_empty() {
-        println!("layering: {} workspace crates respect the table in xtask/src/layering.rs", packages.len());
+        println!(
+            "layering: {} workspace crates respect the table in xtask/src/layering.rs, and no library \
+             crate's modules import each other in a circle",
+            packages.len()
+        );
         return Ok(());
     }
     for violation in &found {

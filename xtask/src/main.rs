@@ -8,6 +8,7 @@ mod cmd;
 mod coverage;
 mod fuzz;
 mod layering;
+mod modules;
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +20,8 @@ Usage: cargo xtask <command> [args...]
 Commands:
   ci [step...]        run the CI steps fmt, clippy, layering, test and doc in that order,
                       stopping at the first failure; name steps to run only those
-  layering            check crate dependencies against the table in xtask/src/layering.rs
+  layering            check crate dependencies against the table in xtask/src/layering.rs,
+                      and that no library crate's modules import each other in a circle
   coverage [args...]  line coverage with cargo-tarpaulin (installed if missing);
                       extra args are passed to tarpaulin
   bench [name...]     run the benchmarks (github: API points per cycle against the

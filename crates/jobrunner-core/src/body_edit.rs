@@ -32,7 +32,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::failure::FailureClass;
-use crate::forge::ForgeError;
+use crate::forge_error::ForgeError;
 use crate::names::{BodyDigest, RepoSlug};
 
 impl BodyDigest {

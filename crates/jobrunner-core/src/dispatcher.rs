@@ -201,7 +201,7 @@ fn idle_summary(signal: &PipelineSignal) -> String {
     match signal.pr_state {
         PrState::Closed => "PR closed without merge: nothing to do".to_owned(),
         PrState::Merged if !signal.in_epic() => "PR merged outside any epic: nothing to do".to_owned(),
-        PrState::Merged if signal.epic_kind == crate::epic::EpicKind::SubIssue => {
+        PrState::Merged if signal.epic_kind == crate::epic_kind::EpicKind::SubIssue => {
             "flow complete: PR merged, sub-issue closed".to_owned()
         }
         PrState::Merged => "flow complete: PR merged, epic ticked, child closed".to_owned(),

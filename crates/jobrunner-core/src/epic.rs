@@ -1,37 +1,11 @@
-//! How a signal's child belongs to its epic, and the one place the epic and child are written
-//! into an action key.
+//! Where a signal's epic lives, and the one place the epic and child are written into an
+//! action key (and read back from one).
 //!
-//! An epic names a child in one of two ways: a task-list item of its body (`- [ ] #7`, or
-//! `- [ ] owner/other#7` for a child in another repository), which `tick_parent` ticks; or a
-//! GitHub sub-issue (`Issue.parent`), which has no box. The PR always lives in the child's
-//! repository (it closes the child through `closingIssuesReferences`); the epic may live in
-//! another one.
-
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+//! The PR always lives in the child's repository (it closes the child through
+//! `closingIssuesReferences`); the epic may live in another one.
 
 use crate::names::RepoSlug;
 use crate::signal::PipelineSignal;
-
-/// How the signal's child belongs to its epic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum EpicKind {
-    /// A task-list item of the epic's body: its box is ticked once the PR merged. The default,
-    /// for signals that do not say.
-    #[default]
-    Checklist,
-    /// A GitHub sub-issue of the epic (`Issue.parent`): no box to tick.
-    SubIssue,
-}
-
-impl EpicKind {
-    /// True for [`EpicKind::Checklist`] (serde's test for leaving the default out).
-    #[must_use]
-    pub fn is_checklist(&self) -> bool {
-        *self == Self::Checklist
-    }
-}
 
 impl PipelineSignal {
     /// The repository holding the epic: `epic_repo_owner`/`epic_repo_name` when the source

@@ -3,30 +3,9 @@
 use async_trait::async_trait;
 
 use crate::body_edit::{BodyChange, BodyEdit, GuardedEdit};
-use crate::failure::FailureClass;
-use crate::handler::MergeMethod;
+use crate::forge_error::ForgeError;
+use crate::merge_method::MergeMethod;
 use crate::names::{BodyDigest, CommitSha, RepoSlug, ThreadId};
-
-/// A failed forge operation: which one, its class, and a detail free of tokens and forge text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{operation} failed ({class}): {detail}")]
-pub struct ForgeError {
-    /// The port operation that failed (`mark_ready_for_review`, `comment`, ...).
-    pub operation: &'static str,
-    /// What kind of failure it was.
-    pub class: FailureClass,
-    /// A short structural description: status code, endpoint, ids. Never a token, never a
-    /// body or message written on the forge.
-    pub detail: String,
-}
-
-impl ForgeError {
-    /// An error of a known class.
-    #[must_use]
-    pub fn new(operation: &'static str, class: FailureClass, detail: impl Into<String>) -> Self {
-        Self { operation, class, detail: detail.into() }
-    }
-}
 
 /// Mutations (and the one read they need) that handlers perform on a forge.
 ///
@@ -83,7 +62,7 @@ pub trait Forge: Send + Sync {
     /// Rewrites an issue's body with `edit`, guarded against a person's edit (see
     /// [`GuardedEdit`]): the body is read again right before the write and must still be the
     /// one whose digest is `decided`; after the write it is read back and must be what was
-    /// written. Either failing is a [`FailureClass::Conflict`]. `Ok(None)` when `edit` found
+    /// written. Either failing is a [`FailureClass::Conflict`](crate::FailureClass::Conflict). `Ok(None)` when `edit` found
     /// nothing to write. Implementations hold back their other mutations meanwhile; this
     /// default, for forges without a mutation gate, runs the same steps.
     async fn edit_issue_body_guarded(

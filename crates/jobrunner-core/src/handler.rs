@@ -1,60 +1,16 @@
 //! The handler contract: decide from a signal, then act through the forge.
 
 use std::fmt;
-use std::str::FromStr;
 
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::body_edit::BodyChange;
-use crate::forge::{Forge, ForgeError};
+use crate::forge::Forge;
+use crate::forge_error::ForgeError;
 use crate::names::{CommitSha, RepoSlug};
 use crate::signal::{PipelineSignal, WaitingOn};
-
-/// How auto-merge merges, spelled as GraphQL `PullRequestMergeMethod`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum MergeMethod {
-    /// A merge commit.
-    Merge,
-    /// One squashed commit: the default, since agent PRs carry many small fix commits.
-    #[default]
-    Squash,
-    /// Rebased commits.
-    Rebase,
-}
-
-impl MergeMethod {
-    /// The GraphQL spelling.
-    #[must_use]
-    pub fn as_graphql(self) -> &'static str {
-        match self {
-            Self::Merge => "MERGE",
-            Self::Squash => "SQUASH",
-            Self::Rebase => "REBASE",
-        }
-    }
-}
-
-impl fmt::Display for MergeMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.as_graphql().to_ascii_lowercase())
-    }
-}
-
-impl FromStr for MergeMethod {
-    type Err = String;
-
-    fn from_str(value: &str) -> Result<Self, String> {
-        match value.to_ascii_lowercase().as_str() {
-            "merge" => Ok(Self::Merge),
-            "squash" => Ok(Self::Squash),
-            "rebase" => Ok(Self::Rebase),
-            _ => Err("one of merge, squash, rebase".to_owned()),
-        }
-    }
-}
 
 /// What an action is: the handler that performs it and, when one handler has several rules,
 /// which rule (`send_fix_command` / `review`). Stored and journaled as `handler/variant`.

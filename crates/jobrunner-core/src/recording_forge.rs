@@ -6,8 +6,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::failure::FailureClass;
-use crate::forge::{Forge, ForgeError};
-use crate::handler::MergeMethod;
+use crate::forge::Forge;
+use crate::forge_error::ForgeError;
+use crate::merge_method::MergeMethod;
 use crate::names::{CommitSha, RepoSlug, ThreadId};
 
 /// One call made on a [`RecordingForge`].

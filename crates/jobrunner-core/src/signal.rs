@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::epic::EpicKind;
+use crate::epic_kind::EpicKind;
 use crate::names::{BodyDigest, CommitSha, RepoName, RepoOwner, RepoSlug, ThreadId};
 
 /// State of a pull request, spelled as GitHub's GraphQL `PullRequestState`.

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::forge::ForgeError;
+use crate::forge_error::ForgeError;
 use crate::handler::ActionResult;
 use crate::names::RepoSlug;
 use crate::signal::PipelineSignal;

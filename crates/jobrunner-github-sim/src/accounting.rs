@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::model::Timestamp;
+use crate::clock::Timestamp;
 
 /// The budgets the simulator enforces. `Default` is GitHub's published numbers for a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

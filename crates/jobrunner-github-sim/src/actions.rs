@@ -2,8 +2,9 @@
 //! state the way GitHub applies them. Each returns the [`MutationRecord`]s to log.
 
 use crate::accounting::{MutationKind, MutationRecord};
+use crate::clock::Timestamp;
 use crate::error::ApiError;
-use crate::model::{Comment, IssueState, PrState, StateReason, Timestamp};
+use crate::model::{Comment, IssueState, PrState, StateReason};
 use crate::state::SimState;
 
 /// A REST `PATCH …/issues/{n}`: only the fields present change.

@@ -3,7 +3,20 @@
 //! and rolls them up into one `StatusCheckRollup` state; a commit with neither has no rollup
 //! at all (`statusCheckRollup: null`), which is how a repository without CI looks.
 
-use crate::model::CheckState;
+/// The state of the checks on one commit, as GitHub's `StatusState` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckState {
+    /// A check errored.
+    Error,
+    /// A required status is expected but has not been reported.
+    Expected,
+    /// A check failed.
+    Failure,
+    /// Checks are still running.
+    Pending,
+    /// Every check passed.
+    Success,
+}
 
 /// The name of the one check the single-state builders (`PrSpec::checks`,
 /// `SimState::checks_finish`) model.

@@ -5,9 +5,10 @@
 //! identical and still orders events the way they happened. Rate-limit windows and
 //! `retry-after` are not on this clock: they use real time (see [`crate::accounting`]).
 
-use chrono::{TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
-use crate::model::Timestamp;
+/// A point in the simulator's logical time.
+pub type Timestamp = DateTime<Utc>;
 
 /// A clock that moves only when the state changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

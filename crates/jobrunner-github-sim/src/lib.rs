@@ -104,15 +104,15 @@ mod state;
 mod sub_issues;
 
 pub use accounting::{Counters, Limits, MutationKind, MutationRecord};
-pub use checks::{CheckKind, LEGACY_CHECK, NamedCheck};
-pub use clock::LogicalClock;
+pub use checks::{CheckKind, CheckState, LEGACY_CHECK, NamedCheck};
+pub use clock::{LogicalClock, Timestamp};
 pub use faults::{Fault, FaultRule, RequestMatcher, Trigger};
 pub use hooks::{HookStep, StateHook};
-pub use merge_queue::{QueueEntry, QueueRun, QueueState};
+pub use merge_queue::QueueRun;
 pub use merge_state::{MergeStatus, ReviewDecision, is_behind, merge_status, review_decision};
 pub use model::{
-    AutoMerge, CheckState, Comment, Commit, Issue, IssueState, MergeMethod, PrState, PullRequest, Repo,
-    Review, ReviewComment, ReviewState, ReviewThread, StateReason, Timestamp,
+    AutoMerge, Comment, Commit, Issue, IssueState, MergeMethod, PrState, PullRequest, QueueEntry, QueueState,
+    Repo, Review, ReviewComment, ReviewState, ReviewThread, StateReason,
 };
 pub use parties::PartyMove;
 pub use protection::Protection;

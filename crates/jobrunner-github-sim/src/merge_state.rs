@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{CheckState, PrState, PullRequest, Repo, ReviewState};
+use crate::checks::CheckState;
+use crate::model::{PrState, PullRequest, Repo, ReviewState};
 use crate::protection::Protection;
 
 /// GitHub's `MergeStateStatus`.

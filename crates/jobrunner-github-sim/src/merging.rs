@@ -4,12 +4,12 @@
 //! refusal is GitHub's as recorded in the sources `docs/github.md` cites.
 
 use crate::accounting::{MutationKind, MutationRecord};
+use crate::checks::CheckState;
 use crate::error::ApiError;
 use crate::ids;
 use crate::marker::TextKind;
-use crate::merge_queue::{QueueEntry, QueueState};
 use crate::merge_state::{MergeStatus, merge_status};
-use crate::model::{AutoMerge, CheckState, MergeMethod, PullRequest, Repo};
+use crate::model::{AutoMerge, MergeMethod, PullRequest, QueueEntry, QueueState, Repo};
 use crate::state::SimState;
 
 /// `enablePullRequestAutoMerge` on a PR GitHub would merge right away: "Pull request Pull

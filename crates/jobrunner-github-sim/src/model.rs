@@ -4,13 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
-
-use crate::checks::{self, NamedCheck};
+use crate::checks::{self, CheckState, NamedCheck};
+use crate::clock::Timestamp;
 use crate::protection::Protection;
-
-/// A point in the simulator's logical time.
-pub type Timestamp = DateTime<Utc>;
 
 /// A pull request's state, as GitHub's GraphQL `PullRequestState` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,21 +60,6 @@ impl StateReason {
             _ => None,
         }
     }
-}
-
-/// The state of the checks on one commit, as GitHub's `StatusState` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CheckState {
-    /// A check errored.
-    Error,
-    /// A required status is expected but has not been reported.
-    Expected,
-    /// A check failed.
-    Failure,
-    /// Checks are still running.
-    Pending,
-    /// Every check passed.
-    Success,
 }
 
 /// How a pull request is merged, as GitHub's `PullRequestMergeMethod` names it.
@@ -291,6 +272,36 @@ pub struct Review {
     pub commit_sha: String,
 }
 
+/// Where a queued PR stands, as GitHub's `MergeQueueEntryState` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueueState {
+    /// Waiting for the merge group's checks.
+    AwaitingChecks,
+    /// Locked while the queue merges it.
+    Locked,
+    /// Its checks passed; it merges next.
+    Mergeable,
+    /// Queued, not yet in a merge group.
+    Queued,
+    /// Its checks failed; it will be removed.
+    Unmergeable,
+}
+
+/// A PR's entry in its base branch's merge queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEntry {
+    /// When it was queued.
+    pub enqueued_at: Timestamp,
+    /// Who queued it.
+    pub enqueued_by: String,
+    /// Queued at the front (`jump: true`).
+    pub jump: bool,
+    /// Where it stands.
+    pub state: QueueState,
+    /// The head it was queued with.
+    pub head_sha: String,
+}
+
 /// A pending auto-merge request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AutoMerge {
@@ -341,7 +352,7 @@ pub struct PullRequest {
     /// merged or was branched from the base): behind the base when the base moved since.
     pub base_sha: String,
     /// The PR's entry in its base branch's merge queue, while queued.
-    pub queue_entry: Option<crate::merge_queue::QueueEntry>,
+    pub queue_entry: Option<QueueEntry>,
     /// Issue numbers this PR closes (GraphQL `closingIssuesReferences`).
     pub closes: Vec<u64>,
     /// Label names.

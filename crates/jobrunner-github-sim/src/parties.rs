@@ -5,7 +5,7 @@
 //! that asked for it and is ready (or queues it on a merge-queue branch), and the merge queues
 //! merge what passed. Each move is returned so a narrator can tell it.
 
-use crate::model::CheckState;
+use crate::checks::CheckState;
 use crate::state::SimState;
 
 /// One move of another party.

@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware;
 use axum::routing::{get, post, put};
+use axum::{Extension, Router};
 
 use crate::gate::gate;
 use crate::graphql::endpoint as graphql;
+use crate::graphql::schema::build_schema;
 use crate::reply::not_found_handler;
 use crate::repo_access;
 use crate::rest::{branches, commits, issues, merge, pulls, rate_limit, repos};
@@ -49,7 +50,8 @@ fn routes(shared: Arc<Shared>) -> Router {
         .route("/repos/{owner}/{repo}/commits/{sha}/check-runs", get(commits::check_runs))
         .route("/repos/{owner}/{repo}/commits/{sha}/status", get(commits::status))
         .route("/rate_limit", get(rate_limit::get))
-        .route("/graphql", post(graphql::serve))
+        // Not in `Shared`, which the resolvers read: built once per simulator here instead.
+        .route("/graphql", post(graphql::serve).layer(Extension(build_schema())))
         .fallback(not_found_handler)
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), gate))
         .with_state(shared)

@@ -8,11 +8,12 @@
 use jobrunner_core::RepoSlug;
 use jobrunner_core::checklist::{self, TickOutcome};
 
-use crate::checks::{self, NamedCheck};
+use crate::checks::{self, CheckState, NamedCheck};
+use crate::clock::Timestamp;
 use crate::ids;
 use crate::marker::TextKind;
 use crate::merge_state::merge_status;
-use crate::model::{CheckState, Commit, PrState, Review, ReviewState, Timestamp};
+use crate::model::{Commit, PrState, Review, ReviewState};
 use crate::spec::ThreadSpec;
 use crate::state::{AGENT_LOGIN, REVIEWER, SimState};
 

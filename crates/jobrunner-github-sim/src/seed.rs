@@ -1,6 +1,7 @@
 //! Seeded states: the realistic [`Default`] and the benchmark [`SimState::workload`].
 
-use crate::model::{CheckState, MergeMethod, PrState};
+use crate::checks::CheckState;
+use crate::model::{MergeMethod, PrState};
 use crate::spec::PrSpec;
 use crate::state::SimState;
 

@@ -1,5 +1,6 @@
 //! What every request handler and the [`SimHandle`](crate::SimHandle) share: the state, the
-//! ledger, the fault rules, and the GraphQL schema, each behind its own lock.
+//! ledger, the fault rules and the hooks, each behind its own lock. The GraphQL schema is not
+//! here: its resolvers read this, so holding it would make the two import each other.
 //!
 //! Locks are held only for a few statements and never across an `await`; no code path holds
 //! two of them at once, so there is no lock order to get wrong.
@@ -11,7 +12,6 @@ use tokio::sync::watch;
 
 use crate::accounting::{Ledger, MutationRecord};
 use crate::faults::FaultBook;
-use crate::graphql::schema::{SimSchema, build_schema};
 use crate::hooks::HookBook;
 use crate::state::SimState;
 
@@ -25,7 +25,6 @@ pub(crate) struct Shared {
     pub(crate) in_flight: AtomicU32,
     /// `http://127.0.0.1:PORT`, for the URLs inside answers and `Link` headers.
     pub(crate) base_url: String,
-    pub(crate) schema: SimSchema,
     /// Bumped after every answered request (and when a fault fires), so tests can wait for
     /// traffic instead of sleeping.
     activity: watch::Sender<u64>,
@@ -40,7 +39,6 @@ impl Shared {
             hooks: Mutex::new(HookBook::default()),
             in_flight: AtomicU32::new(0),
             base_url,
-            schema: build_schema(),
             activity: watch::Sender::new(0),
         }
     }

@@ -1,8 +1,9 @@
 //! [`PrSpec`]: the description of a pull request a test hands to
 //! [`SimState::with_pr`](crate::SimState::with_pr).
 
-use crate::checks::NamedCheck;
-use crate::model::{CheckState, MergeMethod, PrState, Timestamp};
+use crate::checks::{CheckState, NamedCheck};
+use crate::clock::Timestamp;
+use crate::model::{MergeMethod, PrState};
 
 /// One review thread to create.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

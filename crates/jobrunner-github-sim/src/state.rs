@@ -10,13 +10,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use jobrunner_core::{RepoSlug, checklist};
 
 use crate::accounting::Limits;
-use crate::checks::NamedCheck;
-use crate::clock::LogicalClock;
+use crate::checks::{CheckState, NamedCheck};
+use crate::clock::{LogicalClock, Timestamp};
 use crate::ids;
 use crate::marker::{TextKind, mark};
 use crate::model::{
-    AutoMerge, CheckState, Comment, Commit, Issue, IssueState, PrState, PullRequest, Repo, Review,
-    ReviewComment, ReviewState, ReviewThread, StateReason, Timestamp,
+    AutoMerge, Comment, Commit, Issue, IssueState, PrState, PullRequest, Repo, Review, ReviewComment,
+    ReviewState, ReviewThread, StateReason,
 };
 use crate::protection::Protection;
 use crate::spec::{PrSpec, ThreadSpec};

@@ -21,6 +21,7 @@ mod epics;
 mod failure;
 mod forge;
 mod link;
+mod listing;
 mod persist;
 mod refusal;
 mod routes;

@@ -10,43 +10,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::epics::EpicChecklist;
-use crate::state::{ClosedListItem, Page, PrDetail, PullListItem, RepoState};
+use crate::listing::{Listing, base_key};
+use crate::state::{ClosedListItem, Page, PrDetail, RepoState};
 
 /// Bumped whenever the snapshot's shape changes; an older snapshot is ignored (one full read).
 const VERSION: u32 = 3;
-
-/// What tells that a PR in the open list changed: compared between cycles.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Listing {
-    node_id: String,
-    draft: bool,
-    updated_at: DateTime<Utc>,
-    head_sha: String,
-    /// [`base_key`] of the base branch's name.
-    base: u64,
-}
-
-impl Listing {
-    pub(crate) fn of(item: &PullListItem) -> Self {
-        Self {
-            node_id: item.node_id.clone(),
-            draft: item.draft,
-            updated_at: item.updated_at,
-            head_sha: item.head.sha.clone(),
-            base: base_key(&item.base.name),
-        }
-    }
-}
-
-/// A stable 64-bit FNV-1a hash of a branch name: the same in every process and release.
-pub(crate) fn base_key(name: &str) -> u64 {
-    name.bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
-}
 
 /// One repository's state as saved.
 #[derive(Debug, Serialize, Deserialize)]
@@ -108,18 +79,5 @@ impl Snapshot {
         state.status_heads = self.status_heads;
         state.closed_seen = self.closed_seen;
         state.child_open = self.child_open;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base_keys_are_stable_across_releases() {
-        // Saved snapshots hold these values: changing the function would forget every ETag.
-        assert_eq!(base_key(""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(base_key("main"), base_key("main"));
-        assert_ne!(base_key("main"), base_key("master"));
     }
 }

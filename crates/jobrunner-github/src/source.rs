@@ -20,11 +20,11 @@ use crate::documents::{
     review_thread_pages_query,
 };
 use crate::epics::{EpicChecklist, EpicIndex};
-use crate::persist::{Listing, Snapshot, base_key};
+use crate::listing::{Listing, PullListItem, base_key};
+use crate::persist::Snapshot;
 use crate::routes;
 use crate::state::{
-    ClosedListItem, Context, EpicListItem, Page, PrDetail, PrNode, PullListItem, RepoState, SettlingNode,
-    ThreadConnection,
+    ClosedListItem, Context, EpicListItem, Page, PrDetail, PrNode, RepoState, SettlingNode, ThreadConnection,
 };
 
 /// Pages followed per list before giving up: 100 pages of 100 items.

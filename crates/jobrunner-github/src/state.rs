@@ -12,31 +12,9 @@ use jobrunner_core::{
 };
 
 use crate::epics::{Closes, EpicChecklist, EpicIndex, ListedChild};
+use crate::listing::{Listing, PullListItem};
 use crate::scope::Scope;
 use serde::{Deserialize, Serialize};
-
-/// An open PR as the REST list shows it: what tells us it changed.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub(crate) struct PullListItem {
-    pub(crate) number: u64,
-    pub(crate) node_id: String,
-    #[serde(default)]
-    pub(crate) draft: bool,
-    pub(crate) updated_at: DateTime<Utc>,
-    pub(crate) head: HeadRef,
-    pub(crate) base: BaseRef,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub(crate) struct HeadRef {
-    pub(crate) sha: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub(crate) struct BaseRef {
-    #[serde(rename = "ref")]
-    pub(crate) name: String,
-}
 
 /// A recently closed PR as the REST list shows it: merged ones may still need their epic
 /// ticked and their child closed.
@@ -817,7 +795,7 @@ pub(crate) struct RepoState {
     /// The state was loaded from the source cache (or there was nothing to load).
     pub(crate) loaded: bool,
     /// How the open list looked before a restart, until the first cycle after it compares.
-    pub(crate) restored_listings: Option<BTreeMap<u64, crate::persist::Listing>>,
+    pub(crate) restored_listings: Option<BTreeMap<u64, Listing>>,
     /// Branch ETags from before a restart, by base-name hash, until the branch is seen again.
     pub(crate) restored_branches: BTreeMap<u64, String>,
     /// Hash of the snapshot last saved, so an unchanged repository is not written again.

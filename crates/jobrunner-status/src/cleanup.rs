@@ -217,7 +217,7 @@ impl Orphan {
     /// `/data/x.tmp  temporary file, 12 B, 3d 2h old`.
     #[must_use]
     pub fn line(&self) -> String {
-        let age = crate::render::coarse_duration(Duration::from_secs(self.age_secs));
+        let age = crate::format::coarse_duration(Duration::from_secs(self.age_secs));
         format!("{}  {}, {} B, {age} old", self.path.display(), self.kind.describe(), self.bytes)
     }
 }

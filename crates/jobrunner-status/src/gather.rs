@@ -381,7 +381,7 @@ async fn read_connected(
 
 /// The database at `shown` did not answer within [`FLEET_DATABASE_LIMIT`].
 fn timed_out(shown: String) -> (String, StoreSnapshot, FleetDatabase) {
-    let detail = format!("no answer within {}", crate::render::duration(FLEET_DATABASE_LIMIT));
+    let detail = format!("no answer within {}", crate::format::duration(FLEET_DATABASE_LIMIT));
     let store = StoreSnapshot::Unusable {
         location: shown.clone(),
         problem: StoreProblem::Unreachable,

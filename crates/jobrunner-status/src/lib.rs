@@ -23,6 +23,7 @@ pub mod cleanup;
 pub mod dashboard;
 mod env_file;
 mod error;
+mod format;
 mod gather;
 mod inputs;
 pub mod render;

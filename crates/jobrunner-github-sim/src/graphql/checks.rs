@@ -5,8 +5,8 @@
 use async_graphql::{Context, ID, Object, Result, Union};
 
 use super::connection::{PageArgs, connection, paginate};
+use super::context::shared;
 use super::enums::{CheckConclusionState, CheckStatusState, StatusState, check_run_status};
-use super::types::shared;
 use crate::checks::{self, CheckKind, NamedCheck};
 use crate::ids::{self, NodeRef};
 
@@ -33,7 +33,7 @@ impl StatusCheckRollup {
     }
 
     async fn state(&self) -> StatusState {
-        checks::rollup(&self.checks).unwrap_or(crate::model::CheckState::Success).into()
+        checks::rollup(&self.checks).unwrap_or(crate::checks::CheckState::Success).into()
     }
 
     async fn contexts(

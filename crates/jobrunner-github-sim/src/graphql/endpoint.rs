@@ -13,8 +13,9 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::context::Scope;
 use super::cost::{self, QueryCost};
-use super::types::Scope;
+use super::schema::SimSchema;
 use crate::accounting::{Resource, SecondaryCost};
 use crate::gate::RequestCtx;
 use crate::reply::{self, Refusal};
@@ -33,6 +34,7 @@ struct GraphqlBody {
 /// The handler.
 pub(crate) async fn serve(
     State(shared): State<Arc<Shared>>,
+    Extension(schema): Extension<SimSchema>,
     Extension(ctx): Extension<RequestCtx>,
     body: Bytes,
 ) -> Response {
@@ -62,7 +64,7 @@ pub(crate) async fn serve(
     if let Some(name) = body.operation_name {
         request = request.operation_name(name);
     }
-    let response = shared.schema.execute(request.data(Arc::clone(&shared)).data(scope)).await;
+    let response = schema.execute(request.data(Arc::clone(&shared)).data(scope)).await;
     let mut value = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
     hoist_error_types(&mut value);
     reply::json_status(StatusCode::OK, &value)

@@ -3,6 +3,7 @@
 
 use async_graphql::Enum;
 
+use crate::checks;
 use crate::model;
 
 /// `PullRequestState`.
@@ -54,14 +55,14 @@ pub(crate) enum StatusState {
     Success,
 }
 
-impl From<model::CheckState> for StatusState {
-    fn from(state: model::CheckState) -> Self {
+impl From<checks::CheckState> for StatusState {
+    fn from(state: checks::CheckState) -> Self {
         match state {
-            model::CheckState::Error => Self::Error,
-            model::CheckState::Expected => Self::Expected,
-            model::CheckState::Failure => Self::Failure,
-            model::CheckState::Pending => Self::Pending,
-            model::CheckState::Success => Self::Success,
+            checks::CheckState::Error => Self::Error,
+            checks::CheckState::Expected => Self::Expected,
+            checks::CheckState::Failure => Self::Failure,
+            checks::CheckState::Pending => Self::Pending,
+            checks::CheckState::Success => Self::Success,
         }
     }
 }
@@ -235,14 +236,16 @@ pub(crate) enum CheckConclusionState {
 
 /// A check run's status and conclusion for a check state: running checks are `IN_PROGRESS`,
 /// expected ones `QUEUED`, errors conclude `FAILURE` (check runs have no error conclusion).
-pub(crate) fn check_run_status(state: model::CheckState) -> (CheckStatusState, Option<CheckConclusionState>) {
+pub(crate) fn check_run_status(
+    state: checks::CheckState,
+) -> (CheckStatusState, Option<CheckConclusionState>) {
     match state {
-        model::CheckState::Success => (CheckStatusState::Completed, Some(CheckConclusionState::Success)),
-        model::CheckState::Failure | model::CheckState::Error => {
+        checks::CheckState::Success => (CheckStatusState::Completed, Some(CheckConclusionState::Success)),
+        checks::CheckState::Failure | checks::CheckState::Error => {
             (CheckStatusState::Completed, Some(CheckConclusionState::Failure))
         }
-        model::CheckState::Pending => (CheckStatusState::InProgress, None),
-        model::CheckState::Expected => (CheckStatusState::Queued, None),
+        checks::CheckState::Pending => (CheckStatusState::InProgress, None),
+        checks::CheckState::Expected => (CheckStatusState::Queued, None),
     }
 }
 
@@ -257,9 +260,9 @@ pub(crate) enum MergeQueueEntryState {
     Unmergeable,
 }
 
-impl From<crate::merge_queue::QueueState> for MergeQueueEntryState {
-    fn from(state: crate::merge_queue::QueueState) -> Self {
-        use crate::merge_queue::QueueState as Q;
+impl From<model::QueueState> for MergeQueueEntryState {
+    fn from(state: model::QueueState) -> Self {
+        use model::QueueState as Q;
         match state {
             Q::AwaitingChecks => Self::AwaitingChecks,
             Q::Locked => Self::Locked,

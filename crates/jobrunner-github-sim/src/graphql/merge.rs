@@ -6,10 +6,11 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
 use super::actor::Actor;
+use super::context::{null_on_error, shared};
 use super::enums::PullRequestMergeMethod;
 use super::mutation::{pull_request, refused, snapshot};
 use super::scalars::GitObjectId;
-use super::types::{MergeQueueEntry, PullRequest, null_on_error, shared};
+use super::types::{MergeQueueEntry, PullRequest};
 use crate::model::MergeMethod;
 use crate::shared::Shared;
 

@@ -8,6 +8,7 @@
 pub(crate) mod actor;
 pub(crate) mod checks;
 pub(crate) mod connection;
+pub(crate) mod context;
 pub(crate) mod cost;
 pub(crate) mod endpoint;
 pub(crate) mod enums;

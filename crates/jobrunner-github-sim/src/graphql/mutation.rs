@@ -1,11 +1,11 @@
-//! The `Mutation` root: `markPullRequestReadyForReview` and `resolveReviewThread` here, the
-//! merge step's mutations in [`super::merge`]. Several may be aliased in one document; each is
-//! applied and logged on its own.
+//! `markPullRequestReadyForReview` and `resolveReviewThread`, and what every mutation needs to
+//! find its pull request and refuse like GitHub (the merge step's mutations use these too).
+//! Several mutations may be aliased in one document; each is applied and logged on its own.
 
-use async_graphql::{Context, Error, ID, InputObject, MergedObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Error, ID, InputObject, Object, Result, SimpleObject};
 
-use super::merge::MergeMutations;
-use super::types::{PullRequest, PullRequestReviewThread, null_on_error, shared, typed_error};
+use super::context::{null_on_error, shared, typed_error};
+use super::types::{PullRequest, PullRequestReviewThread};
 use crate::error::ApiError;
 use crate::ids::{self, NodeRef};
 use crate::shared::Shared;
@@ -40,17 +40,6 @@ pub(crate) struct MarkPullRequestReadyForReviewPayload {
 pub(crate) struct ResolveReviewThreadPayload {
     client_mutation_id: Option<String>,
     thread: Option<PullRequestReviewThread>,
-}
-
-/// `Mutation`.
-#[derive(MergedObject)]
-#[graphql(name = "Mutation")]
-pub(crate) struct MutationRoot(PullRequestMutations, MergeMutations);
-
-impl MutationRoot {
-    pub(crate) fn new() -> Self {
-        Self(PullRequestMutations, MergeMutations)
-    }
 }
 
 /// Marking ready and resolving threads.

@@ -3,7 +3,7 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{DateTime as ChronoDateTime, Utc};
 
-use crate::model::Timestamp;
+use crate::clock::Timestamp;
 use crate::rest::shapes::time;
 
 /// `DateTime`: an ISO-8601 time, e.g. `2026-01-01T00:00:01Z`.

@@ -2,13 +2,15 @@
 //! schema, with GitHub's type, field, argument and enum names (a test checks each against
 //! GitHub's published schema).
 
-use async_graphql::{Context, EmptySubscription, Object, Result, Schema, SimpleObject};
+use async_graphql::{Context, EmptySubscription, MergedObject, Object, Result, Schema, SimpleObject};
 use chrono::{TimeZone, Utc};
 
 use super::actor::User;
-use super::mutation::MutationRoot;
+use super::context::{null_on_error, scope, shared, typed_error};
+use super::merge::MergeMutations;
+use super::mutation::PullRequestMutations;
 use super::scalars::DateTime;
-use super::types::{RepoRef, Repository, null_on_error, scope, shared, typed_error};
+use super::types::{RepoRef, Repository};
 use crate::repo_access::NOT_ACCESSIBLE;
 
 /// The schema type the endpoint executes.
@@ -37,6 +39,17 @@ pub(crate) const CONNECTION_FIELDS: &[&str] = &[
 
 /// `Query`.
 pub(crate) struct QueryRoot;
+
+/// `Mutation`: the pull-request mutations and the merge step's, merged into one root.
+#[derive(MergedObject)]
+#[graphql(name = "Mutation")]
+pub(crate) struct MutationRoot(PullRequestMutations, MergeMutations);
+
+impl MutationRoot {
+    pub(crate) fn new() -> Self {
+        Self(PullRequestMutations, MergeMutations)
+    }
+}
 
 #[Object(name = "Query")]
 impl QueryRoot {

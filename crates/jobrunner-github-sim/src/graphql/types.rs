@@ -3,62 +3,24 @@
 //! the live state because every read counts (see
 //! [`PullRequest::read_mergeable`](crate::model::PullRequest::read_mergeable)).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use async_graphql::{
-    Context, Error, ErrorExtensions, ID, InputObject, Interface, Object, Result, SimpleObject,
-};
+use async_graphql::{Context, ID, InputObject, Interface, Object, Result, SimpleObject};
 
 use super::actor::Actor;
 use super::checks::StatusCheckRollup;
 use super::connection::{PageArgs, connection, paginate};
+use super::context::{null_on_error, scope, shared, typed_error};
 use super::enums::{
     IssueOrderField, IssueState, MergeQueueEntryState, MergeStateStatus, MergeableState, OrderDirection,
     PullRequestMergeMethod, PullRequestReviewDecision, PullRequestReviewState, PullRequestState,
 };
 use super::scalars::{DateTime, GitObjectId, Uri};
-use crate::accounting::RateSnapshot;
 use crate::checks::NamedCheck;
-use crate::clock::LogicalClock;
+use crate::clock::{LogicalClock, Timestamp};
 use crate::ids;
 use crate::merge_state::{merge_status, review_decision};
-use crate::model::{self, Repo, Timestamp};
-use crate::shared::Shared;
-
-/// What one GraphQL request knows beyond the state: its cost and budget, and faults.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Scope {
-    pub(crate) rate: RateSnapshot,
-    pub(crate) cost: u32,
-    pub(crate) node_count: u64,
-    pub(crate) mergeable_null: bool,
-}
-
-pub(crate) fn shared<'a>(ctx: &Context<'a>) -> &'a Shared {
-    ctx.data_unchecked::<Arc<Shared>>()
-}
-
-pub(crate) fn scope<'a>(ctx: &Context<'a>) -> &'a Scope {
-    ctx.data_unchecked::<Scope>()
-}
-
-/// GitHub's answer to a field that fails: the field is `null` and the error is listed with
-/// its path, while the rest of the document still answers (async-graphql would otherwise
-/// null the whole `data`).
-pub(crate) fn null_on_error<T>(ctx: &Context<'_>, result: Result<Option<T>>) -> Option<T> {
-    match result {
-        Ok(value) => value,
-        Err(error) => {
-            ctx.add_error(ctx.set_error_path(error.into_server_error(ctx.item.pos)));
-            None
-        }
-    }
-}
-
-/// A GitHub-style error with a top-level `type` (moved there from `extensions` on the way out).
-pub(crate) fn typed_error(kind: &'static str, message: String) -> Error {
-    Error::new(message).extend_with(|_, e| e.set("type", kind))
-}
+use crate::model::{self, Repo};
 
 fn int(n: impl TryInto<i32>) -> i32 {
     n.try_into().unwrap_or(i32::MAX)
@@ -523,7 +485,7 @@ pub(crate) struct AutoMergeRequest {
 pub(crate) struct MergeQueueEntry {
     pub(crate) repo: u64,
     pub(crate) number: u64,
-    pub(crate) entry: crate::merge_queue::QueueEntry,
+    pub(crate) entry: crate::model::QueueEntry,
     pub(crate) position: usize,
 }
 

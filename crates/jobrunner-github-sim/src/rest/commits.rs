@@ -11,9 +11,10 @@ use http::HeaderMap;
 use serde_json::{Value, json};
 
 use super::shapes::{self, Urls};
-use crate::checks::NamedCheck;
+use crate::checks::{CheckState, NamedCheck};
+use crate::clock::Timestamp;
 use crate::ids;
-use crate::model::{CheckState, Repo, Timestamp};
+use crate::model::Repo;
 use crate::reply::{self, Refusal};
 use crate::shared::Shared;
 

@@ -4,11 +4,10 @@
 use chrono::SecondsFormat;
 use serde_json::{Value, json};
 
+use crate::clock::Timestamp;
 use crate::ids;
 use crate::merge_state::merge_status;
-use crate::model::{
-    Comment, Issue, IssueState, MergeMethod, PrState, PullRequest, Repo, StateReason, Timestamp,
-};
+use crate::model::{Comment, Issue, IssueState, MergeMethod, PrState, PullRequest, Repo, StateReason};
 use crate::sub_issues::SubIssuesSummary;
 
 /// RFC 3339 with seconds and `Z`, as GitHub serves times.

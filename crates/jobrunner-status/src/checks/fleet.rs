@@ -20,8 +20,8 @@ use jobrunner_core::NodeId;
 use jobrunner_store::CLOCK_SKEW_BOUND;
 
 use crate::check::{Category, Check, CheckResult};
+use crate::format::{ago, coarse_duration, duration};
 use crate::inputs::{FleetDatabase, FleetRead, FleetSnapshot, Inputs, Role};
-use crate::render::{ago, coarse_duration, duration};
 
 const C: Category = Category::Fleet;
 

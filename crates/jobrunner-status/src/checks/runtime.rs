@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::check::{Category, Check, CheckResult};
+use crate::format::{duration, thousands};
 use crate::inputs::{Inputs, PRIMARY_BUDGET_PER_HOUR};
-use crate::render::{duration, thousands};
 
 const C: Category = Category::Runtime;
 

@@ -12,8 +12,8 @@ use jobrunner_journal::ReadWarning;
 
 use crate::check::{Category, Check, CheckResult};
 use crate::checks::env::line_numbers;
+use crate::format::{ago, duration};
 use crate::inputs::{IDLE_INTERVAL, Inputs, Role, StoreProblem, StoreSnapshot};
-use crate::render::{ago, duration};
 
 const C: Category = Category::Store;
 
