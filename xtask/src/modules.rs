@@ -16,34 +16,25 @@ use anyhow::{Context, Result};
 use proc_macro2::{Spacing, TokenStream, TokenTree};
 use syn::visit::{self, Visit};
 
-/// Circles allowed for now: crate -> the modules of its one remaining circle, sorted. Any other
-/// circle fails the check, and so does this one once its modules change.
-const KNOWN: &[(&str, &[&str])] = &[
-    // Rewritten on its own branch (issue 15), which breaks this circle.
-    ("jobrunner-config", &["args", "error", "render", "settings"]),
-];
-
 /// The re-exports followed from one path: more would be a re-export loop.
 const MAX_REEXPORT_HOPS: usize = 16;
 
 /// A module's path inside its crate; empty for the crate root.
 type ModPath = Vec<String>;
 
-/// Every circle in the library crates under `crates/` that [`KNOWN`] does not allow, one line each.
+/// Every circle in the library crates under `crates/`, one line each.
 pub(crate) fn violations(root: &Path) -> Result<Vec<String>> {
     let mut found = Vec::new();
     for (krate, src) in library_crates(root)? {
         let modules = load_crate(&src)?;
         let edges = dependencies(&modules);
         for circle in circles(&edges) {
-            if !is_known(&krate, &circle) {
-                found.push(format!(
-                    "{krate}: modules {} import each other in a circle ({}): move what they share \
-                     into a module below them",
-                    circle.join(", "),
-                    evidence(&edges, &circle)
-                ));
-            }
+            found.push(format!(
+                "{krate}: modules {} import each other in a circle ({}): move what they share \
+                 into a module below them",
+                circle.join(", "),
+                evidence(&edges, &circle)
+            ));
         }
     }
     Ok(found)
@@ -63,10 +54,6 @@ fn evidence(edges: &Edges<'_>, circle: &[String]) -> String {
         }
     }
     lines.join("; ")
-}
-
-fn is_known(krate: &str, circle: &[String]) -> bool {
-    KNOWN.iter().any(|(name, modules)| *name == krate && modules.iter().eq(circle.iter()))
 }
 
 /// (crate name, its `src` directory) of every crate under `crates/` with a lib.rs, by name.
@@ -560,14 +547,6 @@ mod tests {
             ("checks::store", "pub fn run() { assert!(matches!(super::all(), ())); }"),
         ]);
         assert_eq!(circles(&dependencies(&modules)), [["checks", "checks::store"]]);
-    }
-
-    #[test]
-    fn only_the_listed_circle_of_a_crate_is_known() {
-        let config = ["args", "error", "render", "settings"].map(str::to_owned);
-        assert!(is_known("jobrunner-config", &config));
-        assert!(!is_known("jobrunner-config", &config[..2]));
-        assert!(!is_known("jobrunner-core", &config));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::key::Key;
+use crate::refusal::Refusal;
 use crate::settings::Source;
 
 /// A setting that cannot be used.
@@ -98,21 +99,6 @@ impl ConfigError {
             origin: source.clone(),
             expected: expected.into(),
         }
-    }
-}
-
-/// Why a key's parser refused a value, before it is known where the value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Refusal {
-    /// What is accepted instead.
-    Expected(String),
-    /// The value holds `user:password@`, so it is refused without being repeated.
-    Credentials,
-}
-
-impl From<String> for Refusal {
-    fn from(expected: String) -> Self {
-        Self::Expected(expected)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::error::Refusal;
+use crate::refusal::Refusal;
 use crate::settings::{Host, Settings};
 
 /// One setting, described once. The clap arguments, the environment variables, the defaults,
@@ -160,10 +160,4 @@ pub(crate) enum Render {
     Value(fn(&Settings) -> toml::Value),
     /// As a comment saying whether it is set, never its value.
     Secret(fn(&Settings) -> bool),
-}
-
-/// Looks a key up by its TOML name.
-#[must_use]
-pub fn find_key(name: &str) -> Option<&'static Key> {
-    crate::KEYS.iter().find(|k| k.name == name)
 }

@@ -12,7 +12,7 @@ use jobrunner_journal::FsyncPolicy;
 use crate::KEYS;
 use crate::args::ConfigArgs;
 use crate::error::ConfigError;
-use crate::key::find_key;
+use crate::registry::find_key;
 use crate::settings::{Environment, Host, Mode, Secret, Settings, Source, default_config_path};
 
 /// Each key's text and where it came from, the highest layer having won.

@@ -23,14 +23,16 @@ mod error;
 mod key;
 mod layers;
 mod parse;
+mod refusal;
 mod registry;
 mod render;
 mod settings;
+mod toml_value;
 
 pub use args::ConfigArgs;
 pub use doc_table::settings_table;
 pub use env_vars::{EnvVar, env_vars};
 pub use error::ConfigError;
-pub use key::{DefaultValue, Flag, Key, Shortcut, find_key};
-pub use registry::KEYS;
+pub use key::{DefaultValue, Flag, Key, Shortcut};
+pub use registry::{KEYS, find_key};
 pub use settings::{Environment, Host, Mode, Secret, Settings, Source, default_config_path};

@@ -8,7 +8,7 @@ use jobrunner_core::{MergeMethod, NodeId, RepoSlug};
 use jobrunner_handlers::HANDLER_NAMES;
 use jobrunner_journal::FsyncPolicy;
 
-use crate::error::Refusal;
+use crate::refusal::Refusal;
 use crate::settings::{Environment, Host, Mode, Secret};
 
 /// Stores a parsed value in its field: what every key's parser ends with.

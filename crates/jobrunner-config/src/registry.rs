@@ -14,8 +14,8 @@ use crate::parse::{
     parse_label, parse_labels, parse_logins, parse_merge_method, parse_mode, parse_node_id,
     parse_optional_label, parse_patience, parse_repos, parse_webhook_url, refuse_credentials, secret, set,
 };
-use crate::render::{duration, list, text};
 use crate::settings::Host;
+use crate::toml_value::{duration, list, text};
 
 /// Every setting, in the order `core-ide config` prints them and the docs list them.
 pub static KEYS: &[Key] = &[
@@ -418,6 +418,12 @@ pub static KEYS: &[Key] = &[
 /// The host name when it is a valid node id, else `node`.
 fn host_name_or_node(host: &Host) -> String {
     host.hostname.clone().filter(|h| NodeId::new(h.as_str()).is_ok()).unwrap_or_else(|| "node".into())
+}
+
+/// Looks a key up by its TOML name.
+#[must_use]
+pub fn find_key(name: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.name == name)
 }
 
 #[cfg(test)]

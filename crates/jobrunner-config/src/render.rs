@@ -1,18 +1,26 @@
 //! `core-ide config`: the effective settings as annotated TOML.
 
 use std::fmt::Write;
-use std::time::Duration;
 
 use crate::KEYS;
 use crate::key::Render;
 use crate::settings::{Settings, Source};
+
+impl Settings {
+    /// The `effective configuration` as TOML, each line annotated with its source and the
+    /// token redacted.
+    #[must_use]
+    pub fn render_toml(&self) -> String {
+        render(self)
+    }
+}
 
 /// Lines up to this many characters have their source comments aligned.
 const ALIGN_UP_TO: usize = 100;
 
 /// One `key = value  # source` line per setting, values in TOML syntax; secrets (the token
 /// included) as comments saying whether they are set and from where, never their value.
-pub(crate) fn render(settings: &Settings) -> String {
+fn render(settings: &Settings) -> String {
     let mut lines = vec![
         "# Effective core-ide configuration. Highest wins: flag > CORE_* variable > config file > default."
             .to_owned(),
@@ -54,19 +62,4 @@ pub(crate) fn render(settings: &Settings) -> String {
         let _ = writeln!(out, "{line}");
         out
     })
-}
-
-/// A TOML string.
-pub(crate) fn text(value: &str) -> toml::Value {
-    toml::Value::String(value.to_owned())
-}
-
-/// A duration as a TOML string in the syntax the parsers read back, such as `"1m 30s"`.
-pub(crate) fn duration(value: Duration) -> toml::Value {
-    text(&humantime::format_duration(value).to_string())
-}
-
-/// A TOML array of strings.
-pub(crate) fn list<T: ToString>(items: &[T]) -> toml::Value {
-    toml::Value::Array(items.iter().map(|item| text(&item.to_string())).collect())
 }

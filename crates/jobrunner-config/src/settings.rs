@@ -242,11 +242,4 @@ impl Settings {
             )
         })
     }
-
-    /// The `effective configuration` as TOML, each line annotated with its source and the
-    /// token redacted.
-    #[must_use]
-    pub fn render_toml(&self) -> String {
-        crate::render::render(self)
-    }
 }
