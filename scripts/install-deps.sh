@@ -2,7 +2,7 @@
 # Installs and starts what the tests need besides the Rust toolchain; .ci/run calls it before
 # `cargo xtask ci`. Safe to run again: it only acts on what is missing.
 #
-# Currently PostgreSQL (the store and fleet tests use a real one, and never skip):
+# PostgreSQL (the store and fleet tests use a real one, and never skip):
 # - CORE_TEST_DATABASE_URL set: that server is used, nothing to do;
 # - postgres@127.0.0.1:5432 accepts a login: that server is used, nothing to do;
 # - otherwise scripts/postgres-for-tests.sh starts a throwaway server (installing Debian's
@@ -34,3 +34,9 @@ else
     say "PostgreSQL: nothing usable on 127.0.0.1:5432, starting a throwaway server"
     "$root/scripts/postgres-for-tests.sh" >/dev/null
 fi
+
+# The third-party MCP clients (Python SDK, Inspector CLI on its own Node 22) and the browser
+# the bridge and panel tests drive; cached under /var/tmp/core-ide-tools, so a second run
+# takes a second.
+say "MCP clients and Chromium: scripts/test-clients.sh"
+"$root/scripts/test-clients.sh" >/dev/null

@@ -1,79 +1,18 @@
 //! The bridge over a real node on the simulator, driven by rmcp's own client over HTTP, and
 //! its refusals: foreign Host and Origin, a missing token, a non-loopback bind without one.
 
+mod support;
+
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use jobrunner_bridge::{BridgeConfig, BridgeError, MUTATING_TOOLS, serve};
-use jobrunner_config::{ConfigArgs, Host, Secret, Settings};
-use jobrunner_github_sim::{GitHubSim, PrSpec, SimHandle, SimState};
-use jobrunner_node::{Node, NodeHandle, NodeRun};
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
-
-const REPO: &str = "octo/app";
-/// A marker no structural field can hold: put in every free-text field the simulator has.
-const MARKER: &str = "FORGE-FREE-TEXT-7f3a";
-
-struct Scenario {
-    sim: SimHandle,
-    dir: tempfile::TempDir,
-    node: NodeHandle,
-    run: NodeRun,
-}
-
-impl Scenario {
-    /// A paused node over epic #1: draft PR #10, conflicting PR #11, every free-text field
-    /// (titles, bodies, comments, branch names) holding [`MARKER`].
-    async fn start() -> Self {
-        let state = SimState::empty()
-            .with_repo("octo", "app")
-            .with_epic(REPO, 1, &[2, 3])
-            .with_pr(REPO, PrSpec::new(10).closes(&[2]).draft(true))
-            .with_pr(REPO, PrSpec::new(11).closes(&[3]).mergeable(Some(false)))
-            .with_marker(MARKER);
-        let sim = GitHubSim::start(state).await.expect("the simulator starts on loopback");
-        let dir = tempfile::tempdir().unwrap();
-        let node =
-            Node::from_settings(&settings(&sim, dir.path())).await.expect("the node wires").paused(true);
-        let (node, run) = node.run(|_| {});
-        Self { sim, dir, node, run }
-    }
-
-    fn journal_dir(&self) -> std::path::PathBuf {
-        self.dir.path().join("journal")
-    }
-
-    async fn stop(self) {
-        self.node.shutdown();
-        self.run.finish().await.expect("a clean stop");
-        self.sim.shutdown().await;
-    }
-}
-
-fn settings(sim: &SimHandle, dir: &Path) -> Settings {
-    let config = format!(
-        "api_url = \"{}\"\nrepos = [\"{REPO}\"]\ndata_dir = \"{}\"\njournal_dir = \"{}\"\nmutation_gap = \"0s\"\n",
-        sim.base_url(),
-        dir.join("data").display(),
-        dir.join("journal").display(),
-    );
-    let host = Host {
-        home: Some(dir.to_path_buf()),
-        hostname: Some("test-host".into()),
-        token: Some(("CORE_GITHUB_TOKEN", Secret::new("sim-token".into()))),
-    };
-    Settings::from_layers(
-        Some((Path::new("/etc/core-ide/config.toml"), &config)),
-        &ConfigArgs::default(),
-        &host,
-    )
-    .expect("the test's settings are valid")
-}
+use support::{MARKER, REPO, Scenario};
 
 fn loopback(read_only: bool, token: Option<&str>) -> BridgeConfig {
     BridgeConfig { bind: "127.0.0.1:0".parse().unwrap(), read_only, token: token.map(str::to_owned) }

@@ -1,0 +1,120 @@
+//! The bridge as clients nobody here wrote see it: the MCP Python SDK (`PyPI` package `mcp`) and the
+//! MCP Inspector's CLI (npm `@modelcontextprotocol/inspector`), installed by
+//! `scripts/test-clients.sh` (which `cargo xtask ci` runs). A missing client fails the test;
+//! it never skips.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use jobrunner_bridge::{BridgeConfig, serve};
+use serde_json::Value;
+use support::{MARKER, Scenario};
+
+/// The tools `scripts/test-clients.sh` installed, from the env file it writes.
+struct Clients(BTreeMap<String, String>);
+
+impl Clients {
+    fn installed() -> Self {
+        let dir = std::env::var("CORE_TOOLS_DIR").unwrap_or_else(|_| "/var/tmp/core-ide-tools".to_owned());
+        let env = PathBuf::from(&dir).join("env");
+        let text = std::fs::read_to_string(&env).unwrap_or_else(|e| {
+            panic!("{}: {e}: run scripts/test-clients.sh to install the MCP clients", env.display())
+        });
+        let vars = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("export ")?.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Self(vars)
+    }
+
+    fn get(&self, name: &str) -> &str {
+        self.0.get(name).unwrap_or_else(|| panic!("{name} missing: run scripts/test-clients.sh again"))
+    }
+}
+
+/// Runs `command` and parses its stdout as JSON, failing with its stderr otherwise.
+fn json_of(command: &mut Command) -> Value {
+    let output = command.output().expect("the client starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+const PYTHON_CLIENT: &str = r#"
+import asyncio, json, sys
+from mcp import ClientSession
+from mcp.client.streamable_http import streamablehttp_client
+
+async def main(url):
+    async with streamablehttp_client(url) as (read, write, _):
+        async with ClientSession(read, write) as session:
+            init = await session.initialize()
+            tools = [t.name for t in (await session.list_tools()).tools]
+            status = await session.call_tool("poller_status", {})
+            cycle = await session.call_tool("poll_now", {})
+            print(json.dumps({"protocol": init.protocolVersion, "tools": tools,
+                              "status": status.structuredContent, "cycle": cycle.structuredContent,
+                              "text": [c.text for c in cycle.content if c.type == "text"]}))
+
+asyncio.run(main(sys.argv[1]))
+"#;
+
+#[tokio::test]
+async fn the_python_sdk_lists_the_tools_and_runs_a_cycle_through_poll_now() {
+    let clients = Clients::installed();
+    let scenario = Scenario::start().await;
+    let config = BridgeConfig { bind: "127.0.0.1:0".parse().unwrap(), ..BridgeConfig::default() };
+    let bridge = serve(config, scenario.node.clone(), scenario.journal_dir()).await.unwrap();
+    let script = scenario.dir.path().join("client.py");
+    std::fs::write(&script, PYTHON_CLIENT).unwrap();
+    let url = bridge.mcp_url();
+    let python = clients.get("CORE_TOOLS_PYTHON").to_owned();
+    let seen = tokio::task::spawn_blocking(move || json_of(Command::new(python).arg(script).arg(url)))
+        .await
+        .unwrap();
+    assert_eq!(seen["protocol"], "2025-11-25", "{seen}");
+    let tools: Vec<&str> = seen["tools"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(tools.contains(&"poll_now") && tools.contains(&"journal_query"), "{tools:?}");
+    assert_eq!(seen["status"]["paused"], true);
+    assert_eq!(seen["cycle"]["verdict"]["verdict"], "completed", "{seen}");
+    assert!(!seen.to_string().contains(MARKER), "forge text reached the client: {seen}");
+    assert!(scenario.sim.counters().requests > 0, "the cycle polled the simulator");
+    bridge.shutdown().await;
+    scenario.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_inspector_cli_lists_the_tools_and_calls_poller_status() {
+    let clients = Clients::installed();
+    let scenario = Scenario::start().await;
+    let config = BridgeConfig { bind: "127.0.0.1:0".parse().unwrap(), ..BridgeConfig::default() };
+    let bridge = serve(config, scenario.node.clone(), scenario.journal_dir()).await.unwrap();
+    let inspector = |args: &[&str]| {
+        let mut command = Command::new(clients.get("CORE_TOOLS_NODE"));
+        // The Inspector keeps state under HOME: a throwaway one, not the developer's.
+        command
+            .env("HOME", scenario.dir.path())
+            .arg(clients.get("CORE_TOOLS_INSPECTOR"))
+            .args(["--cli", &bridge.mcp_url(), "--transport", "http"])
+            .args(args);
+        command
+    };
+    let listed = tokio::task::block_in_place(|| json_of(&mut inspector(&["--method", "tools/list"])));
+    let names: Vec<&str> =
+        listed["tools"].as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
+    assert!(names.contains(&"poller_status") && names.contains(&"waiting_on_people"), "{listed}");
+    let called = tokio::task::block_in_place(|| {
+        json_of(&mut inspector(&["--method", "tools/call", "--tool-name", "poller_status"]))
+    });
+    assert_eq!(called["structuredContent"]["paused"], true, "{called}");
+    bridge.shutdown().await;
+    scenario.stop().await;
+}
