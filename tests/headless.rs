@@ -326,3 +326,56 @@ async fn dry_run_mutates_nothing_and_journals_nothing() {
     let decisions = stdout.lines().filter(|l| l.contains("dry-run: would act")).count();
     assert_eq!(decisions, 5, "each decision is logged with its handler and reason: {stdout}");
 }
+
+/// The status line's code of an MCP `initialize` POST to `port`, with `origin` when given.
+fn mcp_initialize_status(port: u16, origin: Option<&str>) -> u16 {
+    use std::io::{Read, Write};
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"e2e","version":"1"}}}"#;
+    let origin = origin.map(|o| format!("origin: {o}\r\n")).unwrap_or_default();
+    let request = format!(
+        "POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n{origin}content-type: application/json\r\n\
+         accept: application/json, text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).unwrap();
+    String::from_utf8_lossy(&head[9..12]).parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_headless_node_serves_the_mcp_bridge_on_loopback_and_refuses_a_foreign_origin() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bind = format!("127.0.0.1:{port}");
+    let args = node_args(&sim, dir.path(), &["--headless", "--mcp", "true", "--mcp-bind", &bind]);
+    let (own, foreign, status) = tokio::task::spawn_blocking(move || {
+        let child = core_ide(&args).env("NOTIFY_SOCKET", &socket_path).spawn();
+        // READY comes after the bridge is bound.
+        assert_eq!(notification(&socket), "READY=1\nSTATUS=up: polling\n");
+        let own = mcp_initialize_status(port, None);
+        let foreign = mcp_initialize_status(port, Some("http://evil.example"));
+        std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        (own, foreign, child.wait_with_output().unwrap().status)
+    })
+    .await
+    .unwrap();
+    assert_eq!((own, foreign), (200, 403));
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn an_mcp_bridge_beyond_loopback_without_a_token_stops_the_start_with_exit_2() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let args = node_args(&sim, dir.path(), &["--headless", "--mcp", "true", "--mcp-bind", "0.0.0.0:0"]);
+    let run = tokio::task::spawn_blocking(move || core_ide(&args).run()).await.unwrap();
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(run.stderr().contains("CORE_MCP_TOKEN"), "{}", run.stderr());
+}

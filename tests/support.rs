@@ -53,6 +53,9 @@ fn isolated(binary: &Path, home: &Path) -> Command {
             command.env_remove(name.as_ref());
         }
     }
+    // Tests run many nodes at once: none serves the MCP bridge on the one default port unless
+    // a test asks for it (a flag wins over this variable).
+    command.env("CORE_MCP", "false");
     command
 }
 

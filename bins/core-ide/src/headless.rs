@@ -1,11 +1,14 @@
 //! `core-ide [--headless] [--once]`: builds the node from the settings and runs it until
 //! SIGTERM or SIGINT, telling systemd how it goes.
 
+use jobrunner_bridge::{Bridge, BridgeConfig};
 use jobrunner_config::{Mode, Settings};
 use jobrunner_core::FailureClass;
-use jobrunner_node::{CycleEvent, Node};
+use jobrunner_node::{CycleEvent, Node, NodeHandle};
 use jobrunner_runner::CycleError;
 use sd_notify::NotifyState;
+
+use crate::InputError;
 
 pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool> {
     let display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
@@ -27,6 +30,14 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
     }
     let signals = signal_handlers();
     let (handle, run) = node.run(move |event| systemd.observe(event));
+    let bridge = match serve_bridge(settings, &handle).await {
+        Ok(bridge) => bridge,
+        Err(error) => {
+            handle.shutdown();
+            let _ = run.finish().await;
+            return Err(error);
+        }
+    };
     tokio::spawn(async move {
         wait_for_signal(signals).await;
         tracing::info!(
@@ -40,9 +51,29 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
     // unit killed by its start timeout; they are reported through STATUS instead.
     SystemdNotifier::ready();
     let result = run.finish().await;
+    if let Some(bridge) = bridge {
+        bridge.shutdown().await;
+    }
     SystemdNotifier::stopping();
     result?;
     Ok(true)
+}
+
+/// The MCP bridge beside the node, unless `--no-mcp`. A bridge that cannot be served (the port
+/// taken, a non-loopback address without a token) stops the start: the operator asked for it.
+async fn serve_bridge(settings: &Settings, node: &NodeHandle) -> anyhow::Result<Option<Bridge>> {
+    if !settings.mcp {
+        return Ok(None);
+    }
+    let config = BridgeConfig {
+        bind: settings.mcp_bind,
+        read_only: settings.mcp_read_only,
+        token: settings.mcp_token.as_ref().map(|t| t.expose().to_owned()),
+    };
+    let bridge = jobrunner_bridge::serve(config, node.clone(), settings.journal_dir.clone())
+        .await
+        .map_err(|e| InputError(e.to_string()))?;
+    Ok(Some(bridge))
 }
 
 /// Tells systemd (when `NOTIFY_SOCKET` is set) READY once the node is up, WATCHDOG after every

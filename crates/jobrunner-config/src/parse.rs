@@ -112,6 +112,18 @@ pub(crate) fn parse_repos(value: &str) -> Result<Vec<RepoSlug>, String> {
     Ok(repos.into_iter().map(|(repo, _)| repo).collect())
 }
 
+pub(crate) fn parse_bind(value: &str) -> Result<std::net::SocketAddr, String> {
+    value.trim().parse().map_err(|_| "an IP address and port, such as 127.0.0.1:9877".to_owned())
+}
+
+pub(crate) fn parse_token(value: &str) -> Result<(), String> {
+    if value.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err("printable ASCII without spaces".to_owned())
+    }
+}
+
 pub(crate) fn parse_bool(value: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),

@@ -9,10 +9,11 @@ use jobrunner_handlers::{
 
 use crate::key::{DefaultValue, Flag, Key, Render, Shortcut};
 use crate::parse::{
-    expand_path, parse_api_url, parse_bool, parse_check_ids, parse_command, parse_database_url,
+    expand_path, parse_api_url, parse_bind, parse_bool, parse_check_ids, parse_command, parse_database_url,
     parse_duration, parse_environment, parse_fix_command_limit, parse_fsync, parse_gap, parse_handlers,
     parse_label, parse_labels, parse_logins, parse_merge_method, parse_mode, parse_node_id,
-    parse_optional_label, parse_patience, parse_repos, parse_webhook_url, refuse_credentials, secret, set,
+    parse_optional_label, parse_patience, parse_repos, parse_token, parse_webhook_url, refuse_credentials,
+    secret, set,
 };
 use crate::settings::Host;
 use crate::toml_value::{duration, list, text};
@@ -111,6 +112,54 @@ pub static KEYS: &[Key] = &[
         accepted: "`auto` (headless without `DISPLAY`/`WAYLAND_DISPLAY`), `headless`, `desktop`",
         parse: |v, _, s| set(&mut s.mode, parse_mode(v)),
         render: Render::Value(|s| text(s.mode.as_str())),
+    },
+    Key {
+        name: "mcp",
+        env: "CORE_MCP",
+        flag: Flag::Value {
+            long: "mcp",
+            shortcuts: &[Shortcut { flag: "no-mcp", value: "false", help: "Serve no MCP bridge" }],
+        },
+        value_name: "BOOL",
+        help: "Serve the MCP bridge (the node's tools for MCP clients) on mcp_bind",
+        default: DefaultValue::Text("true"),
+        accepted: "`true`/`false`; `--no-mcp` is `--mcp false`",
+        parse: |v, _, s| set(&mut s.mcp, parse_bool(v)),
+        render: Render::Value(|s| s.mcp.into()),
+    },
+    Key {
+        name: "mcp_bind",
+        env: "CORE_MCP_BIND",
+        flag: Flag::value("mcp-bind"),
+        value_name: "ADDR:PORT",
+        help: "Where the MCP bridge listens",
+        default: DefaultValue::Text("127.0.0.1:9877"),
+        accepted: "an IP address and port; port 0 picks a free one. Anything but loopback needs \
+                   `CORE_MCP_TOKEN`, and the node refuses to start without it",
+        parse: |v, _, s| set(&mut s.mcp_bind, parse_bind(v)),
+        render: Render::Value(|s| text(&s.mcp_bind.to_string())),
+    },
+    Key {
+        name: "mcp_read_only",
+        env: "CORE_MCP_READ_ONLY",
+        flag: Flag::Switch { long: "mcp-read-only" },
+        value_name: "BOOL",
+        help: "Offer MCP clients only the tools that change nothing",
+        default: DefaultValue::Text("false"),
+        accepted: "`true`/`false`: without `poll_now`, `pause`, `resume` and the handler tools",
+        parse: |v, _, s| set(&mut s.mcp_read_only, parse_bool(v)),
+        render: Render::Value(|s| s.mcp_read_only.into()),
+    },
+    Key {
+        name: "mcp_token",
+        env: "CORE_MCP_TOKEN",
+        flag: Flag::None,
+        value_name: "TOKEN",
+        help: "Bearer token MCP clients must send; required to bind the bridge beyond loopback",
+        default: DefaultValue::Text(""),
+        accepted: "any printable ASCII without spaces; clients send `Authorization: Bearer TOKEN`",
+        parse: |v, _, s| set(&mut s.mcp_token, secret(v, parse_token)),
+        render: Render::Secret(|s| s.mcp_token.is_some()),
     },
     Key {
         name: "journal_dir",

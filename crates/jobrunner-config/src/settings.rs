@@ -170,6 +170,14 @@ pub struct Settings {
     pub dry_run: bool,
     /// Headless, desktop, or decided by the display.
     pub mode: Mode,
+    /// Serve the MCP bridge.
+    pub mcp: bool,
+    /// Where the MCP bridge listens.
+    pub mcp_bind: std::net::SocketAddr,
+    /// Offer MCP clients only the tools that change nothing.
+    pub mcp_read_only: bool,
+    /// The bearer token MCP clients must send.
+    pub mcp_token: Option<Secret>,
     /// Action journal directory.
     pub journal_dir: PathBuf,
     /// Journal fsync policy.
