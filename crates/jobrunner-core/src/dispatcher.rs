@@ -99,6 +99,37 @@ impl Dispatcher {
         waiting_decision(signal, reason, waiting)
     }
 
+    /// What `handler` would do on `signal`, asked for by name (an MCP tool) rather than found
+    /// by priority. `Err` says why it does not act: a stop label or a PR out of scope (never
+    /// overridden), an unknown or disabled handler, or the handler's rule not matching, which
+    /// `force` overrides with the key of the handler's plain action on the head.
+    pub fn decide_for(
+        &self,
+        signal: &PipelineSignal,
+        handler: &str,
+        force: bool,
+    ) -> Result<Decision, String> {
+        if let Some((reason, _)) = untouchable(signal) {
+            return Err(reason);
+        }
+        let Some(known) = self.registry.get(handler) else {
+            return Err(format!("no handler named {handler:?}: one of {}", self.registry.names().join(", ")));
+        };
+        if !self.registry.is_enabled(handler) {
+            return Err(format!("{handler} is disabled in configuration (setting `handlers`)"));
+        }
+        let refusal = match known.matches(signal) {
+            Match::Act { reason, key } => return Ok(decision(signal, Some(known.name()), reason, Some(key))),
+            Match::Wait { reason, .. } => format!("{handler} waits: {reason}"),
+            Match::No => format!("{handler} does not apply: {}", self.decide(signal).reason),
+        };
+        if !force {
+            return Err(format!("{refusal} (force: true acts anyway)"));
+        }
+        let key = ActionKey::for_signal(signal, crate::handler::ActionId::new(known.name()));
+        Ok(decision(signal, Some(known.name()), format!("forced although {refusal}"), Some(key)))
+    }
+
     /// Decides a whole cycle in input order, with at most one action per PR: a later signal
     /// for a PR that already acts this cycle is deferred to the next cycle.
     #[must_use]

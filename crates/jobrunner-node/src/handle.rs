@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use jobrunner_runner::{Command, Controller};
+use jobrunner_core::RepoSlug;
+use jobrunner_runner::{Command, Controller, CycleError, Explanation, ManualOutcome, Runner};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -12,11 +13,18 @@ use crate::state::{CycleSummary, NodeState, Phase};
 /// Steers a running node and shows its state; cheap to clone, one per party (the signal
 /// handler, the MCP bridge, the panel, the tray). Commands sent after the loop ended do
 /// nothing.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NodeHandle {
     controller: Controller,
     state: Arc<watch::Sender<NodeState>>,
     watched: watch::Receiver<NodeState>,
+    runner: Arc<Runner>,
+}
+
+impl std::fmt::Debug for NodeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeHandle").field("control", &self.controller.control()).finish_non_exhaustive()
+    }
 }
 
 impl NodeHandle {
@@ -24,8 +32,26 @@ impl NodeHandle {
         controller: Controller,
         state: Arc<watch::Sender<NodeState>>,
         watched: watch::Receiver<NodeState>,
+        runner: Arc<Runner>,
     ) -> Self {
-        Self { controller, state, watched }
+        Self { controller, state, watched, runner }
+    }
+
+    /// Reads `repo#pr` afresh and performs `handler`'s action on it through the node's ledger
+    /// and journal, after any cycle in progress (see `Runner::act_now`).
+    pub async fn act_now(
+        &self,
+        repo: &RepoSlug,
+        pr: u64,
+        handler: &str,
+        force: bool,
+    ) -> Result<ManualOutcome, CycleError> {
+        self.runner.act_now(repo, pr, handler, force).await
+    }
+
+    /// Reads `repo#pr` afresh and says what the node would decide for it.
+    pub async fn explain(&self, repo: &RepoSlug, pr: u64) -> Result<Vec<Explanation>, CycleError> {
+        self.runner.explain(repo, pr).await
     }
 
     /// Asks the node to do `command`. Pause and resume show in [`NodeState::paused`] at once:

@@ -39,7 +39,7 @@ mod state;
 
 pub use error::NodeError;
 pub use handle::{NodeHandle, NodeRun};
-pub use jobrunner_runner::{Command, CycleEvent};
+pub use jobrunner_runner::{Command, CycleEvent, Explanation, ManualOutcome};
 pub use node::Node;
 pub use pacing::{IDLE_CYCLES_BEFORE_BACKOFF, IDLE_INTERVAL};
 pub use state::{

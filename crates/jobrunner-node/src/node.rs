@@ -107,52 +107,63 @@ impl Node {
         let (controller, control) = Controller::new(self.paused);
         let (state, watched) = watch::channel(self.state.clone());
         let state = Arc::new(state);
-        let task = tokio::spawn(self.run_loop(control, Arc::clone(&state), observe));
-        (NodeHandle::new(controller, state, watched), NodeRun::new(task))
-    }
-
-    async fn run_loop(
-        self,
-        control: watch::Receiver<jobrunner_runner::Control>,
-        state: Arc<watch::Sender<NodeState>>,
-        mut observe: impl FnMut(CycleEvent<'_>) + Send + 'static,
-    ) -> Result<(), NodeError> {
-        let stopped = Arc::clone(&state);
         let Self { runner, membership, pace, .. } = self;
         let runner = Arc::new(runner);
-        let (cycles, cycles_seen) = watch::channel(0u64);
-        let waits = tokio::spawn(refresh_waits(Arc::clone(runner.store()), Arc::clone(&state), cycles_seen));
-        // Owned, not borrowed: the loop's observer must be Send for every event's lifetime.
-        let (sources, leases) = (Arc::clone(&runner), membership.as_ref().map(Membership::lease_book));
-        let mut fold = move |event: CycleEvent<'_>| {
-            let ended = matches!(event, CycleEvent::Completed(_) | CycleEvent::Failed(_));
-            let health = ended.then(|| sources.health());
-            let held = leases.as_ref().map(crate::fleet::LeaseBook::held);
-            state.send_modify(|s| {
-                s.observe(&event, Utc::now());
-                if let Some(health) = health {
-                    s.set_sources(health);
-                }
-                if held.is_some() {
-                    s.leases = held;
-                }
-            });
-            if ended {
-                cycles.send_modify(|n| *n += 1);
-            }
-            observe(event);
-        };
-        let result = runner.run(pace, control, &mut fold).await;
-        waits.abort();
-        if let Some(membership) = membership {
-            membership.leave().await;
-        }
-        stopped.send_modify(|s| {
-            s.phase = Phase::Stopped;
-            s.next_cycle_due = None;
-        });
-        Ok(result?)
+        let task = tokio::spawn(run_loop(
+            Arc::clone(&runner),
+            membership,
+            pace,
+            control,
+            Arc::clone(&state),
+            observe,
+        ));
+        (NodeHandle::new(controller, state, watched, runner), NodeRun::new(task))
     }
+}
+
+/// The loop's task: the runner's loop with every event folded into the state, then the fleet
+/// left and the state marked stopped.
+async fn run_loop(
+    runner: Arc<Runner>,
+    membership: Option<Membership>,
+    pace: Pace,
+    control: watch::Receiver<jobrunner_runner::Control>,
+    state: Arc<watch::Sender<NodeState>>,
+    mut observe: impl FnMut(CycleEvent<'_>) + Send + 'static,
+) -> Result<(), NodeError> {
+    let stopped = Arc::clone(&state);
+    let (cycles, cycles_seen) = watch::channel(0u64);
+    let waits = tokio::spawn(refresh_waits(Arc::clone(runner.store()), Arc::clone(&state), cycles_seen));
+    // Owned, not borrowed: the loop's observer must be Send for every event's lifetime.
+    let (sources, leases) = (Arc::clone(&runner), membership.as_ref().map(Membership::lease_book));
+    let mut fold = move |event: CycleEvent<'_>| {
+        let ended = matches!(event, CycleEvent::Completed(_) | CycleEvent::Failed(_));
+        let health = ended.then(|| sources.health());
+        let held = leases.as_ref().map(crate::fleet::LeaseBook::held);
+        state.send_modify(|s| {
+            s.observe(&event, Utc::now());
+            if let Some(health) = health {
+                s.set_sources(health);
+            }
+            if held.is_some() {
+                s.leases = held;
+            }
+        });
+        if ended {
+            cycles.send_modify(|n| *n += 1);
+        }
+        observe(event);
+    };
+    let result = runner.run(pace, control, &mut fold).await;
+    waits.abort();
+    if let Some(membership) = membership {
+        membership.leave().await;
+    }
+    stopped.send_modify(|s| {
+        s.phase = Phase::Stopped;
+        s.next_cycle_due = None;
+    });
+    Ok(result?)
 }
 
 /// Reads the store's waits into the state at start and after every cycle: a wait is recorded

@@ -183,6 +183,8 @@ pub struct Runner {
     /// This node's share of the repositories, in a fleet.
     split: Option<Arc<dyn crate::WorkSplit>>,
     clock: Clock,
+    /// Held by a cycle and by an action asked for by hand, so the two never interleave.
+    pub(crate) turn: tokio::sync::Mutex<()>,
 }
 
 impl Runner {
@@ -204,6 +206,7 @@ impl Runner {
             settled_crash: std::sync::atomic::AtomicBool::new(false),
             split: None,
             clock: Arc::new(Utc::now),
+            turn: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -261,6 +264,7 @@ impl Runner {
 
     /// Runs one cycle and records it in the store, whatever its outcome.
     pub async fn cycle(&self) -> Result<CycleReport, CycleError> {
+        let _turn = self.turn.lock().await;
         let cycle = self.store.start_cycle(&self.config.node, Utc::now()).await?;
         let before = self.budget();
         let outcome = self.run_cycle(cycle).await;
@@ -293,7 +297,7 @@ impl Runner {
 
     /// Polls every source, up to [`MAX_CONCURRENT_POLLS`] at a time, keeping the sources'
     /// order so decisions do not depend on which answered first.
-    async fn poll_sources(&self) -> Result<Vec<(usize, PipelineSignal)>, CycleError> {
+    pub(crate) async fn poll_sources(&self) -> Result<Vec<(usize, PipelineSignal)>, CycleError> {
         // Collected before streaming: a lazy iterator of borrowing futures makes the cycle's
         // future not provably Send (rust-lang/rust#102211), and a node runs it on a task.
         let polls: Vec<_> =
@@ -356,7 +360,7 @@ impl Runner {
     /// refused for good): each signal is decided again without them, so the next handler in
     /// priority may act on the PR this cycle. One store read per acting decision, as many as
     /// the claims they replace.
-    async fn settled_keys(
+    pub(crate) async fn settled_keys(
         &self,
         signals: &[PipelineSignal],
     ) -> Result<std::collections::HashSet<ActionKey>, CycleError> {
@@ -378,7 +382,7 @@ impl Runner {
     }
 
     /// Claims, performs, confirms, journals and reports one decision.
-    async fn act(
+    pub(crate) async fn act(
         &self,
         cycle: u64,
         pair: &SourcePair,

@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod cycle;
+mod manual;
 mod memory;
 mod pace;
 mod recovery;
@@ -22,6 +23,7 @@ pub use cycle::{
     ActionOutcome, ActionReport, Clock, CycleError, CycleReport, Runner, RunnerConfig, SourceHealth,
     SourcePair,
 };
+pub use manual::{Explanation, ManualOutcome};
 pub use pace::Pace;
 pub use run_loop::{Command, Control, Controller, CycleEvent, SHUTDOWN_GRACE};
 pub use source_cache::StoreCache;

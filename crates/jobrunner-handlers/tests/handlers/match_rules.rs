@@ -267,3 +267,34 @@ fn every_signal_gets_exactly_one_decision_in_input_order() {
     let prs: Vec<_> = decisions.iter().map(|d| (d.pr, d.action)).collect();
     assert_eq!(prs, vec![(8, Some("publish_draft")), (7, Some("enable_auto_merge"))]);
 }
+
+#[test]
+fn a_handler_asked_for_by_name_acts_when_its_rule_matches() {
+    let decision = all_handlers().decide_for(&open_pr().draft(), "publish_draft", false).unwrap();
+    assert_eq!(decision.action, Some("publish_draft"));
+}
+
+#[test]
+fn a_handler_asked_for_by_name_whose_rule_does_not_match_is_refused_with_why_unless_forced() {
+    let dispatcher = all_handlers();
+    let refused = dispatcher.decide_for(&open_pr(), "publish_draft", false).unwrap_err();
+    assert!(refused.starts_with("publish_draft does not apply") && refused.contains("force"), "{refused}");
+    let forced = dispatcher.decide_for(&open_pr(), "publish_draft", true).unwrap();
+    assert_eq!(forced.action, Some("publish_draft"));
+    assert!(forced.reason.starts_with("forced although"), "{}", forced.reason);
+    assert!(forced.key.is_some_and(|k| k.action.is("publish_draft")));
+}
+
+#[test]
+fn a_stop_label_refuses_a_handler_asked_for_by_name_even_when_forced() {
+    let mut stopped = open_pr().draft();
+    stopped.stop_label = true;
+    let refused = all_handlers().decide_for(&stopped, "publish_draft", true).unwrap_err();
+    assert!(refused.contains("stop label"), "{refused}");
+}
+
+#[test]
+fn an_unknown_handler_asked_for_by_name_is_refused_naming_the_known_ones() {
+    let refused = all_handlers().decide_for(&open_pr(), "merge_everything", true).unwrap_err();
+    assert!(refused.contains("merge_everything") && refused.contains("publish_draft"), "{refused}");
+}
