@@ -1,7 +1,7 @@
 //! core-ide's MCP bridge: a running node's controls and records as MCP tools, served over
 //! streamable HTTP at `http://127.0.0.1:9877/mcp`.
 //!
-//! [`serve`] binds the bridge beside a node (given its [`NodeHandle`]); [`CoreTools`] is the
+//! [`serve`] binds the bridge (and the web panel, at `/`) beside a node (given its [`NodeHandle`]); [`CoreTools`] is the
 //! tool set: `poller_status`, `poll_now`, `pause`, `resume` (through the handle),
 //! `journal_query` and `waiting_on_people`. `read_only` leaves out every tool that changes
 //! anything.
@@ -19,10 +19,11 @@
 
 mod config;
 mod error;
+mod panel;
 mod server;
 mod tools;
 
 pub use config::{BridgeConfig, DEFAULT_BIND};
 pub use error::BridgeError;
 pub use server::{Bridge, serve};
-pub use tools::{CoreTools, JournalQuery, MUTATING_TOOLS};
+pub use tools::{ActOn, CoreTools, ExplainPr, JournalQuery, MUTATING_TOOLS};

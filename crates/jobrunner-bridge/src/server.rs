@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{allowed_hosts, allowed_origins};
+use crate::panel::{self, Panel, csrf_token};
 use crate::{BridgeConfig, BridgeError, CoreTools};
 
 /// A bridge being served; [`Bridge::shutdown`] stops it.
@@ -29,6 +30,12 @@ impl Bridge {
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The web panel's URL.
+    #[must_use]
+    pub fn panel_url(&self) -> String {
+        format!("http://{}/", self.addr)
     }
 
     /// The MCP endpoint's URL.
@@ -65,13 +72,20 @@ pub async fn serve(
         .with_allowed_hosts(allowed_hosts(addr))
         .with_allowed_origins(allowed_origins(addr))
         .with_cancellation_token(cancel.child_token());
+    let panel = Panel {
+        node: node.clone(),
+        journal_dir: Arc::new(journal_dir.clone()),
+        csrf: csrf_token().map_err(|source| BridgeError::Bind { bind: config.bind, source })?,
+        hosts: allowed_hosts(addr),
+        origins: allowed_origins(addr),
+    };
     let tools = CoreTools::new(node, journal_dir, config.read_only);
     let service = StreamableHttpService::new(
         move || Ok(tools.clone()),
         Arc::new(LocalSessionManager::default()),
         transport,
     );
-    let mut router = axum::Router::new().nest_service("/mcp", service);
+    let mut router = axum::Router::new().nest_service("/mcp", service).merge(panel::router(panel));
     if let Some(token) = config.token {
         let token = Arc::new(token);
         router =
@@ -84,7 +98,7 @@ pub async fn serve(
             tracing::error!(error = %error, "the MCP bridge stopped serving");
         }
     });
-    tracing::info!(url = %format!("http://{addr}/mcp"), "MCP bridge listening");
+    tracing::info!(url = %format!("http://{addr}/mcp"), panel = %format!("http://{addr}/"), "MCP bridge and panel listening");
     Ok(Bridge { addr, cancel, task })
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use jobrunner_core::RepoSlug;
 use jobrunner_journal::{ReadFilter, read_journal};
-use jobrunner_node::NodeHandle;
+use jobrunner_node::{ActionSummary, ManualOutcome, NodeHandle};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ServerCapabilities, ServerConfig};
@@ -15,7 +15,19 @@ use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde::{Deserialize, Serialize};
 
 /// The tools that change something: left out with `read_only`.
-pub const MUTATING_TOOLS: &[&str] = &["poll_now", "pause", "resume"];
+pub const MUTATING_TOOLS: &[&str] = &[
+    "poll_now",
+    "pause",
+    "resume",
+    "tick_parent",
+    "close_child",
+    "close_epic",
+    "needs_human",
+    "send_fix_command",
+    "resolve_threads",
+    "publish_draft",
+    "enable_auto_merge",
+];
 
 /// How long `poll_now` waits for its cycle before answering that it still runs.
 const POLL_WAIT: Duration = Duration::from_secs(120);
@@ -43,6 +55,28 @@ pub struct JournalQuery {
     pub action: Option<String>,
     /// At most this many records, the newest (default 50, at most 1000).
     pub limit: Option<u32>,
+}
+
+/// A handler tool's input: the PR to act on.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ActOn {
+    /// The repository, as `owner/name`.
+    pub repo: String,
+    /// The pull request's number.
+    pub pr: u64,
+    /// Act although the handler's rule does not match (never past a stop label, the
+    /// pipeline's scope, or a key already performed).
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// `explain`'s input.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ExplainPr {
+    /// The repository, as `owner/name`.
+    pub repo: String,
+    /// The pull request's number.
+    pub pr: u64,
 }
 
 /// One PR waiting on a person, for `waiting_on_people`.
@@ -129,6 +163,95 @@ impl CoreTools {
     }
 
     #[tool(
+        description = "Tick the PR's child in its epic's checklist (the PR merged, the box is unticked). Reads the PR afresh and acts only when the handler's rule matches, \
+        unless force; never twice per key (shared ledger with the poller)."
+    )]
+    async fn tick_parent(&self, Parameters(on): Parameters<ActOn>) -> Result<CallToolResult, String> {
+        self.act("tick_parent", on).await
+    }
+
+    #[tool(
+        description = "Close the PR's child issue as completed (the PR merged, the epic ticked it). Reads the PR afresh and acts only when the handler's rule matches, \
+        unless force; never twice per key (shared ledger with the poller)."
+    )]
+    async fn close_child(&self, Parameters(on): Parameters<ActOn>) -> Result<CallToolResult, String> {
+        self.act("close_child", on).await
+    }
+
+    #[tool(
+        description = "Close the epic once every child is closed. Reads the PR afresh and acts only when the handler's rule matches, \
+        unless force; never twice per key (shared ledger with the poller)."
+    )]
+    async fn close_epic(&self, Parameters(on): Parameters<ActOn>) -> Result<CallToolResult, String> {
+        self.act("close_epic", on).await
+    }
+
+    #[tool(
+        description = "Add the needs-human label to a PR that is stuck (no progress, a silent agent, checks stuck). Reads the PR afresh and acts only when the handler's rule matches, \
+        unless force; never twice per key (shared ledger with the poller)."
+    )]
+    async fn needs_human(&self, Parameters(on): Parameters<ActOn>) -> Result<CallToolResult, String> {
+        self.act("needs_human", on).await
+    }
+
+    #[tool(
+        description = "Comment the fix command for the PR's conflict, review or failing checks, for the coding agent. Reads the PR afresh and acts only when the handler's rule matches, \
+        unless force; never twice per key (shared ledger with the poller)."
+    )]
+    async fn send_fix_command(&self, Parameters(on): Parameters<ActOn>) -> Result<CallToolResult, String> {
+        self.act("send_fix_command", on).await
+    }
+
+    #[tool(
+        description = "Resolve the review threads the fix answered (outdated, or answered last by the agent). Reads the PR afresh and acts only when the handler's rule matches, \
+        unless force; never twice per key (shared ledger with the poller)."
+    )]
+    async fn resolve_threads(&self, Parameters(on): Parameters<ActOn>) -> Result<CallToolResult, String> {
+        self.act("resolve_threads", on).await
+    }
+
+    #[tool(
+        description = "Mark a draft PR ready for review once its deciding checks pass. Reads the PR afresh and acts only when the handler's rule matches, \
+        unless force; never twice per key (shared ledger with the poller)."
+    )]
+    async fn publish_draft(&self, Parameters(on): Parameters<ActOn>) -> Result<CallToolResult, String> {
+        self.act("publish_draft", on).await
+    }
+
+    #[tool(
+        description = "Enable auto-merge (or merge a clean PR, or queue it) with the configured merge method. Reads the PR afresh and acts only when the handler's rule matches, \
+        unless force; never twice per key (shared ledger with the poller)."
+    )]
+    async fn enable_auto_merge(&self, Parameters(on): Parameters<ActOn>) -> Result<CallToolResult, String> {
+        self.act("enable_auto_merge", on).await
+    }
+
+    #[tool(description = "Read a PR afresh and say what the pipeline would do with it next, and why: its \
+        structural signal (one per epic child it closes) and the decision.")]
+    async fn explain(&self, Parameters(pr): Parameters<ExplainPr>) -> Result<CallToolResult, String> {
+        let repo = repo_named(&pr.repo)?;
+        let explained =
+            self.node.explain(&repo, pr.pr).await.map_err(|e| {
+                format!("the node could not read {repo}#{} ({}): see its log", pr.pr, e.class())
+            })?;
+        if explained.is_empty() {
+            return Err(format!("{repo}#{} is not among the PRs this node polls", pr.pr));
+        }
+        let signals: Vec<_> = explained
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "signal": e.signal,
+                    "decision": {"action": e.decision.action, "reason": e.decision.reason,
+                                 "key": e.decision.key.as_ref().map(ToString::to_string),
+                                 "waiting_on": e.decision.waiting},
+                })
+            })
+            .collect();
+        structured(&serde_json::json!({ "signals": signals }))
+    }
+
+    #[tool(
         description = "The PRs waiting on a person (a review, a stop label, a setting), oldest first, with \
         how long each has waited."
     )]
@@ -168,8 +291,36 @@ fn structured(value: &impl Serialize) -> Result<CallToolResult, String> {
     Ok(CallToolResult::structured(value))
 }
 
+impl CoreTools {
+    /// Performs `handler` on the PR through the node; a refusal or a failed action is a tool
+    /// error, so the caller sees it as one.
+    async fn act(&self, handler: &str, on: ActOn) -> Result<CallToolResult, String> {
+        let repo = repo_named(&on.repo)?;
+        let outcome = self.node.act_now(&repo, on.pr, handler, on.force).await.map_err(|e| {
+            format!("the node could not act on {repo}#{} ({}): see its log", on.pr, e.class())
+        })?;
+        match outcome {
+            ManualOutcome::Refused { reason } => {
+                Err(format!("{handler} on {repo}#{}: not done: {reason}", on.pr))
+            }
+            ManualOutcome::Acted(report) => {
+                let summary = ActionSummary::from(&report);
+                if summary.outcome == "failed" {
+                    let text = serde_json::to_string(&summary).unwrap_or_default();
+                    return Err(format!("{handler} on {repo}#{} failed: {text}", on.pr));
+                }
+                structured(&summary)
+            }
+        }
+    }
+}
+
 fn parse_repo(repo: Option<&str>) -> Result<Option<RepoSlug>, String> {
-    repo.map(|r| RepoSlug::parse(r).map_err(|e| format!("repo {r:?}: {e}"))).transpose()
+    repo.map(repo_named).transpose()
+}
+
+fn repo_named(repo: &str) -> Result<RepoSlug, String> {
+    RepoSlug::parse(repo).map_err(|e| format!("repo {repo:?}: {e}"))
 }
 
 fn parse_day(day: Option<&str>) -> Result<Option<NaiveDate>, String> {

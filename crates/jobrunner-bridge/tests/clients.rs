@@ -5,36 +5,11 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Command;
 
 use jobrunner_bridge::{BridgeConfig, serve};
 use serde_json::Value;
-use support::{MARKER, Scenario};
-
-/// The tools `scripts/test-clients.sh` installed, from the env file it writes.
-struct Clients(BTreeMap<String, String>);
-
-impl Clients {
-    fn installed() -> Self {
-        let dir = std::env::var("CORE_TOOLS_DIR").unwrap_or_else(|_| "/var/tmp/core-ide-tools".to_owned());
-        let env = PathBuf::from(&dir).join("env");
-        let text = std::fs::read_to_string(&env).unwrap_or_else(|e| {
-            panic!("{}: {e}: run scripts/test-clients.sh to install the MCP clients", env.display())
-        });
-        let vars = text
-            .lines()
-            .filter_map(|line| line.strip_prefix("export ")?.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        Self(vars)
-    }
-
-    fn get(&self, name: &str) -> &str {
-        self.0.get(name).unwrap_or_else(|| panic!("{name} missing: run scripts/test-clients.sh again"))
-    }
-}
+use support::{Clients, MARKER, Scenario};
 
 /// Runs `command` and parses its stdout as JSON, failing with its stderr otherwise.
 fn json_of(command: &mut Command) -> Value {

@@ -47,8 +47,10 @@ async fn an_mcp_client_lists_the_tools_polls_reads_the_journal_and_pauses_the_no
 
     let tools: BTreeSet<String> =
         client.list_all_tools().await.unwrap().into_iter().map(|t| t.name.to_string()).collect();
-    let expected = ["journal_query", "pause", "poll_now", "poller_status", "resume", "waiting_on_people"];
-    assert_eq!(tools, expected.iter().map(|t| (*t).to_owned()).collect());
+    let mut expected: BTreeSet<String> =
+        ["explain", "journal_query", "poller_status", "waiting_on_people"].map(str::to_owned).into();
+    expected.extend(MUTATING_TOOLS.iter().map(|t| (*t).to_owned()));
+    assert_eq!(tools, expected, "one tool per handler, the controls, and the readers");
 
     let status = call(&client, "poller_status", json!({})).await;
     assert_eq!(structured(&status)["paused"], json!(true));
@@ -162,5 +164,41 @@ async fn binding_beyond_loopback_without_a_token_is_refused_at_start() {
     let error = serve(config, scenario.node.clone(), scenario.journal_dir()).await.unwrap_err();
     assert!(matches!(error, BridgeError::TokenRequired { .. }));
     assert!(error.to_string().contains("CORE_MCP_TOKEN"), "{error}");
+    scenario.stop().await;
+}
+
+#[tokio::test]
+async fn a_handler_tool_acts_through_the_ledger_once_and_a_second_call_is_refused() {
+    let scenario = Scenario::start().await;
+    let bridge = serve(loopback(false, None), scenario.node.clone(), scenario.journal_dir()).await.unwrap();
+    let client = client(&bridge.mcp_url(), None).await;
+
+    let explained = call(&client, "explain", json!({"repo": REPO, "pr": 10})).await;
+    assert_eq!(structured(&explained)["signals"][0]["decision"]["action"], json!("publish_draft"));
+    let acted = call(&client, "publish_draft", json!({"repo": REPO, "pr": 10})).await;
+    assert_eq!(structured(&acted)["outcome"], json!("performed"), "{acted:?}");
+    assert!(!scenario.sim.with_state(|s| s.pr(REPO, 10).draft), "GitHub shows #10 ready for review");
+
+    let again = call(&client, "publish_draft", json!({"repo": REPO, "pr": 10, "force": true})).await;
+    assert_eq!(again.is_error, Some(true), "the key is settled, force or not: {again:?}");
+    let journal = call(&client, "journal_query", json!({"action": "publish_draft"})).await;
+    assert_eq!(structured(&journal)["records"].as_array().unwrap().len(), 1, "performed once");
+    client.cancel().await.unwrap();
+    bridge.shutdown().await;
+    scenario.stop().await;
+}
+
+#[tokio::test]
+async fn a_handler_tool_whose_rule_does_not_match_is_refused_with_the_rules_reason() {
+    let scenario = Scenario::start().await;
+    let bridge = serve(loopback(false, None), scenario.node.clone(), scenario.journal_dir()).await.unwrap();
+    let client = client(&bridge.mcp_url(), None).await;
+    let refused = call(&client, "enable_auto_merge", json!({"repo": REPO, "pr": 11})).await;
+    assert_eq!(refused.is_error, Some(true));
+    let text = serde_json::to_string(&refused.content).unwrap();
+    assert!(text.contains("not done") && text.contains("force"), "{text}");
+    assert!(scenario.sim.counters().mutation_log.is_empty(), "nothing was changed on GitHub");
+    client.cancel().await.unwrap();
+    bridge.shutdown().await;
     scenario.stop().await;
 }

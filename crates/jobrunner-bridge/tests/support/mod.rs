@@ -1,6 +1,7 @@
 //! A paused node over the simulator, for the bridge's tests.
 #![allow(dead_code, reason = "each test file uses its part")]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use jobrunner_config::{ConfigArgs, Host, Secret, Settings};
@@ -65,4 +66,27 @@ fn settings(sim: &SimHandle, dir: &Path) -> Settings {
         &host,
     )
     .expect("the test's settings are valid")
+}
+
+/// The tools `scripts/test-clients.sh` installed, from the env file it writes.
+pub(crate) struct Clients(BTreeMap<String, String>);
+
+impl Clients {
+    pub(crate) fn installed() -> Self {
+        let dir = std::env::var("CORE_TOOLS_DIR").unwrap_or_else(|_| "/var/tmp/core-ide-tools".to_owned());
+        let env = PathBuf::from(&dir).join("env");
+        let text = std::fs::read_to_string(&env).unwrap_or_else(|e| {
+            panic!("{}: {e}: run scripts/test-clients.sh to install the MCP clients", env.display())
+        });
+        let vars = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("export ")?.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Self(vars)
+    }
+
+    pub(crate) fn get(&self, name: &str) -> &str {
+        self.0.get(name).unwrap_or_else(|| panic!("{name} missing: run scripts/test-clients.sh again"))
+    }
 }
