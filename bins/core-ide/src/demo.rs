@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use jobrunner_bridge::BridgeConfig;
 use jobrunner_config::{Secret, Settings, Source};
 use jobrunner_core::RepoSlug;
 use jobrunner_github_sim::{GitHubSim, PartyMove, SimHandle, SimState};
@@ -19,7 +20,7 @@ const MAX_CYCLES: u32 = 40;
 const REPO: &str = "octo/app";
 const EPIC: u64 = 1;
 
-pub(crate) async fn run(settings: &Settings, json: bool) -> anyhow::Result<()> {
+pub(crate) async fn run(settings: &Settings, json: bool, serve: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let temp = tempfile::tempdir().context("creating the demo's data directory")?;
     let explicit = |key: &str| settings.sources.get(key).is_some_and(|s| *s != Source::Default);
@@ -74,8 +75,6 @@ pub(crate) async fn run(settings: &Settings, json: bool) -> anyhow::Result<()> {
             say(&format!("          {}", describe(&party)));
         }
     }
-    node.shutdown();
-    run.finish().await?;
     let counters = sim.counters();
     let summary = json!({
         "complete": true,
@@ -92,9 +91,43 @@ pub(crate) async fn run(settings: &Settings, json: bool) -> anyhow::Result<()> {
     } else {
         print_summary(&summary, &by_handler);
     }
+    if serve {
+        serve_until_interrupted(settings, &node, &journal_dir, &mut say).await?;
+    }
+    node.shutdown();
+    run.finish().await?;
     sim.shutdown().await;
     // Keep the journal for the user to read: dropping the temp dir would delete it.
     let _ = temp.keep();
+    Ok(())
+}
+
+/// `--serve`: the demo's simulator and node stay up with the MCP bridge and the panel on
+/// `mcp_bind` (loopback, no token) until Ctrl-C or SIGTERM, for a first MCP client or browser.
+async fn serve_until_interrupted(
+    settings: &Settings,
+    node: &NodeHandle,
+    journal_dir: &Path,
+    say: &mut impl FnMut(&str),
+) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let config = BridgeConfig {
+        bind: settings.mcp_bind,
+        read_only: settings.mcp_read_only,
+        token: settings.mcp_token.as_ref().map(|t| t.expose().to_owned()),
+    };
+    let bridge = jobrunner_bridge::serve(config, node.clone(), journal_dir.to_path_buf())
+        .await
+        .map_err(|e| crate::InputError(e.to_string()))?;
+    say(&format!("MCP: {}", bridge.mcp_url()));
+    say(&format!("panel: {}", bridge.panel_url()));
+    say("serving until Ctrl-C (the node is paused: poll now from the panel or the poll_now tool)");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    bridge.shutdown().await;
     Ok(())
 }
 

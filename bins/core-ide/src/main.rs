@@ -61,6 +61,10 @@ enum Command {
         /// Print the summary as JSON (narration goes to stderr).
         #[arg(long)]
         json: bool,
+        /// Then keep the simulator and the node running with the MCP bridge and the web panel
+        /// on --mcp-bind (default 127.0.0.1:9877) until Ctrl-C.
+        #[arg(long)]
+        serve: bool,
     },
 }
 
@@ -95,12 +99,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", settings.render_toml());
             Ok(())
         }
-        Command::Demo { json } => {
+        Command::Demo { json, serve } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
-            runtime.block_on(demo::run(&settings, json))
+            runtime.block_on(demo::run(&settings, json, serve))
         }
     }
     .map(|()| ExitCode::SUCCESS)
