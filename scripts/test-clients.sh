@@ -5,7 +5,8 @@
 # from the one recorded in its directory (.pinned) or its files are gone; otherwise the run
 # takes about a second. It needs python3 and npm on the machine and reaches only the registries.
 #
-#   venv/        a venv of the machine's python3 with the MCP Python SDK (PyPI `mcp`)
+#   venv/        a venv of the machine's python3 with the MCP Python SDK (PyPI `mcp`) 1.x
+#   venv-modern/ the same with the SDK's 2.x, which negotiates the stateless 2026-07-28 protocol
 #   node/        Node.js from the npm registry's node-linux-<arch> package (the system Node is
 #                v20, the Inspector needs >= 22.19); the system Node is left alone
 #   inspector/   @modelcontextprotocol/inspector (its CLI: `node ENTRY --cli URL --method ...`)
@@ -15,7 +16,8 @@
 # How tests find them: $CORE_TOOLS_DIR/env holds one `export NAME=VALUE` a line (VALUE quoted
 # as bash's printf %q does; the default paths need no quoting), also printed on stdout at the
 # end, so `eval "$(scripts/test-clients.sh)"` works too:
-#   CORE_TOOLS_PYTHON      the venv's python (`import mcp`)
+#   CORE_TOOLS_PYTHON      the venv's python (`import mcp`, 1.x)
+#   CORE_TOOLS_PYTHON_MODERN  venv-modern's python (`import mcp`, 2.x)
 #   CORE_TOOLS_NODE        the Node 22 binary
 #   CORE_TOOLS_INSPECTOR   the Inspector's entry script, run with CORE_TOOLS_NODE
 #   CORE_TOOLS_PLAYWRIGHT  the playwright-core directory, for require()
@@ -27,6 +29,9 @@ set -euo pipefail
 # alias) and streamable_http_client; 2.x removed the former and adds the stateless 2026-07-28
 # protocol. 1.30.0 negotiates 2024-11-05 .. 2025-11-25 through `initialize`.
 mcp_pin="1.30.0"
+# mcp 2.3.0: the newest; it speaks the stateless 2026-07-28 protocol (server/discover, no
+# session), the other generation the bridge must serve. Its own venv, beside 1.30.0's.
+mcp_modern_pin="2.3.0"
 # Node 22.23.5: the newest 22.x (LTS line) on the registry; the Inspector 2.x needs >= 22.19.0.
 node_pin="22.23.5"
 # Inspector 2.12.0: the newest; its CLI has --cli --transport http --method tools/list.
@@ -90,6 +95,20 @@ from mcp import ClientSession' || die "mcp $mcp_pin lacks the streamable HTTP cl
     printf '%s\n' "$pin" >"$dir/venv/.pinned"
 fi
 
+# 1b. The SDK's 2.x in a venv of its own; the check imports its streamable HTTP client.
+py_modern="$dir/venv-modern/bin/python"
+pin="mcp==$mcp_modern_pin"
+if ! current "$dir/venv-modern" "$pin" "$py_modern"; then
+    fresh "$dir/venv-modern" "$pin"
+    "$base_python" -m venv "$dir/venv-modern" >&2 ||
+        { rm -rf -- "$dir/venv-modern" && apt_install python3-venv && "$base_python" -m venv "$dir/venv-modern" >&2; }
+    "$py_modern" -m pip install -q --disable-pip-version-check "$pin" >&2
+    "$py_modern" -c 'from mcp.client.streamable_http import streamable_http_client
+from mcp import ClientSession' || die "mcp $mcp_modern_pin lacks the streamable HTTP client"
+    "$py_modern" -m pip freeze --all | grep -i '^mcp==' | sed 's/^/python-modern-package /' >"$dir/venv-modern/.versions"
+    printf '%s\n' "$pin" >"$dir/venv-modern/.pinned"
+fi
+
 # 2. Node 22 from the npm registry; then the Inspector, installed and checked with it.
 command -v npm >/dev/null 2>&1 || die "npm is missing: install Debian's npm (or Node.js with npm)"
 if ! current "$dir/node" "$node_pkg" "$node"; then
@@ -138,10 +157,10 @@ EOF
     printf '%s\n' "$pin" >"$dir/playwright/.pinned"
 fi
 
-cat "$dir/venv/.versions" "$dir/node/.versions" "$dir/inspector/.versions" "$dir/playwright/.versions" \
+cat "$dir/venv/.versions" "$dir/venv-modern/.versions" "$dir/node/.versions" "$dir/inspector/.versions" "$dir/playwright/.versions" \
     >"$dir/versions.txt.new"
 mv -f -- "$dir/versions.txt.new" "$dir/versions.txt"
-for pair in CORE_TOOLS_DIR=dir CORE_TOOLS_PYTHON=py CORE_TOOLS_NODE=node CORE_TOOLS_INSPECTOR=inspector \
+for pair in CORE_TOOLS_DIR=dir CORE_TOOLS_PYTHON=py CORE_TOOLS_PYTHON_MODERN=py_modern CORE_TOOLS_NODE=node CORE_TOOLS_INSPECTOR=inspector \
     CORE_TOOLS_PLAYWRIGHT=playwright CORE_TOOLS_CHROMIUM=chromium; do
     ref="${pair#*=}"
     printf 'export %s=%q\n' "${pair%%=*}" "${!ref}"

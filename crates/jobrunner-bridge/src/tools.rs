@@ -10,7 +10,7 @@ use jobrunner_journal::{ReadFilter, read_journal};
 use jobrunner_node::{ActionSummary, ManualOutcome, NodeHandle};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ServerCapabilities, ServerConfig};
+use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde::{Deserialize, Serialize};
 
@@ -276,7 +276,9 @@ impl CoreTools {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for CoreTools {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_instructions(
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("core-ide", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
             "core-ide's PR pipeline on this machine: poller_status first, then poll_now, pause or resume; \
              journal_query for what it did; waiting_on_people for what needs a person.",
         )

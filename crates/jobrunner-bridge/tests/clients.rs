@@ -66,6 +66,48 @@ async fn the_python_sdk_lists_the_tools_and_runs_a_cycle_through_poll_now() {
     scenario.stop().await;
 }
 
+/// The SDK's 2.x: `server/discover`, then stateless requests on protocol 2026-07-28.
+const PYTHON_MODERN_CLIENT: &str = r#"
+import asyncio, json, sys
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+async def main(url):
+    async with streamable_http_client(url) as streams:
+        async with ClientSession(streams[0], streams[1]) as session:
+            discovered = await session.discover()
+            tools = [t.name for t in (await session.list_tools()).tools]
+            journal = await session.call_tool("journal_query", {"limit": 5})
+            print(json.dumps({"protocol": session.protocol_version, "server": session.server_info.name,
+                              "versions": discovered.supported_versions, "tools": tools,
+                              "journal": journal.structured_content}))
+
+asyncio.run(main(sys.argv[1]))
+"#;
+
+#[tokio::test]
+async fn the_python_sdk_2_speaks_the_stateless_2026_07_28_protocol_to_the_bridge() {
+    let clients = Clients::installed();
+    let scenario = Scenario::start().await;
+    scenario.node.poll_now_and_wait().await.expect("a cycle ran");
+    let config = BridgeConfig { bind: "127.0.0.1:0".parse().unwrap(), ..BridgeConfig::default() };
+    let bridge = serve(config, scenario.node.clone(), scenario.journal_dir()).await.unwrap();
+    let script = scenario.dir.path().join("modern.py");
+    std::fs::write(&script, PYTHON_MODERN_CLIENT).unwrap();
+    let (url, python) = (bridge.mcp_url(), clients.get("CORE_TOOLS_PYTHON_MODERN").to_owned());
+    let seen = tokio::task::spawn_blocking(move || json_of(Command::new(python).arg(script).arg(url)))
+        .await
+        .unwrap();
+    assert_eq!(seen["protocol"], "2026-07-28", "{seen}");
+    assert_eq!(seen["server"], "core-ide");
+    assert!(seen["tools"].as_array().unwrap().iter().any(|t| t == "explain"), "{seen}");
+    let records = seen["journal"]["records"].as_array().unwrap();
+    assert!(records.iter().any(|r| r["action"] == "publish_draft"), "{seen}");
+    assert!(!seen.to_string().contains(MARKER), "forge text reached the client: {seen}");
+    bridge.shutdown().await;
+    scenario.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_inspector_cli_lists_the_tools_and_calls_poller_status() {
     let clients = Clients::installed();
