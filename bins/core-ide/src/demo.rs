@@ -116,6 +116,8 @@ async fn serve_until_interrupted(
         bind: settings.mcp_bind,
         read_only: settings.mcp_read_only,
         token: settings.mcp_token.as_ref().map(|t| t.expose().to_owned()),
+        // The machine's own service is not the demo's: its checks would describe another node.
+        checks: None,
     };
     let bridge = jobrunner_bridge::serve(config, node.clone(), journal_dir.to_path_buf())
         .await

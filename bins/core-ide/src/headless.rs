@@ -1,7 +1,7 @@
 //! `core-ide [--headless] [--once]`: builds the node from the settings and runs it until
 //! SIGTERM or SIGINT, telling systemd how it goes.
 
-use jobrunner_bridge::{Bridge, BridgeConfig};
+use jobrunner_bridge::{Bridge, BridgeConfig, StatusChecks};
 use jobrunner_config::{Mode, Settings};
 use jobrunner_core::FailureClass;
 use jobrunner_node::{CycleEvent, Node, NodeHandle};
@@ -10,7 +10,7 @@ use sd_notify::NotifyState;
 
 use crate::InputError;
 
-pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool> {
+pub(crate) async fn run(settings: &Settings, once: bool, checks: StatusChecks) -> anyhow::Result<bool> {
     let display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     if settings.mode.resolve(display) == Mode::Desktop {
         tracing::warn!("the desktop tray app is not built yet: running headless");
@@ -30,7 +30,7 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
     }
     let signals = signal_handlers();
     let (handle, run) = node.run(move |event| systemd.observe(event));
-    let bridge = match serve_bridge(settings, &handle).await {
+    let bridge = match serve_bridge(settings, &handle, checks).await {
         Ok(bridge) => bridge,
         Err(error) => {
             handle.shutdown();
@@ -61,7 +61,11 @@ pub(crate) async fn run(settings: &Settings, once: bool) -> anyhow::Result<bool>
 
 /// The MCP bridge beside the node, unless `--no-mcp`. A bridge that cannot be served (the port
 /// taken, a non-loopback address without a token) stops the start: the operator asked for it.
-async fn serve_bridge(settings: &Settings, node: &NodeHandle) -> anyhow::Result<Option<Bridge>> {
+async fn serve_bridge(
+    settings: &Settings,
+    node: &NodeHandle,
+    checks: StatusChecks,
+) -> anyhow::Result<Option<Bridge>> {
     if !settings.mcp {
         return Ok(None);
     }
@@ -69,6 +73,7 @@ async fn serve_bridge(settings: &Settings, node: &NodeHandle) -> anyhow::Result<
         bind: settings.mcp_bind,
         read_only: settings.mcp_read_only,
         token: settings.mcp_token.as_ref().map(|t| t.expose().to_owned()),
+        checks: Some(checks),
     };
     let bridge = jobrunner_bridge::serve(config, node.clone(), settings.journal_dir.clone())
         .await

@@ -87,7 +87,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .enable_all()
             .build()
             .context("starting the async runtime")?;
-        let ok = runtime.block_on(headless::run(&settings, cli.once))?;
+        let checks = panel_checks(cli.config.clone());
+        let ok = runtime.block_on(headless::run(&settings, cli.once, checks))?;
         return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
     };
     match command {
@@ -108,6 +109,47 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     .map(|()| ExitCode::SUCCESS)
+}
+
+/// `core-status`'s checks for the panel, gathered the way `core-status` would with the same
+/// flags: the service's env file and unit, its store, its fleet.
+fn panel_checks(config: ConfigArgs) -> jobrunner_bridge::StatusChecks {
+    use clap::CommandFactory;
+    let known = jobrunner_status::KnownVar::of_binaries(&[&Cli::command()]);
+    std::sync::Arc::new(move || {
+        let options = jobrunner_status::GatherOptions {
+            config: config.clone(),
+            env_file: None,
+            env_sample: None,
+            systemd_root: PathBuf::from("/"),
+            binary: None,
+            known: known.clone(),
+            now: chrono::Utc::now(),
+        };
+        Box::pin(async move {
+            let inputs = match jobrunner_status::gather(options).await {
+                Ok(inputs) => inputs,
+                Err(error) => {
+                    return vec![jobrunner_bridge::StatusLine {
+                        id: "core-status".into(),
+                        level: "error".into(),
+                        message: format!("the checks could not gather the node's state: {error}"),
+                        hint: Some("run core-status for the whole report".into()),
+                    }];
+                }
+            };
+            jobrunner_status::checks::run(&inputs, &[], &inputs.settings.silenced)
+                .into_iter()
+                .filter(|result| !result.silenced)
+                .map(|result| jobrunner_bridge::StatusLine {
+                    id: result.id.to_owned(),
+                    level: result.level.as_str().to_owned(),
+                    message: result.message,
+                    hint: result.hint,
+                })
+                .collect()
+        })
+    })
 }
 
 fn simulate_file(settings: &Settings, path: &Path, json: bool) -> anyhow::Result<()> {

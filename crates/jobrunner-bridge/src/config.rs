@@ -1,9 +1,29 @@
 //! Where the bridge listens and who may call it.
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
 
 /// The bridge's address unless configured: loopback, so only this machine can reach it.
 pub const DEFAULT_BIND: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9877);
+
+/// One result of `core-status`'s checks, as the panel shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StatusLine {
+    /// The check's stable id, such as `env.W003`.
+    pub id: String,
+    /// `ok`, `info`, `warn` or `error`.
+    pub level: String,
+    /// What was found.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+/// Runs `core-status`'s checks for the panel: the binary supplies it, as only the binary knows
+/// how the service's settings are found (flags, env file, unit).
+pub type StatusChecks = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Vec<StatusLine>> + Send>> + Send + Sync>;
 
 /// How the bridge is served.
 #[derive(Clone)]
@@ -14,6 +34,8 @@ pub struct BridgeConfig {
     pub read_only: bool,
     /// The bearer token every request must carry; required to bind anything but loopback.
     pub token: Option<String>,
+    /// `core-status`'s checks, shown on the panel when given.
+    pub checks: Option<StatusChecks>,
 }
 
 impl std::fmt::Debug for BridgeConfig {
@@ -22,13 +44,14 @@ impl std::fmt::Debug for BridgeConfig {
             .field("bind", &self.bind)
             .field("read_only", &self.read_only)
             .field("token", &self.token.as_ref().map(|_| "(redacted)"))
+            .field("checks", &self.checks.is_some())
             .finish()
     }
 }
 
 impl Default for BridgeConfig {
     fn default() -> Self {
-        Self { bind: DEFAULT_BIND, read_only: false, token: None }
+        Self { bind: DEFAULT_BIND, read_only: false, token: None, checks: None }
     }
 }
 

@@ -23,7 +23,7 @@ mod panel;
 mod server;
 mod tools;
 
-pub use config::{BridgeConfig, DEFAULT_BIND};
+pub use config::{BridgeConfig, DEFAULT_BIND, StatusChecks, StatusLine};
 pub use error::BridgeError;
 pub use server::{Bridge, serve};
 pub use tools::{ActOn, CoreTools, ExplainPr, JournalQuery, MUTATING_TOOLS};

@@ -39,6 +39,7 @@ pub(crate) struct Panel {
     pub(crate) csrf: String,
     pub(crate) hosts: Vec<String>,
     pub(crate) origins: Vec<String>,
+    pub(crate) checks: Option<crate::StatusChecks>,
 }
 
 /// The panel's routes, guarded.
@@ -83,6 +84,7 @@ async fn guard(State(panel): State<Arc<Panel>>, request: Request, next: Next) ->
 
 async fn page(State(panel): State<Arc<Panel>>) -> Html<String> {
     let live = live_part(&panel).await;
+    let checks = status_checks(&panel).await;
     let csrf = escape(&panel.csrf);
     let button = |command: &str, label: &str| {
         format!(
@@ -93,7 +95,7 @@ async fn page(State(panel): State<Arc<Panel>>) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>core-ide: {node}</title>\
          <style>{STYLE}</style></head><body><h1>core-ide node {node}</h1><p>{}{}{}</p>\
-         <main id=\"live\">{live}</main><script src=\"/panel.js\"></script></body></html>",
+         <main id=\"live\">{live}</main>{checks}<script src=\"/panel.js\"></script></body></html>",
         button("poll-now", "Poll now"),
         button("pause", "Pause"),
         button("resume", "Resume"),
@@ -157,6 +159,34 @@ async fn live_part(panel: &Panel) -> String {
     cycles(&mut html, &state);
     waiting(&mut html, &state);
     journal(&mut html, &records);
+    html
+}
+
+/// How long the panel waits for `core-status`'s checks (the database probe has 20 s).
+const CHECKS_WAIT: std::time::Duration = std::time::Duration::from_secs(25);
+
+/// `core-status`'s checks, run when the page is loaded (they read files and the store: not
+/// on every live update).
+async fn status_checks(panel: &Panel) -> String {
+    let Some(checks) = &panel.checks else { return String::new() };
+    let Ok(lines) = tokio::time::timeout(CHECKS_WAIT, checks()).await else {
+        return "<h2>Checks</h2><p>core-status's checks did not finish in time; run core-status</p>"
+            .to_owned();
+    };
+    let mut html =
+        "<h2>Checks</h2><table id=\"checks\"><tr><th>check</th><th>level</th><th>found</th><th>fix</th></tr>"
+            .to_owned();
+    for line in lines {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&line.id),
+            escape(&line.level),
+            escape(&line.message),
+            escape(line.hint.as_deref().unwrap_or(""))
+        );
+    }
+    html.push_str("</table>");
     html
 }
 

@@ -78,6 +78,7 @@ pub async fn serve(
         csrf: csrf_token().map_err(|source| BridgeError::Bind { bind: config.bind, source })?,
         hosts: allowed_hosts(addr),
         origins: allowed_origins(addr),
+        checks: config.checks.clone(),
     };
     let tools = CoreTools::new(node, journal_dir, config.read_only);
     let service = StreamableHttpService::new(

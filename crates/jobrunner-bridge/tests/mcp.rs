@@ -15,7 +15,12 @@ use serde_json::{Value, json};
 use support::{MARKER, REPO, Scenario};
 
 fn loopback(read_only: bool, token: Option<&str>) -> BridgeConfig {
-    BridgeConfig { bind: "127.0.0.1:0".parse().unwrap(), read_only, token: token.map(str::to_owned) }
+    BridgeConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        read_only,
+        token: token.map(str::to_owned),
+        checks: None,
+    }
 }
 
 async fn client(url: &str, token: Option<&str>) -> RunningService<RoleClient, ()> {
@@ -160,7 +165,7 @@ async fn with_a_token_a_request_without_it_gets_401_and_one_with_it_works() {
 #[tokio::test]
 async fn binding_beyond_loopback_without_a_token_is_refused_at_start() {
     let scenario = Scenario::start().await;
-    let config = BridgeConfig { bind: "0.0.0.0:0".parse().unwrap(), read_only: false, token: None };
+    let config = BridgeConfig { bind: "0.0.0.0:0".parse().unwrap(), ..BridgeConfig::default() };
     let error = serve(config, scenario.node.clone(), scenario.journal_dir()).await.unwrap_err();
     assert!(matches!(error, BridgeError::TokenRequired { .. }));
     assert!(error.to_string().contains("CORE_MCP_TOKEN"), "{error}");

@@ -7,7 +7,7 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use jobrunner_bridge::{BridgeConfig, serve};
+use jobrunner_bridge::{BridgeConfig, StatusChecks, StatusLine, serve};
 use support::{Clients, Scenario};
 
 const BROWSER: &str = r##"
@@ -20,13 +20,14 @@ const [url, shot] = process.argv.slice(2);
   await page.goto(url);
   const before = (await page.textContent("#poller")).trim();
   const journal = await page.textContent("#journal");
+  const checks = await page.textContent("#checks");
   await page.click("#pause");
   await page.waitForFunction(() => document.querySelector("#poller").textContent.trim() === "paused");
   console.log("PAUSED");
   // Resumed from outside the page: only the live update (SSE) can show it.
   await page.waitForFunction(() => document.querySelector("#poller").textContent.trim() === "running", null, { timeout: 60000 });
   await page.screenshot({ path: shot, fullPage: true });
-  console.log(JSON.stringify({ before, journal_has_publish_draft: journal.includes("publish_draft"), title: await page.title() }));
+  console.log(JSON.stringify({ before, journal_has_publish_draft: journal.includes("publish_draft"), checks_shown: checks.includes("env.W003"), title: await page.title() }));
   await browser.close();
 })().catch((error) => { console.error(error); process.exit(1); });
 "##;
@@ -37,7 +38,22 @@ async fn the_panel_shows_the_actions_pauses_on_its_button_and_follows_the_node_l
     let scenario = Scenario::start().await;
     scenario.node.resume();
     scenario.node.wait_for(|s| s.cycles_run >= 1).await.expect("the first cycle ran");
-    let config = BridgeConfig { bind: "127.0.0.1:0".parse().unwrap(), ..BridgeConfig::default() };
+    // The binary runs core-status's real checks here; the panel only shows what it is given.
+    let checks: StatusChecks = std::sync::Arc::new(|| {
+        Box::pin(async {
+            vec![StatusLine {
+                id: "env.W003".into(),
+                level: "warn".into(),
+                message: "the env file is world-readable".into(),
+                hint: Some("chmod 600 it".into()),
+            }]
+        })
+    });
+    let config = BridgeConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        checks: Some(checks),
+        ..BridgeConfig::default()
+    };
     let bridge = serve(config, scenario.node.clone(), scenario.journal_dir()).await.unwrap();
     let script = scenario.dir.path().join("browser.cjs");
     std::fs::write(&script, BROWSER).unwrap();
@@ -63,6 +79,7 @@ async fn the_panel_shows_the_actions_pauses_on_its_button_and_follows_the_node_l
     let seen: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(seen["before"], "running");
     assert_eq!(seen["journal_has_publish_draft"], true, "{seen}");
+    assert_eq!(seen["checks_shown"], true, "core-status's checks are on the page: {seen}");
     assert!(shot.is_file(), "the screenshot is kept at {}", shot.display());
     bridge.shutdown().await;
     scenario.stop().await;
