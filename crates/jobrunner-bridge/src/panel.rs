@@ -202,11 +202,12 @@ fn glance(html: &mut String, state: &NodeState) {
     let due = state.next_cycle_due.map_or_else(|| "—".to_owned(), |d| d.format("%H:%M:%S UTC").to_string());
     let _ = write!(
         html,
-        "<h2>Node</h2><p><span class=\"state\" id=\"poller\">{running}</span>, {phase}; {mode:?}{dry}; \
+        "<h2>Node</h2><p><span class=\"state\" id=\"poller\">{running}</span>, {phase}; {profile}, {mode:?}{dry}; \
          {} cycles run; next cycle {due}</p><table><tr><th>source</th><th>rate limit left</th>\
          <th>points spent</th><th>unhealthy repositories</th></tr>",
         state.cycles_run,
         mode = state.mode,
+        profile = state.profile,
         dry = if state.dry_run { ", dry-run" } else { "" },
     );
     for source in &state.sources {

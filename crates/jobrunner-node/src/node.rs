@@ -54,7 +54,13 @@ impl Node {
             runner = runner.with_work_split(membership.leases(settings.repos.clone(), settings.lease_ttl));
         }
         let mode = if membership.is_some() { NodeMode::Fleet } else { NodeMode::Standalone };
-        let state = NodeState::new(settings.node_id.clone(), mode, settings.dry_run, false);
+        let state = NodeState::new(
+            settings.node_id.clone(),
+            mode,
+            settings.environment.as_str(),
+            settings.dry_run,
+            false,
+        );
         Ok(Self {
             runner,
             pace: pacing::pace_for(settings, membership.is_some()),

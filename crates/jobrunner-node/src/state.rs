@@ -47,6 +47,8 @@ pub struct NodeState {
     pub node: NodeId,
     /// Standalone or in a fleet.
     pub mode: NodeMode,
+    /// The profile it runs as: `development`, `staging` or `production` (setting `environment`).
+    pub profile: &'static str,
     /// Deciding and logging only.
     pub dry_run: bool,
     /// Where the loop is.
@@ -68,10 +70,17 @@ pub struct NodeState {
 }
 
 impl NodeState {
-    pub(crate) fn new(node: NodeId, mode: NodeMode, dry_run: bool, paused: bool) -> Self {
+    pub(crate) fn new(
+        node: NodeId,
+        mode: NodeMode,
+        profile: &'static str,
+        dry_run: bool,
+        paused: bool,
+    ) -> Self {
         Self {
             node,
             mode,
+            profile,
             dry_run,
             phase: Phase::Starting,
             paused,
@@ -288,7 +297,7 @@ mod tests {
     use super::*;
 
     fn fresh() -> NodeState {
-        NodeState::new(NodeId::new("node-a").unwrap(), NodeMode::Standalone, false, false)
+        NodeState::new(NodeId::new("node-a").unwrap(), NodeMode::Standalone, "development", false, false)
     }
 
     #[test]
