@@ -14,6 +14,8 @@ pub const NO_TOKEN: Check = Check::error("runtime.E001", C);
 pub const NO_REPOS: Check = Check::error("runtime.E002", C);
 /// Production with dry-run.
 pub const PRODUCTION_DRY_RUN: Check = Check::warn("runtime.W001", C);
+/// The MCP bridge would listen beyond loopback without a token: core-ide refuses to start.
+pub const MCP_OPEN_WITHOUT_TOKEN: Check = Check::error("runtime.E003", C);
 /// Production with debug logging.
 pub const PRODUCTION_DEBUG_LOG: Check = Check::warn("runtime.W002", C);
 /// Poll interval under 10 seconds.
@@ -29,6 +31,7 @@ pub const UNPLACEABLE_EPIC_ITEMS: Check = Check::warn("runtime.W006", C);
 pub const CHECKS: &[Check] = &[
     NO_TOKEN,
     NO_REPOS,
+    MCP_OPEN_WITHOUT_TOKEN,
     PRODUCTION_DRY_RUN,
     PRODUCTION_DEBUG_LOG,
     FAST_POLL,
@@ -59,6 +62,15 @@ pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
         results.push(NO_REPOS.result(
             "no repositories to poll: core-ide will refuse to start",
             "set CORE_REPOS=owner/name,... (or repos = [...] in the config file)",
+        ));
+    }
+    if settings.mcp && !settings.mcp_bind.ip().is_loopback() && settings.mcp_token.is_none() {
+        results.push(MCP_OPEN_WITHOUT_TOKEN.result(
+            format!(
+                "the MCP bridge would listen on {} (from {}) without CORE_MCP_TOKEN: core-ide will refuse to start",
+                settings.mcp_bind, settings.sources["mcp_bind"]
+            ),
+            "set CORE_MCP_TOKEN in the env file, or CORE_MCP_BIND=127.0.0.1:9877, or CORE_MCP=false",
         ));
     }
     if inputs.production() && settings.dry_run {

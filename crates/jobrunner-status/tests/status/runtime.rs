@@ -44,6 +44,19 @@ fn no_repositories_is_an_error() {
 }
 
 #[test]
+fn an_mcp_bridge_beyond_loopback_without_a_token_is_an_error_and_with_one_is_quiet() {
+    let mut inputs = healthy();
+    inputs.settings.mcp = true;
+    inputs.settings.mcp_bind = "0.0.0.0:9877".parse().unwrap();
+    assert_eq!(findings(RUNTIME, &inputs), ["runtime.E003"]);
+    inputs.settings.mcp_token = Some(jobrunner_config::Secret::new("t0ken".into()));
+    assert_eq!(findings(RUNTIME, &inputs), Vec::<&str>::new());
+    inputs.settings.mcp_token = None;
+    inputs.settings.mcp = false;
+    assert_eq!(findings(RUNTIME, &inputs), Vec::<&str>::new(), "no bridge, nothing to guard");
+}
+
+#[test]
 fn a_production_node_in_dry_run_is_a_warning() {
     let mut inputs = production();
     inputs.settings.dry_run = true;
