@@ -43,6 +43,31 @@ impl Settings {
         Self::from_layers(file.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), args, host)
     }
 
+    /// The settings of a node against a local GitHub simulator at `api_url` (tests, and tools
+    /// embedding a node over one): `repos`, node id `node_id`, its state and journal under
+    /// `dir`, no pause between mutations, a token, every other value its default. Nothing is
+    /// read from the machine (no config file, no environment).
+    pub fn for_simulator(
+        api_url: &str,
+        repos: &[&str],
+        node_id: &str,
+        dir: &Path,
+    ) -> Result<Self, ConfigError> {
+        let repos: Vec<String> = repos.iter().map(|r| format!("{r:?}")).collect();
+        let config = format!(
+            "api_url = {api_url:?}\nrepos = [{}]\nnode_id = {node_id:?}\ndata_dir = {:?}\njournal_dir = {:?}\nmutation_gap = \"0s\"\n",
+            repos.join(", "),
+            dir.join("data").display().to_string(),
+            dir.join("journal").display().to_string(),
+        );
+        let host = Host {
+            home: Some(dir.to_path_buf()),
+            hostname: Some(node_id.to_owned()),
+            token: Some(("CORE_GITHUB_TOKEN", Secret::new("simulator-token".into()))),
+        };
+        Self::from_layers(Some((Path::new("simulator.toml"), &config)), &ConfigArgs::default(), &host)
+    }
+
     /// Combines defaults, a config file's text, and the args, on `host`.
     pub fn from_layers(
         file: Option<(&Path, &str)>,

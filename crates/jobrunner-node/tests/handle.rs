@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use jobrunner_config::{ConfigArgs, Host, Secret, Settings};
+use jobrunner_config::Settings;
 use jobrunner_core::RepoSlug;
 use jobrunner_github_sim::{GitHubSim, PrSpec, SimHandle, SimState};
 use jobrunner_journal::{ReadFilter, read_journal};
@@ -62,23 +62,7 @@ impl Scenario {
 }
 
 fn settings(sim: &SimHandle, dir: &Path) -> Settings {
-    let config = format!(
-        "api_url = \"{}\"\nrepos = [\"{REPO}\"]\ndata_dir = \"{}\"\njournal_dir = \"{}\"\nmutation_gap = \"0s\"\nnode_id = \"node-a\"\n",
-        sim.base_url(),
-        dir.join("data").display(),
-        dir.join("journal").display(),
-    );
-    let host = Host {
-        home: Some(dir.to_path_buf()),
-        hostname: Some("test-host".into()),
-        token: Some(("CORE_GITHUB_TOKEN", Secret::new("sim-token".into()))),
-    };
-    Settings::from_layers(
-        Some((Path::new("/etc/core-ide/config.toml"), &config)),
-        &ConfigArgs::default(),
-        &host,
-    )
-    .expect("the test's settings are valid")
+    Settings::for_simulator(&sim.base_url(), &[REPO], "node-a", dir).expect("the test's settings are valid")
 }
 
 async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {

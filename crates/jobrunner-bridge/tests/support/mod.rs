@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use jobrunner_config::{ConfigArgs, Host, Secret, Settings};
+use jobrunner_config::Settings;
 use jobrunner_github_sim::{GitHubSim, PrSpec, SimHandle, SimState};
 use jobrunner_node::{Node, NodeHandle, NodeRun};
 
@@ -49,23 +49,8 @@ impl Scenario {
 }
 
 fn settings(sim: &SimHandle, dir: &Path) -> Settings {
-    let config = format!(
-        "api_url = \"{}\"\nrepos = [\"{REPO}\"]\ndata_dir = \"{}\"\njournal_dir = \"{}\"\nmutation_gap = \"0s\"\n",
-        sim.base_url(),
-        dir.join("data").display(),
-        dir.join("journal").display(),
-    );
-    let host = Host {
-        home: Some(dir.to_path_buf()),
-        hostname: Some("test-host".into()),
-        token: Some(("CORE_GITHUB_TOKEN", Secret::new("sim-token".into()))),
-    };
-    Settings::from_layers(
-        Some((Path::new("/etc/core-ide/config.toml"), &config)),
-        &ConfigArgs::default(),
-        &host,
-    )
-    .expect("the test's settings are valid")
+    Settings::for_simulator(&sim.base_url(), &[REPO], "test-host", dir)
+        .expect("the test's settings are valid")
 }
 
 /// The tools `scripts/test-clients.sh` installed, from the env file it writes.
