@@ -33,7 +33,7 @@ pub struct ManifestFile {
     pub releases: Vec<ReleaseEntry>,
 }
 
-/// One release in a [`ManifestFile`].
+/// One release in the manifest.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseEntry {

@@ -5,4 +5,5 @@ mod support;
 
 mod cycle;
 mod download;
+mod schema;
 mod signature;
