@@ -1,0 +1,200 @@
+//! Fetching over HTTP(S): the manifest and its signature into memory, a release's binary
+//! streamed to a temporary file beside the install and checked against the manifest's size
+//! and SHA-256.
+//!
+//! The client is hyper-util's, with the rustls connector and native roots that
+//! jobrunner-notify already uses: no second HTTP stack in the binary.
+
+use std::path::Path;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Empty};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use semver::Version;
+use sha2::{Digest as _, Sha256};
+use tokio::io::AsyncWriteExt as _;
+use url::Url;
+
+use crate::error::{DownloadError, InstallError};
+use crate::install::InstallPrefix;
+use crate::manifest::{Asset, hex};
+
+/// The most a manifest or a signature may weigh: far above any real one, far below harm.
+pub const DOCUMENT_LIMIT: usize = 4 * 1024 * 1024;
+
+/// An HTTP(S) client for update manifests and binaries.
+#[derive(Debug, Clone)]
+pub struct Downloader {
+    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    idle_timeout: Duration,
+}
+
+impl Downloader {
+    /// A client trusting the system's root certificates; plain `http` is allowed too (a
+    /// manifest on a LAN mirror, the tests' loopback server): the signature and the digests,
+    /// not the transport, are what make an update trusted.
+    pub fn new() -> Result<Self, DownloadError> {
+        let connector = HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+            .map_err(|e| DownloadError::Client(e.to_string()))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Ok(Self { client, idle_timeout: Duration::from_secs(30) })
+    }
+
+    /// Gives up on a server that sends nothing for `timeout` (30 s by default).
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// The body at `url`, at most [`DOCUMENT_LIMIT`] bytes; `None` on HTTP 404.
+    pub async fn fetch_document(&self, url: &Url) -> Result<Option<Vec<u8>>, DownloadError> {
+        let mut body = match self.get(url).await {
+            Err(DownloadError::Status { status: 404, .. }) => return Ok(None),
+            other => other?,
+        };
+        let mut out = Vec::new();
+        while let Some(chunk) = self.next_chunk(url, &mut body, out.len() as u64, 0).await? {
+            out.extend_from_slice(&chunk);
+            if out.len() > DOCUMENT_LIMIT {
+                return Err(DownloadError::TooLarge { url: url.to_string(), limit: DOCUMENT_LIMIT });
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// Downloads `asset` (the binary of `version`) to [`InstallPrefix::download_path`] and
+    /// checks its size and SHA-256. On any failure nothing is left behind.
+    pub async fn download(
+        &self,
+        asset: &Asset,
+        version: &Version,
+        prefix: &InstallPrefix,
+    ) -> Result<(), DownloadError> {
+        let path = prefix.download_path(version);
+        let releases = path.parent().expect("the download path is inside releases/");
+        let created_dir = !releases.exists();
+        let result = self.download_to(asset, &path, releases).await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&path).await;
+            if created_dir {
+                // Only when empty: another release may have been installed meanwhile.
+                let _ = tokio::fs::remove_dir(releases).await;
+            }
+        }
+        result
+    }
+
+    async fn download_to(&self, asset: &Asset, path: &Path, releases: &Path) -> Result<(), DownloadError> {
+        tokio::fs::create_dir_all(releases).await.map_err(|e| InstallError::io("create", releases, e))?;
+        let mut file =
+            tokio::fs::File::create(path).await.map_err(|e| InstallError::io("create", path, e))?;
+        let mut body = self.get(&asset.url).await?;
+        let mut hasher = Sha256::new();
+        let mut received = 0u64;
+        while let Some(chunk) = self.next_chunk(&asset.url, &mut body, received, asset.size).await? {
+            received += chunk.len() as u64;
+            if received > asset.size {
+                return Err(DownloadError::WrongSize {
+                    url: asset.url.to_string(),
+                    received,
+                    expected: asset.size,
+                });
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk).await.map_err(|e| InstallError::io("write", path, e))?;
+        }
+        if received != asset.size {
+            return Err(DownloadError::WrongSize {
+                url: asset.url.to_string(),
+                received,
+                expected: asset.size,
+            });
+        }
+        let actual = hasher.finalize();
+        if actual.as_slice() != asset.sha256 {
+            return Err(DownloadError::WrongChecksum {
+                url: asset.url.to_string(),
+                actual: hex(&actual),
+                expected: hex(&asset.sha256),
+            });
+        }
+        file.sync_all().await.map_err(|e| InstallError::io("write", path, e))?;
+        Ok(())
+    }
+
+    /// The body of a 200 answer to `GET url`.
+    async fn get(&self, url: &Url) -> Result<Body, DownloadError> {
+        let request = http::Request::get(url.as_str())
+            .header(http::header::USER_AGENT, concat!("core-ide/", env!("CARGO_PKG_VERSION")))
+            .body(Empty::new())
+            .map_err(|e| DownloadError::Request { url: url.to_string(), why: e.to_string() })?;
+        let response = tokio::time::timeout(self.idle_timeout, self.client.request(request))
+            .await
+            .map_err(|_| self.timeout(url))?
+            .map_err(|e| DownloadError::Request { url: url.to_string(), why: error_chain(&e) })?;
+        if response.status() != http::StatusCode::OK {
+            return Err(DownloadError::Status { url: url.to_string(), status: response.status().as_u16() });
+        }
+        Ok(response.into_body().map_err(|e| Box::new(e) as BodyError).boxed())
+    }
+
+    /// The next data chunk of `body`, `None` at its end; `received` and `expected` (0 when
+    /// unknown) are for the message when the connection breaks off.
+    async fn next_chunk(
+        &self,
+        url: &Url,
+        body: &mut Body,
+        received: u64,
+        expected: u64,
+    ) -> Result<Option<Bytes>, DownloadError> {
+        loop {
+            let frame =
+                tokio::time::timeout(self.idle_timeout, body.frame()).await.map_err(|_| self.timeout(url))?;
+            match frame {
+                None => return Ok(None),
+                Some(Err(e)) => {
+                    return Err(DownloadError::Truncated {
+                        url: url.to_string(),
+                        received,
+                        expected,
+                        why: error_chain(e.as_ref()),
+                    });
+                }
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        return Ok(Some(data));
+                    }
+                }
+            }
+        }
+    }
+
+    fn timeout(&self, url: &Url) -> DownloadError {
+        DownloadError::Timeout { url: url.to_string(), seconds: self.idle_timeout.as_secs() }
+    }
+}
+
+type BodyError = Box<dyn std::error::Error + Send + Sync>;
+type Body = http_body_util::combinators::BoxBody<Bytes, BodyError>;
+
+/// An error and its sources, `: `-separated: hyper's top-level messages alone ("client error
+/// (Connect)") do not say what happened.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

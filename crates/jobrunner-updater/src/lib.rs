@@ -1,0 +1,83 @@
+//! core-ide's self-update as a library: a signed manifest of releases, the release a node on a
+//! channel should install, its download checked against the manifest, and an install that can
+//! be rolled back when the new binary never reports healthy.
+//!
+//! The steps, each usable on its own:
+//! 1. [`Downloader::fetch_document`] the manifest and `<manifest url>.minisig`;
+//!    [`verify_manifest`] checks the signature (the standard `minisign` tool's, with the
+//!    project's [`ReleaseKey`]); [`Manifest::parse`] refuses another schema or product, an
+//!    expired manifest, malformed digests and sizes. [`fetch_manifest`] does all three.
+//! 2. [`choose`] the release for this node's [`Channel`], [`TARGET`], running version and
+//!    install history, or say why none ([`NoUpdate`]).
+//! 3. [`Downloader::download`] it beside the install, checking size and SHA-256.
+//! 4. [`InstallPrefix::install`] it and switch `current` atomically, leaving a `pending` marker;
+//!    the new binary calls [`InstallPrefix::confirm_healthy`] once it runs well, and every start
+//!    calls [`InstallPrefix::rollback_if_pending`] first.
+//!
+//! It is *not* the `core-ide update` command, its settings or schedule, nor a release source
+//! other than a manifest URL: those wire this crate in the binary. It depends on no other
+//! internal crate's IO; the format is in docs/updates.md.
+#![deny(missing_docs)]
+
+mod channel;
+mod choice;
+mod download;
+mod error;
+mod install;
+mod manifest;
+mod signature;
+
+pub use channel::{Channel, UnknownChannel, highest_on};
+pub use choice::{Choice, NoUpdate, Situation, choose};
+pub use download::{DOCUMENT_LIMIT, Downloader};
+pub use error::{DownloadError, InstallError, ManifestError, SignatureError};
+pub use install::{BINARY, InstallPrefix, Pending, RolledBack};
+pub use manifest::{
+    Asset, AssetEntry, Manifest, ManifestFile, PRODUCT, Release, ReleaseEntry, SCHEMA, json_schema,
+};
+pub use signature::{RELEASE_PUBLIC_KEY, ReleaseKey, verify_manifest};
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+/// The target triple this binary was built for: the key of its assets in a manifest.
+pub const TARGET: &str = env!("JOBRUNNER_UPDATER_TARGET");
+
+/// Why a manifest could not be had: fetched, signed and checked.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The manifest or its signature could not be fetched.
+    #[error(transparent)]
+    Download(#[from] DownloadError),
+    /// No manifest at the URL.
+    #[error("no update manifest at {url} (HTTP 404): check the manifest URL")]
+    NoManifest {
+        /// The URL.
+        url: String,
+    },
+    /// The signature does not prove the release key signed it.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// The manifest is not one to act on.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+}
+
+/// Fetches the manifest at `url` and its signature at `<url>.minisig`, checks the signature
+/// against `key` and the manifest at `now`.
+pub async fn fetch_manifest(
+    downloader: &Downloader,
+    url: &Url,
+    key: &ReleaseKey,
+    now: DateTime<Utc>,
+) -> Result<Manifest, FetchError> {
+    let json = downloader
+        .fetch_document(url)
+        .await?
+        .ok_or_else(|| FetchError::NoManifest { url: url.to_string() })?;
+    let signature_url = Url::parse(&format!("{url}.minisig")).expect("a URL with a suffix is a URL");
+    let signature = downloader.fetch_document(&signature_url).await?.unwrap_or_default();
+    let signature = String::from_utf8_lossy(&signature);
+    verify_manifest(&json, &signature, key, url.as_str())?;
+    Ok(Manifest::parse(&json, url, now)?)
+}

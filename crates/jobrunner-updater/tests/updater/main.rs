@@ -1,0 +1,9 @@
+//! jobrunner-updater against a real publisher: manifests signed by the `minisign` tool, served
+//! over loopback HTTP, installed into temporary prefixes.
+
+mod support;
+
+mod cycle;
+mod download;
+mod schema;
+mod signature;
