@@ -40,3 +40,7 @@ fi
 # takes a second.
 say "MCP clients and Chromium: scripts/test-clients.sh"
 "$root/scripts/test-clients.sh" >/dev/null
+
+# minisign: the updater's tests sign their manifests with the real tool.
+say "minisign: scripts/minisign-for-tests.sh"
+"$root/scripts/minisign-for-tests.sh" >/dev/null
