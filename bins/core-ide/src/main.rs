@@ -13,6 +13,7 @@ use jobrunner_runner::simulate::{self, SignalFileError};
 
 mod demo;
 mod headless;
+mod update;
 
 /// Autonomous PR-pipeline job runner.
 #[derive(Parser)]
@@ -66,6 +67,23 @@ enum Command {
         #[arg(long)]
         serve: bool,
     },
+    /// Update core-ide from the signed update manifest (exit codes: docs/updates.md).
+    #[command(group(clap::ArgGroup::new("action").required(true).args(["check", "apply", "rollback"])))]
+    Update {
+        /// Print the installed, previous and available versions and what --apply would do:
+        /// exit 0 when up to date, 10 when an update is available.
+        #[arg(long)]
+        check: bool,
+        /// Download, verify, install and switch to the update, if there is one.
+        #[arg(long)]
+        apply: bool,
+        /// Switch back to the previous release and mark the current one failed.
+        #[arg(long)]
+        rollback: bool,
+        /// Install the channel's release even when it is below the installed one.
+        #[arg(long, conflicts_with = "rollback")]
+        allow_downgrade: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -106,6 +124,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()
                 .context("starting the async runtime")?;
             runtime.block_on(demo::run(&settings, json, serve))
+        }
+        Command::Update { check, apply, rollback: _, allow_downgrade } => {
+            let action = match (check, apply) {
+                (true, _) => update::Action::Check,
+                (_, true) => update::Action::Apply { allow_downgrade },
+                _ => update::Action::Rollback,
+            };
+            return update::run(&settings, action);
         }
     }
     .map(|()| ExitCode::SUCCESS)

@@ -134,6 +134,11 @@ fn unparsed() -> Settings {
         slack_webhook_url: None,
         discord_webhook_url: None,
         silenced: Vec::new(),
+        update_url: None,
+        update_channel: String::new(),
+        update_public_key: None,
+        update_prefix: PathBuf::new(),
+        update_interval: Duration::ZERO,
         config_file: None,
         sources: BTreeMap::new(),
     }

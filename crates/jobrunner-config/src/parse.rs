@@ -124,6 +124,66 @@ pub(crate) fn parse_token(value: &str) -> Result<(), String> {
     }
 }
 
+/// The update manifest's URL; empty: no updates. The manifest is signed, but plain http still
+/// lets anyone on the path hold a node back or watch what it runs: https, http for loopback.
+pub(crate) fn parse_update_url(value: &str) -> Result<Option<String>, String> {
+    let url = value.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let expected = || {
+        "an https URL of the signed manifest, such as https://releases.example.com/core-ide/manifest.json \
+         (http only for a loopback host); leave it empty for no updates"
+            .to_owned()
+    };
+    let (authority, path) = split_url(url, &["https", "http"]).ok_or_else(expected)?;
+    let plain = url.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://"));
+    if authority.is_empty()
+        || authority.contains('@')
+        || path.is_empty()
+        || (plain && !is_loopback(authority))
+    {
+        return Err(expected());
+    }
+    Ok(Some(url.to_owned()))
+}
+
+/// The channels of `jobrunner_updater::Channel`.
+pub(crate) fn parse_update_channel(value: &str) -> Result<String, String> {
+    let channel = value.trim().to_ascii_lowercase();
+    if ["stable", "beta", "alpha", "dev"].contains(&channel.as_str()) {
+        Ok(channel)
+    } else {
+        Err("stable, beta, alpha or dev".to_owned())
+    }
+}
+
+/// The key line of a minisign `.pub` file: base64 of 42 bytes (`Ed`, the key id, the key), so
+/// 56 characters starting `RW`; empty: the compiled-in release key. The updater decodes it.
+pub(crate) fn parse_update_public_key(value: &str) -> Result<Option<String>, String> {
+    let key = value.trim();
+    if key.is_empty() {
+        return Ok(None);
+    }
+    let base64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=';
+    if key.len() != 56 || !key.starts_with("RW") || !key.bytes().all(base64) {
+        return Err("the base64 key line of a minisign .pub file (56 characters starting RW, the line \
+                    after the comment); leave it empty for the compiled-in release key"
+            .to_owned());
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// Time between two update checks: five minutes to a week.
+pub(crate) fn parse_update_interval(value: &str) -> Result<Duration, String> {
+    let expected = || "a duration such as 6h, 30m or 1d, between 5m and 7d".to_owned();
+    let duration = humantime::parse_duration(value.trim()).map_err(|_| expected())?;
+    if duration < Duration::from_secs(5 * 60) || duration > Duration::from_secs(7 * 24 * 3600) {
+        return Err(expected());
+    }
+    Ok(duration)
+}
+
 pub(crate) fn parse_bool(value: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),

@@ -212,6 +212,18 @@ pub struct Settings {
     pub discord_webhook_url: Option<Secret>,
     /// core-status check ids to silence, as given (core-status checks they exist).
     pub silenced: Vec<String>,
+    /// The signed update manifest's URL; `None`: no updates.
+    pub update_url: Option<String>,
+    /// The release channel followed: `stable`, `beta`, `alpha` or `dev`
+    /// (`jobrunner_updater::Channel` parses it).
+    pub update_channel: String,
+    /// The base64 key line of the minisign public key manifests must be signed with; `None`:
+    /// the compiled-in release key.
+    pub update_public_key: Option<String>,
+    /// The install prefix: `releases/` and the `current` symlink.
+    pub update_prefix: PathBuf,
+    /// Time between two update checks of a headless node.
+    pub update_interval: Duration,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
     /// Where each setting's value came from, by key name.

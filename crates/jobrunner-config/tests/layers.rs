@@ -464,3 +464,63 @@ fn the_agent_budget_and_its_label_come_from_configuration() {
         (3, "needs-human")
     );
 }
+
+#[test]
+fn update_settings_default_to_no_updates_on_stable_in_opt() {
+    let settings = load(None, &[]).unwrap();
+    assert_eq!(settings.update_url, None, "no manifest URL: no updates");
+    assert_eq!(settings.update_channel, "stable");
+    assert_eq!(settings.update_public_key, None, "the compiled-in key");
+    assert_eq!(settings.update_prefix, Path::new("/opt/core-ide"));
+    assert_eq!(settings.update_interval, Duration::from_secs(6 * 3600));
+
+    let key = "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3";
+    let settings = load(
+        Some("update_channel = \"Beta\"\nupdate_interval = \"1d\""),
+        &[
+            "--update-url",
+            "https://releases.example.com/core-ide/manifest.json",
+            "--update-public-key",
+            key,
+            "--update-prefix",
+            "~/.local/share/core-ide",
+        ],
+    )
+    .unwrap();
+    assert_eq!(settings.update_url.as_deref(), Some("https://releases.example.com/core-ide/manifest.json"));
+    assert_eq!(settings.update_channel, "beta");
+    assert_eq!(settings.update_public_key.as_deref(), Some(key));
+    assert_eq!(settings.update_prefix, Path::new("/home/op/.local/share/core-ide"));
+    assert_eq!(settings.update_interval, Duration::from_secs(24 * 3600));
+    assert_eq!(
+        load(None, &["--update-url", "http://127.0.0.1:8080/manifest.json"]).unwrap().update_url.as_deref(),
+        Some("http://127.0.0.1:8080/manifest.json"),
+        "plain http for a loopback publisher"
+    );
+}
+
+#[test]
+fn bad_update_settings_name_the_value_and_what_is_accepted() {
+    assert_eq!(
+        error(None, &["--update-channel", "nightly"]),
+        "invalid value \"nightly\" for update_channel (from --update-channel): expected stable, beta, alpha or dev"
+    );
+    let message = error(None, &["--update-url", "http://releases.example.com/manifest.json"]);
+    assert!(message.contains("expected an https URL of the signed manifest"), "{message}");
+    let message = error(None, &["--update-public-key", "untrusted comment: minisign public key"]);
+    assert!(message.contains("the base64 key line of a minisign .pub file"), "{message}");
+    for (flag, value) in [
+        ("--update-url", "ftp://releases.example.com/manifest.json"),
+        ("--update-url", "https://releases.example.com"),
+        ("--update-url", "https://user:pw@releases.example.com/manifest.json"),
+        ("--update-public-key", "RWQ"),
+        ("--update-prefix", ""),
+        ("--update-interval", "1m"),
+        ("--update-interval", "8d"),
+        ("--update-interval", "often"),
+    ] {
+        let message = error(None, &[&format!("{flag}={value}")]);
+        assert!(message.starts_with("invalid value"), "{flag}={value}: {message}");
+        assert!(message.contains(&format!("(from {flag})")), "{message}");
+    }
+}

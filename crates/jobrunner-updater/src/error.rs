@@ -228,6 +228,12 @@ pub enum InstallError {
         /// What is wrong.
         why: String,
     },
+    /// Nothing installed in the prefix (no `current` symlink).
+    #[error("nothing is installed in {prefix} (no current symlink): install with core-ide update --apply, or check the prefix", prefix = prefix.display())]
+    NothingInstalled {
+        /// The prefix.
+        prefix: PathBuf,
+    },
     /// A pending update with no release to go back to.
     #[error(
         "{version} never reported healthy but there is no previous release to go back to: install a release by hand"

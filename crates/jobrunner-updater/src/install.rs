@@ -210,15 +210,40 @@ impl InstallPrefix {
         let Some(previous) = pending.previous else {
             return Err(InstallError::NothingToRollBackTo { version: pending.new });
         };
-        self.switch_to(&previous)?;
-        let mut failed = self.failed()?;
-        if !failed.contains(&pending.new) {
-            failed.push(pending.new.clone());
+        self.roll_back(&pending.new, &previous).map(Some)
+    }
+
+    /// Points `current` at `restored` and records `failed` as a version never to be chosen
+    /// again; any `pending` marker is removed. What [`Self::rollback_if_pending`] does, and
+    /// `core-ide update --rollback` by hand.
+    pub fn roll_back(&self, failed: &Version, restored: &Version) -> Result<RolledBack, InstallError> {
+        self.switch_to(restored)?;
+        let mut failed_versions = self.failed()?;
+        if !failed_versions.contains(failed) {
+            failed_versions.push(failed.clone());
         }
-        let text = failed.iter().map(|v| format!("{v}\n")).collect::<Vec<_>>().concat();
+        let text = failed_versions.iter().map(|v| format!("{v}\n")).collect::<Vec<_>>().concat();
         self.write_atomically("failed", &text)?;
         remove_optional(&self.root.join("pending"))?;
-        Ok(Some(RolledBack { failed: pending.new, restored: previous }))
+        Ok(RolledBack { failed: failed.clone(), restored: restored.clone() })
+    }
+
+    /// The versions installed under `releases/` (downloads in progress and other names
+    /// skipped), lowest first.
+    pub fn releases(&self) -> Result<Vec<Version>, InstallError> {
+        let dir = self.root.join("releases");
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(InstallError::io("read", dir, e)),
+        };
+        let mut versions: Vec<Version> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().join(BINARY).is_file())
+            .filter_map(|e| Version::parse(e.file_name().to_str()?).ok())
+            .collect();
+        versions.sort();
+        Ok(versions)
     }
 
     fn read_versions(&self, name: &str) -> Result<Vec<Version>, InstallError> {

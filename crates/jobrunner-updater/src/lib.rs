@@ -14,8 +14,9 @@
 //!    the new binary calls [`InstallPrefix::confirm_healthy`] once it runs well, and every start
 //!    calls [`InstallPrefix::rollback_if_pending`] first.
 //!
-//! It is *not* the `core-ide update` command, its settings or schedule, nor a release source
-//! other than a manifest URL: those wire this crate in the binary. It depends on no other
+//! [`check`], [`apply`] and [`rollback`] are those steps as `core-ide update` runs them; the
+//! command's flags and exit codes, the settings and the schedule are the binary's, and there is
+//! no release source other than a manifest URL. It depends on no other
 //! internal crate's IO; the format is in docs/updates.md.
 #![deny(missing_docs)]
 
@@ -26,6 +27,9 @@ mod error;
 mod install;
 mod manifest;
 mod signature;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod update;
 
 pub use channel::{Channel, UnknownChannel, highest_on};
 pub use choice::{Choice, NoUpdate, Situation, choose};
@@ -36,6 +40,7 @@ pub use manifest::{
     Asset, AssetEntry, Manifest, ManifestFile, PRODUCT, Release, ReleaseEntry, SCHEMA, json_schema,
 };
 pub use signature::{RELEASE_PUBLIC_KEY, ReleaseKey, verify_manifest};
+pub use update::{Applied, Plan, UpdateConfig, UpdateError, apply, check, rollback};
 
 use chrono::{DateTime, Utc};
 use url::Url;

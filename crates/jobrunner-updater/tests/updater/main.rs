@@ -5,5 +5,6 @@ mod support;
 
 mod cycle;
 mod download;
+mod flow;
 mod schema;
 mod signature;

@@ -1,0 +1,197 @@
+//! The `core-ide update` flow on top of the steps: what is installed and on offer ([`check`]),
+//! installing the chosen release ([`apply`]), and going back by hand ([`rollback`]). The binary
+//! only turns settings into an [`UpdateConfig`] and a result into an exit code.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use semver::Version;
+use url::Url;
+
+use crate::channel::Channel;
+use crate::choice::{Choice, NoUpdate, Situation, choose};
+use crate::download::Downloader;
+use crate::error::{DownloadError, InstallError};
+use crate::install::{InstallPrefix, Pending, RolledBack};
+use crate::signature::ReleaseKey;
+use crate::{FetchError, fetch_manifest};
+
+/// What an update acts on.
+#[derive(Debug, Clone)]
+pub struct UpdateConfig {
+    /// The signed manifest's URL.
+    pub manifest_url: Url,
+    /// The channel followed.
+    pub channel: Channel,
+    /// The key the manifest must be signed with.
+    pub key: ReleaseKey,
+    /// Where releases are installed.
+    pub prefix: InstallPrefix,
+    /// The version of the running binary: what counts as installed while the prefix has none.
+    pub running: Version,
+    /// This build's target triple (normally [`crate::TARGET`]).
+    pub target: String,
+    /// Whether a release below the installed or highest installed one may be installed.
+    pub allow_downgrade: bool,
+}
+
+/// Why an update could not be checked, installed or rolled back.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    /// The manifest could not be fetched, or is not to be trusted.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The release could not be downloaded, or does not match the manifest.
+    #[error(transparent)]
+    Download(#[from] DownloadError),
+    /// The prefix could not be read or written.
+    #[error(transparent)]
+    Install(#[from] InstallError),
+    /// `--rollback` with no earlier release installed.
+    #[error(
+        "no release to roll back to in {prefix}: {installed} is the only one (or the lowest) installed there",
+        prefix = prefix.display()
+    )]
+    NoPrevious {
+        /// The prefix.
+        prefix: std::path::PathBuf,
+        /// The installed version.
+        installed: Version,
+    },
+}
+
+/// What [`check`] found: the versions and what [`apply`] would do.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The channel followed.
+    pub channel: Channel,
+    /// The version `current` points at, or the running one when the prefix has none.
+    pub installed: Version,
+    /// Whether `installed` comes from the prefix (false: the running binary's version).
+    pub in_prefix: bool,
+    /// The release a rollback would go back to.
+    pub previous: Option<Version>,
+    /// An update installed and not yet confirmed healthy.
+    pub pending: Option<Pending>,
+    /// The highest release the manifest offers on the channel.
+    pub available: Option<Version>,
+    /// The release to install, or why none.
+    pub action: Result<Choice, NoUpdate>,
+}
+
+impl Plan {
+    /// Whether [`apply`] would install something.
+    #[must_use]
+    pub fn update_available(&self) -> bool {
+        self.action.is_ok()
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |v: &Option<Version>| v.as_ref().map_or_else(|| "none".to_owned(), ToString::to_string);
+        let origin = if self.in_prefix { "" } else { " (the running binary; none in the prefix yet)" };
+        writeln!(f, "installed: {}{origin}", self.installed)?;
+        writeln!(f, "previous:  {}", show(&self.previous))?;
+        writeln!(f, "available: {} on {}", show(&self.available), self.channel)?;
+        if let Some(pending) = &self.pending {
+            writeln!(f, "pending:   {} has not reported healthy yet", pending.new)?;
+        }
+        match &self.action {
+            Ok(choice) => writeln!(f, "would install {} and switch current to it", choice.version),
+            Err(why) => writeln!(f, "nothing to do: {why}"),
+        }
+    }
+}
+
+/// What [`apply`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Installed and switched to; `current` now points at `pending.new`.
+    Installed(Pending),
+    /// Nothing to install, and why.
+    NothingToDo(NoUpdate),
+}
+
+impl fmt::Display for Applied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Installed(Pending { new, previous: Some(previous) }) => {
+                write!(f, "installed {new} and switched current to it (from {previous}, kept for a rollback)")
+            }
+            Self::Installed(Pending { new, previous: None }) => {
+                write!(f, "installed {new} and switched current to it")
+            }
+            Self::NothingToDo(why) => write!(f, "nothing to do: {why}"),
+        }
+    }
+}
+
+/// Fetches and checks the manifest and works out what [`apply`] would do at `now`.
+pub async fn check(config: &UpdateConfig, now: DateTime<Utc>) -> Result<Plan, UpdateError> {
+    let manifest = fetch_manifest(&Downloader::new()?, &config.manifest_url, &config.key, now).await?;
+    let prefix = &config.prefix;
+    let current = prefix.current()?;
+    let in_prefix = current.is_some();
+    let installed = current.unwrap_or_else(|| config.running.clone());
+    let highest = prefix.highest_installed()?;
+    let failed = prefix.failed()?;
+    let pending = prefix.pending()?;
+    let previous = previous_release(prefix, &installed, pending.as_ref(), &failed)?;
+    let situation = Situation {
+        channel: config.channel,
+        target: &config.target,
+        current: &installed,
+        highest_installed: highest.as_ref(),
+        failed: &failed,
+        allow_downgrade: config.allow_downgrade,
+    };
+    let action = choose(&manifest, &situation);
+    let available =
+        manifest.releases.iter().map(|r| &r.version).filter(|v| config.channel.takes(v)).max().cloned();
+    Ok(Plan { channel: config.channel, installed, in_prefix, previous, pending, available, action })
+}
+
+/// Checks, then downloads, verifies, installs and switches to the chosen release.
+pub async fn apply(config: &UpdateConfig, now: DateTime<Utc>) -> Result<Applied, UpdateError> {
+    let plan = check(config, now).await?;
+    let choice = match plan.action {
+        Ok(choice) => choice,
+        Err(why) => return Ok(Applied::NothingToDo(why)),
+    };
+    Downloader::new()?.download(&choice.asset, &choice.version, &config.prefix).await?;
+    Ok(Applied::Installed(config.prefix.install(&choice.version)?))
+}
+
+/// Switches `current` back to the previous release and marks the installed one failed, so it
+/// is not chosen again.
+pub fn rollback(prefix: &InstallPrefix) -> Result<RolledBack, UpdateError> {
+    let no_previous =
+        |installed: Version| UpdateError::NoPrevious { prefix: prefix.root().to_owned(), installed };
+    let Some(installed) = prefix.current()? else {
+        return Err(UpdateError::Install(InstallError::NothingInstalled {
+            prefix: prefix.root().to_owned(),
+        }));
+    };
+    let pending = prefix.pending()?;
+    let failed = prefix.failed()?;
+    let previous = previous_release(prefix, &installed, pending.as_ref(), &failed)?
+        .ok_or_else(|| no_previous(installed.clone()))?;
+    Ok(prefix.roll_back(&installed, &previous)?)
+}
+
+/// The release before `installed`: the pending update's previous one, else the highest
+/// installed release below it that did not fail.
+fn previous_release(
+    prefix: &InstallPrefix,
+    installed: &Version,
+    pending: Option<&Pending>,
+    failed: &[Version],
+) -> Result<Option<Version>, InstallError> {
+    if let Some(Pending { new, previous: Some(previous) }) = pending
+        && new == installed
+    {
+        return Ok(Some(previous.clone()));
+    }
+    Ok(prefix.releases()?.into_iter().filter(|v| v < installed && !failed.contains(v)).max())
+}
