@@ -16,6 +16,7 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::render::{Channel, NodeStatus, render};
 use crate::url::WebhookUrl;
+use jobrunner_core::error_chain;
 
 const USER_AGENT_VALUE: &str = concat!("core-ide-notify/", env!("CARGO_PKG_VERSION"));
 
@@ -366,18 +367,6 @@ fn seconds_to_duration(seconds: f64) -> Option<Duration> {
         return None;
     }
     Some(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
-}
-
-/// An error and its sources, `: `-joined.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use url::Url;
 use crate::error::{DownloadError, InstallError};
 use crate::install::InstallPrefix;
 use crate::manifest::{Asset, hex};
+use jobrunner_core::error_chain;
 
 /// The most a manifest or a signature may weigh: far above any real one, far below harm.
 pub const DOCUMENT_LIMIT: usize = 4 * 1024 * 1024;
@@ -185,16 +186,3 @@ impl Downloader {
 
 type BodyError = Box<dyn std::error::Error + Send + Sync>;
 type Body = http_body_util::combinators::BoxBody<Bytes, BodyError>;
-
-/// An error and its sources, `: `-separated: hyper's top-level messages alone ("client error
-/// (Connect)") do not say what happened.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
