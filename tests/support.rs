@@ -63,8 +63,14 @@ impl CoreIde {
     /// `core-ide` with `args`.
     #[must_use]
     pub fn new(args: &[&str]) -> Self {
+        Self::at(core_ide_bin(), args)
+    }
+
+    /// The `core-ide` at `binary` (a copy installed somewhere) with `args`.
+    #[must_use]
+    pub fn at(binary: &Path, args: &[&str]) -> Self {
         let home = tempfile::tempdir().expect("temp home");
-        let mut command = isolated(core_ide_bin(), home.path());
+        let mut command = isolated(binary, home.path());
         command.args(args);
         Self { command, home }
     }

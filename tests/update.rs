@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use core_ide_e2e::{CoreIde, Run};
+use jobrunner_github_sim::{Fault, FaultRule, GitHubSim, RequestMatcher, SimHandle, SimState, Trigger};
 use jobrunner_updater::TARGET;
 use jobrunner_updater::testing::{Publisher, binary};
 
@@ -107,4 +108,155 @@ fn a_refused_signature_exits_1_and_bad_settings_exit_2() {
     let run = CoreIde::new(&["update"]).run();
     assert_eq!(run.code(), 2, "one of --check, --apply, --rollback is required");
     drop(runtime);
+}
+
+/// A prefix whose `current` release 1.0.0 is this build of core-ide, confirmed healthy: what an
+/// operator has after a first install.
+fn prefix_running_this_build(root: &Path) -> std::path::PathBuf {
+    let prefix = root.join("prefix");
+    let release = prefix.join("releases/1.0.0");
+    std::fs::create_dir_all(&release).unwrap();
+    std::fs::copy(core_ide_e2e::core_ide_bin(), release.join("core-ide")).unwrap();
+    std::os::unix::fs::symlink("releases/1.0.0", prefix.join("current")).unwrap();
+    std::fs::write(prefix.join("highest-installed"), "1.0.0\n").unwrap();
+    prefix
+}
+
+/// `<prefix>/current/core-ide --headless` against `sim`, updating from `publisher`, reporting
+/// to systemd's notify socket at `socket`: the service unit's command line.
+fn service(
+    prefix: &Path,
+    sim: &SimHandle,
+    publisher: &Publisher,
+    socket: &Path,
+    deadline: &str,
+) -> std::process::Child {
+    let root = prefix.parent().unwrap();
+    let (data, journal) = (root.join("data"), root.join("journal"));
+    let args =
+        ["--headless", "--repos", "octo/app", "--api-url", &sim.base_url(), "--node-id", "updated-node"];
+    CoreIde::at(&prefix.join("current/core-ide"), &args)
+        .env("CORE_DATA_DIR", data)
+        .env("CORE_JOURNAL_DIR", journal)
+        .env("CORE_GITHUB_TOKEN", "ghp_update_e2e")
+        .env("CORE_UPDATE_URL", publisher.manifest_url().as_str())
+        .env("CORE_UPDATE_PUBLIC_KEY", publisher.key_line())
+        .env("CORE_UPDATE_PREFIX", prefix)
+        .env("CORE_UPDATE_HEALTH_DEADLINE", deadline)
+        .env("NOTIFY_SOCKET", socket)
+        .spawn()
+}
+
+/// systemd's side of the notify socket: the STATUS lines the service sends, in order.
+struct Notifications(std::os::unix::net::UnixDatagram);
+
+impl Notifications {
+    fn bind(path: &Path) -> Self {
+        let socket = std::os::unix::net::UnixDatagram::bind(path).unwrap();
+        socket.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+        Self(socket)
+    }
+
+    /// Waits for a STATUS line starting with `prefix` and returns it, skipping the others.
+    fn status(&self, prefix: &str) -> String {
+        self.try_status(prefix).unwrap()
+    }
+
+    fn try_status(&self, prefix: &str) -> Result<String, String> {
+        let mut buffer = [0u8; 512];
+        loop {
+            let len = self.0.recv(&mut buffer).map_err(|e| format!("no STATUS {prefix:?} came: {e}"))?;
+            let datagram = String::from_utf8_lossy(&buffer[..len]).into_owned();
+            if let Some(line) = datagram.lines().find_map(|l| l.strip_prefix("STATUS="))
+                && line.starts_with(prefix)
+            {
+                return Ok(line.to_owned());
+            }
+        }
+    }
+}
+
+fn stop(child: std::process::Child) -> (std::process::ExitStatus, String) {
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let output = child.wait_with_output().unwrap();
+    (output.status, String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_node_updates_itself_restarts_into_the_new_release_and_confirms_it_healthy() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = prefix_running_this_build(dir.path());
+    let this_build = std::fs::read(core_ide_e2e::core_ide_bin()).unwrap();
+    let mut publisher = Publisher::new().await;
+    publisher.release("1.0.0", TARGET, &this_build).release("2.0.0", TARGET, &this_build);
+    publisher.publish_for_a_day();
+    let socket = dir.path().join("notify.sock");
+    let notifications = Notifications::bind(&socket);
+
+    let child = service(&prefix, &sim, &publisher, &socket, "2m");
+    let (installed, on_trial, confirmed, status, stdout) = tokio::task::spawn_blocking(move || {
+        let installed = notifications.status("update 2.0.0 installed");
+        let on_trial = notifications.status("update 2.0.0 on trial");
+        let confirmed = notifications.status("update 2.0.0 confirmed healthy");
+        let (status, stdout) = stop(child);
+        (installed, on_trial, confirmed, status, stdout)
+    })
+    .await
+    .unwrap();
+    assert_eq!(installed, "update 2.0.0 installed: restarting");
+    assert_eq!(on_trial, "update 2.0.0 on trial");
+    assert_eq!(confirmed, "update 2.0.0 confirmed healthy");
+    assert_eq!(status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("restarting into the installed release"), "{stdout}");
+    assert_eq!(current(&prefix), Path::new("releases/2.0.0"));
+    assert_eq!(std::fs::read_to_string(prefix.join("highest-installed")).unwrap(), "2.0.0\n");
+    assert!(!prefix.join("pending").exists(), "the trial is over");
+    assert!(prefix.join("releases/1.0.0/core-ide").exists(), "the previous release is kept");
+    assert_eq!(std::fs::read_link(prefix.join("previous")).unwrap(), Path::new("releases/1.0.0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_that_never_completes_a_cycle_is_rolled_back_at_its_deadline_and_not_retried() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = prefix_running_this_build(dir.path());
+    let this_build = std::fs::read(core_ide_e2e::core_ide_bin()).unwrap();
+    let mut publisher = Publisher::new().await;
+    publisher.release("1.0.0", TARGET, &this_build).release("2.0.0", TARGET, &this_build);
+    publisher.publish_for_a_day();
+    // The download waits until GitHub has started failing: 2.0.0's cycles never complete.
+    let download = publisher.server.hold(&Publisher::binary_path("2.0.0"));
+    let socket = dir.path().join("notify.sock");
+    let notifications = Notifications::bind(&socket);
+
+    let child = service(&prefix, &sim, &publisher, &socket, "3s");
+    let installing = tokio::task::spawn_blocking(move || {
+        let line = notifications.status("installing update 2.0.0");
+        (notifications, line)
+    });
+    let (notifications, installing) = installing.await.unwrap();
+    assert_eq!(installing, "installing update 2.0.0");
+    sim.inject(FaultRule::new(RequestMatcher::any(), Trigger::EveryNth(1), Fault::ServerError(503)));
+    download.open();
+    let (rolled, settled, status, stdout) = tokio::task::spawn_blocking(move || {
+        let rolled = match notifications.try_status("update 2.0.0 rolled back") {
+            Ok(line) => line,
+            Err(e) => panic!("{e}; stdout: {}", stop(child).1),
+        };
+        // The restored release starts again, checks, and leaves 2.0.0 alone.
+        let settled = notifications.status("up: polling");
+        let (status, stdout) = stop(child);
+        (rolled, settled, status, stdout)
+    })
+    .await
+    .unwrap();
+    assert_eq!(rolled, "update 2.0.0 rolled back to 1.0.0");
+    assert_eq!(settled, "up: polling");
+    assert_eq!(status.code(), Some(0), "{stdout}");
+    assert_eq!(current(&prefix), Path::new("releases/1.0.0"));
+    let failed = std::fs::read_to_string(prefix.join("failed")).unwrap();
+    assert_eq!(failed, "2.0.0 no health report within 3s: no cycle reached GitHub\n");
+    assert_eq!(std::fs::read_to_string(prefix.join("highest-installed")).unwrap(), "1.0.0\n");
+    assert!(!prefix.join("pending").exists());
 }

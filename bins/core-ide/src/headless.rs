@@ -10,11 +10,27 @@ use sd_notify::NotifyState;
 
 use crate::InputError;
 
-pub(crate) async fn run(settings: &Settings, once: bool, checks: StatusChecks) -> anyhow::Result<bool> {
+/// How a run ended.
+pub(crate) enum Outcome {
+    /// Stopped as asked (SIGTERM), or `--once` with a good cycle.
+    Stopped,
+    /// `--once` with a failed cycle.
+    Failed,
+    /// Stopped to run the release the install prefix's `current` now points at.
+    #[cfg(feature = "self-update")]
+    Restart(jobrunner_updater::InstallPrefix),
+}
+
+pub(crate) async fn run(settings: &Settings, once: bool, checks: StatusChecks) -> anyhow::Result<Outcome> {
     let display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     if settings.mode.resolve(display) == Mode::Desktop {
         tracing::warn!("the desktop tray app is not built yet: running headless");
     }
+    #[cfg(feature = "self-update")]
+    let updates = match crate::self_update::at_start(settings)? {
+        crate::self_update::Start::Run(updates) => (!once).then_some(updates),
+        crate::self_update::Start::Restart(prefix) => return Ok(Outcome::Restart(prefix)),
+    };
     let node = Node::from_settings(settings).await?;
     let mut systemd = SystemdNotifier::default();
     if once {
@@ -26,10 +42,12 @@ pub(crate) async fn run(settings: &Settings, once: bool, checks: StatusChecks) -
         });
         SystemdNotifier::stopping();
         node.leave().await;
-        return Ok(outcome.is_ok());
+        return Ok(if outcome.is_ok() { Outcome::Stopped } else { Outcome::Failed });
     }
     let signals = signal_handlers();
     let (handle, run) = node.run(move |event| systemd.observe(event));
+    #[cfg(feature = "self-update")]
+    let handle_for_updates = handle.clone();
     let bridge = match serve_bridge(settings, &handle, checks).await {
         Ok(bridge) => bridge,
         Err(error) => {
@@ -48,15 +66,28 @@ pub(crate) async fn run(settings: &Settings, once: bool, checks: StatusChecks) -
     });
     // Up: the store is open, the journal writable, SIGTERM handled. GitHub's answers are not
     // a condition of readiness: an outage or a refused token at boot would otherwise have the
-    // unit killed by its start timeout; they are reported through STATUS instead.
+    // unit killed by its start timeout; they are reported through STATUS instead. An update's
+    // health gate is a separate report, with its own deadline (docs/updates.md).
     SystemdNotifier::ready();
+    #[cfg(feature = "self-update")]
+    let restart = crate::self_update::RestartRequest::default();
+    #[cfg(feature = "self-update")]
+    let updates = updates.map(|updates| updates.spawn(handle_for_updates, restart.clone()));
     let result = run.finish().await;
     if let Some(bridge) = bridge {
         bridge.shutdown().await;
     }
+    #[cfg(feature = "self-update")]
+    if let Some(updates) = updates {
+        updates.abort();
+    }
     SystemdNotifier::stopping();
     result?;
-    Ok(true)
+    #[cfg(feature = "self-update")]
+    if restart.asked() {
+        return Ok(Outcome::Restart(jobrunner_updater::InstallPrefix::new(&settings.update_prefix)));
+    }
+    Ok(Outcome::Stopped)
 }
 
 /// The MCP bridge beside the node, unless `--no-mcp`. A bridge that cannot be served (the port
@@ -154,6 +185,12 @@ impl SystemdNotifier {
 
 fn refused_token() -> String {
     "GitHub refuses the token: not acting; fix CORE_GITHUB_TOKEN".to_owned()
+}
+
+/// A STATUS line for `systemctl status`: what the node is doing about an update.
+#[cfg(feature = "self-update")]
+pub(crate) fn status(line: &str) {
+    notify(&[NotifyState::Status(line)]);
 }
 
 fn notify(states: &[NotifyState<'_>]) {

@@ -13,6 +13,9 @@ use jobrunner_runner::simulate::{self, SignalFileError};
 
 mod demo;
 mod headless;
+#[cfg(feature = "self-update")]
+mod self_update;
+#[cfg(feature = "self-update")]
 mod update;
 
 /// Autonomous PR-pipeline job runner.
@@ -68,22 +71,31 @@ enum Command {
         serve: bool,
     },
     /// Update core-ide from the signed update manifest (exit codes: docs/updates.md).
-    #[command(group(clap::ArgGroup::new("action").required(true).args(["check", "apply", "rollback"])))]
-    Update {
-        /// Print the installed, previous and available versions and what --apply would do:
-        /// exit 0 when up to date, 10 when an update is available.
-        #[arg(long)]
-        check: bool,
-        /// Download, verify, install and switch to the update, if there is one.
-        #[arg(long)]
-        apply: bool,
-        /// Switch back to the previous release and mark the current one failed.
-        #[arg(long)]
-        rollback: bool,
-        /// Install the channel's release even when it is below the installed one.
-        #[arg(long, conflicts_with = "rollback")]
-        allow_downgrade: bool,
-    },
+    Update(UpdateArgs),
+}
+
+/// `core-ide update`'s flags: one action, and how it may act.
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["check", "apply", "rollback"])))]
+#[allow(clippy::struct_excessive_bools, reason = "clap flags: one of three actions and two modifiers")]
+struct UpdateArgs {
+    /// Print the installed, previous and available versions and what --apply would do:
+    /// exit 0 when up to date, 10 when an update is available.
+    #[arg(long)]
+    check: bool,
+    /// Download, verify, install and switch to the update, if there is one.
+    #[arg(long)]
+    apply: bool,
+    /// Switch back to the previous release and mark the current one failed.
+    #[arg(long)]
+    rollback: bool,
+    /// With --rollback: only when the current release is an update that has not reported
+    /// healthy (what an `OnFailure=` unit runs); otherwise exit 0 and change nothing.
+    #[arg(long, requires = "rollback")]
+    if_pending: bool,
+    /// Install the channel's release even when it is below the installed one.
+    #[arg(long, conflicts_with = "rollback")]
+    allow_downgrade: bool,
 }
 
 fn main() -> ExitCode {
@@ -106,8 +118,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .build()
             .context("starting the async runtime")?;
         let checks = panel_checks(cli.config.clone());
-        let ok = runtime.block_on(headless::run(&settings, cli.once, checks))?;
-        return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        let outcome = runtime.block_on(headless::run(&settings, cli.once, checks))?;
+        // Every task ends before an exec replaces the process.
+        drop(runtime);
+        return match outcome {
+            headless::Outcome::Stopped => Ok(ExitCode::SUCCESS),
+            headless::Outcome::Failed => Ok(ExitCode::from(1)),
+            #[cfg(feature = "self-update")]
+            headless::Outcome::Restart(prefix) => Err(self_update::restart_into(&prefix)),
+        };
     };
     match command {
         Command::Simulate { signals, json } => simulate_file(&settings, &signals, json),
@@ -125,16 +144,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("starting the async runtime")?;
             runtime.block_on(demo::run(&settings, json, serve))
         }
-        Command::Update { check, apply, rollback: _, allow_downgrade } => {
-            let action = match (check, apply) {
-                (true, _) => update::Action::Check,
-                (_, true) => update::Action::Apply { allow_downgrade },
-                _ => update::Action::Rollback,
-            };
-            return update::run(&settings, action);
-        }
+        Command::Update(args) => return run_update(&settings, &args),
     }
     .map(|()| ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "self-update")]
+fn run_update(settings: &Settings, args: &UpdateArgs) -> anyhow::Result<ExitCode> {
+    let action = match (args.check, args.apply) {
+        (true, _) => update::Action::Check,
+        (_, true) => update::Action::Apply { allow_downgrade: args.allow_downgrade },
+        _ => update::Action::Rollback { if_pending: args.if_pending },
+    };
+    update::run(settings, action)
+}
+
+#[cfg(not(feature = "self-update"))]
+fn run_update(_: &Settings, _: &UpdateArgs) -> anyhow::Result<ExitCode> {
+    Err(InputError(
+        "this core-ide was built without self-update: update it the way it was installed (a package \
+         manager), or rebuild with `--features self-update`"
+            .to_owned(),
+    )
+    .into())
 }
 
 /// `core-status`'s checks for the panel, gathered the way `core-status` would with the same

@@ -16,13 +16,22 @@ const UPDATE_AVAILABLE: u8 = 10;
 #[derive(Clone, Copy)]
 pub(crate) enum Action {
     Check,
-    Apply { allow_downgrade: bool },
-    Rollback,
+    Apply {
+        allow_downgrade: bool,
+    },
+    /// `if_pending`: only an update that has not reported healthy.
+    Rollback {
+        if_pending: bool,
+    },
 }
 
 pub(crate) fn run(settings: &Settings, action: Action) -> anyhow::Result<ExitCode> {
     let prefix = InstallPrefix::new(&settings.update_prefix);
-    if let Action::Rollback = action {
+    if let Action::Rollback { if_pending } = action {
+        if if_pending && prefix.pending()?.is_none() {
+            println!("nothing to roll back: no update awaits its health report");
+            return Ok(ExitCode::SUCCESS);
+        }
         let rolled = jobrunner_updater::rollback(&prefix)?;
         println!(
             "rolled back: current is {} again; {} is marked failed and will not be installed again",
@@ -48,13 +57,28 @@ pub(crate) fn run(settings: &Settings, action: Action) -> anyhow::Result<ExitCod
             println!("{applied}");
             Ok(ExitCode::SUCCESS)
         }
-        Action::Rollback => unreachable!("handled above"),
+        Action::Rollback { .. } => unreachable!("handled above"),
     }
+}
+
+/// The version this binary was built as.
+pub(crate) fn compiled_version() -> semver::Version {
+    env!("CARGO_PKG_VERSION").parse().expect("the package version is SemVer")
+}
+
+/// The version running: the release of `prefix` this binary is (the prefix names it), else
+/// the version it was built as.
+pub(crate) fn running_version(prefix: &InstallPrefix) -> semver::Version {
+    std::env::current_exe().ok().and_then(|exe| prefix.release_of(&exe)).unwrap_or_else(compiled_version)
 }
 
 /// The update configuration of `settings`; a setting that cannot work is an [`InputError`]
 /// (exit 2) naming its variable.
-fn config(settings: &Settings, prefix: InstallPrefix, allow_downgrade: bool) -> anyhow::Result<UpdateConfig> {
+pub(crate) fn config(
+    settings: &Settings,
+    prefix: InstallPrefix,
+    allow_downgrade: bool,
+) -> anyhow::Result<UpdateConfig> {
     let url = settings.update_url.as_deref().ok_or_else(|| {
         InputError(
             "no update manifest configured: set CORE_UPDATE_URL (or --update-url) to the signed manifest's URL"
@@ -73,11 +97,11 @@ fn config(settings: &Settings, prefix: InstallPrefix, allow_downgrade: bool) -> 
     }
     .map_err(|e| InputError(format!("{e} (CORE_UPDATE_PUBLIC_KEY)")))?;
     Ok(UpdateConfig {
+        running: running_version(&prefix),
         manifest_url,
         channel,
         key,
         prefix,
-        running: env!("CARGO_PKG_VERSION").parse().expect("the package version is SemVer"),
         target: TARGET.to_owned(),
         allow_downgrade,
     })

@@ -139,6 +139,7 @@ fn unparsed() -> Settings {
         update_public_key: None,
         update_prefix: PathBuf::new(),
         update_interval: Duration::ZERO,
+        update_health_deadline: Duration::ZERO,
         config_file: None,
         sources: BTreeMap::new(),
     }

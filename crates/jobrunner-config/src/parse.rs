@@ -184,6 +184,16 @@ pub(crate) fn parse_update_interval(value: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// How long an update on trial has to report healthy: a second to an hour.
+pub(crate) fn parse_update_health_deadline(value: &str) -> Result<Duration, String> {
+    let expected = || "a duration such as 5m or 90s, between 1s and 1h".to_owned();
+    let duration = humantime::parse_duration(value.trim()).map_err(|_| expected())?;
+    if duration < Duration::from_secs(1) || duration > Duration::from_secs(3600) {
+        return Err(expected());
+    }
+    Ok(duration)
+}
+
 pub(crate) fn parse_bool(value: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),

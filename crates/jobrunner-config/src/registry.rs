@@ -13,8 +13,8 @@ use crate::parse::{
     parse_duration, parse_environment, parse_fix_command_limit, parse_fsync, parse_gap, parse_handlers,
     parse_label, parse_labels, parse_logins, parse_merge_method, parse_mode, parse_node_id,
     parse_optional_label, parse_patience, parse_repos, parse_token, parse_update_channel,
-    parse_update_interval, parse_update_public_key, parse_update_url, parse_webhook_url, refuse_credentials,
-    secret, set,
+    parse_update_health_deadline, parse_update_interval, parse_update_public_key, parse_update_url,
+    parse_webhook_url, refuse_credentials, secret, set,
 };
 use crate::settings::Host;
 use crate::toml_value::{duration, list, text};
@@ -519,6 +519,18 @@ pub static KEYS: &[Key] = &[
         accepted: "a duration from `5m` to `7d`",
         parse: |v, _, s| set(&mut s.update_interval, parse_update_interval(v)),
         render: Render::Value(|s| duration(s.update_interval)),
+    },
+    Key {
+        name: "update_health_deadline",
+        env: "CORE_UPDATE_HEALTH_DEADLINE",
+        flag: Flag::value("update-health-deadline"),
+        value_name: "DURATION",
+        help: "How long an update's first start has to report healthy before it is rolled back",
+        default: DefaultValue::Text("5m"),
+        accepted: "a duration from `1s` to `1h`: the store opened, the bridge bound and a first \
+                   cycle completed ([updates.md](updates.md#the-health-gate-and-rollback))",
+        parse: |v, _, s| set(&mut s.update_health_deadline, parse_update_health_deadline(v)),
+        render: Render::Value(|s| duration(s.update_health_deadline)),
     },
 ];
 

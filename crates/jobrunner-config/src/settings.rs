@@ -224,6 +224,8 @@ pub struct Settings {
     pub update_prefix: PathBuf,
     /// Time between two update checks of a headless node.
     pub update_interval: Duration,
+    /// How long an update's first start has to report healthy before it is rolled back.
+    pub update_health_deadline: Duration,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
     /// Where each setting's value came from, by key name.

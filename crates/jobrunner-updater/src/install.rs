@@ -5,11 +5,19 @@
 //! <prefix>/releases/<version>/core-ide   each installed release (0755)
 //! <prefix>/releases/.tmp-<version>       a download in progress
 //! <prefix>/current -> releases/<version> the release that runs
-//! <prefix>/pending                       new=<version> previous=<version>: switched, not yet healthy
-//! <prefix>/failed                        versions that never reported healthy, one a line
+//! <prefix>/previous -> releases/<version> the release before it (what an OnFailure= unit runs)
+//! <prefix>/pending                       new=<version> previous=<version> [started]: not yet healthy
+//! <prefix>/failed                        versions that never reported healthy, one a line: `<version> <why>`
 //! <prefix>/highest-installed             the highest version confirmed healthy
 //! ```
+//!
+//! The health gate, as a start sees it ([`InstallPrefix::start_gate`]): the binary switched
+//! to finds `pending` naming its own version. On its first start it marks the trial `started`
+//! and must call [`InstallPrefix::confirm_healthy`] before its deadline, else it calls
+//! [`InstallPrefix::fail_trial`]. A start that finds its trial already `started` is a second
+//! start without a health report (it crashed, or was killed): it rolls back at once.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
@@ -35,6 +43,26 @@ pub struct Pending {
     pub new: Version,
     /// The version switched from, if any.
     pub previous: Option<Version>,
+    /// The new version has started once already (and has not confirmed yet).
+    pub started: bool,
+}
+
+/// What a start of the binary finds in the prefix ([`InstallPrefix::start_gate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartGate {
+    /// No update awaits this binary's health report: nothing pending, or the pending update is
+    /// another version than the one running.
+    Settled,
+    /// This binary is the update, on its first start (now marked started): it must report
+    /// healthy ([`InstallPrefix::confirm_healthy`]) or give up ([`InstallPrefix::fail_trial`]).
+    OnTrial(Pending),
+    /// This binary is the update and had started before without reporting healthy: `current`
+    /// points at the previous release again, which is what should run now.
+    RolledBack(RolledBack),
+    /// This binary is the update, started before without reporting healthy, and there is no
+    /// previous release to go back to (the first install into the prefix): it runs on trial
+    /// again.
+    NoWayBack(Pending),
 }
 
 /// What [`InstallPrefix::rollback_if_pending`] did.
@@ -109,7 +137,7 @@ impl InstallPrefix {
 
     /// Versions that never reported healthy.
     pub fn failed(&self) -> Result<Vec<Version>, InstallError> {
-        self.read_versions("failed")
+        Ok(self.failures()?.into_iter().map(|(version, _)| version).collect())
     }
 
     /// The update awaiting its health confirmation, if any.
@@ -125,7 +153,8 @@ impl InstallPrefix {
         };
         let new = field("new")?
             .ok_or_else(|| InstallError::Corrupt { path: path.clone(), why: "no new=".into() })?;
-        Ok(Some(Pending { new, previous: field("previous")? }))
+        let started = text.lines().any(|l| l.trim() == "started");
+        Ok(Some(Pending { new, previous: field("previous")?, started }))
     }
 
     /// Installs the checked download of `version` (at [`Self::download_path`]) and switches
@@ -157,31 +186,95 @@ impl InstallPrefix {
         fs::set_permissions(download, fs::Permissions::from_mode(0o755))
             .map_err(|e| undo(InstallError::io("make executable", download, e)))?;
         fs::rename(download, &binary).map_err(|e| undo(InstallError::io("move into place", &binary, e)))?;
-        let pending = Pending { new: version.clone(), previous: previous.filter(|p| p != version) };
-        let marker = match &pending.previous {
-            Some(previous) => format!("new={}\nprevious={previous}\n", pending.new),
-            None => format!("new={}\n", pending.new),
-        };
-        self.write_atomically("pending", &marker).map_err(undo)?;
+        let pending =
+            Pending { new: version.clone(), previous: previous.filter(|p| p != version), started: false };
+        self.write_pending(&pending).map_err(undo)?;
         if let Err(e) = self.switch_to(version) {
             let _ = fs::remove_file(self.root.join("pending"));
             return Err(undo(e));
         }
+        if let Some(previous) = &pending.previous {
+            // Best effort: `previous` serves an OnFailure= unit; `pending` holds the truth.
+            let _ = self.link("previous", previous);
+        }
         Ok(pending)
+    }
+
+    fn write_pending(&self, pending: &Pending) -> Result<(), InstallError> {
+        let mut marker = format!("new={}\n", pending.new);
+        if let Some(previous) = &pending.previous {
+            let _ = writeln!(marker, "previous={previous}");
+        }
+        if pending.started {
+            marker.push_str("started\n");
+        }
+        self.write_atomically("pending", &marker)
+    }
+
+    /// The version of the binary at `exe` when it is one of this prefix's releases
+    /// (`<prefix>/releases/<version>/core-ide`, through any symlink such as `current`): the
+    /// prefix, not the version compiled in, says which release is running.
+    #[must_use]
+    pub fn release_of(&self, exe: &Path) -> Option<Version> {
+        let exe = fs::canonicalize(exe).ok()?;
+        let releases = fs::canonicalize(self.root.join("releases")).ok()?;
+        let dir = exe.parent()?;
+        if dir.parent()? != releases || exe.file_name()? != BINARY {
+            return None;
+        }
+        Version::parse(dir.file_name()?.to_str()?).ok()
+    }
+
+    /// Run first thing at every start of `running` (the version of this binary, see
+    /// [`Self::release_of`]): whether it is an update on trial, and if it is on a second start
+    /// without a health report, the rollback.
+    pub fn start_gate(&self, running: &Version) -> Result<StartGate, InstallError> {
+        let Some(pending) = self.pending()? else { return Ok(StartGate::Settled) };
+        if &pending.new != running {
+            return Ok(StartGate::Settled);
+        }
+        if !pending.started {
+            let started = Pending { started: true, ..pending };
+            self.write_pending(&started)?;
+            return Ok(StartGate::OnTrial(started));
+        }
+        match &pending.previous {
+            Some(previous) => Ok(StartGate::RolledBack(self.roll_back(
+                &pending.new,
+                previous,
+                "started again without reporting healthy (it crashed or was stopped on trial)",
+            )?)),
+            None => Ok(StartGate::NoWayBack(pending)),
+        }
+    }
+
+    /// The update on trial gives up (its deadline passed without a health report, say `why`):
+    /// rolled back as [`Self::rollback_if_pending`] does.
+    pub fn fail_trial(&self, why: &str) -> Result<Option<RolledBack>, InstallError> {
+        let Some(pending) = self.pending()? else { return Ok(None) };
+        let Some(previous) = pending.previous else {
+            return Err(InstallError::NothingToRollBackTo { version: pending.new });
+        };
+        self.roll_back(&pending.new, &previous, why).map(Some)
     }
 
     /// Points `current` at `version`'s release atomically: a `current.new` symlink renamed over
     /// `current`, so a reader sees the old target or the new one, never none.
     pub fn switch_to(&self, version: &Version) -> Result<(), InstallError> {
-        let staged = self.root.join("current.new");
+        self.link("current", version)
+    }
+
+    /// Points the symlink `<prefix>/<name>` at `version`'s release atomically.
+    fn link(&self, name: &str, version: &Version) -> Result<(), InstallError> {
+        let staged = self.root.join(format!("{name}.new"));
         let _ = fs::remove_file(&staged);
         let target = Path::new("releases").join(version.to_string());
         std::os::unix::fs::symlink(&target, &staged)
             .map_err(|e| InstallError::io("create the symlink", &staged, e))?;
-        let current = self.root.join("current");
-        if let Err(e) = fs::rename(&staged, &current) {
+        let link = self.root.join(name);
+        if let Err(e) = fs::rename(&staged, &link) {
             let _ = fs::remove_file(&staged);
-            return Err(InstallError::io("switch", current, e));
+            return Err(InstallError::io("switch", link, e));
         }
         self.sync_root();
         Ok(())
@@ -210,22 +303,48 @@ impl InstallPrefix {
         let Some(previous) = pending.previous else {
             return Err(InstallError::NothingToRollBackTo { version: pending.new });
         };
-        self.roll_back(&pending.new, &previous).map(Some)
+        self.roll_back(&pending.new, &previous, "never reported healthy").map(Some)
     }
 
     /// Points `current` at `restored` and records `failed` as a version never to be chosen
-    /// again; any `pending` marker is removed. What [`Self::rollback_if_pending`] does, and
-    /// `core-ide update --rollback` by hand.
-    pub fn roll_back(&self, failed: &Version, restored: &Version) -> Result<RolledBack, InstallError> {
+    /// again, with `why`; any `pending` marker is removed. What [`Self::rollback_if_pending`]
+    /// does, and `core-ide update --rollback` by hand.
+    pub fn roll_back(
+        &self,
+        failed: &Version,
+        restored: &Version,
+        why: &str,
+    ) -> Result<RolledBack, InstallError> {
         self.switch_to(restored)?;
-        let mut failed_versions = self.failed()?;
-        if !failed_versions.contains(failed) {
-            failed_versions.push(failed.clone());
+        let path = self.root.join("failed");
+        let mut text = read_optional(&path)?.unwrap_or_default();
+        if !self.failed()?.contains(failed) {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            // One line, whatever `why` holds: the file is read a line at a time.
+            let why: String = why.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+            let _ = writeln!(text, "{failed} {why}");
+            self.write_atomically("failed", &text)?;
         }
-        let text = failed_versions.iter().map(|v| format!("{v}\n")).collect::<Vec<_>>().concat();
-        self.write_atomically("failed", &text)?;
         remove_optional(&self.root.join("pending"))?;
         Ok(RolledBack { failed: failed.clone(), restored: restored.clone() })
+    }
+
+    /// Why each failed version failed, as [`Self::roll_back`] recorded it.
+    pub fn failures(&self) -> Result<Vec<(Version, String)>, InstallError> {
+        let path = self.root.join("failed");
+        let Some(text) = read_optional(&path)? else { return Ok(Vec::new()) };
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (version, why) = l.split_once(' ').unwrap_or((l, ""));
+                Version::parse(version).map(|v| (v, why.trim().to_owned())).map_err(|e| {
+                    InstallError::Corrupt { path: path.clone(), why: format!("{version:?}: {e}") }
+                })
+            })
+            .collect()
     }
 
     /// The versions installed under `releases/` (downloads in progress and other names

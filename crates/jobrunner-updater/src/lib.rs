@@ -11,8 +11,9 @@
 //!    install history, or say why none ([`NoUpdate`]).
 //! 3. [`Downloader::download`] it beside the install, checking size and SHA-256.
 //! 4. [`InstallPrefix::install`] it and switch `current` atomically, leaving a `pending` marker;
-//!    the new binary calls [`InstallPrefix::confirm_healthy`] once it runs well, and every start
-//!    calls [`InstallPrefix::rollback_if_pending`] first.
+//!    every start calls [`InstallPrefix::start_gate`] first; the new binary, on trial, calls
+//!    [`InstallPrefix::confirm_healthy`] once it runs well or [`InstallPrefix::fail_trial`] at
+//!    its deadline, and a second start still on trial rolls back.
 //!
 //! [`check`], [`apply`] and [`rollback`] are those steps as `core-ide update` runs them; the
 //! command's flags and exit codes, the settings and the schedule are the binary's, and there is
@@ -35,7 +36,7 @@ pub use channel::{Channel, UnknownChannel, highest_on};
 pub use choice::{Choice, NoUpdate, Situation, choose};
 pub use download::{DOCUMENT_LIMIT, Downloader};
 pub use error::{DownloadError, InstallError, ManifestError, SignatureError};
-pub use install::{BINARY, InstallPrefix, Pending, RolledBack};
+pub use install::{BINARY, InstallPrefix, Pending, RolledBack, StartGate};
 pub use manifest::{
     Asset, AssetEntry, Manifest, ManifestFile, PRODUCT, Release, ReleaseEntry, SCHEMA, json_schema,
 };

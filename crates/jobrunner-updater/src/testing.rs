@@ -69,6 +69,18 @@ struct Route {
     body: Vec<u8>,
     /// Announce the whole body but close the connection after this many bytes.
     cut_after: Option<usize>,
+    /// Answer only once this is `true` ([`Server::hold`]).
+    gate: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+/// Holds back the answers on a path until [`Gate::open`]: a test's way to act at a known
+/// point of an update in progress.
+pub struct Gate(tokio::sync::watch::Sender<bool>);
+
+impl Gate {
+    pub fn open(&self) {
+        self.0.send_replace(true);
+    }
 }
 
 /// An HTTP/1.1 server on 127.0.0.1 answering GETs from a table of paths, 404 otherwise.
@@ -94,14 +106,24 @@ impl Server {
     }
 
     pub fn serve(&self, path: &str, body: impl Into<Vec<u8>>) {
-        self.routes.lock().unwrap().insert(path.to_owned(), Route { body: body.into(), cut_after: None });
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), Route { body: body.into(), cut_after: None, gate: None });
+    }
+
+    /// From now on, answers on `path` (served already) wait until the gate opens.
+    pub fn hold(&self, path: &str) -> Gate {
+        let (open, opened) = tokio::sync::watch::channel(false);
+        self.routes.lock().unwrap().get_mut(path).expect("hold a path that is served").gate = Some(opened);
+        Gate(open)
     }
 
     pub fn serve_cut(&self, path: &str, body: impl Into<Vec<u8>>, cut_after: usize) {
         self.routes
             .lock()
             .unwrap()
-            .insert(path.to_owned(), Route { body: body.into(), cut_after: Some(cut_after) });
+            .insert(path.to_owned(), Route { body: body.into(), cut_after: Some(cut_after), gate: None });
     }
 
     pub fn url(&self, path: &str) -> Url {
@@ -127,6 +149,9 @@ async fn answer(mut stream: tokio::net::TcpStream, routes: Arc<Mutex<HashMap<Str
             .await;
         return;
     };
+    if let Some(mut gate) = route.gate {
+        let _ = gate.wait_for(|open| *open).await;
+    }
     let head =
         format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", route.body.len());
     let sent = route.cut_after.unwrap_or(route.body.len());
@@ -156,9 +181,14 @@ impl Publisher {
         Self { signer: Signer::new(), server: Server::start().await, releases: Vec::new() }
     }
 
+    /// The path `version`'s binary is served at (for [`Server::hold`]).
+    pub fn binary_path(version: &str) -> String {
+        format!("v{version}/core-ide")
+    }
+
     /// Publishes `version` with `binary` for `target`, at a URL relative to the manifest.
     pub fn release(&mut self, version: &str, target: &str, binary: &[u8]) -> &mut Self {
-        let path = format!("v{version}/core-ide");
+        let path = Self::binary_path(version);
         self.server.serve(&path, binary.to_vec());
         self.releases.push(serde_json::json!({
             "version": version,

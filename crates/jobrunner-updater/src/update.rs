@@ -116,10 +116,10 @@ pub enum Applied {
 impl fmt::Display for Applied {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Installed(Pending { new, previous: Some(previous) }) => {
+            Self::Installed(Pending { new, previous: Some(previous), .. }) => {
                 write!(f, "installed {new} and switched current to it (from {previous}, kept for a rollback)")
             }
-            Self::Installed(Pending { new, previous: None }) => {
+            Self::Installed(Pending { new, previous: None, .. }) => {
                 write!(f, "installed {new} and switched current to it")
             }
             Self::NothingToDo(why) => write!(f, "nothing to do: {why}"),
@@ -177,7 +177,7 @@ pub fn rollback(prefix: &InstallPrefix) -> Result<RolledBack, UpdateError> {
     let failed = prefix.failed()?;
     let previous = previous_release(prefix, &installed, pending.as_ref(), &failed)?
         .ok_or_else(|| no_previous(installed.clone()))?;
-    Ok(prefix.roll_back(&installed, &previous)?)
+    Ok(prefix.roll_back(&installed, &previous, "rolled back by hand (core-ide update --rollback)")?)
 }
 
 /// The release before `installed`: the pending update's previous one, else the highest
@@ -188,7 +188,7 @@ fn previous_release(
     pending: Option<&Pending>,
     failed: &[Version],
 ) -> Result<Option<Version>, InstallError> {
-    if let Some(Pending { new, previous: Some(previous) }) = pending
+    if let Some(Pending { new, previous: Some(previous), .. }) = pending
         && new == installed
     {
         return Ok(Some(previous.clone()));

@@ -1,7 +1,8 @@
 //! Choosing, installing, switching and rolling back on real files.
 
 use jobrunner_updater::{
-    Channel, Downloader, InstallPrefix, Manifest, NoUpdate, Pending, Situation, TARGET, choose,
+    Channel, Downloader, InstallPrefix, Manifest, NoUpdate, Pending, RolledBack, Situation, StartGate,
+    TARGET, choose,
 };
 use semver::Version;
 
@@ -42,7 +43,7 @@ async fn install_update_and_roll_back_an_update_that_never_reported_healthy() {
 
     // Install v1 on an empty prefix, and v1 reports healthy.
     let first = update(&publisher, &prefix, &v("0.1.0")).await.unwrap();
-    assert_eq!(first, Pending { new: v("1.0.0"), previous: None });
+    assert_eq!(first, Pending { new: v("1.0.0"), previous: None, started: false });
     prefix.confirm_healthy().unwrap();
     assert_eq!(run(&prefix.current_binary()), "core-ide 1.0.0\n");
     assert_eq!(prefix.highest_installed().unwrap(), Some(v("1.0.0")));
@@ -52,7 +53,7 @@ async fn install_update_and_roll_back_an_update_that_never_reported_healthy() {
     publisher.release("2.0.0", TARGET, &binary("2.0.0"));
     publisher.publish();
     let second = update(&publisher, &prefix, &v("1.0.0")).await.unwrap();
-    assert_eq!(second, Pending { new: v("2.0.0"), previous: Some(v("1.0.0")) });
+    assert_eq!(second, Pending { new: v("2.0.0"), previous: Some(v("1.0.0")), started: false });
     assert_eq!(
         std::fs::read_link(dir.path().join("current")).unwrap(),
         std::path::Path::new("releases/2.0.0")
@@ -221,4 +222,99 @@ async fn an_install_failing_after_the_download_leaves_the_prefix_as_it_was() {
     assert!(error.contains(".pending.new"), "{error}");
     assert_eq!(snapshot(dir.path()), before, "nothing changed");
     assert_eq!(prefix.current().unwrap(), Some(v("1.0.0")));
+}
+
+/// A prefix with 1.0.0 confirmed healthy and 2.0.0 just installed over it.
+async fn switched_to_v2() -> (tempfile::TempDir, InstallPrefix, Publisher) {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = InstallPrefix::new(dir.path());
+    let mut publisher = Publisher::new().await;
+    publisher.release("1.0.0", TARGET, &binary("1.0.0"));
+    publisher.publish();
+    update(&publisher, &prefix, &v("0.1.0")).await.unwrap();
+    prefix.confirm_healthy().unwrap();
+    publisher.release("2.0.0", TARGET, &binary("2.0.0"));
+    publisher.publish();
+    update(&publisher, &prefix, &v("1.0.0")).await.unwrap();
+    (dir, prefix, publisher)
+}
+
+#[tokio::test]
+async fn the_update_is_on_trial_at_its_first_start_and_settled_once_it_reports_healthy() {
+    let (dir, prefix, _publisher) = switched_to_v2().await;
+    assert_eq!(prefix.start_gate(&v("1.0.0")).unwrap(), StartGate::Settled, "the old binary is not on trial");
+    let StartGate::OnTrial(trial) = prefix.start_gate(&v("2.0.0")).unwrap() else { panic!("on trial") };
+    assert_eq!(trial, Pending { new: v("2.0.0"), previous: Some(v("1.0.0")), started: true });
+    assert_eq!(prefix.pending().unwrap(), Some(trial), "the first start is recorded");
+    assert_eq!(
+        std::fs::read_link(dir.path().join("previous")).unwrap(),
+        std::path::Path::new("releases/1.0.0"),
+        "an OnFailure= unit can run the previous release"
+    );
+    prefix.confirm_healthy().unwrap();
+    assert_eq!(prefix.start_gate(&v("2.0.0")).unwrap(), StartGate::Settled);
+    assert_eq!(prefix.highest_installed().unwrap(), Some(v("2.0.0")));
+    assert_eq!(prefix.current().unwrap(), Some(v("2.0.0")));
+}
+
+#[tokio::test]
+async fn a_second_start_without_a_health_report_rolls_back_and_says_why() {
+    let (_dir, prefix, _publisher) = switched_to_v2().await;
+    assert!(matches!(prefix.start_gate(&v("2.0.0")).unwrap(), StartGate::OnTrial(_)));
+    // It crashed before its health report; systemd starts `current` (still 2.0.0) again.
+    let StartGate::RolledBack(rolled) = prefix.start_gate(&v("2.0.0")).unwrap() else {
+        panic!("rolled back")
+    };
+    assert_eq!(rolled, RolledBack { failed: v("2.0.0"), restored: v("1.0.0") });
+    assert_eq!(prefix.current().unwrap(), Some(v("1.0.0")));
+    assert_eq!(run(&prefix.current_binary()), "core-ide 1.0.0\n");
+    let failures = prefix.failures().unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].0, v("2.0.0"));
+    assert!(failures[0].1.contains("started again without reporting healthy"), "{failures:?}");
+    assert_eq!(
+        prefix.start_gate(&v("1.0.0")).unwrap(),
+        StartGate::Settled,
+        "the restored release runs freely"
+    );
+}
+
+#[tokio::test]
+async fn a_trial_past_its_deadline_rolls_back_with_the_reason_given() {
+    let (_dir, prefix, _publisher) = switched_to_v2().await;
+    assert!(matches!(prefix.start_gate(&v("2.0.0")).unwrap(), StartGate::OnTrial(_)));
+    let rolled = prefix.fail_trial("no health report within 5m: the first cycle never completed").unwrap();
+    assert_eq!(rolled, Some(RolledBack { failed: v("2.0.0"), restored: v("1.0.0") }));
+    assert_eq!(
+        prefix.failures().unwrap()[0].1,
+        "no health report within 5m: the first cycle never completed"
+    );
+    assert_eq!(prefix.fail_trial("again").unwrap(), None, "nothing on trial any more");
+    assert_eq!(prefix.failed().unwrap(), vec![v("2.0.0")], "recorded once");
+}
+
+#[tokio::test]
+async fn the_first_install_has_no_way_back_and_stays_on_trial() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = InstallPrefix::new(dir.path());
+    let mut publisher = Publisher::new().await;
+    publisher.release("1.0.0", TARGET, &binary("1.0.0"));
+    publisher.publish();
+    update(&publisher, &prefix, &v("0.1.0")).await.unwrap();
+    assert!(matches!(prefix.start_gate(&v("1.0.0")).unwrap(), StartGate::OnTrial(_)));
+    let StartGate::NoWayBack(pending) = prefix.start_gate(&v("1.0.0")).unwrap() else {
+        panic!("no way back")
+    };
+    assert_eq!(pending.previous, None);
+    assert_eq!(prefix.current().unwrap(), Some(v("1.0.0")), "nothing else to run");
+}
+
+#[tokio::test]
+async fn the_running_release_is_read_from_the_prefix_through_the_current_symlink() {
+    let (dir, prefix, _publisher) = switched_to_v2().await;
+    assert_eq!(prefix.release_of(&prefix.current_binary()), Some(v("2.0.0")));
+    assert_eq!(prefix.release_of(&prefix.release_dir(&v("1.0.0")).join("core-ide")), Some(v("1.0.0")));
+    let elsewhere = dir.path().join("core-ide");
+    std::fs::write(&elsewhere, b"#!/bin/sh\n").unwrap();
+    assert_eq!(prefix.release_of(&elsewhere), None, "a binary outside releases/ is not a release");
 }

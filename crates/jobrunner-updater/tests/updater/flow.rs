@@ -41,7 +41,7 @@ async fn check_apply_check_rollback() {
     );
     assert!(dir.path().read_dir().unwrap().next().is_none(), "a check changes nothing");
     let applied = apply(&config, now()).await.unwrap();
-    assert_eq!(applied, Applied::Installed(Pending { new: v("1.0.0"), previous: None }));
+    assert_eq!(applied, Applied::Installed(Pending { new: v("1.0.0"), previous: None, started: false }));
 
     publisher.release("2.0.0", TARGET, &binary("2.0.0"));
     publisher.publish();
