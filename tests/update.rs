@@ -68,12 +68,17 @@ fn check_apply_check_rollback() {
     let out = update(&publisher, prefix, &["--apply"]).success();
     assert_eq!(out, "nothing to do: 2.0.0 is the newest stable release\n");
 
-    // Back to 1.0.0, 2.0.0 marked failed; then nothing left to go back to: exit 1.
-    let out = update(&publisher, prefix, &["--rollback"]).success();
+    // 2.0.0 has not reported healthy: what the OnFailure= unit runs rolls it back to 1.0.0 and
+    // marks it failed; run again, it finds nothing pending and changes nothing. Then a plain
+    // --rollback has nothing left to go back to: exit 1.
+    let out = update(&publisher, prefix, &["--rollback", "--if-pending"]).success();
     assert_eq!(
         out,
         "rolled back: current is 1.0.0 again; 2.0.0 is marked failed and will not be installed again\n"
     );
+    assert_eq!(current(prefix), Path::new("releases/1.0.0"));
+    let out = update(&publisher, prefix, &["--rollback", "--if-pending"]).success();
+    assert_eq!(out, "nothing to roll back: no update awaits its health report\n");
     assert_eq!(current(prefix), Path::new("releases/1.0.0"));
     let run = update(&publisher, prefix, &["--rollback"]);
     assert_eq!(run.code(), 1);

@@ -140,7 +140,7 @@ mod tests {
     fn the_shipped_unit_names_its_program_env_file_and_environment() {
         let text = include_str!("../../../deploy/core-ide.service");
         let unit = UnitFile::parse(PathBuf::from("/etc/systemd/system/core-ide.service"), text);
-        assert_eq!(unit.exec_start.as_deref(), Some(Path::new("/usr/local/bin/core-ide")));
+        assert_eq!(unit.exec_start.as_deref(), Some(Path::new("/opt/core-ide/current/core-ide")));
         assert_eq!(unit.environment_files, [PathBuf::from("/etc/core-ide/core-ide.env")]);
         let names: Vec<&str> = unit.environment.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["CORE_DATA_DIR", "CORE_JOURNAL_DIR"]);
