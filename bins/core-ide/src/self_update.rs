@@ -63,7 +63,7 @@ impl RestartRequest {
 pub(crate) fn at_start(settings: &Settings) -> anyhow::Result<Start> {
     let prefix = InstallPrefix::new(&settings.update_prefix);
     let from_prefix = std::env::current_exe().ok().and_then(|exe| prefix.release_of(&exe)).is_some();
-    let running = crate::update::running_version(&prefix);
+    let running = prefix.running_version(crate::update::compiled_version());
     let trial = match prefix.start_gate(&running) {
         Ok(StartGate::Settled) => None,
         Ok(StartGate::OnTrial(pending)) => {
@@ -93,7 +93,7 @@ pub(crate) fn at_start(settings: &Settings) -> anyhow::Result<Start> {
         }
     };
     let config = match &settings.update_url {
-        Some(_) => Some(crate::update::config(settings, prefix.clone(), false)?),
+        Some(_) => Some(crate::update::config(settings, &prefix, false)?),
         None => None,
     };
     Ok(Start::Run(Box::new(Updates {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use jobrunner_config::Settings;
-use jobrunner_updater::{Channel, InstallPrefix, ReleaseKey, TARGET, UpdateConfig};
+use jobrunner_updater::{InstallPrefix, UpdateConfig, UpdateSettings};
 
 use crate::InputError;
 
@@ -40,7 +40,7 @@ pub(crate) fn run(settings: &Settings, action: Action) -> anyhow::Result<ExitCod
         return Ok(ExitCode::SUCCESS);
     }
     let allow_downgrade = matches!(action, Action::Apply { allow_downgrade: true });
-    let config = config(settings, prefix, allow_downgrade)?;
+    let config = config(settings, &prefix, allow_downgrade)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -66,17 +66,11 @@ pub(crate) fn compiled_version() -> semver::Version {
     env!("CARGO_PKG_VERSION").parse().expect("the package version is SemVer")
 }
 
-/// The version running: the release of `prefix` this binary is (the prefix names it), else
-/// the version it was built as.
-pub(crate) fn running_version(prefix: &InstallPrefix) -> semver::Version {
-    std::env::current_exe().ok().and_then(|exe| prefix.release_of(&exe)).unwrap_or_else(compiled_version)
-}
-
 /// The update configuration of `settings`; a setting that cannot work is an [`InputError`]
 /// (exit 2) naming its variable.
 pub(crate) fn config(
     settings: &Settings,
-    prefix: InstallPrefix,
+    prefix: &InstallPrefix,
     allow_downgrade: bool,
 ) -> anyhow::Result<UpdateConfig> {
     let url = settings.update_url.as_deref().ok_or_else(|| {
@@ -85,24 +79,12 @@ pub(crate) fn config(
                 .to_owned(),
         )
     })?;
-    let manifest_url = url::Url::parse(url)
-        .map_err(|e| InputError(format!("update_url {url:?} is not a URL ({e}): fix CORE_UPDATE_URL")))?;
-    let channel: Channel = settings
-        .update_channel
-        .parse()
-        .map_err(|e: jobrunner_updater::UnknownChannel| InputError(format!("{e} (CORE_UPDATE_CHANNEL)")))?;
-    let key = match &settings.update_public_key {
-        Some(key) => ReleaseKey::from_base64(key),
-        None => ReleaseKey::compiled_in(),
-    }
-    .map_err(|e| InputError(format!("{e} (CORE_UPDATE_PUBLIC_KEY)")))?;
-    Ok(UpdateConfig {
-        running: running_version(&prefix),
-        manifest_url,
-        channel,
-        key,
-        prefix,
-        target: TARGET.to_owned(),
-        allow_downgrade,
-    })
+    let update = UpdateSettings {
+        url,
+        channel: &settings.update_channel,
+        public_key: settings.update_public_key.as_deref(),
+        prefix: prefix.root(),
+    };
+    UpdateConfig::from_settings(&update, compiled_version(), allow_downgrade)
+        .map_err(|e| InputError(e.to_string()).into())
 }

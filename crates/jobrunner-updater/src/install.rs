@@ -225,6 +225,13 @@ impl InstallPrefix {
         Version::parse(dir.file_name()?.to_str()?).ok()
     }
 
+    /// The version running: the release of this prefix the running executable is, else
+    /// `compiled` (the version it was built as).
+    #[must_use]
+    pub fn running_version(&self, compiled: Version) -> Version {
+        std::env::current_exe().ok().and_then(|exe| self.release_of(&exe)).unwrap_or(compiled)
+    }
+
     /// Run first thing at every start of `running` (the version of this binary, see
     /// [`Self::release_of`]): whether it is an update on trial, and if it is on a second start
     /// without a health report, the rollback.

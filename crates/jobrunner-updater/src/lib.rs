@@ -41,7 +41,9 @@ pub use manifest::{
     Asset, AssetEntry, Manifest, ManifestFile, PRODUCT, Release, ReleaseEntry, SCHEMA, json_schema,
 };
 pub use signature::{RELEASE_PUBLIC_KEY, ReleaseKey, verify_manifest};
-pub use update::{Applied, Plan, UpdateConfig, UpdateError, apply, check, rollback};
+pub use update::{
+    Applied, Plan, SettingError, UpdateConfig, UpdateError, UpdateSettings, apply, check, rollback,
+};
 
 use chrono::{DateTime, Utc};
 use url::Url;

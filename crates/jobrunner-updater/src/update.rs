@@ -35,6 +35,68 @@ pub struct UpdateConfig {
     pub allow_downgrade: bool,
 }
 
+/// The update settings as an operator writes them (`update_url`, `update_channel`,
+/// `update_public_key`, `update_prefix`), before they are checked.
+#[derive(Debug, Clone, Copy)]
+pub struct UpdateSettings<'a> {
+    /// `update_url`: the signed manifest's URL.
+    pub url: &'a str,
+    /// `update_channel`.
+    pub channel: &'a str,
+    /// `update_public_key`; `None`: the compiled-in release key.
+    pub public_key: Option<&'a str>,
+    /// `update_prefix`.
+    pub prefix: &'a std::path::Path,
+}
+
+/// An update setting that cannot work, named with its variable and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingError {
+    /// `update_url` is not a URL.
+    #[error("update_url {url:?} is not a URL ({why}): fix CORE_UPDATE_URL")]
+    Url {
+        /// The value.
+        url: String,
+        /// What the parser said.
+        why: String,
+    },
+    /// `update_channel` is none of the channels.
+    #[error("{0} (CORE_UPDATE_CHANNEL)")]
+    Channel(#[from] crate::channel::UnknownChannel),
+    /// `update_public_key` is not a key, or there is no key at all.
+    #[error("{0} (CORE_UPDATE_PUBLIC_KEY)")]
+    Key(#[from] crate::error::SignatureError),
+}
+
+impl UpdateConfig {
+    /// The configuration `settings` describe, for this build's [`crate::TARGET`], with the
+    /// running version read from the prefix ([`InstallPrefix::running_version`]).
+    pub fn from_settings(
+        settings: &UpdateSettings<'_>,
+        compiled: Version,
+        allow_downgrade: bool,
+    ) -> Result<Self, SettingError> {
+        let url = settings.url;
+        let manifest_url =
+            Url::parse(url).map_err(|e| SettingError::Url { url: url.to_owned(), why: e.to_string() })?;
+        let channel: Channel = settings.channel.parse()?;
+        let key = match settings.public_key {
+            Some(key) => ReleaseKey::from_base64(key),
+            None => ReleaseKey::compiled_in(),
+        }?;
+        let prefix = InstallPrefix::new(settings.prefix);
+        Ok(Self {
+            running: prefix.running_version(compiled),
+            manifest_url,
+            channel,
+            key,
+            prefix,
+            target: crate::TARGET.to_owned(),
+            allow_downgrade,
+        })
+    }
+}
+
 /// Why an update could not be checked, installed or rolled back.
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
