@@ -265,3 +265,37 @@ async fn an_update_that_never_completes_a_cycle_is_rolled_back_at_its_deadline_a
     assert_eq!(std::fs::read_to_string(prefix.join("highest-installed")).unwrap(), "1.0.0\n");
     assert!(!prefix.join("pending").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_check_reads_the_manifest_from_a_repositorys_github_releases() {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let mut publisher = Publisher::new().await;
+    publisher.release("2.0.0", TARGET, &binary("2.0.0"));
+    let expires = (chrono::Utc::now() + chrono::TimeDelta::days(1)).to_rfc3339();
+    let json = publisher.manifest_json(&expires);
+    // The manifest's binary URL is absolute here: it stays on the publisher.
+    let json = String::from_utf8(json)
+        .unwrap()
+        .replace("\"v2.0.0/core-ide\"", &format!("\"{}\"", publisher.server.url("v2.0.0/core-ide")));
+    let assets = [
+        ("manifest.json", json.clone().into_bytes()),
+        ("manifest.json.minisig", publisher.signer.sign(json.as_bytes())),
+    ];
+    sim.with_state(|s| s.publish_release("octo/app", "v2.0.0", false, &assets));
+    let dir = tempfile::tempdir().unwrap();
+    let run = tokio::task::spawn_blocking({
+        let (api, key, prefix) = (sim.base_url(), publisher.key_line(), dir.path().to_owned());
+        move || {
+            CoreIde::new(&["update", "--check", "--api-url", &api])
+                .env("CORE_UPDATE_URL", "github:octo/app")
+                .env("CORE_UPDATE_PUBLIC_KEY", key)
+                .env("CORE_UPDATE_PREFIX", prefix)
+                .env("CORE_GITHUB_TOKEN", "ghp_update_e2e")
+                .run()
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.code(), 10, "an update is available; stderr: {}", run.stderr());
+    assert!(run.stdout().contains("available: 2.0.0 on stable"), "{}", run.stdout());
+}

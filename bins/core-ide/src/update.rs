@@ -84,6 +84,8 @@ pub(crate) fn config(
         channel: &settings.update_channel,
         public_key: settings.update_public_key.as_deref(),
         prefix: prefix.root(),
+        api_url: &settings.api_url,
+        token: settings.github_token.as_ref().map(|(_, token)| token.expose()),
     };
     UpdateConfig::from_settings(&update, compiled_version(), allow_downgrade)
         .map_err(|e| InputError(e.to_string()).into())

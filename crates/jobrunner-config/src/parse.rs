@@ -133,9 +133,15 @@ pub(crate) fn parse_update_url(value: &str) -> Result<Option<String>, String> {
     }
     let expected = || {
         "an https URL of the signed manifest, such as https://releases.example.com/core-ide/manifest.json \
-         (http only for a loopback host); leave it empty for no updates"
+         (http only for a loopback host), or github:OWNER/NAME for the manifest attached to that \
+         repository's GitHub releases; leave it empty for no updates"
             .to_owned()
     };
+    if let Some(repo) = url.strip_prefix("github:") {
+        return RepoSlug::parse(repo.trim())
+            .map(|slug| Some(format!("github:{slug}")))
+            .map_err(|e| format!("{e}; {}", expected()));
+    }
     let (authority, path) = split_url(url, &["https", "http"]).ok_or_else(expected)?;
     let plain = url.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://"));
     if authority.is_empty()

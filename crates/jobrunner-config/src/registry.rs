@@ -471,7 +471,8 @@ pub static KEYS: &[Key] = &[
         help: "The signed update manifest's URL (`core-ide update`); unset: no updates",
         default: DefaultValue::Text(""),
         accepted: "an `https://` URL of `manifest.json`, its signature at `<url>.minisig` \
-                   ([updates.md](updates.md)); `http://` only for a loopback host",
+                   ([updates.md](updates.md)); `http://` only for a loopback host; or \
+                   `github:OWNER/NAME`: the manifest attached to that repository's newest release",
         parse: |v, _, s| set(&mut s.update_url, parse_update_url(v)),
         render: Render::Value(|s| text(s.update_url.as_deref().unwrap_or(""))),
     },

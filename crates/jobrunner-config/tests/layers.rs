@@ -497,6 +497,11 @@ fn update_settings_default_to_no_updates_on_stable_in_opt() {
         Some("http://127.0.0.1:8080/manifest.json"),
         "plain http for a loopback publisher"
     );
+    assert_eq!(
+        load(None, &["--update-url", "github:Octo/core-ide"]).unwrap().update_url.as_deref(),
+        Some("github:octo/core-ide"),
+        "a repository's GitHub releases, its name as GitHub compares it"
+    );
 }
 
 #[test]
@@ -513,6 +518,8 @@ fn bad_update_settings_name_the_value_and_what_is_accepted() {
         ("--update-url", "ftp://releases.example.com/manifest.json"),
         ("--update-url", "https://releases.example.com"),
         ("--update-url", "https://user:pw@releases.example.com/manifest.json"),
+        ("--update-url", "github:octo"),
+        ("--update-url", "github:../etc/passwd"),
         ("--update-public-key", "RWQ"),
         ("--update-prefix", ""),
         ("--update-interval", "1m"),

@@ -112,7 +112,7 @@ pub use merge_queue::QueueRun;
 pub use merge_state::{MergeStatus, ReviewDecision, is_behind, merge_status, review_decision};
 pub use model::{
     AutoMerge, Comment, Commit, Issue, IssueState, MergeMethod, PrState, PullRequest, QueueEntry, QueueState,
-    Repo, Review, ReviewComment, ReviewState, ReviewThread, StateReason,
+    Release, ReleaseAsset, Repo, Review, ReviewComment, ReviewState, ReviewThread, StateReason,
 };
 pub use parties::PartyMove;
 pub use protection::Protection;

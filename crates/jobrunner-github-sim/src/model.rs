@@ -125,6 +125,34 @@ pub struct Repo {
     pub issues: BTreeMap<u64, Issue>,
     /// Pull requests by number.
     pub pulls: BTreeMap<u64, PullRequest>,
+    /// Releases, oldest first (GitHub lists them newest first).
+    pub releases: Vec<Release>,
+}
+
+/// A release of a repository and the files attached to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    /// GitHub's numeric id.
+    pub id: u64,
+    /// The tag, such as `v2.0.0`.
+    pub tag: String,
+    /// Marked as a pre-release.
+    pub prerelease: bool,
+    /// A draft: listed only to callers with push access.
+    pub draft: bool,
+    /// The attached files.
+    pub assets: Vec<ReleaseAsset>,
+}
+
+/// A file attached to a release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseAsset {
+    /// GitHub's numeric id.
+    pub id: u64,
+    /// The file name.
+    pub name: String,
+    /// The content.
+    pub bytes: Vec<u8>,
 }
 
 impl Repo {

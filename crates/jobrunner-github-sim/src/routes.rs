@@ -14,14 +14,19 @@ use crate::graphql::endpoint as graphql;
 use crate::graphql::schema::build_schema;
 use crate::reply::not_found_handler;
 use crate::repo_access;
-use crate::rest::{branches, commits, issues, merge, pulls, rate_limit, repos};
+use crate::rest::{branches, commits, issues, merge, pulls, rate_limit, releases, repos};
 use crate::shared::Shared;
 
 /// Every route, behind the gate; `/repositories/{id}/…` paths are first rewritten to the
 /// `/repos/{owner}/{repo}/…` route that serves them, as GitHub serves both.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let routes = routes(Arc::clone(&shared));
-    Router::new().fallback_service(routes).layer(middleware::map_request_with_state(shared, by_id))
+    // github.com's downloads and the object store are not API calls: no gate, no budget.
+    let downloads = Router::new()
+        .route("/{owner}/{repo}/releases/download/{tag}/{name}", get(releases::download))
+        .route("/_objects/release-assets/{id}", get(releases::object))
+        .with_state(Arc::clone(&shared));
+    downloads.fallback_service(routes).layer(middleware::map_request_with_state(shared, by_id))
 }
 
 async fn by_id(State(shared): State<Arc<Shared>>, mut request: Request) -> Request {
@@ -49,6 +54,7 @@ fn routes(shared: Arc<Shared>) -> Router {
         .route("/repos/{owner}/{repo}/branches/{*branch}", get(branches::get_one))
         .route("/repos/{owner}/{repo}/commits/{sha}/check-runs", get(commits::check_runs))
         .route("/repos/{owner}/{repo}/commits/{sha}/status", get(commits::status))
+        .route("/repos/{owner}/{repo}/releases", get(releases::list))
         .route("/rate_limit", get(rate_limit::get))
         // Not in `Shared`, which the resolvers read: built once per simulator here instead.
         .route("/graphql", post(graphql::serve).layer(Extension(build_schema())))

@@ -297,6 +297,21 @@ impl SimState {
         self.find_repo(repo).unwrap_or_else(|| panic!("the simulator has no repository {repo}"))
     }
 
+    /// Publishes a release of `repo` tagged `tag` with `assets` (name, content), newest of all.
+    pub fn publish_release(&mut self, repo: &str, tag: &str, prerelease: bool, assets: &[(&str, Vec<u8>)]) {
+        let id = self.next_id();
+        let assets = assets
+            .iter()
+            .map(|(name, bytes)| crate::model::ReleaseAsset {
+                id: self.next_id(),
+                name: (*name).to_owned(),
+                bytes: bytes.clone(),
+            })
+            .collect();
+        let release = crate::model::Release { id, tag: tag.to_owned(), prerelease, draft: false, assets };
+        self.repo_mut(repo).releases.push(release);
+    }
+
     /// Mutable repository `repo`; panics naming it when absent.
     pub fn repo_mut(&mut self, repo: &str) -> &mut Repo {
         let index = self.index_of(repo).unwrap_or_else(|| panic!("the simulator has no repository {repo}"));
@@ -411,6 +426,7 @@ impl SimState {
             pushed_at: None,
             issues: BTreeMap::new(),
             pulls: BTreeMap::new(),
+            releases: Vec::new(),
         });
         self.index.insert(repo.to_ascii_lowercase(), self.repos.len() - 1);
     }

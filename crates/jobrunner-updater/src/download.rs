@@ -58,7 +58,24 @@ impl Downloader {
 
     /// The body at `url`, at most [`DOCUMENT_LIMIT`] bytes; `None` on HTTP 404.
     pub async fn fetch_document(&self, url: &Url) -> Result<Option<Vec<u8>>, DownloadError> {
-        let mut body = match self.get(url).await {
+        self.fetch_limited(url, &[]).await
+    }
+
+    /// A GitHub REST answer at `url`, read with `token` when there is one (sent to `url`'s
+    /// host only); `None` on HTTP 404.
+    pub async fn fetch_api(&self, url: &Url, token: Option<&str>) -> Result<Option<Vec<u8>>, DownloadError> {
+        let mut headers = vec![
+            (http::header::ACCEPT, "application/vnd.github+json".to_owned()),
+            (http::HeaderName::from_static("x-github-api-version"), "2022-11-28".to_owned()),
+        ];
+        if let Some(token) = token {
+            headers.push((http::header::AUTHORIZATION, format!("Bearer {token}")));
+        }
+        self.fetch_limited(url, &headers).await
+    }
+
+    async fn fetch_limited(&self, url: &Url, headers: &[Header]) -> Result<Option<Vec<u8>>, DownloadError> {
+        let mut body = match self.get_with(url, headers).await {
             Err(DownloadError::Status { status: 404, .. }) => return Ok(None),
             other => other?,
         };
@@ -134,18 +151,42 @@ impl Downloader {
 
     /// The body of a 200 answer to `GET url`.
     async fn get(&self, url: &Url) -> Result<Body, DownloadError> {
-        let request = http::Request::get(url.as_str())
-            .header(http::header::USER_AGENT, concat!("core-ide/", env!("CARGO_PKG_VERSION")))
-            .body(Empty::new())
-            .map_err(|e| DownloadError::Request { url: url.to_string(), why: e.to_string() })?;
-        let response = tokio::time::timeout(self.idle_timeout, self.client.request(request))
-            .await
-            .map_err(|_| self.timeout(url))?
-            .map_err(|e| DownloadError::Request { url: url.to_string(), why: error_chain(&e) })?;
-        if response.status() != http::StatusCode::OK {
-            return Err(DownloadError::Status { url: url.to_string(), status: response.status().as_u16() });
+        self.get_with(url, &[]).await
+    }
+
+    /// The body of the 200 answer to `GET url` with `headers`, following up to
+    /// [`MAX_REDIRECTS`] redirects (GitHub serves release assets through a `302` to object
+    /// storage). A redirect to another origin drops `Authorization`; one from `https` to
+    /// plain `http` is refused, so a redirect cannot take a download off TLS.
+    async fn get_with(&self, url: &Url, headers: &[Header]) -> Result<Body, DownloadError> {
+        let mut target = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let same_origin = target.origin() == url.origin();
+            let mut request = http::Request::get(target.as_str())
+                .header(http::header::USER_AGENT, concat!("core-ide/", env!("CARGO_PKG_VERSION")));
+            for (name, value) in headers {
+                if same_origin || name != http::header::AUTHORIZATION {
+                    request = request.header(name, value);
+                }
+            }
+            let request = request
+                .body(Empty::new())
+                .map_err(|e| DownloadError::Request { url: target.to_string(), why: e.to_string() })?;
+            let response = tokio::time::timeout(self.idle_timeout, self.client.request(request))
+                .await
+                .map_err(|_| self.timeout(&target))?
+                .map_err(|e| DownloadError::Request { url: target.to_string(), why: error_chain(&e) })?;
+            let status = response.status();
+            if status.is_redirection() && status != http::StatusCode::NOT_MODIFIED {
+                target = redirect_target(&target, response.headers())?;
+                continue;
+            }
+            if status != http::StatusCode::OK {
+                return Err(DownloadError::Status { url: target.to_string(), status: status.as_u16() });
+            }
+            return Ok(response.into_body().map_err(|e| Box::new(e) as BodyError).boxed());
         }
-        Ok(response.into_body().map_err(|e| Box::new(e) as BodyError).boxed())
+        Err(DownloadError::Redirects { url: url.to_string(), limit: MAX_REDIRECTS })
     }
 
     /// The next data chunk of `body`, `None` at its end; `received` and `expected` (0 when
@@ -184,5 +225,58 @@ impl Downloader {
     }
 }
 
+/// Redirects followed before giving up: GitHub's asset downloads take one.
+pub const MAX_REDIRECTS: usize = 5;
+
+type Header = (http::HeaderName, String);
+
+/// Where a redirect from `from` points.
+fn redirect_target(from: &Url, headers: &http::HeaderMap) -> Result<Url, DownloadError> {
+    let location = headers.get(http::header::LOCATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+        DownloadError::Request { url: from.to_string(), why: "a redirect without a Location".into() }
+    })?;
+    let next = from.join(location).map_err(|e| DownloadError::Request {
+        url: from.to_string(),
+        why: format!("a redirect to a bad URL ({e})"),
+    })?;
+    if from.scheme() == "https" && next.scheme() != "https" {
+        return Err(DownloadError::InsecureRedirect { url: from.to_string(), to: next.to_string() });
+    }
+    Ok(next)
+}
+
 type BodyError = Box<dyn std::error::Error + Send + Sync>;
 type Body = http_body_util::combinators::BoxBody<Bytes, BodyError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn located(location: &str) -> http::HeaderMap {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::LOCATION, location.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn a_relative_redirect_resolves_against_the_url_redirecting() {
+        let from = Url::parse("https://github.com/octo/app/releases/download/v2.0.0/core-ide").unwrap();
+        let next = redirect_target(&from, &located("/objects/1")).unwrap();
+        assert_eq!(next.as_str(), "https://github.com/objects/1");
+    }
+
+    #[test]
+    fn a_redirect_off_tls_is_refused() {
+        let from = Url::parse("https://github.com/octo/app/releases/download/v2.0.0/core-ide").unwrap();
+        let error = redirect_target(&from, &located("http://objects.example.com/1")).unwrap_err();
+        assert!(matches!(error, DownloadError::InsecureRedirect { .. }), "{error:?}");
+        assert!(error.to_string().contains("off TLS: refused"), "{error}");
+    }
+
+    #[test]
+    fn a_redirect_without_a_location_is_an_error_naming_the_url() {
+        let from = Url::parse("https://github.com/a").unwrap();
+        let error = redirect_target(&from, &http::HeaderMap::new()).unwrap_err();
+        assert!(error.to_string().contains("https://github.com/a"), "{error}");
+    }
+}

@@ -199,6 +199,22 @@ pub enum DownloadError {
         /// The idle limit.
         seconds: u64,
     },
+    /// More redirects than [`crate::MAX_REDIRECTS`].
+    #[error("{url} redirected more than {limit} times: check the URL")]
+    Redirects {
+        /// The URL first asked.
+        url: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// A redirect from `https` to plain `http`.
+    #[error("{url} redirected to {to}, off TLS: refused; publish the release over https")]
+    InsecureRedirect {
+        /// The URL redirecting.
+        url: String,
+        /// Where it pointed.
+        to: String,
+    },
     /// The temporary file beside the install could not be written.
     #[error(transparent)]
     Install(#[from] InstallError),

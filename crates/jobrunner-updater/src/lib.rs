@@ -28,19 +28,21 @@ mod error;
 mod install;
 mod manifest;
 mod signature;
+mod source;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod update;
 
 pub use channel::{Channel, UnknownChannel, highest_on};
 pub use choice::{Choice, NoUpdate, Situation, choose};
-pub use download::{DOCUMENT_LIMIT, Downloader};
+pub use download::{DOCUMENT_LIMIT, Downloader, MAX_REDIRECTS};
 pub use error::{DownloadError, InstallError, ManifestError, SignatureError};
 pub use install::{BINARY, InstallPrefix, Pending, RolledBack, StartGate};
 pub use manifest::{
     Asset, AssetEntry, Manifest, ManifestFile, PRODUCT, Release, ReleaseEntry, SCHEMA, json_schema,
 };
 pub use signature::{RELEASE_PUBLIC_KEY, ReleaseKey, verify_manifest};
+pub use source::{Located, MANIFEST_ASSET, ManifestSource, SIGNATURE_ASSET};
 pub use update::{
     Applied, Plan, SettingError, UpdateConfig, UpdateError, UpdateSettings, apply, check, rollback,
 };
@@ -69,6 +71,32 @@ pub enum FetchError {
     /// The manifest is not one to act on.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    /// `github:OWNER/NAME` names no repository the token (or an anonymous caller) can read.
+    #[error(
+        "GitHub has no repository {repo} (HTTP 404), or it is private: check update_url, or give a token that can read it"
+    )]
+    NoRepository {
+        /// `owner/name`.
+        repo: String,
+    },
+    /// The releases list is not what GitHub answers.
+    #[error("the releases of {repo} could not be read ({why}): check the API URL")]
+    Releases {
+        /// `owner/name`.
+        repo: String,
+        /// The parser's complaint.
+        why: String,
+    },
+    /// None of the newest releases carries the manifest and its signature.
+    #[error(
+        "none of the {looked_at} newest releases of {repo} carries both manifest.json and manifest.json.minisig: attach them to the release (docs/updates.md)"
+    )]
+    NoManifestAsset {
+        /// `owner/name`.
+        repo: String,
+        /// Releases looked at.
+        looked_at: usize,
+    },
 }
 
 /// Fetches the manifest at `url` and its signature at `<url>.minisig`, checks the signature
@@ -79,12 +107,24 @@ pub async fn fetch_manifest(
     key: &ReleaseKey,
     now: DateTime<Utc>,
 ) -> Result<Manifest, FetchError> {
+    let located = ManifestSource::Url(url.clone()).locate(downloader).await?;
+    fetch_located(downloader, &located, key, now).await
+}
+
+/// Fetches the manifest and its signature where `located` says, checks the signature against
+/// `key` and the manifest at `now`.
+pub async fn fetch_located(
+    downloader: &Downloader,
+    located: &Located,
+    key: &ReleaseKey,
+    now: DateTime<Utc>,
+) -> Result<Manifest, FetchError> {
+    let url = &located.manifest;
     let json = downloader
         .fetch_document(url)
         .await?
         .ok_or_else(|| FetchError::NoManifest { url: url.to_string() })?;
-    let signature_url = Url::parse(&format!("{url}.minisig")).expect("a URL with a suffix is a URL");
-    let signature = downloader.fetch_document(&signature_url).await?.unwrap_or_default();
+    let signature = downloader.fetch_document(&located.signature).await?.unwrap_or_default();
     let signature = String::from_utf8_lossy(&signature);
     verify_manifest(&json, &signature, key, url.as_str())?;
     Ok(Manifest::parse(&json, url, now)?)

@@ -6,7 +6,6 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use semver::Version;
-use url::Url;
 
 use crate::channel::Channel;
 use crate::choice::{Choice, NoUpdate, Situation, choose};
@@ -14,13 +13,14 @@ use crate::download::Downloader;
 use crate::error::{DownloadError, InstallError};
 use crate::install::{InstallPrefix, Pending, RolledBack};
 use crate::signature::ReleaseKey;
-use crate::{FetchError, fetch_manifest};
+use crate::source::ManifestSource;
+use crate::{FetchError, fetch_located};
 
 /// What an update acts on.
 #[derive(Debug, Clone)]
 pub struct UpdateConfig {
-    /// The signed manifest's URL.
-    pub manifest_url: Url,
+    /// Where the signed manifest is.
+    pub source: ManifestSource,
     /// The channel followed.
     pub channel: Channel,
     /// The key the manifest must be signed with.
@@ -47,6 +47,10 @@ pub struct UpdateSettings<'a> {
     pub public_key: Option<&'a str>,
     /// `update_prefix`.
     pub prefix: &'a std::path::Path,
+    /// The forge's REST API base URL, for `update_url = github:OWNER/NAME`.
+    pub api_url: &'a str,
+    /// The forge's token, to read a `github:` source's releases with.
+    pub token: Option<&'a str>,
 }
 
 /// An update setting that cannot work, named with its variable and the fix.
@@ -77,8 +81,8 @@ impl UpdateConfig {
         allow_downgrade: bool,
     ) -> Result<Self, SettingError> {
         let url = settings.url;
-        let manifest_url =
-            Url::parse(url).map_err(|e| SettingError::Url { url: url.to_owned(), why: e.to_string() })?;
+        let source = ManifestSource::parse(url, settings.api_url, settings.token)
+            .map_err(|e| SettingError::Url { url: url.to_owned(), why: e.to_string() })?;
         let channel: Channel = settings.channel.parse()?;
         let key = match settings.public_key {
             Some(key) => ReleaseKey::from_base64(key),
@@ -87,7 +91,7 @@ impl UpdateConfig {
         let prefix = InstallPrefix::new(settings.prefix);
         Ok(Self {
             running: prefix.running_version(compiled),
-            manifest_url,
+            source,
             channel,
             key,
             prefix,
@@ -191,7 +195,9 @@ impl fmt::Display for Applied {
 
 /// Fetches and checks the manifest and works out what [`apply`] would do at `now`.
 pub async fn check(config: &UpdateConfig, now: DateTime<Utc>) -> Result<Plan, UpdateError> {
-    let manifest = fetch_manifest(&Downloader::new()?, &config.manifest_url, &config.key, now).await?;
+    let downloader = Downloader::new()?;
+    let located = config.source.locate(&downloader).await?;
+    let manifest = fetch_located(&downloader, &located, &config.key, now).await?;
     let prefix = &config.prefix;
     let current = prefix.current()?;
     let in_prefix = current.is_some();

@@ -7,6 +7,7 @@ pub(crate) mod issues;
 pub(crate) mod merge;
 pub(crate) mod pulls;
 pub(crate) mod rate_limit;
+pub(crate) mod releases;
 pub(crate) mod repos;
 pub(crate) mod shapes;
 

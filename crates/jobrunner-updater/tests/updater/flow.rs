@@ -1,8 +1,8 @@
 //! `check`, `apply` and `rollback`: the flow `core-ide update` runs.
 
 use jobrunner_updater::{
-    Applied, Channel, InstallPrefix, NoUpdate, Pending, TARGET, UpdateConfig, UpdateError, apply, check,
-    rollback,
+    Applied, Channel, InstallPrefix, ManifestSource, NoUpdate, Pending, TARGET, UpdateConfig, UpdateError,
+    apply, check, rollback,
 };
 use semver::Version;
 
@@ -14,7 +14,7 @@ fn v(text: &str) -> Version {
 
 fn config(publisher: &Publisher, prefix: &std::path::Path) -> UpdateConfig {
     UpdateConfig {
-        manifest_url: publisher.manifest_url(),
+        source: ManifestSource::Url(publisher.manifest_url()),
         channel: Channel::Stable,
         key: publisher.signer.key(),
         prefix: InstallPrefix::new(prefix),

@@ -6,5 +6,6 @@ mod support;
 mod cycle;
 mod download;
 mod flow;
+mod github;
 mod schema;
 mod signature;
