@@ -181,6 +181,19 @@ impl Notifications {
     }
 }
 
+/// A simulator, a prefix running this build as 1.0.0, and a publisher offering this build as
+/// 1.0.0 and 2.0.0.
+async fn this_build_published_as_1_and_2() -> (SimHandle, tempfile::TempDir, std::path::PathBuf, Publisher) {
+    let sim = GitHubSim::start(SimState::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = prefix_running_this_build(dir.path());
+    let this_build = std::fs::read(core_ide_e2e::core_ide_bin()).unwrap();
+    let mut publisher = Publisher::new().await;
+    publisher.release("1.0.0", TARGET, &this_build).release("2.0.0", TARGET, &this_build);
+    publisher.publish_for_a_day();
+    (sim, dir, prefix, publisher)
+}
+
 fn stop(child: std::process::Child) -> (std::process::ExitStatus, String) {
     std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let output = child.wait_with_output().unwrap();
@@ -189,13 +202,7 @@ fn stop(child: std::process::Child) -> (std::process::ExitStatus, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_node_updates_itself_restarts_into_the_new_release_and_confirms_it_healthy() {
-    let sim = GitHubSim::start(SimState::default()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let prefix = prefix_running_this_build(dir.path());
-    let this_build = std::fs::read(core_ide_e2e::core_ide_bin()).unwrap();
-    let mut publisher = Publisher::new().await;
-    publisher.release("1.0.0", TARGET, &this_build).release("2.0.0", TARGET, &this_build);
-    publisher.publish_for_a_day();
+    let (sim, dir, prefix, publisher) = this_build_published_as_1_and_2().await;
     let socket = dir.path().join("notify.sock");
     let notifications = Notifications::bind(&socket);
 
@@ -223,13 +230,7 @@ async fn a_running_node_updates_itself_restarts_into_the_new_release_and_confirm
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_that_never_completes_a_cycle_is_rolled_back_at_its_deadline_and_not_retried() {
-    let sim = GitHubSim::start(SimState::default()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let prefix = prefix_running_this_build(dir.path());
-    let this_build = std::fs::read(core_ide_e2e::core_ide_bin()).unwrap();
-    let mut publisher = Publisher::new().await;
-    publisher.release("1.0.0", TARGET, &this_build).release("2.0.0", TARGET, &this_build);
-    publisher.publish_for_a_day();
+    let (sim, dir, prefix, publisher) = this_build_published_as_1_and_2().await;
     // The download waits until GitHub has started failing: 2.0.0's cycles never complete.
     let download = publisher.server.hold(&Publisher::binary_path("2.0.0"));
     let socket = dir.path().join("notify.sock");
