@@ -27,7 +27,7 @@ fi
 
 say "installing Debian's minisign package"
 export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -qq >/dev/null
-"${as_root[@]}" apt-get install -y -qq --no-install-recommends minisign >/dev/null
+"${as_root[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+"${as_root[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends minisign >/dev/null
 command -v minisign >/dev/null 2>&1 || die "apt-get installed minisign but it is not on PATH"
 say "minisign: $(command -v minisign)"

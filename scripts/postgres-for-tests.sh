@@ -69,8 +69,8 @@ install_postgresql() {
     command -v apt-get >/dev/null 2>&1 ||
         die "PostgreSQL is not installed and apt-get is missing: install PostgreSQL 13 or newer with this system's package manager, or set CORE_TEST_DATABASE_URL"
     say "installing Debian's postgresql package"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends postgresql >&2
 }
 
 # Runs a command as the cluster's owner: ourselves, or `postgres` when we are root

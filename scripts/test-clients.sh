@@ -57,8 +57,8 @@ apt_install() {
     fi
     command -v apt-get >/dev/null 2>&1 || die "$* missing and apt-get is missing: install it by hand"
     say "installing Debian's $*"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "$@" >&2
 }
 
 mkdir -p -- "$dir"
