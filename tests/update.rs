@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use core_ide_e2e::{CoreIde, Run};
+use core_ide_e2e::{CoreIde, CoreStatus, Run};
 use jobrunner_github_sim::{Fault, FaultRule, GitHubSim, RequestMatcher, SimHandle, SimState, Trigger};
 use jobrunner_updater::TARGET;
 use jobrunner_updater::testing::{Publisher, binary};
@@ -83,6 +83,54 @@ fn check_apply_check_rollback() {
     let run = update(&publisher, prefix, &["--rollback"]);
     assert_eq!(run.code(), 1);
     assert!(run.stderr().contains("no release to roll back to"), "{}", run.stderr());
+    drop(runtime);
+}
+
+/// `core-status --json` on a node whose updates come from `publisher` into `prefix`.
+fn status(publisher: &Publisher, prefix: &Path, data: &Path) -> serde_json::Value {
+    let data = data.to_str().unwrap();
+    let run =
+        CoreStatus::new(&["--json", "--data-dir", data, "--journal-dir", data, "--env-file", "/dev/null"])
+            .env("CORE_UPDATE_URL", publisher.manifest_url().as_str())
+            .env("CORE_UPDATE_PUBLIC_KEY", publisher.key_line())
+            .env("CORE_UPDATE_PREFIX", prefix)
+            .run();
+    serde_json::from_str(&run.stdout()).unwrap_or_else(|e| panic!("{e}: {}", run.stderr()))
+}
+
+fn update_checks(report: &serde_json::Value) -> Vec<&str> {
+    let checks = report["checks"].as_array().unwrap();
+    checks.iter().filter(|c| c["category"] == "updates").map(|c| c["id"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn core_status_shows_the_installed_previous_and_available_versions() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut publisher = runtime.block_on(Publisher::new());
+    let dir = tempfile::tempdir().unwrap();
+    let (prefix, data) = (dir.path().join("prefix"), dir.path().join("data"));
+    for version in ["1.0.0", "2.0.0"] {
+        publisher.release(version, TARGET, &binary(version));
+        publisher.publish_for_a_day();
+        let _installed = update(&publisher, &prefix, &["--apply"]).success();
+    }
+    publisher.release("2.1.0", TARGET, &binary("2.1.0"));
+    publisher.publish_for_a_day();
+
+    let report = status(&publisher, &prefix, &data);
+    let versions = &report["profile"]["updates"];
+    assert_eq!(versions["installed"], "2.0.0", "{versions}");
+    assert_eq!(versions["previous"], "1.0.0", "{versions}");
+    assert_eq!(versions["available"], "2.1.0", "{versions}");
+    assert_eq!(versions["on_trial"], "2.0.0", "{versions}");
+    assert_eq!(update_checks(&report), ["updates.W001", "updates.I001"]);
+
+    // The OnFailure= unit's rollback: 2.0.0 is failed, 1.0.0 current, 2.1.0 still on offer.
+    let _rolled = update(&publisher, &prefix, &["--rollback", "--if-pending"]).success();
+    let report = status(&publisher, &prefix, &data);
+    assert_eq!(report["profile"]["updates"]["installed"], "1.0.0");
+    assert_eq!(report["profile"]["updates"]["failed"], serde_json::json!(["2.0.0"]));
+    assert_eq!(update_checks(&report), ["updates.W002", "updates.I001"]);
     drop(runtime);
 }
 

@@ -22,7 +22,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("jobrunner-github-sim", &["jobrunner-core"]),
     ("jobrunner-runner", &["jobrunner-core", "jobrunner-journal", "jobrunner-store", "jobrunner-handlers"]),
     ("jobrunner-notify", &["jobrunner-core"]),
-    ("jobrunner-status", &["jobrunner-core", "jobrunner-config", "jobrunner-journal", "jobrunner-store"]),
+    // core-status shows the installed, previous and available versions as the updater reads them.
+    (
+        "jobrunner-status",
+        &["jobrunner-core", "jobrunner-config", "jobrunner-journal", "jobrunner-store", "jobrunner-updater"],
+    ),
     // The node wires the adapters, the store and the runner from the settings.
     (
         "jobrunner-node",

@@ -54,11 +54,14 @@ pub enum Category {
     Store,
     /// The systemd unit, writable directories, the binary the updater replaces.
     Installation,
+    /// Self-update: the install prefix, the manifest, updates on trial or failed.
+    Updates,
 }
 
 impl Category {
     /// Every category, in the order results are reported.
-    pub const ALL: [Self; 5] = [Self::Env, Self::Fleet, Self::Runtime, Self::Store, Self::Installation];
+    pub const ALL: [Self; 6] =
+        [Self::Env, Self::Fleet, Self::Runtime, Self::Store, Self::Installation, Self::Updates];
 
     /// The id prefix and the name used by `--category`.
     #[must_use]
@@ -69,6 +72,7 @@ impl Category {
             Self::Runtime => "runtime",
             Self::Store => "store",
             Self::Installation => "installation",
+            Self::Updates => "updates",
         }
     }
 
@@ -81,6 +85,7 @@ impl Category {
             Self::Runtime => "runtime.ok",
             Self::Store => "store.ok",
             Self::Installation => "installation.ok",
+            Self::Updates => "updates.ok",
         };
         CheckResult {
             id,
@@ -159,7 +164,7 @@ impl Check {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct CheckResult {
     /// Stable id, such as `env.W003`; `<category>.ok` when nothing is wrong in the category.
-    #[schemars(regex(pattern = r"^(env|fleet|runtime|store|installation)\.([EWI][0-9]{3}|ok)$"))]
+    #[schemars(regex(pattern = r"^(env|fleet|runtime|store|installation|updates)\.([EWI][0-9]{3}|ok)$"))]
     pub id: &'static str,
     /// How serious it is.
     pub level: Level,

@@ -8,7 +8,10 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::checks::runtime::projection;
-use crate::inputs::{FleetDatabase, Inputs, PRIMARY_BUDGET_PER_HOUR, StoreProblem, StoreSnapshot};
+use crate::inputs::{
+    FleetDatabase, Inputs, ManifestState, PRIMARY_BUDGET_PER_HOUR, StoreProblem, StoreSnapshot,
+    UpdatesSnapshot,
+};
 
 /// Who the node is and how it is configured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
@@ -25,8 +28,10 @@ pub struct Profile {
     pub environment: String,
     /// core-status's version, the release of the node's binaries.
     pub version: String,
-    /// The update channel that version follows: `stable`, `beta`, `alpha` or `dev`.
+    /// The update channel followed (`update_channel`): `stable`, `beta`, `alpha` or `dev`.
     pub update_channel: String,
+    /// The installed, previous and available versions (docs/updates.md).
+    pub updates: Versions,
     /// Repositories polled.
     pub repos: Vec<String>,
     /// Seconds between cycles.
@@ -41,6 +46,44 @@ pub struct Profile {
     pub data_dir: String,
     /// The journal directory.
     pub journal_dir: String,
+}
+
+/// The versions of self-update, as `core-ide update --check` shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Versions {
+    /// The release the install prefix's `current` points at, else the version of these
+    /// binaries; `None` when the prefix cannot be read (see `updates.W004`).
+    pub installed: Option<String>,
+    /// Whether `installed` is a release of the install prefix.
+    pub in_prefix: bool,
+    /// The release a rollback would go back to.
+    pub previous: Option<String>,
+    /// The highest release the manifest offers on the channel; `None` without an update
+    /// source or when the manifest cannot be had (see `updates.E001`).
+    pub available: Option<String>,
+    /// An update that has not reported healthy yet.
+    pub on_trial: Option<String>,
+    /// Versions that failed their health gate here.
+    pub failed: Vec<String>,
+}
+
+impl Versions {
+    fn of(updates: &UpdatesSnapshot) -> Self {
+        let installed = updates.installed.as_ref().ok();
+        Self {
+            installed: installed.map(|v| v.installed.clone()),
+            in_prefix: installed.is_some_and(|v| v.in_prefix),
+            previous: installed.and_then(|v| v.previous.clone()),
+            available: match &updates.manifest {
+                ManifestState::Read { available, .. } => available.clone(),
+                ManifestState::NotConfigured | ManifestState::Unusable(_) => None,
+            },
+            on_trial: installed.and_then(|v| v.on_trial.clone()),
+            failed: installed
+                .map(|v| v.failed.iter().map(|f| f.version.clone()).collect())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// What the pipeline did lately.
@@ -243,7 +286,8 @@ impl Profile {
             mode_in_effect: s.mode.resolve(inputs.display_present).as_str().to_owned(),
             environment: s.environment.as_str().to_owned(),
             version: version.to_owned(),
-            update_channel: update_channel(version).to_owned(),
+            update_channel: s.update_channel.clone(),
+            updates: Versions::of(&inputs.updates),
             repos: s.repos.iter().map(ToString::to_string).collect(),
             poll_interval_secs: s.poll_interval.as_secs(),
             dry_run: s.dry_run,
@@ -252,19 +296,6 @@ impl Profile {
             data_dir: s.data_dir.display().to_string(),
             journal_dir: s.journal_dir.display().to_string(),
         }
-    }
-}
-
-/// The channel a `SemVer` version belongs to, from its pre-release: none is `stable`, `beta.N`
-/// is `beta`, `alpha.N` is `alpha`, anything else `dev`.
-#[must_use]
-pub fn update_channel(version: &str) -> &'static str {
-    let core = version.split('+').next().unwrap_or(version);
-    match core.split_once('-').map(|(_, pre)| pre.split('.').next().unwrap_or(pre)) {
-        None => "stable",
-        Some("beta") => "beta",
-        Some("alpha") => "alpha",
-        Some(_) => "dev",
     }
 }
 

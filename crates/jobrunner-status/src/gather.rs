@@ -25,6 +25,8 @@ use crate::inputs::{
 };
 use crate::systemd::{Systemd, UnitFile};
 
+mod updates;
+
 /// The env file when neither `--env-file` nor an installed unit names one: the repository's
 /// `deploy/` copy, next to its sample.
 pub const DEFAULT_ENV_FILE: &str = "deploy/core-ide.env";
@@ -127,6 +129,7 @@ pub async fn gather(options: GatherOptions) -> Result<Inputs, StatusError> {
         env,
         now: options.now,
         nodes_sharing_token: 1,
+        updates: updates::read(&settings, options.now).await,
         display_present: ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some()),
         settings,
     })

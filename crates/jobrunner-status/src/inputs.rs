@@ -48,6 +48,8 @@ pub struct Inputs {
     pub nodes_sharing_token: u32,
     /// A display (`DISPLAY` or `WAYLAND_DISPLAY`) is present, for `mode = auto`.
     pub display_present: bool,
+    /// The self-update install prefix and the update manifest.
+    pub updates: UpdatesSnapshot,
 }
 
 impl Inputs {
@@ -369,4 +371,59 @@ impl Access {
     pub fn writable(path: impl Into<PathBuf>) -> Self {
         Self { path: path.into(), problem: None }
     }
+}
+
+/// What core-status read of self-update (docs/updates.md): the install prefix, and the
+/// manifest when `update_url` is set. Versions are `SemVer` strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdatesSnapshot {
+    /// The install prefix (`update_prefix`).
+    pub prefix: PathBuf,
+    /// What the prefix holds, or why it could not be read.
+    pub installed: Result<InstalledVersions, String>,
+    /// What the manifest offers.
+    pub manifest: ManifestState,
+}
+
+/// The versions of an install prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstalledVersions {
+    /// The version `current` points at, else the version of these binaries.
+    pub installed: String,
+    /// Whether `installed` is a release of the prefix.
+    pub in_prefix: bool,
+    /// The release a rollback would go back to.
+    pub previous: Option<String>,
+    /// An update switched to that has not reported healthy yet.
+    pub on_trial: Option<String>,
+    /// Versions that never reported healthy here: never installed again.
+    pub failed: Vec<FailedVersion>,
+}
+
+/// A version that failed its health gate here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedVersion {
+    /// The version.
+    pub version: String,
+    /// Why, as the rollback recorded it.
+    pub why: String,
+}
+
+/// What the update manifest gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestState {
+    /// No `update_url`: the node does not update itself.
+    NotConfigured,
+    /// It could not be fetched, its signature or contents are refused, or the update settings
+    /// cannot work: the updater's one-line explanation.
+    Unusable(String),
+    /// Fetched and verified.
+    Read {
+        /// The highest release on the channel.
+        available: Option<String>,
+        /// The release `core-ide update --apply` would install; `None` with [`Self::Read::why_not`].
+        would_install: Option<String>,
+        /// Why nothing would be installed.
+        why_not: Option<String>,
+    },
 }

@@ -75,7 +75,7 @@ fn profile_section(out: &mut String, paint: Paint, p: &Profile) {
     };
     row(out, "mode", mode);
     row(out, "environment", &p.environment);
-    row(out, "version", format!("{} ({} channel)", p.version, p.update_channel));
+    row(out, "version", version_line(p));
     row(out, "repos", if p.repos.is_empty() { "none".to_owned() } else { p.repos.join(", ") });
     row(out, "poll interval", duration(Duration::from_secs(p.poll_interval_secs)));
     row(out, "dry-run", if p.dry_run { "on: decides, performs nothing" } else { "off" });
@@ -84,6 +84,22 @@ fn profile_section(out: &mut String, paint: Paint, p: &Profile) {
     row(out, "data dir", &p.data_dir);
     row(out, "journal dir", &p.journal_dir);
     out.push('\n');
+}
+
+/// `1.0.0 (stable channel), previous 0.9.0, available 2.1.0`: the installed release when the
+/// prefix holds one, else the binaries' version; `available` only when it is another version.
+fn version_line(p: &Profile) -> String {
+    let v = &p.updates;
+    let installed = v.installed.as_deref().unwrap_or(&p.version);
+    let trial = if v.on_trial.as_deref() == Some(installed) { ", on trial" } else { "" };
+    let mut line = format!("{installed} ({} channel{trial})", p.update_channel);
+    if let Some(previous) = &v.previous {
+        let _ = write!(line, ", previous {previous}");
+    }
+    if let Some(available) = v.available.as_deref().filter(|a| *a != installed) {
+        let _ = write!(line, ", available {available}");
+    }
+    line
 }
 
 fn pipeline_section(out: &mut String, paint: Paint, p: &Pipeline, now: DateTime<Utc>) {

@@ -44,7 +44,7 @@ pub use manifest::{
 pub use signature::{RELEASE_PUBLIC_KEY, ReleaseKey, verify_manifest};
 pub use source::{Located, MANIFEST_ASSET, ManifestSource, SIGNATURE_ASSET};
 pub use update::{
-    Applied, Plan, SettingError, UpdateConfig, UpdateError, UpdateSettings, apply, check, rollback,
+    Applied, Installed, Plan, SettingError, UpdateConfig, UpdateError, UpdateSettings, apply, check, rollback,
 };
 
 use chrono::{DateTime, Utc};

@@ -193,30 +193,63 @@ impl fmt::Display for Applied {
     }
 }
 
+/// What an install prefix holds, read without the network: what [`check`] reports besides the
+/// manifest's offer, and what core-status shows when the manifest cannot be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installed {
+    /// The version `current` points at, or the running one when the prefix has none.
+    pub installed: Version,
+    /// Whether `installed` comes from the prefix (false: the running binary's version).
+    pub in_prefix: bool,
+    /// The highest release ever installed here: the floor of a downgrade.
+    pub highest: Option<Version>,
+    /// The release a rollback would go back to.
+    pub previous: Option<Version>,
+    /// An update installed and not yet confirmed healthy.
+    pub pending: Option<Pending>,
+    /// Versions that never reported healthy here, with why: never installed again.
+    pub failures: Vec<(Version, String)>,
+}
+
+impl Installed {
+    /// Reads `prefix`; `running` is what counts as installed while it holds no release.
+    pub fn read(prefix: &InstallPrefix, running: &Version) -> Result<Self, InstallError> {
+        let current = prefix.current()?;
+        let in_prefix = current.is_some();
+        let installed = current.unwrap_or_else(|| running.clone());
+        let failures = prefix.failures()?;
+        let failed: Vec<Version> = failures.iter().map(|(v, _)| v.clone()).collect();
+        let pending = prefix.pending()?;
+        let previous = previous_release(prefix, &installed, pending.as_ref(), &failed)?;
+        Ok(Self { highest: prefix.highest_installed()?, installed, in_prefix, previous, pending, failures })
+    }
+
+    /// The versions that failed, without why.
+    #[must_use]
+    pub fn failed(&self) -> Vec<Version> {
+        self.failures.iter().map(|(v, _)| v.clone()).collect()
+    }
+}
+
 /// Fetches and checks the manifest and works out what [`apply`] would do at `now`.
 pub async fn check(config: &UpdateConfig, now: DateTime<Utc>) -> Result<Plan, UpdateError> {
     let downloader = Downloader::new()?;
     let located = config.source.locate(&downloader).await?;
     let manifest = fetch_located(&downloader, &located, &config.key, now).await?;
-    let prefix = &config.prefix;
-    let current = prefix.current()?;
-    let in_prefix = current.is_some();
-    let installed = current.unwrap_or_else(|| config.running.clone());
-    let highest = prefix.highest_installed()?;
-    let failed = prefix.failed()?;
-    let pending = prefix.pending()?;
-    let previous = previous_release(prefix, &installed, pending.as_ref(), &failed)?;
+    let here = Installed::read(&config.prefix, &config.running)?;
+    let failed = here.failed();
     let situation = Situation {
         channel: config.channel,
         target: &config.target,
-        current: &installed,
-        highest_installed: highest.as_ref(),
+        current: &here.installed,
+        highest_installed: here.highest.as_ref(),
         failed: &failed,
         allow_downgrade: config.allow_downgrade,
     };
     let action = choose(&manifest, &situation);
     let available =
         manifest.releases.iter().map(|r| &r.version).filter(|v| config.channel.takes(v)).max().cloned();
+    let Installed { installed, in_prefix, previous, pending, .. } = here;
     Ok(Plan { channel: config.channel, installed, in_prefix, previous, pending, available, action })
 }
 

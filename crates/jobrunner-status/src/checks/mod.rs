@@ -6,6 +6,7 @@ pub mod fleet;
 pub mod installation;
 pub mod runtime;
 pub mod store;
+pub mod updates;
 
 use crate::StatusError;
 use crate::check::{Category, Check, CheckResult};
@@ -14,7 +15,8 @@ use crate::inputs::Inputs;
 /// Every check, in category order.
 #[must_use]
 pub fn all() -> Vec<Check> {
-    [env::CHECKS, fleet::CHECKS, runtime::CHECKS, store::CHECKS, installation::CHECKS].concat()
+    [env::CHECKS, fleet::CHECKS, runtime::CHECKS, store::CHECKS, installation::CHECKS, updates::CHECKS]
+        .concat()
 }
 
 /// The checks of `category`, run on `inputs`.
@@ -26,6 +28,7 @@ pub fn run_category(category: Category, inputs: &Inputs) -> Vec<CheckResult> {
         Category::Runtime => runtime::run(inputs),
         Category::Store => store::run(inputs),
         Category::Installation => installation::run(inputs),
+        Category::Updates => updates::run(inputs),
     }
 }
 

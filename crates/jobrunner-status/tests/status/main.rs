@@ -12,3 +12,4 @@ mod report;
 mod runtime;
 mod store;
 mod support;
+mod updates;

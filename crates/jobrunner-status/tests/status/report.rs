@@ -105,7 +105,7 @@ fn the_human_output_shows_profile_pipeline_chains_and_checks() {
       role            standalone
       mode            auto (headless here)
       environment     development
-      version         0.1.0 (stable channel)
+      version         1.0.0 (stable channel), previous 0.9.0
       repos           octo/app
       poll interval   5s
       dry-run         off
@@ -140,7 +140,7 @@ fn the_human_output_shows_profile_pipeline_chains_and_checks() {
       warn  runtime.W004      projected 5,400 API points/hour (7.5 per cycle over the last 2 cycles, one cycle every 5s) exceeds this node's share of the token's budget, 5,000/hour
                               fix: set CORE_POLL_INTERVAL to at least 6s, or poll fewer repositories
 
-    0 errors, 2 warnings, 0 infos, 3 ok (1 silenced): passes --fail-level error
+    0 errors, 2 warnings, 0 infos, 4 ok (1 silenced): passes --fail-level error
     ");
 }
 

@@ -7,8 +7,8 @@ use jobrunner_config::{ConfigArgs, Host, Secret, Settings};
 use jobrunner_core::NodeId;
 use jobrunner_status::systemd::Systemd;
 use jobrunner_status::{
-    Access, Category, EnvFile, EnvFileInput, EnvInputs, FileState, Inputs, Installation, JournalSnapshot,
-    JournalWindow, KnownVar, StoreSnapshot, checks,
+    Access, Category, EnvFile, EnvFileInput, EnvInputs, FileState, Inputs, Installation, InstalledVersions,
+    JournalSnapshot, JournalWindow, KnownVar, ManifestState, StoreSnapshot, UpdatesSnapshot, checks,
 };
 use jobrunner_store::{CycleEnd, CycleOutcome, CycleRecord};
 
@@ -124,6 +124,17 @@ pub(crate) fn healthy() -> Inputs {
         },
         nodes_sharing_token: 1,
         display_present: false,
+        updates: UpdatesSnapshot {
+            prefix: PathBuf::from("/opt/core-ide"),
+            installed: Ok(InstalledVersions {
+                installed: "1.0.0".into(),
+                in_prefix: true,
+                previous: Some("0.9.0".into()),
+                on_trial: None,
+                failed: Vec::new(),
+            }),
+            manifest: ManifestState::NotConfigured,
+        },
     }
 }
 
