@@ -18,6 +18,7 @@ const BENCHES: &[(&str, &str, &str)] = &[
     ("dispatch", "jobrunner-handlers", "dispatch"),
     ("rss", "core-ide-e2e", "idle_rss"),
     ("fleet", "core-ide-e2e", "fleet"),
+    ("update", "jobrunner-updater", "update"),
 ];
 
 pub(crate) fn run(root: &Path, requested: &[String]) -> Result<()> {
@@ -95,6 +96,14 @@ fn summarize(dir: &Path) -> Result<()> {
             f["handover"]["repos"],
             f["handover"]["seconds"].as_f64().unwrap_or(f64::NAN),
             f["handover"]["lease_ttl_s"]
+        );
+    }
+    if let Some(u) = summary.get("update") {
+        println!(
+            "update of a {} MiB binary: {:.2} ms per MiB downloaded and verified, switch {:.3} ms",
+            u["size_mib"],
+            u["download_ms_per_mib"].as_f64().unwrap_or(f64::NAN),
+            u["switch_ms"].as_f64().unwrap_or(f64::NAN)
         );
     }
     std::fs::create_dir_all(dir)?;

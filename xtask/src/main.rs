@@ -25,7 +25,8 @@ Commands:
   coverage [args...]  line coverage with cargo-tarpaulin (installed if missing);
                       extra args are passed to tarpaulin
   bench [name...]     run the benchmarks (github: API points per cycle against the
-                      simulator) and print their tables
+                      simulator; dispatch; rss; fleet; update: download verified per
+                      MiB and time to switch) and print their tables
   fuzz [--seconds N] [target...]
                       run the fuzz targets (checklist, config, journal_reader,
                       signal_file) for N seconds each (default 60) with cargo fuzz on

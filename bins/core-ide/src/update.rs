@@ -4,8 +4,9 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jobrunner_config::Settings;
-use jobrunner_updater::{InstallPrefix, UpdateConfig, UpdateSettings};
+use jobrunner_updater::{Downloader, InstallPrefix, UpdateConfig, UpdateSettings};
 
 use crate::InputError;
 
@@ -53,12 +54,32 @@ pub(crate) fn run(settings: &Settings, action: Action) -> anyhow::Result<ExitCod
             Ok(if plan.update_available() { ExitCode::from(UPDATE_AVAILABLE) } else { ExitCode::SUCCESS })
         }
         Action::Apply { .. } => {
-            let applied = runtime.block_on(jobrunner_updater::apply(&config, now))?;
-            println!("{applied}");
+            let (downloader, bar) = with_progress_bar(Downloader::new()?);
+            let applied = runtime.block_on(jobrunner_updater::apply_with(&config, now, &downloader));
+            bar.finish_and_clear();
+            println!("{}", applied?);
             Ok(ExitCode::SUCCESS)
         }
         Action::Rollback { .. } => unreachable!("handled above"),
     }
+}
+
+/// `downloader` drawing the download on a progress bar: on stderr when it is a terminal, else
+/// hidden (indicatif draws nothing off a terminal), so scripts and logs see only the result.
+fn with_progress_bar(downloader: Downloader) -> (Downloader, ProgressBar) {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "downloading {bar:30} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec}",
+        )
+        .expect("the template is valid"),
+    );
+    let drawn = bar.clone();
+    let downloader = downloader.on_progress(move |received, total| {
+        drawn.set_length(total);
+        drawn.set_position(received);
+    });
+    (downloader, bar)
 }
 
 /// The version this binary was built as.

@@ -123,7 +123,8 @@ pub async fn gather(options: GatherOptions) -> Result<Inputs, StatusError> {
         install: Installation {
             data_dir: probe_dir(&settings.data_dir),
             journal_dir: probe_dir(&settings.journal_dir),
-            binary: binary.map(|path| probe_binary(&path)),
+            binary,
+            update_prefix: settings.update_url.as_ref().map(|_| probe_dir(&settings.update_prefix)),
         },
         systemd,
         env,
@@ -213,11 +214,6 @@ fn find_binary(options: &GatherOptions, unit: Option<&UnitFile>) -> Result<Optio
 
 /// The updater writes the new binary beside the old one and renames it into place: the
 /// binary's directory must take a new file.
-fn probe_binary(binary: &Path) -> Access {
-    let dir = binary.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    Access { path: binary.to_owned(), ..probe_dir(dir) }
-}
-
 /// Whether a file can be created in `path`, or, when it does not exist yet, in the nearest
 /// existing parent (core-ide creates the rest).
 fn probe_dir(path: &Path) -> Access {

@@ -352,8 +352,11 @@ pub struct Installation {
     pub data_dir: Access,
     /// The journal directory (likewise).
     pub journal_dir: Access,
-    /// The directory of the core-ide binary the updater replaces, when the binary was found.
-    pub binary: Option<Access>,
+    /// The core-ide binary, when it was found.
+    pub binary: Option<PathBuf>,
+    /// The install prefix the updater writes (`update_prefix`), or the nearest existing parent
+    /// it would be created in; `None` without an update source (`update_url` unset).
+    pub update_prefix: Option<Access>,
 }
 
 /// A path and, when it cannot be written, why.

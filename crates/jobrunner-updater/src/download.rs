@@ -6,6 +6,7 @@
 //! jobrunner-notify already uses: no second HTTP stack in the binary.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -28,10 +29,24 @@ use jobrunner_core::error_chain;
 pub const DOCUMENT_LIMIT: usize = 4 * 1024 * 1024;
 
 /// An HTTP(S) client for update manifests and binaries.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Downloader {
     client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
     idle_timeout: Duration,
+    progress: Option<Arc<ProgressFn>>,
+}
+
+/// Called as a binary downloads with the bytes received so far and the size the manifest
+/// gives.
+pub type ProgressFn = dyn Fn(u64, u64) + Send + Sync;
+
+impl std::fmt::Debug for Downloader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Downloader")
+            .field("idle_timeout", &self.idle_timeout)
+            .field("progress", &self.progress.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Downloader {
@@ -46,7 +61,14 @@ impl Downloader {
             .enable_http1()
             .build();
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Ok(Self { client, idle_timeout: Duration::from_secs(30) })
+        Ok(Self { client, idle_timeout: Duration::from_secs(30), progress: None })
+    }
+
+    /// Reports each chunk of a [`Self::download`] to `progress` (a terminal's progress bar).
+    #[must_use]
+    pub fn on_progress(mut self, progress: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(progress));
+        self
     }
 
     /// Gives up on a server that sends nothing for `timeout` (30 s by default).
@@ -129,6 +151,9 @@ impl Downloader {
             }
             hasher.update(&chunk);
             file.write_all(&chunk).await.map_err(|e| InstallError::io("write", path, e))?;
+            if let Some(progress) = &self.progress {
+                progress(received, asset.size);
+            }
         }
         if received != asset.size {
             return Err(DownloadError::WrongSize {

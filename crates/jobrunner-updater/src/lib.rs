@@ -35,7 +35,7 @@ mod update;
 
 pub use channel::{Channel, UnknownChannel, highest_on};
 pub use choice::{Choice, NoUpdate, Situation, choose};
-pub use download::{DOCUMENT_LIMIT, Downloader, MAX_REDIRECTS};
+pub use download::{DOCUMENT_LIMIT, Downloader, MAX_REDIRECTS, ProgressFn};
 pub use error::{DownloadError, InstallError, ManifestError, SignatureError};
 pub use install::{BINARY, InstallPrefix, Pending, RolledBack, StartGate};
 pub use manifest::{
@@ -44,7 +44,8 @@ pub use manifest::{
 pub use signature::{RELEASE_PUBLIC_KEY, ReleaseKey, verify_manifest};
 pub use source::{Located, MANIFEST_ASSET, ManifestSource, SIGNATURE_ASSET};
 pub use update::{
-    Applied, Installed, Plan, SettingError, UpdateConfig, UpdateError, UpdateSettings, apply, check, rollback,
+    Applied, Installed, Plan, SettingError, UpdateConfig, UpdateError, UpdateSettings, apply, apply_with,
+    check, rollback,
 };
 
 use chrono::{DateTime, Utc};

@@ -255,12 +255,21 @@ pub async fn check(config: &UpdateConfig, now: DateTime<Utc>) -> Result<Plan, Up
 
 /// Checks, then downloads, verifies, installs and switches to the chosen release.
 pub async fn apply(config: &UpdateConfig, now: DateTime<Utc>) -> Result<Applied, UpdateError> {
+    apply_with(config, now, &Downloader::new()?).await
+}
+
+/// [`apply`], downloading the release with `downloader` (one that reports progress, say).
+pub async fn apply_with(
+    config: &UpdateConfig,
+    now: DateTime<Utc>,
+    downloader: &Downloader,
+) -> Result<Applied, UpdateError> {
     let plan = check(config, now).await?;
     let choice = match plan.action {
         Ok(choice) => choice,
         Err(why) => return Ok(Applied::NothingToDo(why)),
     };
-    Downloader::new()?.download(&choice.asset, &choice.version, &config.prefix).await?;
+    downloader.download(&choice.asset, &choice.version, &config.prefix).await?;
     Ok(Applied::Installed(config.prefix.install(&choice.version)?))
 }
 

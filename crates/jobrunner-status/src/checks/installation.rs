@@ -1,5 +1,5 @@
-//! How the node is installed: its systemd unit, the directories it writes, the binary the
-//! updater replaces. core-ide logs to stdout (journald), so there is no log directory to check.
+//! How the node is installed: its systemd unit, the directories it writes, the install prefix
+//! the updater writes. core-ide logs to stdout (journald), so there is no log directory to check.
 
 use crate::check::{Category, Check, CheckResult};
 use crate::inputs::{Access, Inputs};
@@ -11,7 +11,7 @@ const C: Category = Category::Installation;
 pub const NO_UNIT: Check = Check::warn("installation.W001", C);
 /// Production with the unit installed but not enabled.
 pub const UNIT_DISABLED: Check = Check::warn("installation.W002", C);
-/// The binary's directory is not writable for the updater.
+/// The install prefix is not writable for the updater (with an update source set).
 pub const BINARY_NOT_WRITABLE: Check = Check::warn("installation.W003", C);
 /// The data directory is not writable.
 pub const DATA_DIR_NOT_WRITABLE: Check = Check::error("installation.E001", C);
@@ -55,19 +55,22 @@ pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
         "journal directory",
         "CORE_JOURNAL_DIR",
     ));
-    match &install.binary {
-        None => results.push(NO_BINARY.result(
+    if install.binary.is_none() {
+        results.push(NO_BINARY.result(
             "no core-ide binary found (not in the unit's ExecStart, beside core-status, nor on PATH)",
-            "pass --binary PATH to check the binary the updater replaces",
-        )),
-        Some(Access { path, problem: Some(reason) }) => results.push(BINARY_NOT_WRITABLE.result(
-            format!("the updater cannot replace {}: {reason}", path.display()),
-            "give the service's user write access to the binary's directory, or update by package instead",
-        )),
-        Some(_) => {}
+            "pass --binary PATH to name the binary the service runs",
+        ));
+    }
+    if let Some(Access { path, problem: Some(reason) }) = &install.update_prefix {
+        results.push(BINARY_NOT_WRITABLE.result(
+            format!("the updater cannot install into {}: {reason}", path.display()),
+            "give the service's user write access to the install prefix, set CORE_UPDATE_PREFIX to one it \
+             can write, or unset CORE_UPDATE_URL and update by package",
+        ));
     }
     if results.is_empty() {
-        results.push(C.ok("data and journal directories writable; the updater can replace the binary"));
+        let updater = if install.update_prefix.is_some() { "; the updater can write its prefix" } else { "" };
+        results.push(C.ok(format!("data and journal directories writable{updater}")));
     }
     results
 }

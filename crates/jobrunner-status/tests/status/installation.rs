@@ -1,4 +1,4 @@
-//! installation: the systemd unit, writable directories, the binary the updater replaces.
+//! installation: the systemd unit, writable directories, the prefix the updater writes.
 
 use jobrunner_config::Environment;
 use jobrunner_status::systemd::{Systemd, UnitFile};
@@ -69,10 +69,20 @@ fn an_unwritable_journal_directory_is_an_error() {
 }
 
 #[test]
-fn a_binary_the_updater_cannot_replace_is_a_warning() {
+fn an_install_prefix_the_updater_cannot_write_is_a_warning() {
     let mut inputs = healthy();
-    inputs.install.binary = Some(not_writable("/usr/local/bin/core-ide"));
+    inputs.install.update_prefix = Some(not_writable("/opt/core-ide"));
     assert_eq!(findings(INSTALLATION, &inputs), ["installation.W003"]);
+    assert!(
+        message(INSTALLATION, &inputs, "installation.W003").contains("cannot install into /opt/core-ide")
+    );
+}
+
+#[test]
+fn without_an_update_source_no_prefix_is_probed_and_nothing_is_reported() {
+    let inputs = healthy();
+    assert_eq!((inputs.settings.update_url.as_ref(), inputs.install.update_prefix.as_ref()), (None, None));
+    assert_eq!(findings(INSTALLATION, &inputs), Vec::<&str>::new());
 }
 
 #[test]

@@ -120,7 +120,8 @@ pub(crate) fn healthy() -> Inputs {
         install: Installation {
             data_dir: Access::writable("/var/lib/core-ide/data"),
             journal_dir: Access::writable("/var/lib/core-ide/journal"),
-            binary: Some(Access::writable("/usr/local/bin/core-ide")),
+            binary: Some(PathBuf::from("/usr/local/bin/core-ide")),
+            update_prefix: None,
         },
         nodes_sharing_token: 1,
         display_present: false,

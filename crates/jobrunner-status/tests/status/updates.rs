@@ -208,6 +208,9 @@ async fn gather_reads_the_prefix_and_the_signed_manifest_as_update_check_does() 
         }
     );
     assert_eq!(findings(UPDATES, &inputs), ["updates.I001"]);
+    // With an update source the prefix is probed for the updater's writes.
+    let probed = inputs.install.update_prefix.as_ref().unwrap();
+    assert_eq!((probed.path.as_path(), probed.problem.as_deref()), (prefix.as_path(), None));
 }
 
 #[tokio::test]

@@ -42,6 +42,22 @@ async fn a_download_matching_the_manifest_lands_beside_the_releases() {
 }
 
 #[tokio::test]
+async fn progress_is_reported_per_chunk_up_to_the_manifests_size() {
+    let case = Case::new().await;
+    let asset = case.manifest().await.releases[0].targets[TARGET].clone();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let downloader = Downloader::new().unwrap().on_progress(move |received, total| {
+        record.lock().unwrap().push((received, total));
+    });
+    let prefix = InstallPrefix::new(case.prefix_dir.path());
+    downloader.download(&asset, &Version::new(2, 0, 0), &prefix).await.unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.last(), Some(&(asset.size, asset.size)), "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "received only grows: {seen:?}");
+}
+
+#[tokio::test]
 async fn a_wrong_checksum_is_refused_and_removed() {
     let case = Case::new().await;
     let mut asset = case.manifest().await.releases[0].targets[TARGET].clone();
