@@ -345,17 +345,6 @@ fn mcp_initialize_status(port: u16, origin: Option<&str>) -> u16 {
     String::from_utf8_lossy(&head[9..12]).parse().unwrap()
 }
 
-/// The panel's page from the node on `port`, status line and all.
-fn panel_page(port: u16) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
-    write!(stream, "GET / HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\n\r\n").unwrap();
-    let mut page = String::new();
-    let _ = stream.read_to_string(&mut page);
-    page
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_headless_node_serves_the_mcp_bridge_and_the_panel_with_its_checks_and_refuses_a_foreign_origin() {
     let sim = GitHubSim::start(SimState::default()).await.unwrap();
@@ -372,7 +361,7 @@ async fn a_headless_node_serves_the_mcp_bridge_and_the_panel_with_its_checks_and
         assert_eq!(notification(&socket), "READY=1\nSTATUS=up: polling\n");
         let own = mcp_initialize_status(port, None);
         let foreign = mcp_initialize_status(port, Some("http://evil.example"));
-        let panel = panel_page(port);
+        let panel = core_ide_e2e::panel_page(port);
         std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
         (own, foreign, panel, child.wait_with_output().unwrap().status)
     })

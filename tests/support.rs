@@ -190,3 +190,16 @@ impl CoreStatus {
         Run { output }
     }
 }
+
+/// The web panel's page from the node serving it on `127.0.0.1:port`, status line and all.
+#[must_use]
+pub fn panel_page(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the panel listens");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).expect("a read timeout");
+    write!(stream, "GET / HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\n\r\n")
+        .expect("the request");
+    let mut page = String::new();
+    let _ = stream.read_to_string(&mut page);
+    page
+}

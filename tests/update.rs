@@ -249,6 +249,45 @@ fn stop(child: std::process::Child) -> (std::process::ExitStatus, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_panel_of_a_node_shows_the_update_on_offer() {
+    let (sim, dir, prefix, publisher) = this_build_published_as_1_and_2().await;
+    let socket = dir.path().join("notify.sock");
+    let notifications = Notifications::bind(&socket);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bind = format!("127.0.0.1:{port}");
+    let (data, journal) = (dir.path().join("data"), dir.path().join("journal"));
+    let args = [
+        "--headless",
+        "--repos",
+        "octo/app",
+        "--api-url",
+        &sim.base_url(),
+        "--mcp",
+        "true",
+        "--mcp-bind",
+        &bind,
+    ];
+    let child = CoreIde::new(&args)
+        .env("CORE_DATA_DIR", data)
+        .env("CORE_JOURNAL_DIR", journal)
+        .env("CORE_GITHUB_TOKEN", "ghp_update_e2e")
+        .env("CORE_UPDATE_URL", publisher.manifest_url().as_str())
+        .env("CORE_UPDATE_PUBLIC_KEY", publisher.key_line())
+        .env("CORE_UPDATE_PREFIX", &prefix)
+        .env("NOTIFY_SOCKET", &socket)
+        .spawn();
+    let page = tokio::task::spawn_blocking(move || {
+        notifications.status("up");
+        let page = core_ide_e2e::panel_page(port);
+        let _ = stop(child);
+        page
+    })
+    .await
+    .unwrap();
+    assert!(page.contains("updates.I001") && page.contains("update 2.0.0 is available"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_node_updates_itself_restarts_into_the_new_release_and_confirms_it_healthy() {
     let (sim, dir, prefix, publisher) = this_build_published_as_1_and_2().await;
     let socket = dir.path().join("notify.sock");
