@@ -140,6 +140,8 @@ pub struct Release {
     pub prerelease: bool,
     /// A draft: listed only to callers with push access.
     pub draft: bool,
+    /// When it was published (and created: the simulator publishes at once).
+    pub published_at: crate::clock::Timestamp,
     /// The attached files.
     pub assets: Vec<ReleaseAsset>,
 }

@@ -308,7 +308,9 @@ impl SimState {
                 bytes: bytes.clone(),
             })
             .collect();
-        let release = crate::model::Release { id, tag: tag.to_owned(), prerelease, draft: false, assets };
+        let published_at = self.tick();
+        let release =
+            crate::model::Release { id, tag: tag.to_owned(), prerelease, draft: false, published_at, assets };
         self.repo_mut(repo).releases.push(release);
     }
 

@@ -15,8 +15,10 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{QueryPairs, param};
+use crate::ids;
 use crate::model::{Release, Repo};
 use crate::reply;
+use crate::rest::shapes;
 use crate::shared::Shared;
 
 /// The newest releases first; drafts are left out, as for a caller without push access (the
@@ -40,20 +42,31 @@ pub(crate) async fn list(
     reply::json_status(StatusCode::OK, &Value::Array(page))
 }
 
+/// A release with every field of GitHub's `release` schema (@octokit/openapi), its assets with
+/// those of `release-asset`, `digest` included (GitHub fills it with the upload's SHA-256 since
+/// June 2025). The name and notes are free text a client must not act on: the simulator names
+/// the release after its tag and leaves the notes empty.
 fn release(base: &str, repo: &Repo, release: &Release) -> Value {
     let api = format!("{base}/repos/{}/{}", repo.owner, repo.name);
+    let html = format!("{base}/{}/{}", repo.owner, repo.name);
+    let at = shapes::time(release.published_at);
     let assets: Vec<Value> = release
         .assets
         .iter()
         .map(|a| {
             json!({
                 "id": a.id,
+                "node_id": ids::object_id("RA", a.id),
                 "name": a.name,
                 "label": "",
                 "state": "uploaded",
                 "content_type": "application/octet-stream",
                 "size": a.bytes.len(),
+                "digest": format!("sha256:{}", sha256_hex(&a.bytes)),
                 "download_count": 0,
+                "created_at": at,
+                "updated_at": at,
+                "uploader": shapes::user(base, &repo.owner),
                 "url": format!("{api}/releases/assets/{}", a.id),
                 "browser_download_url": download_url(base, repo, &release.tag, &a.name),
             })
@@ -61,14 +74,34 @@ fn release(base: &str, repo: &Repo, release: &Release) -> Value {
         .collect();
     json!({
         "id": release.id,
+        "node_id": ids::object_id("RE", release.id),
         "tag_name": release.tag,
+        "target_commitish": repo.default_branch,
         "name": release.tag,
+        "body": "",
         "draft": release.draft,
         "prerelease": release.prerelease,
+        "immutable": false,
+        "created_at": at,
+        "updated_at": at,
+        "published_at": at,
+        "author": shapes::user(base, &repo.owner),
         "url": format!("{api}/releases/{}", release.id),
-        "html_url": format!("{base}/{}/{}/releases/tag/{}", repo.owner, repo.name, release.tag),
+        "html_url": format!("{html}/releases/tag/{}", release.tag),
         "assets_url": format!("{api}/releases/{}/assets", release.id),
+        "upload_url": format!("{base}/uploads/repos/{}/{}/releases/{}/assets{{?name,label}}", repo.owner, repo.name, release.id),
+        "tarball_url": format!("{api}/tarball/{}", release.tag),
+        "zipball_url": format!("{api}/zipball/{}", release.tag),
         "assets": assets,
+    })
+}
+
+/// The asset's SHA-256 as GitHub's `digest` spells it after `sha256:`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut hex, b| {
+        let _ = std::fmt::Write::write_fmt(&mut hex, format_args!("{b:02x}"));
+        hex
     })
 }
 

@@ -31,11 +31,11 @@ fn problems(spec: &Value, endpoint: &str, status: u16, answer: &Value) -> Vec<St
 }
 
 /// A state with every shape the simulator serves: protection, named checks and statuses,
-/// auto-merge, labels, a merged PR.
+/// auto-merge, labels, a merged PR, releases with and without assets.
 fn rich() -> SimState {
     let protection =
         Protection { required_approvals: 1, required_checks: vec!["build".into()], ..Protection::default() };
-    SimState::default()
+    let mut state = SimState::default()
         .with_protection(REPO, "main", protection)
         .with_pr(
             REPO,
@@ -47,7 +47,10 @@ fn rich() -> SimState {
         )
         .with_pr(REPO, PrSpec::new(21).check_runs(&[("build", CheckState::Success)]).approvals(1))
         .with_pr(REPO, PrSpec::new(22).no_checks())
-        .with_sub_issue_epic(REPO, 30, &[(REPO, 31), ("octo/lib", 5)])
+        .with_sub_issue_epic(REPO, 30, &[(REPO, 31), ("octo/lib", 5)]);
+    state.publish_release(REPO, "v1.0.0", false, &[]);
+    state.publish_release(REPO, "v2.0.0-beta.1", true, &[("manifest.json", b"{}".to_vec())]);
+    state
 }
 
 async fn check(
@@ -93,6 +96,7 @@ async fn every_rest_answer_validates_against_githubs_response_schema() {
         ),
         ("/rate_limit", "GET /rate_limit"),
         ("/repos/octo/app", "GET /repos/{owner}/{repo}"),
+        ("/repos/octo/app/releases", "GET /repos/{owner}/{repo}/releases"),
     ];
     for (path, endpoint) in gets {
         found.extend(check(&api, &spec, Method::GET, path, endpoint, None).await);
