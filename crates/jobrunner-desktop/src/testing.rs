@@ -68,6 +68,63 @@ impl PrivateBus {
     }
 }
 
+impl PrivateBus {
+    /// Waits up to `timeout` for a peer to own `name` (a tray host's watcher, say).
+    pub async fn wait_for_name(&self, name: &str, timeout: Duration) {
+        let conn = self.connect().await;
+        let dbus = zbus::fdo::DBusProxy::new(&conn).await.expect("the bus's own interface");
+        let mut changes = dbus
+            .receive_name_owner_changed_with_args(&[(0, name)])
+            .await
+            .expect("subscribing to name changes");
+        let bus_name = zbus::names::BusName::try_from(name.to_owned()).expect("a bus name");
+        if dbus.name_has_owner(bus_name).await.expect("NameHasOwner answers") {
+            return;
+        }
+        let owned = tokio::time::timeout(timeout, async {
+            while let Some(change) = changes.next().await {
+                if change.args().is_ok_and(|a| a.new_owner.is_some()) {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(owned.is_ok(), "nothing owned {name} on the bus within {timeout:?}");
+    }
+
+    /// Waits up to `timeout` for an item to be registered with whatever watcher the bus has
+    /// (a fake one or a real tray host's), and returns its name as the watcher lists it.
+    pub async fn registered_item(&self, timeout: Duration) -> String {
+        let conn = self.connect().await;
+        // Uncached: a watcher need not announce its property's changes (lxqt-panel's does not).
+        let watcher: zbus::Proxy<'_> = zbus::proxy::Builder::new(&conn)
+            .destination("org.kde.StatusNotifierWatcher")
+            .and_then(|b| b.path("/StatusNotifierWatcher"))
+            .and_then(|b| b.interface("org.kde.StatusNotifierWatcher"))
+            .expect("the watcher's names are valid")
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await
+            .expect("the watcher's proxy");
+        let mut registered = watcher
+            .receive_signal("StatusNotifierItemRegistered")
+            .await
+            .expect("subscribing to registrations");
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let items: Vec<String> = watcher
+                .get_property("RegisteredStatusNotifierItems")
+                .await
+                .expect("the watcher lists its items");
+            if let Some(item) = items.into_iter().next() {
+                return item;
+            }
+            let signalled = tokio::time::timeout_at(deadline, registered.next()).await;
+            assert!(signalled.is_ok(), "no StatusNotifierItem registered within {timeout:?}");
+        }
+    }
+}
+
 impl Drop for PrivateBus {
     fn drop(&mut self) {
         let _ = self.daemon.kill();
