@@ -73,8 +73,10 @@ fn panel_config(home: &Path) -> PathBuf {
 
 /// A screenshot of the whole screen as (width, height, RGB bytes).
 fn screen(display: &str) -> (usize, usize, Vec<u8>) {
-    let out =
-        tool("import").args(["-display", display, "-window", "root", "-depth", "8", "ppm:-"]).output().expect("import runs");
+    let out = tool("import")
+        .args(["-display", display, "-window", "root", "-depth", "8", "ppm:-"])
+        .output()
+        .expect("import runs");
     assert!(out.status.success(), "import failed: {}", String::from_utf8_lossy(&out.stderr));
     ppm(&out.stdout)
 }
