@@ -11,6 +11,8 @@ use std::time::Duration;
 use core_ide_e2e::CoreIde;
 use jobrunner_desktop::testing::{FakeNotifications, FakeWatcher, PrivateBus, TrayItem};
 use jobrunner_github_sim::{Counters, GitHubSim, PrSpec, SimHandle, SimState};
+use jobrunner_updater::TARGET;
+use jobrunner_updater::testing::{Publisher, binary};
 use tokio::sync::mpsc;
 
 const TOKEN: &str = "ghp_desktop_e2e_token";
@@ -62,10 +64,13 @@ impl Desk {
     fn start(sim: &SimHandle, dir: &Path, bus_address: &str, extra: &[&str]) -> Self {
         let args = node_args(sim, dir, extra);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut child = CoreIde::desktop(&args)
-            .env("CORE_GITHUB_TOKEN", TOKEN)
-            .env("DBUS_SESSION_BUS_ADDRESS", bus_address)
-            .spawn();
+        Self::spawn(CoreIde::desktop(&args), bus_address)
+    }
+
+    /// Runs `command` (a desktop core-ide) on the bus at `bus_address`.
+    fn spawn(command: CoreIde, bus_address: &str) -> Self {
+        let mut child =
+            command.env("CORE_GITHUB_TOKEN", TOKEN).env("DBUS_SESSION_BUS_ADDRESS", bus_address).spawn();
         let (send, lines) = mpsc::unbounded_channel();
         let stdout = child.stdout.take().expect("piped stdout");
         std::thread::spawn(move || {
@@ -164,8 +169,13 @@ impl Session {
         // Built before the clock of the waits starts.
         let _ = tokio::task::spawn_blocking(core_ide_e2e::core_ide_desktop_bin).await.unwrap();
         let desk = Desk::start(&self.sim, self.dir.path(), self.bus.address(), extra);
+        (desk, self.item().await)
+    }
+
+    /// The item the node registers.
+    async fn item(&self) -> TrayItem {
         let service = self.watcher.first_item(WAIT).await;
-        (desk, TrayItem::new(&self.bus, &service).await)
+        TrayItem::new(&self.bus, &service).await
     }
 }
 
@@ -312,6 +322,52 @@ async fn a_pr_waiting_on_a_person_is_notified_once_and_waits_found_at_start_are_
     assert_eq!(requests(&session.sim.counters()), before, "told from the store, without polling");
     desk.terminate();
     assert_eq!(desk.exit().await.0.code(), Some(0));
+}
+
+/// A prefix whose `current` release 1.0.0 is the desktop build, confirmed healthy.
+fn prefix_running_the_desktop_build(root: &Path) -> std::path::PathBuf {
+    let prefix = root.join("prefix");
+    let release = prefix.join("releases/1.0.0");
+    std::fs::create_dir_all(&release).unwrap();
+    std::fs::copy(core_ide_e2e::core_ide_desktop_bin(), release.join("core-ide")).unwrap();
+    std::os::unix::fs::symlink("releases/1.0.0", prefix.join("current")).unwrap();
+    std::fs::write(prefix.join("highest-installed"), "1.0.0\n").unwrap();
+    prefix
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_the_tray_finds_is_installed_only_when_clicked_and_the_node_restarts_into_it() {
+    let session = Session::new(SimState::default()).await;
+    let mut publisher = Publisher::new().await;
+    publisher.release("2.0.0", TARGET, &binary("2.0.0"));
+    publisher.publish_for_a_day();
+    let root = session.dir.path().to_owned();
+    let prefix = tokio::task::spawn_blocking(move || prefix_running_the_desktop_build(&root)).await.unwrap();
+    let current = |prefix: &Path| std::fs::read_link(prefix.join("current")).unwrap();
+    let args = node_args(&session.sim, session.dir.path(), &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let command = CoreIde::at(&prefix.join("current/core-ide"), &args)
+        .env("CORE_UPDATE_URL", publisher.manifest_url().as_str())
+        .env("CORE_UPDATE_PUBLIC_KEY", publisher.key_line())
+        .env("CORE_UPDATE_PREFIX", &prefix);
+    let desk = Desk::spawn(command, session.bus.address());
+    let item = session.item().await;
+    title_becomes(&item, "paused").await;
+    assert_eq!(item.labels().await, MENU, "no install entry before a check");
+
+    item.click("Check for updates").await;
+    let description = item.wait_for_tooltip(WAIT, |_, text| text.contains("update 2.0.0 available")).await.1;
+    assert!(description.contains("Install update in the menu"), "{description}");
+    item.wait_for_menu(WAIT, |menu| menu.iter().any(|e| e.label == "Install update 2.0.0")).await;
+    assert_eq!(current(&prefix), Path::new("releases/1.0.0"), "a check installs nothing");
+
+    // On the click: installed, and the node restarts into it (the published release is a
+    // script saying its version, so the restarted process prints it and exits).
+    item.click("Install update 2.0.0").await;
+    let (status, lines) = desk.exit().await;
+    assert_eq!(status.code(), Some(0), "{lines:#?}");
+    assert_eq!(lines.last().map(String::as_str), Some("core-ide 2.0.0"), "{lines:#?}");
+    assert_eq!(current(&prefix), Path::new("releases/2.0.0"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
