@@ -44,3 +44,8 @@ say "MCP clients and Chromium: scripts/test-clients.sh"
 # minisign: the updater's tests sign their manifests with the real tool.
 say "minisign: scripts/minisign-for-tests.sh"
 "$root/scripts/minisign-for-tests.sh" >/dev/null
+
+# D-Bus, Xvfb, lxqt-panel, xdotool and ImageMagick: the desktop mode's tests (a private session
+# bus with a fake tray watcher, and once a real tray host under Xvfb).
+say "desktop tray tools: scripts/desktop-for-tests.sh"
+"$root/scripts/desktop-for-tests.sh" >/dev/null

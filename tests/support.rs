@@ -15,27 +15,52 @@ pub fn workspace_root() -> &'static Path {
 /// binaries only for that package's own tests, and these tests live in another package.
 pub fn core_ide_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test executable path");
-        // target/<profile>/deps/cli-<hash> -> target/<profile>/core-ide
-        let profile_dir = exe.parent().and_then(Path::parent).expect("test runs from target/<profile>/deps");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        // Benches run from target/release: build the binary they measure in release too.
-        let release = profile_dir.ends_with("release").then_some("--release");
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "--package", "core-ide", "--bin", "core-ide"])
-            .args(release)
-            .current_dir(workspace_root())
-            .env("CARGO_TARGET_DIR", profile_dir.parent().expect("target dir"))
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building core-ide failed");
-        profile_dir.join("core-ide")
-    })
+    BIN.get_or_init(|| built_core_ide(&[], "core-ide"))
+}
+
+/// The `core-ide` binary built with `--features desktop` (the tray), built once per test
+/// process.
+pub fn core_ide_desktop_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| built_core_ide(&["--features", "desktop"], "core-ide-desktop"))
+}
+
+/// `core-ide` built with `features`, at `target/<profile>/e2e-bin/<name>`. Cargo puts every
+/// build of it at `target/<profile>/core-ide`, so each build and its link to `e2e-bin/` happen
+/// under one file lock, and tests run the links: the default and the desktop build never
+/// overwrite each other under a running test.
+fn built_core_ide(features: &[&str], name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/cli-<hash> -> target/<profile>/core-ide
+    let profile_dir = exe.parent().and_then(Path::parent).expect("test runs from target/<profile>/deps");
+    let dir = profile_dir.join("e2e-bin");
+    std::fs::create_dir_all(&dir).expect("target/<profile>/e2e-bin is created");
+    let lock = std::fs::File::create(dir.join(".lock")).expect("the e2e-bin lock file");
+    lock.lock().expect("the e2e-bin lock");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // Benches run from target/release: build the binary they measure in release too.
+    let release = profile_dir.ends_with("release").then_some("--release");
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "--package", "core-ide", "--bin", "core-ide"])
+        .args(features)
+        .args(release)
+        .current_dir(workspace_root())
+        .env("CARGO_TARGET_DIR", profile_dir.parent().expect("target dir"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building core-ide {features:?} failed");
+    // Linked beside, then renamed over: a test running the previous link keeps its file.
+    let (linked, staged) = (dir.join(name), dir.join(format!(".{name}.{}", std::process::id())));
+    let _ = std::fs::remove_file(&staged);
+    std::fs::hard_link(profile_dir.join("core-ide"), &staged).expect("the build is linked into e2e-bin");
+    std::fs::rename(&staged, &linked).expect("the link is put in place");
+    drop(lock);
+    linked
 }
 
 /// A `core-ide` invocation with a private HOME and no `CORE_*` or token variables inherited,
-/// so neither the developer's config nor CI's environment leaks into a test.
+/// so neither the developer's config nor CI's environment leaks into a test; no display or
+/// session bus either, so no test reaches the developer's desktop.
 pub struct CoreIde {
     command: Command,
     /// The private home directory.
@@ -49,7 +74,11 @@ fn isolated(binary: &Path, home: &Path) -> Command {
     command.current_dir(workspace_root()).env("HOME", home);
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
-        if name.starts_with("CORE_") || ["GITHUB_TOKEN", "RUST_LOG", "NO_COLOR"].contains(&name.as_ref()) {
+        let desktop = ["DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS"];
+        if name.starts_with("CORE_")
+            || ["GITHUB_TOKEN", "RUST_LOG", "NO_COLOR"].contains(&name.as_ref())
+            || desktop.contains(&name.as_ref())
+        {
             command.env_remove(name.as_ref());
         }
     }
@@ -66,6 +95,12 @@ impl CoreIde {
         Self::at(core_ide_bin(), args)
     }
 
+    /// `core-ide` built with the desktop feature ([`core_ide_desktop_bin`]) with `args`.
+    #[must_use]
+    pub fn desktop(args: &[&str]) -> Self {
+        Self::at(core_ide_desktop_bin(), args)
+    }
+
     /// The `core-ide` at `binary` (a copy installed somewhere) with `args`.
     #[must_use]
     pub fn at(binary: &Path, args: &[&str]) -> Self {
@@ -79,6 +114,13 @@ impl CoreIde {
     #[must_use]
     pub fn env(mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
         self.command.env(name, value);
+        self
+    }
+
+    /// Unsets an environment variable for the run.
+    #[must_use]
+    pub fn env_remove(mut self, name: &str) -> Self {
+        self.command.env_remove(name);
         self
     }
 

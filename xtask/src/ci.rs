@@ -35,7 +35,11 @@ fn select(requested: &[String]) -> Result<Vec<&'static str>> {
 fn run_step(root: &Path, step: &str) -> Result<()> {
     match step {
         "fmt" => Cmd::cargo(["fmt", "--all", "--", "--check"]).run(root, step),
-        "clippy" => clippy(root).run(root, step),
+        "clippy" => {
+            clippy(root, &["--workspace", "--all-targets"]).run(root, step)?;
+            // The tray is behind core-ide's `desktop` feature, which --workspace leaves off.
+            clippy(root, &["-p", "core-ide", "--all-targets", "--features", "desktop"]).run(root, step)
+        }
         "layering" => layering::check(root).map_err(|err| anyhow::anyhow!("step {step} failed: {err}")),
         "test" => test(root, step),
         "doc" => {
@@ -45,8 +49,9 @@ fn run_step(root: &Path, step: &str) -> Result<()> {
     }
 }
 
-fn clippy(root: &Path) -> Cmd {
-    let mut args = vec!["clippy", "--workspace", "--all-targets"];
+fn clippy(root: &Path, scope: &[&'static str]) -> Cmd {
+    let mut args = vec!["clippy"];
+    args.extend_from_slice(scope);
     // `--locked` fails without a lock file instead of checking it, so it applies only once one exists.
     if root.join("Cargo.lock").is_file() {
         args.push("--locked");

@@ -53,6 +53,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("jobrunner-updater", &["jobrunner-core"]),
+    // The tray follows a running node through its handle; updates come from the binary.
+    ("jobrunner-desktop", &["jobrunner-core", "jobrunner-node"]),
     // Binaries wire everything together.
     ("core-ide", &["jobrunner-*"]),
     ("core-status", &["jobrunner-*"]),
@@ -64,7 +66,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
 const DEV_ANYWHERE: &[&str] = &["jobrunner-core", "jobrunner-github-sim", "jobrunner-handlers"];
 
 /// External crate -> the one library crate that may use it: the adapter owning that integration.
-const CONFINED: &[(&str, &str)] = &[("octocrab", "jobrunner-github"), ("sqlx", "jobrunner-store")];
+const CONFINED: &[(&str, &str)] = &[
+    ("octocrab", "jobrunner-github"),
+    ("sqlx", "jobrunner-store"),
+    // D-Bus, only for the desktop mode: servers build without it.
+    ("ksni", "jobrunner-desktop"),
+    ("zbus", "jobrunner-desktop"),
+];
 
 /// I/O crates kept out of the contracts crate, so every other crate can depend on it cheaply.
 const CORE_FORBIDDEN: &[&str] = &["reqwest", "hyper", "octocrab", "sqlx", "tokio"];

@@ -1,14 +1,16 @@
-//! `core-ide [--headless] [--once]`: builds the node from the settings and runs it until
-//! SIGTERM or SIGINT, telling systemd how it goes.
+//! `core-ide [--headless|--desktop] [--once]`: builds the node from the settings and runs it
+//! until SIGTERM or SIGINT (or the tray's Quit), telling systemd how it goes. Desktop mode
+//! (`desktop.rs`) is the same run, started paused, with the tray beside it.
 
 use jobrunner_bridge::{Bridge, BridgeConfig, StatusChecks};
-use jobrunner_config::{Mode, Settings};
+use jobrunner_config::Settings;
 use jobrunner_core::FailureClass;
 use jobrunner_node::{CycleEvent, Node, NodeHandle};
 use jobrunner_runner::CycleError;
 use sd_notify::NotifyState;
 
 use crate::InputError;
+use crate::desktop::Launch;
 
 /// How a run ended.
 pub(crate) enum Outcome {
@@ -22,16 +24,19 @@ pub(crate) enum Outcome {
 }
 
 pub(crate) async fn run(settings: &Settings, once: bool, checks: StatusChecks) -> anyhow::Result<Outcome> {
-    let display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    if settings.mode.resolve(display) == Mode::Desktop {
-        tracing::warn!("the desktop tray app is not built yet: running headless");
-    }
+    let launch = crate::desktop::resolve(settings, once)?;
     #[cfg(feature = "self-update")]
     let updates = match crate::self_update::at_start(settings)? {
+        // A desktop checks on the user's click ("Check for updates"), and installs only on
+        // another; the trial's health report runs all the same.
+        crate::self_update::Start::Run(updates) if launch == Launch::Desktop => {
+            Some(updates.without_schedule())
+        }
         crate::self_update::Start::Run(updates) => (!once).then_some(updates),
         crate::self_update::Start::Restart(prefix) => return Ok(Outcome::Restart(prefix)),
     };
-    let node = Node::from_settings(settings).await?;
+    // A desktop's poller is off until the developer starts it.
+    let node = Node::from_settings(settings).await?.paused(launch == Launch::Desktop);
     let mut systemd = SystemdNotifier::default();
     if once {
         SystemdNotifier::ready();
@@ -56,6 +61,20 @@ pub(crate) async fn run(settings: &Settings, once: bool, checks: StatusChecks) -
             return Err(error);
         }
     };
+    #[cfg(feature = "self-update")]
+    let restart = crate::self_update::RestartRequest::default();
+    #[cfg(feature = "desktop")]
+    let desktop = match launch {
+        Launch::Desktop => {
+            #[cfg(feature = "self-update")]
+            let hooks = Some(crate::desktop::update_hooks(settings, &handle, &restart));
+            #[cfg(not(feature = "self-update"))]
+            let hooks = None;
+            let panel = bridge.as_ref().map(Bridge::panel_url);
+            crate::desktop::start(settings, &handle, panel, hooks).await
+        }
+        Launch::Headless => None,
+    };
     tokio::spawn(async move {
         wait_for_signal(signals).await;
         tracing::info!(
@@ -70,10 +89,12 @@ pub(crate) async fn run(settings: &Settings, once: bool, checks: StatusChecks) -
     // health gate is a separate report, with its own deadline (docs/updates.md).
     SystemdNotifier::ready();
     #[cfg(feature = "self-update")]
-    let restart = crate::self_update::RestartRequest::default();
-    #[cfg(feature = "self-update")]
     let updates = updates.map(|updates| updates.spawn(handle_for_updates, restart.clone()));
     let result = run.finish().await;
+    #[cfg(feature = "desktop")]
+    if let Some(desktop) = desktop {
+        desktop.shutdown().await;
+    }
     if let Some(bridge) = bridge {
         bridge.shutdown().await;
     }
@@ -90,7 +111,7 @@ pub(crate) async fn run(settings: &Settings, once: bool, checks: StatusChecks) -
     Ok(Outcome::Stopped)
 }
 
-/// The MCP bridge beside the node, unless `--no-mcp`. A bridge that cannot be served (the port
+/// The MCP bridge (and the panel) beside the node, unless `--no-mcp`. A bridge that cannot be served (the port
 /// taken, a non-loopback address without a token) stops the start: the operator asked for it.
 async fn serve_bridge(
     settings: &Settings,

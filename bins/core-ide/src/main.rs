@@ -12,6 +12,7 @@ use jobrunner_journal::{ReadFilter, read_journal};
 use jobrunner_runner::simulate::{self, SignalFileError};
 
 mod demo;
+mod desktop;
 mod headless;
 #[cfg(feature = "self-update")]
 mod self_update;

@@ -45,7 +45,8 @@ pub(crate) struct Updates {
 pub(crate) struct RestartRequest(Arc<AtomicBool>);
 
 impl RestartRequest {
-    fn ask(&self, node: &NodeHandle) {
+    /// Stops the node to run the release `current` points at.
+    pub(crate) fn ask(&self, node: &NodeHandle) {
         self.0.store(true, Ordering::SeqCst);
         node.shutdown();
     }
@@ -109,6 +110,13 @@ pub(crate) fn at_start(settings: &Settings) -> anyhow::Result<Start> {
 }
 
 impl Updates {
+    /// Only the trial's health report: no check on the schedule (a desktop checks when the
+    /// user asks, and installs only when they confirm).
+    pub(crate) fn without_schedule(mut self: Box<Self>) -> Box<Self> {
+        self.config = None;
+        self
+    }
+
     /// Runs the trial's report, then the schedule, beside the node; asks `restart` when the
     /// node should stop to run another release.
     pub(crate) fn spawn(self, node: NodeHandle, restart: RestartRequest) -> tokio::task::JoinHandle<()> {
