@@ -35,20 +35,9 @@ if [[ ${#missing[@]} -eq 0 ]]; then
     exit 0
 fi
 
-as_root=()
-if [[ "$(id -u)" -ne 0 ]]; then
-    command -v sudo >/dev/null 2>&1 || die "missing ${missing[*]} and sudo is not there to install them: run as root"
-    as_root=(sudo)
-fi
-
-say "installing Debian's ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
-if ! "${as_root[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
-    # Older releases ship dbus-daemon inside the `dbus` package.
-    "${as_root[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-        "${missing[@]/dbus-daemon/dbus}" >/dev/null
-fi
+install=("$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" desktop-for-tests)
+# Older releases ship dbus-daemon inside the `dbus` package.
+"${install[@]}" "${missing[@]}" || "${install[@]}" "${missing[@]/dbus-daemon/dbus}"
 for pair in "${wanted[@]}"; do
     read -r tool package <<<"$pair"
     command -v "$tool" >/dev/null 2>&1 || die "apt-get installed $package but $tool is not on PATH"

@@ -19,15 +19,6 @@ if command -v minisign >/dev/null 2>&1; then
     exit 0
 fi
 
-as_root=()
-if [[ "$(id -u)" -ne 0 ]]; then
-    command -v sudo >/dev/null 2>&1 || die "minisign is missing and sudo is not there to install it: run as root"
-    as_root=(sudo)
-fi
-
-say "installing Debian's minisign package"
-export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
-"${as_root[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends minisign >/dev/null
+"$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" minisign-for-tests minisign
 command -v minisign >/dev/null 2>&1 || die "apt-get installed minisign but it is not on PATH"
 say "minisign: $(command -v minisign)"

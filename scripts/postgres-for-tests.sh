@@ -60,17 +60,8 @@ find_bindir() {
 }
 
 install_postgresql() {
-    local sudo=()
-    if [[ "$(id -u)" != 0 ]]; then
-        command -v sudo >/dev/null 2>&1 ||
-            die "PostgreSQL is not installed and this user cannot install it (not root, no sudo): install Debian's postgresql package, or set CORE_TEST_DATABASE_URL"
-        sudo=(sudo)
-    fi
-    command -v apt-get >/dev/null 2>&1 ||
-        die "PostgreSQL is not installed and apt-get is missing: install PostgreSQL 13 or newer with this system's package manager, or set CORE_TEST_DATABASE_URL"
-    say "installing Debian's postgresql package"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q >&2
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends postgresql >&2
+    "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" postgres-for-tests postgresql ||
+        die "PostgreSQL could not be installed: install PostgreSQL 13 or newer with this system's package manager, or set CORE_TEST_DATABASE_URL"
 }
 
 # Runs a command as the cluster's owner: ourselves, or `postgres` when we are root

@@ -49,17 +49,7 @@ die() { say "$*"; exit 1; }
 current() { [[ -e "$3" && -f "$1/.pinned" && "$(<"$1/.pinned")" == "$2" ]]; }
 # Empties directory $1 for a fresh install of pin $2.
 fresh() { say "installing $2 into $1" && rm -rf -- "$1" && mkdir -p -- "$1"; }
-apt_install() {
-    local sudo=()
-    if [[ "$(id -u)" != 0 ]]; then
-        command -v sudo >/dev/null 2>&1 || die "$* missing and this user cannot install it (not root, no sudo)"
-        sudo=(sudo)
-    fi
-    command -v apt-get >/dev/null 2>&1 || die "$* missing and apt-get is missing: install it by hand"
-    say "installing Debian's $*"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q >&2
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "$@" >&2
-}
+apt_install() { "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" test-clients "$@"; }
 
 mkdir -p -- "$dir"
 dir="$(cd "$dir" && pwd)"
