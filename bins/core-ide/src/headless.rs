@@ -39,15 +39,7 @@ pub(crate) async fn run(settings: &Settings, once: bool, checks: StatusChecks) -
     let node = Node::from_settings(settings).await?.paused(launch == Launch::Desktop);
     let mut systemd = SystemdNotifier::default();
     if once {
-        SystemdNotifier::ready();
-        let outcome = node.cycle().await;
-        systemd.observe(match &outcome {
-            Ok(report) => CycleEvent::Completed(report),
-            Err(error) => CycleEvent::Failed(error),
-        });
-        SystemdNotifier::stopping();
-        node.leave().await;
-        return Ok(if outcome.is_ok() { Outcome::Stopped } else { Outcome::Failed });
+        return Ok(run_once(node, systemd).await);
     }
     let signals = signal_handlers();
     let (handle, run) = node.run(move |event| systemd.observe(event));
@@ -109,6 +101,19 @@ pub(crate) async fn run(settings: &Settings, once: bool, checks: StatusChecks) -
         return Ok(Outcome::Restart(jobrunner_updater::InstallPrefix::new(&settings.update_prefix)));
     }
     Ok(Outcome::Stopped)
+}
+
+/// `--once`: one cycle, reported to systemd as a whole run (READY, the cycle, STOPPING).
+async fn run_once(node: Node, mut systemd: SystemdNotifier) -> Outcome {
+    SystemdNotifier::ready();
+    let outcome = node.cycle().await;
+    systemd.observe(match &outcome {
+        Ok(report) => CycleEvent::Completed(report),
+        Err(error) => CycleEvent::Failed(error),
+    });
+    SystemdNotifier::stopping();
+    node.leave().await;
+    if outcome.is_ok() { Outcome::Stopped } else { Outcome::Failed }
 }
 
 /// The MCP bridge (and the panel) beside the node, unless `--no-mcp`. A bridge that cannot be served (the port
