@@ -326,13 +326,7 @@ async fn a_pr_waiting_on_a_person_is_notified_once_and_waits_found_at_start_are_
 
 /// A prefix whose `current` release 1.0.0 is the desktop build, confirmed healthy.
 fn prefix_running_the_desktop_build(root: &Path) -> std::path::PathBuf {
-    let prefix = root.join("prefix");
-    let release = prefix.join("releases/1.0.0");
-    std::fs::create_dir_all(&release).unwrap();
-    std::fs::copy(core_ide_e2e::core_ide_desktop_bin(), release.join("core-ide")).unwrap();
-    std::os::unix::fs::symlink("releases/1.0.0", prefix.join("current")).unwrap();
-    std::fs::write(prefix.join("highest-installed"), "1.0.0\n").unwrap();
-    prefix
+    core_ide_e2e::prefix_running(core_ide_e2e::core_ide_desktop_bin(), root)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -245,3 +245,16 @@ pub fn panel_page(port: u16) -> String {
     let _ = stream.read_to_string(&mut page);
     page
 }
+
+/// An install prefix at `<root>/prefix` whose `current` release 1.0.0 is a copy of `binary`,
+/// confirmed healthy: what an operator has after a first install.
+#[must_use]
+pub fn prefix_running(binary: &Path, root: &Path) -> PathBuf {
+    let prefix = root.join("prefix");
+    let release = prefix.join("releases/1.0.0");
+    std::fs::create_dir_all(&release).expect("the release directory");
+    std::fs::copy(binary, release.join("core-ide")).expect("the binary is copied into the release");
+    std::os::unix::fs::symlink("releases/1.0.0", prefix.join("current")).expect("the current link");
+    std::fs::write(prefix.join("highest-installed"), "1.0.0\n").expect("highest-installed");
+    prefix
+}

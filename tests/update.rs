@@ -166,13 +166,7 @@ fn a_refused_signature_exits_1_and_bad_settings_exit_2() {
 /// A prefix whose `current` release 1.0.0 is this build of core-ide, confirmed healthy: what an
 /// operator has after a first install.
 fn prefix_running_this_build(root: &Path) -> std::path::PathBuf {
-    let prefix = root.join("prefix");
-    let release = prefix.join("releases/1.0.0");
-    std::fs::create_dir_all(&release).unwrap();
-    std::fs::copy(core_ide_e2e::core_ide_bin(), release.join("core-ide")).unwrap();
-    std::os::unix::fs::symlink("releases/1.0.0", prefix.join("current")).unwrap();
-    std::fs::write(prefix.join("highest-installed"), "1.0.0\n").unwrap();
-    prefix
+    core_ide_e2e::prefix_running(core_ide_e2e::core_ide_bin(), root)
 }
 
 /// `<prefix>/current/core-ide --headless` against `sim`, updating from `publisher`, reporting
